@@ -1,0 +1,177 @@
+"""Marshmallow schemas: what requests may carry, and (for the OpenAPI document) what
+responses look like."""
+
+from __future__ import annotations
+
+import json
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
+
+STATUSES = ("queued", "processing", "succeeded", "failed")
+REVIEW_STATUSES = ("received", "approved", "rejected", "paid", "archived")
+DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "unknown")
+METADATA_MAX_KEYS = 50
+
+
+class StrictSchema(Schema):
+    class Meta:
+        # Unknown parameters are errors with their name as `param`, not silently dropped.
+        unknown = "raise"
+
+
+def check_metadata(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValidationError("metadata must be a JSON object of strings.")
+    if len(value) > METADATA_MAX_KEYS:
+        raise ValidationError(f"metadata holds at most {METADATA_MAX_KEYS} keys.")
+    for key, item in value.items():
+        if not isinstance(item, str) or not 1 <= len(key) <= 40 or len(item) > 500:
+            raise ValidationError("metadata keys are 1-40 characters, values strings of at "
+                                  "most 500.")
+    return value
+
+
+class MetadataField(fields.Field):
+    """A JSON object of strings, sent as a JSON text in a form field."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError("metadata must be a JSON object.") from None
+        return check_metadata(value)
+
+
+class UploadArgs(StrictSchema):
+    file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, TIFF, WebP or "
+                                           "UBL/CII XML; at most 20 MB and 50 pages."})
+    metadata = MetadataField(load_default=dict,
+                             metadata={"description": "JSON object of strings."})
+    schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30), metadata={
+        "description": "Seconds to wait for extraction (0-30): 200 with the finished "
+                       "invoice if it completes in time, else 202."})
+
+
+class ListArgs(StrictSchema):
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    review_status = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STATUSES))
+    document_type = fields.String(load_default=None, validate=validate.OneOf(DOCUMENT_TYPES))
+    vendor = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    created_after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    created_before = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    duplicate = fields.Boolean(load_default=None)
+
+
+class WaitArgs(StrictSchema):
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30))
+
+
+class FileSchema(Schema):
+    name = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    pages = fields.Integer(allow_none=True)
+
+
+class LineItemSchema(Schema):
+    description = fields.String(allow_none=True)
+    quantity = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    unit_price = fields.Integer(allow_none=True)
+    total_price = fields.Integer(allow_none=True)
+    tax_rate = fields.String(allow_none=True)
+    tax_amount = fields.Integer(allow_none=True)
+    discount_percent = fields.String(allow_none=True)
+    discount_amount = fields.Integer(allow_none=True)
+
+
+class TaxBreakdownSchema(Schema):
+    rate = fields.String(allow_none=True)
+    taxable_amount = fields.Integer(allow_none=True)
+    tax_amount = fields.Integer(allow_none=True)
+
+
+class WarningSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    field = fields.String(allow_none=True)
+
+
+class ErrorInfoSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
+class InvoiceSchema(Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.String()
+    object = fields.String()
+    livemode = fields.Boolean()
+    created = fields.Integer()
+    updated = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    review_status = fields.String(metadata={"enum": list(REVIEW_STATUSES)})
+    document_type = fields.String(metadata={"enum": list(DOCUMENT_TYPES)})
+    source = fields.String(allow_none=True)
+    file = fields.Nested(FileSchema)
+    invoice_number = fields.String(allow_none=True)
+    invoice_date = fields.String(allow_none=True)
+    due_date = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    purchase_order = fields.String(allow_none=True)
+    vendor_name = fields.String(allow_none=True)
+    vendor_email = fields.String(allow_none=True)
+    vendor_phone = fields.String(allow_none=True)
+    vendor_tax_id = fields.String(allow_none=True)
+    vendor_address = fields.String(allow_none=True)
+    vendor_iban = fields.String(allow_none=True)
+    customer_name = fields.String(allow_none=True)
+    customer_email = fields.String(allow_none=True)
+    customer_phone = fields.String(allow_none=True)
+    customer_tax_id = fields.String(allow_none=True)
+    customer_address = fields.String(allow_none=True)
+    subtotal_amount = fields.Integer(allow_none=True)
+    tax_amount = fields.Integer(allow_none=True)
+    total_amount = fields.Integer(allow_none=True)
+    amount_due = fields.Integer(allow_none=True)
+    discount_amount = fields.Integer(allow_none=True)
+    tax_rate = fields.String(allow_none=True)
+    discount_percent = fields.String(allow_none=True)
+    tax_breakdown = fields.List(fields.Nested(TaxBreakdownSchema))
+    payment_terms = fields.String(allow_none=True)
+    payment_method = fields.String(allow_none=True)
+    payment_reference = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    line_items = fields.List(fields.Nested(LineItemSchema))
+    custom_fields = fields.Dict()
+    extraction_confidence = fields.Float(allow_none=True)
+    field_confidence = fields.Dict(keys=fields.String(), values=fields.Float())
+    warnings = fields.List(fields.Nested(WarningSchema))
+    schema_id = fields.String(allow_none=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String())
+    duplicate_of = fields.String(allow_none=True)
+    error = fields.Nested(ErrorInfoSchema, allow_none=True)
+
+
+class InvoiceListSchema(Schema):
+    object = fields.String()
+    data = fields.List(fields.Nested(InvoiceSchema))
+    has_more = fields.Boolean()
+    next_cursor = fields.String(allow_none=True)
+
+
+class DeletedSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    deleted = fields.Boolean()

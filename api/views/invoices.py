@@ -1,0 +1,134 @@
+"""Invoice endpoints. Each view parses, calls one service function, and renders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, request
+from flask.views import MethodView
+
+from api.auth import current_principal, requires
+from api.blueprint import Blueprint
+from api.idempotency import idempotent
+from api.schemas import (
+    DeletedSchema,
+    InvoiceListSchema,
+    InvoiceSchema,
+    ListArgs,
+    UploadArgs,
+    WaitArgs,
+)
+from common.config import get_settings
+from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
+from common.invoices import service
+from common.invoices.repository import InvoiceFilters
+from common.invoices.resource import invoice_resource
+from workers.extraction.sniff import SNIFF_BYTES, sniff_content_type
+
+blp = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
+                description="Upload invoices, poll their extraction, read and manage them.")
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _read_upload(upload) -> tuple[str, bytes]:
+    """The sniffed content type and the bytes, refusing what is too large or unknown."""
+    stream = upload.stream
+    head = stream.read(SNIFF_BYTES)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise UnsupportedFileType(param="file")
+    limit = get_settings().max_upload_bytes
+    data = head + stream.read(limit + 1 - len(head))
+    if len(data) > limit:
+        raise FileTooLarge(f"The file is larger than {limit} bytes.", param="file")
+    if not data:
+        raise ValidationFailed("The file is empty.", param="file")
+    return content_type, data
+
+
+@blp.route("")
+class Invoices(MethodView):
+    @requires("upload:write")
+    @idempotent
+    @blp.arguments(UploadArgs, location="multipart")
+    @blp.response(202, InvoiceSchema)
+    @blp.alt_response(200, schema=InvoiceSchema, description="Extraction finished within `wait`.")
+    def post(self, args):
+        """Upload an invoice; extraction runs in the background (or within `wait`)."""
+        upload = args["file"]
+        content_type, data = _read_upload(upload)
+        principal = current_principal()
+        invoice = service.create_invoice(
+            principal, file_name=(upload.filename or "upload")[:255], content_type=content_type,
+            data=data, metadata=args["metadata"], schema_id=args["schema_id"],
+            idempotency_key=request.headers.get("Idempotency-Key"))
+        if args["wait"] > 0:
+            invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])
+        status = 200 if invoice.status in service.TERMINAL else 202
+        return invoice_resource(invoice), status
+
+    @requires("invoices:read")
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, InvoiceListSchema)
+    def get(self, args):
+        """List invoices, newest first, with filters and cursor pagination."""
+        filters = InvoiceFilters(
+            status=args["status"], review_status=args["review_status"],
+            document_type=args["document_type"], vendor=args["vendor"],
+            currency=args["currency"],
+            date_from=args["date_from"].isoformat() if args["date_from"] else None,
+            date_to=args["date_to"].isoformat() if args["date_to"] else None,
+            created_after=_timestamp(args["created_after"]),
+            created_before=_timestamp(args["created_before"]),
+        )
+        page = service.list_invoices(current_principal(), filters, limit=args["limit"],
+                                     cursor=args["cursor"])
+        return {"object": "list", "data": [invoice_resource(i) for i in page.invoices],
+                "has_more": page.has_more, "next_cursor": page.next_cursor}
+
+
+@blp.route("/<invoice_id>")
+class InvoiceById(MethodView):
+    @requires("invoices:read")
+    @blp.arguments(WaitArgs, location="query")
+    @blp.response(200, InvoiceSchema)
+    def get(self, args, invoice_id):
+        """One invoice. `wait` (0-30 s) holds the answer until extraction ends."""
+        principal = current_principal()
+        if args["wait"] > 0:
+            return invoice_resource(service.wait_for_invoice(principal, invoice_id, args["wait"]))
+        return invoice_resource(service.get_invoice(principal, invoice_id))
+
+    @requires("invoices:delete")
+    @idempotent
+    @blp.response(200, DeletedSchema)
+    def delete(self, invoice_id):
+        """Delete an invoice and its file."""
+        invoice = service.delete_invoice(current_principal(), invoice_id)
+        return {"id": invoice.id, "object": "invoice", "deleted": True}
+
+
+@blp.route("/<invoice_id>/file")
+class InvoiceFile(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, description="The original upload, byte for byte.")
+    def get(self, invoice_id):
+        """Download the original file."""
+        invoice, data = service.read_invoice_file(current_principal(), invoice_id)
+        safe_name = "".join(c for c in invoice.file_name if c.isalnum() or c in "._- ")
+        return Response(data, mimetype=invoice.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{safe_name or invoice.id}"',
+            "X-Content-Type-Options": "nosniff"})
+
+
+@blp.route("/<invoice_id>/reprocess")
+class InvoiceReprocess(MethodView):
+    @requires("invoices:write")
+    @idempotent
+    @blp.response(202, InvoiceSchema)
+    def post(self, invoice_id):
+        """Run extraction again on the stored file."""
+        return invoice_resource(service.reprocess_invoice(current_principal(), invoice_id))

@@ -1,0 +1,52 @@
+"""Unauthenticated endpoints: discovery and ping."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask.views import MethodView
+
+from api.auth import SCOPE_ATTRIBUTE
+from api.blueprint import Blueprint
+from common.health import service_status
+
+blp = Blueprint("meta", __name__, url_prefix="/v1", description="Discovery and health.")
+
+API_VERSION = "1"
+
+
+def _endpoints() -> list[dict]:
+    listed = []
+    for rule in current_app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1"):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            handler = getattr(view_class, method.lower(), view) if view_class else view
+            listed.append({"method": method, "path": rule.rule.replace("<", "{")
+                           .replace(">", "}"), "scope": getattr(handler, SCOPE_ATTRIBUTE, None)})
+    return sorted(listed, key=lambda e: (e["path"], e["method"]))
+
+
+@blp.route("")
+class Discovery(MethodView):
+    def get(self):
+        """What this server is, and every endpoint with the scope it needs."""
+        return jsonify({"object": "discovery", "name": "Invex", "version": API_VERSION,
+                        "openapi": "/v1/openapi.json", "docs": "/docs",
+                        "endpoints": _endpoints()})
+
+
+@blp.route("/ping")
+class Ping(MethodView):
+    def get(self):
+        """`operational`, or `degraded` with 503 while the database or the broker is down."""
+        checks = service_status()
+        healthy = all(checks.values())
+        response = jsonify({"pong": True, "version": API_VERSION,
+                            "status": "operational" if healthy else "degraded",
+                            "checks": checks})
+        if not healthy:
+            response.status_code = 503
+            response.headers["Retry-After"] = "5"
+        return response

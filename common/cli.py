@@ -1,0 +1,158 @@
+"""The `invex` command: run the service, manage it, and extract without servers.
+
+    invex up                      the whole service (embedded servers when no URLs are set)
+    invex migrate                 apply pending migrations
+    invex orgs create NAME        create an organisation
+    invex keys create --org ID    create an API key (the secret is printed once)
+    invex extract FILE...         extract invoice fields, no servers needed
+    invex settings                every setting with its default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from common.config import ConfigError, Settings, get_settings, settings_markdown
+
+STATE_FILE = "servers.json"
+
+
+def _state_path(settings: Settings) -> Path:
+    return Path(settings.data_dir) / STATE_FILE
+
+
+def resolve_server_urls(settings: Settings) -> tuple[str, str]:
+    """The configured URLs, else those of the embedded servers `invex up` is running."""
+    if settings.database_url and settings.redis_url:
+        return settings.database_url, settings.redis_url
+    state = _state_path(settings)
+    if not state.exists():
+        raise ConfigError("INVEX_DATABASE_URL is not set and `invex up` is not running "
+                          f"(no {state}). Start `make up` first, or set the URLs.")
+    urls = json.loads(state.read_text())
+    return settings.database_url or urls["database_url"], settings.redis_url or urls["redis_url"]
+
+
+def _use_servers(settings: Settings) -> None:
+    database_url, redis_url = resolve_server_urls(settings)
+    os.environ["INVEX_DATABASE_URL"] = database_url
+    os.environ["INVEX_REDIS_URL"] = redis_url
+    get_settings.cache_clear()
+    from common import db
+
+    db.configure(database_url)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from common.migrations import apply_migrations
+
+    database_url, _ = resolve_server_urls(settings)
+    applied = apply_migrations(database_url)
+    print("applied: " + ", ".join(applied) if applied else "nothing to apply")
+    return 0
+
+
+def cmd_orgs_create(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import create_org
+
+    org = create_org(args.name)
+    if args.json:
+        print(json.dumps({"id": org.id, "name": org.name, "plan": org.plan}))
+    else:
+        print(f"created organisation {org.id} ({org.name})")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import create_api_key
+
+    created = create_api_key(args.org, livemode=args.mode == "live", scopes=args.scope,
+                             name=args.name)
+    if args.json:
+        print(json.dumps({"id": created.key.id, "secret": created.secret}))
+    else:
+        print(f"created key {created.key.id}; its secret, shown only now:\n{created.secret}")
+    return 0
+
+
+def cmd_extract(argv: list[str]) -> int:
+    from workers.extraction.batch import main as extract_main
+
+    return extract_main(argv)
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from common.supervisor import run_service
+
+    return run_service(settings)
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    print(settings_markdown())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="invex", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="run API, workers and beat (embedded servers by default)")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("settings", help="print every setting as a Markdown table")
+    sub.add_parser("extract", help="extract invoice fields from files (no servers)",
+                   add_help=False)
+
+    orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="action",
+                                                                          required=True)
+    org_create = orgs.add_parser("create", help="create an organisation")
+    org_create.add_argument("name")
+    org_create.add_argument("--json", action="store_true")
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    key_create = keys.add_parser("create", help="create an API key")
+    key_create.add_argument("--org", required=True)
+    key_create.add_argument("--mode", choices=("live", "test"), default="live")
+    key_create.add_argument("--scope", action="append", default=[],
+                            help="repeat for several; none means full access")
+    key_create.add_argument("--name", default="")
+    key_create.add_argument("--json", action="store_true")
+    return parser
+
+
+COMMANDS = {
+    ("up", None): cmd_up,
+    ("migrate", None): cmd_migrate,
+    ("settings", None): cmd_settings,
+    ("orgs", "create"): cmd_orgs_create,
+    ("keys", "create"): cmd_keys_create,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["extract"]:  # its own parser, shared with `python -m`
+        return cmd_extract(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        handler = COMMANDS[(args.command, getattr(args, "action", None))]
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(f"invex: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from common.errors import InvexError
+
+        if isinstance(exc, InvexError):
+            print(f"invex: {exc.code}: {exc.message}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

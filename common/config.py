@@ -1,0 +1,136 @@
+"""Settings, read once from the environment into a frozen object.
+
+Every setting is listed in SETTINGS with its default and meaning; the README's table is
+generated from the same list (`invex settings --markdown`), so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import cache
+
+
+class ConfigError(Exception):
+    """A setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    meaning: str
+
+
+SETTINGS = (
+    Setting("INVEX_DATABASE_URL", "", "PostgreSQL URL. Empty: `invex up` starts a private "
+            "server under INVEX_DATA_DIR."),
+    Setting("INVEX_REDIS_URL", "", "Redis URL (Celery broker and rate limits). Empty: `invex up` "
+            "starts a private server under INVEX_DATA_DIR."),
+    Setting("INVEX_DATA_DIR", ".invex", "Where the embedded servers keep their data."),
+    Setting("INVEX_HOST", "127.0.0.1", "Address the API listens on."),
+    Setting("INVEX_PORT", "8000", "Port the API listens on."),
+    Setting("INVEX_WEB_CONCURRENCY", "2", "gunicorn worker processes (each runs 8 threads)."),
+    Setting("INVEX_EXTRACT_CONCURRENCY", "2", "Extraction worker processes per `worker`."),
+    Setting("INVEX_MAX_UPLOAD_BYTES", "20971520", "Largest accepted upload (bytes)."),
+    Setting("INVEX_MAX_PAGES", "50", "Most pages a document may have."),
+    Setting("INVEX_EXTRACT_TIME_LIMIT", "300", "Seconds one extraction may run before it is "
+            "stopped (the soft limit; the hard limit is 30 s later)."),
+    Setting("INVEX_EXTRACT_MAX_ATTEMPTS", "3", "Extraction attempts before an invoice that keeps "
+            "crashing its worker ends `failed`."),
+    Setting("INVEX_REQUEUE_AFTER", "300", "Seconds a queued invoice may wait before the sweeper "
+            "sends its task again (covers a lost or flushed broker)."),
+    Setting("INVEX_SWEEP_INTERVAL", "30", "Seconds between sweeper runs (beat)."),
+    Setting("INVEX_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhook URLs may resolve to loopback or "
+            "private addresses (development only)."),
+    Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
+    Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
+)
+
+
+def _int(env: dict[str, str], name: str, minimum: int = 0) -> int:
+    raw = env[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env[name].strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    data_dir: str
+    host: str
+    port: int
+    web_concurrency: int
+    extract_concurrency: int
+    max_upload_bytes: int
+    max_pages: int
+    extract_time_limit: int
+    extract_max_attempts: int
+    requeue_after: int
+    sweep_interval: int
+    webhook_allow_private: bool
+    webhook_allow_http: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        env = {s.name: source.get(s.name, s.default) for s in SETTINGS}
+        for name in ("INVEX_DATABASE_URL", "INVEX_REDIS_URL"):
+            value = env[name]
+            if value and "://" not in value:
+                raise ConfigError(f"{name} must be a URL, got {value!r}")
+        return cls(
+            database_url=env["INVEX_DATABASE_URL"],
+            redis_url=env["INVEX_REDIS_URL"],
+            data_dir=env["INVEX_DATA_DIR"],
+            host=env["INVEX_HOST"],
+            port=_int(env, "INVEX_PORT", 1),
+            web_concurrency=_int(env, "INVEX_WEB_CONCURRENCY", 1),
+            extract_concurrency=_int(env, "INVEX_EXTRACT_CONCURRENCY", 1),
+            max_upload_bytes=_int(env, "INVEX_MAX_UPLOAD_BYTES", 1),
+            max_pages=_int(env, "INVEX_MAX_PAGES", 1),
+            extract_time_limit=_int(env, "INVEX_EXTRACT_TIME_LIMIT", 5),
+            extract_max_attempts=_int(env, "INVEX_EXTRACT_MAX_ATTEMPTS", 1),
+            requeue_after=_int(env, "INVEX_REQUEUE_AFTER", 1),
+            sweep_interval=_int(env, "INVEX_SWEEP_INTERVAL", 1),
+            webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
+            webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
+            log_level=env["INVEX_LOG_LEVEL"].upper(),
+        )
+
+    def require_servers(self) -> None:
+        """Processes other than `invex up` need explicit server URLs."""
+        for name, value in (("INVEX_DATABASE_URL", self.database_url),
+                            ("INVEX_REDIS_URL", self.redis_url)):
+            if not value:
+                raise ConfigError(f"{name} is not set (run `invex up` for the embedded default)")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def settings_markdown() -> str:
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | `{s.default}` | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+assert len(fields(Settings)) == len(SETTINGS), "every setting needs a field"

@@ -1,0 +1,78 @@
+"""The PostgreSQL connection pool of this process, and transactions on it.
+
+The pool is created lazily on first use, so it is never shared across a fork
+(gunicorn and Celery prefork children each open their own).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from common.errors import ServiceUnavailable
+
+_lock = threading.Lock()
+_pools: dict[str, ConnectionPool] = {}
+_url: str | None = None
+
+
+def configure(database_url: str) -> None:
+    global _url  # noqa: PLW0603 - one pool per process is the point
+    _url = database_url
+
+
+def pool() -> ConnectionPool:
+    if not _url:
+        from common.config import get_settings
+
+        settings = get_settings()
+        settings.require_servers()
+        configure(settings.database_url)
+    assert _url
+    with _lock:
+        existing = _pools.get(_url)
+        if existing is None:
+            existing = ConnectionPool(
+                _url, min_size=1, max_size=10, timeout=3, open=True,
+                kwargs={"row_factory": dict_row, "connect_timeout": 3},
+                # A connection that died with the server (restart, failover) is replaced
+                # before it is handed out, so the process recovers by itself.
+                check=ConnectionPool.check_connection,
+                name="invex",
+            )
+            _pools[_url] = existing
+        return existing
+
+
+def close_pools() -> None:
+    with _lock:
+        for p in _pools.values():
+            p.close()
+        _pools.clear()
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg.Connection]:
+    """A connection inside one transaction: committed on success, rolled back on error.
+
+    Database outages surface as ServiceUnavailable (503) rather than as internal errors.
+    """
+    try:
+        with pool().connection() as conn, conn.transaction():
+            yield conn
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise ServiceUnavailable() from exc
+
+
+def database_is_up() -> bool:
+    try:
+        with pool().connection(timeout=2) as conn:
+            conn.execute("select 1")
+        return True
+    except (PoolTimeout, psycopg.Error):
+        return False

@@ -1,0 +1,222 @@
+"""Invoice rules: upload, read, list, delete, reprocess, and recording extractions.
+
+`do_*`-style functions change data inside one transaction and enqueue work only after it
+committed (the job row is the source of truth; the sweeper repairs a lost send).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+from common import db, taskqueue
+from common.accounts.service import Principal
+from common.errors import ResourceNotFound, ValidationFailed
+from common.events import record_event
+from common.ids import new_id
+from common.invoices import repository
+from common.invoices.repository import Invoice, InvoiceFilters
+from common.invoices.resource import invoice_resource
+from common.storage import file_store
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 100
+TERMINAL = frozenset({"succeeded", "failed"})
+
+
+@dataclass(frozen=True)
+class Page:
+    invoices: list[Invoice]
+    has_more: bool
+    next_cursor: str | None
+
+
+def encode_cursor(invoice_id: str) -> str:
+    return base64.urlsafe_b64encode(invoice_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("The cursor is not valid.", param="cursor") from None
+    if not value.startswith("inv_"):
+        raise ValidationFailed("The cursor is not valid.", param="cursor")
+    return value
+
+
+def create_invoice(principal: Principal, *, file_name: str, content_type: str, data: bytes,
+                   metadata: dict[str, str] | None = None, schema_id: str | None = None,
+                   idempotency_key: str | None = None) -> Invoice:
+    """Store the file, the queued invoice and its `invoice.created` event together, then
+    send the extraction task. A repeated idempotency key returns the first invoice."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    with db.transaction() as conn:
+        duplicate_of = repository.find_first_with_sha(
+            conn, principal.org_id, principal.livemode, sha256)
+        invoice = repository.insert_invoice(
+            conn, invoice_id=new_id("inv"), org_id=principal.org_id,
+            livemode=principal.livemode, file_name=file_name, content_type=content_type,
+            file_size=len(data), file_sha256=sha256, metadata=metadata or {},
+            schema_id=schema_id, duplicate_of=duplicate_of, idempotency_key=idempotency_key)
+        if invoice is None:  # the same idempotency key already created it
+            assert idempotency_key is not None
+            existing = repository.find_by_idempotency_key(
+                conn, principal.org_id, principal.livemode, idempotency_key)
+            assert existing is not None
+            return existing
+        file_store().put(conn, invoice.id, data)
+        record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
+                     type="invoice.created", object_id=invoice.id,
+                     data=invoice_resource(invoice))
+    taskqueue.enqueue_extraction(invoice.id)
+    return invoice
+
+
+def get_invoice(principal: Principal, invoice_id: str) -> Invoice:
+    with db.transaction() as conn:
+        invoice = repository.get_invoice(conn, principal.org_id, principal.livemode, invoice_id)
+    if invoice is None:
+        raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
+    return invoice
+
+
+def wait_for_invoice(principal: Principal, invoice_id: str, seconds: float) -> Invoice:
+    """Poll until extraction ends or `seconds` pass; returns the invoice as it then is."""
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        invoice = get_invoice(principal, invoice_id)
+        if invoice.status in TERMINAL or time.monotonic() >= deadline:
+            return invoice
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.1)
+
+
+def list_invoices(principal: Principal, filters: InvoiceFilters, *, limit: int = 25,
+                  cursor: str | None = None) -> Page:
+    limit = max(1, min(limit, MAX_LIMIT))
+    after_id = decode_cursor(cursor) if cursor else None
+    with db.transaction() as conn:
+        rows = repository.list_invoices(conn, principal.org_id, principal.livemode, filters,
+                                        limit=limit + 1, after_id=after_id)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, has_more, encode_cursor(rows[-1].id) if has_more else None)
+
+
+def read_invoice_file(principal: Principal, invoice_id: str) -> tuple[Invoice, bytes]:
+    with db.transaction() as conn:
+        invoice = repository.get_invoice(conn, principal.org_id, principal.livemode, invoice_id)
+        data = file_store().get(conn, invoice.id) if invoice else None
+    if invoice is None or data is None:
+        raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
+    return invoice, data
+
+
+def delete_invoice(principal: Principal, invoice_id: str) -> Invoice:
+    with db.transaction() as conn:
+        invoice = repository.get_invoice(conn, principal.org_id, principal.livemode, invoice_id)
+        if invoice is None:
+            raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
+        file_store().delete(conn, invoice.id)
+        repository.delete_invoice(conn, invoice.id)
+        record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
+                     type="invoice.deleted", object_id=invoice.id,
+                     data={"id": invoice.id, "object": "invoice", "deleted": True})
+    return invoice
+
+
+def reprocess_invoice(principal: Principal, invoice_id: str) -> Invoice:
+    """Run extraction again. An invoice still queued or processing is returned unchanged:
+    the extraction already under way is the one asked for."""
+    with db.transaction() as conn:
+        invoice = repository.get_invoice(conn, principal.org_id, principal.livemode, invoice_id)
+        if invoice is None:
+            raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
+        requeued = repository.requeue_invoice(conn, invoice.id)
+    if requeued is None:
+        return invoice
+    taskqueue.enqueue_extraction(requeued.id)
+    return requeued
+
+
+# --- the extraction worker's side -------------------------------------------------------
+
+def claim_extraction(invoice_id: str, task_id: str, lease_seconds: int) -> Invoice | None:
+    with db.transaction() as conn:
+        invoice = repository.claim_for_extraction(conn, invoice_id, task_id, lease_seconds)
+        if invoice is not None and invoice.attempts == 1:
+            record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
+                         type="invoice.processing", object_id=invoice.id,
+                         data=invoice_resource(invoice))
+    return invoice
+
+
+def load_file(invoice_id: str) -> bytes:
+    with db.transaction() as conn:
+        data = file_store().get(conn, invoice_id)
+    if data is None:
+        raise ResourceNotFound(f"No file for {invoice_id!r}.")
+    return data
+
+
+def record_extraction(invoice_id: str, task_id: str, fields: dict, pages: int) -> Invoice | None:
+    return _finish(invoice_id, task_id, status="succeeded", fields=fields, pages=pages)
+
+
+def record_extraction_failure(invoice_id: str, task_id: str, code: str, message: str,
+                              pages: int | None = None) -> Invoice | None:
+    return _finish(invoice_id, task_id, status="failed", error_code=code,
+                   error_message=message, pages=pages)
+
+
+def _finish(invoice_id: str, task_id: str, *, status: str, fields: dict | None = None,
+            pages: int | None = None, error_code: str | None = None,
+            error_message: str | None = None) -> Invoice | None:
+    with db.transaction() as conn:
+        invoice = repository.finish_extraction(
+            conn, invoice_id, task_id, status=status, fields=fields, pages=pages,
+            error_code=error_code, error_message=error_message)
+        if invoice is not None:
+            record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
+                         type=f"invoice.{status}", object_id=invoice.id,
+                         data=invoice_resource(invoice))
+    return invoice
+
+
+def release_extraction(invoice_id: str, task_id: str) -> bool:
+    with db.transaction() as conn:
+        return repository.release_to_queue(conn, invoice_id, task_id)
+
+
+def sweep_overdue_extractions(requeue_after: int, max_attempts: int,
+                              batch: int = 500) -> dict[str, int]:
+    """Re-send queued work that waited too long; requeue or fail work whose lease ran out.
+
+    Safe to run from several beat processes: rows are taken with SKIP LOCKED.
+    """
+    failed = 0
+    requeued: list[str] = []
+    with db.transaction() as conn:
+        for invoice in repository.processing_overrun(conn, batch):
+            if invoice.attempts >= max_attempts:
+                done = repository.fail_overrun(
+                    conn, invoice.id, "extraction_failed",
+                    f"Extraction did not finish after {invoice.attempts} attempts.")
+                if done is not None:
+                    record_event(conn, org_id=done.org_id, livemode=done.livemode,
+                                 type="invoice.failed", object_id=done.id,
+                                 data=invoice_resource(done))
+                    failed += 1
+            elif repository.release_to_queue(conn, invoice.id, None):
+                requeued.append(invoice.id)
+        overdue = repository.queued_overdue(conn, requeue_after, batch)
+    # Sent after commit; released rows are due at once rather than after `requeue_after`.
+    resent = sum(taskqueue.enqueue_extraction(i) for i in [*requeued, *overdue])
+    return {"failed": failed, "requeued": len(requeued), "resent": resent}

@@ -1,0 +1,106 @@
+"""The contract's basics: errors in one shape, Request-Id, discovery, auth and scopes."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from tests.support import make_text_pdf
+
+
+def assert_contract_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    assert error["request_id"] == response.headers["Request-Id"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return error
+
+
+def test_every_response_carries_a_request_id(client):
+    response = client.get("/v1")
+    assert response.headers["Request-Id"].startswith("req_")
+
+
+def test_unknown_path_answers_resource_not_found(client):
+    assert_contract_error(client.get("/v1/nothing-here"), 404, "resource_not_found")
+
+
+def test_wrong_method_answers_method_not_allowed(client):
+    assert_contract_error(client.delete("/v1/ping"), 405, "method_not_allowed")
+
+
+def test_missing_key_answers_authentication_required(client):
+    assert_contract_error(client.get("/v1/invoices"), 401, "authentication_required")
+
+
+def test_forged_key_answers_invalid_api_key(client):
+    response = client.get("/v1/invoices", headers={
+        "Authorization": "Bearer invx_live_" + "A" * 36})
+    assert_contract_error(response, 401, "invalid_api_key")
+
+
+def test_key_without_the_scope_is_refused(client, tenant):
+    reader = tenant.new_key(scopes=["invoices:read"])
+    response = client.post("/v1/invoices", headers={"Authorization": f"Bearer {reader}"},
+                           data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")})
+    assert_contract_error(response, 403, "insufficient_scope")
+
+
+def test_bad_query_parameter_names_the_param(client, tenant):
+    response = client.get("/v1/invoices?limit=1000", headers=tenant.headers)
+    error = assert_contract_error(response, 400, "validation_error")
+    assert error["param"] == "limit"
+
+
+def test_unknown_query_parameter_is_refused(client, tenant):
+    response = client.get("/v1/invoices?colour=blue", headers=tenant.headers)
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "colour"
+
+
+def test_discovery_lists_endpoints_with_scopes(client):
+    body = client.get("/v1").get_json()
+    assert body["name"] == "Invex"
+    assert {"method": "POST", "path": "/v1/invoices", "scope": "upload:write"} in body["endpoints"]
+
+
+def test_ping_reports_operational(client):
+    response = client.get("/v1/ping")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "operational"
+
+
+def test_openapi_document_describes_the_upload(client):
+    spec = client.get("/v1/openapi.json").get_json()
+    upload = spec["paths"]["/v1/invoices"]["post"]
+    schema_ref = upload["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    properties = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]["properties"]
+    assert {"file", "metadata", "wait", "schema_id"} <= set(properties)
+
+
+def test_docs_page_is_served(client):
+    assert client.get("/docs").status_code == 200
+
+
+def test_api_process_does_not_load_the_ocr_stack(app):
+    assert "torch" not in sys.modules
+    assert "easyocr" not in sys.modules
+
+
+@pytest.mark.parametrize("mode", ["live", "test"])
+def test_keys_of_other_modes_and_orgs_see_nothing(client, tenant, other_tenant, mode):
+    created = client.post("/v1/invoices", headers=tenant.headers,
+                          data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")})
+    invoice_id = created.get_json()["id"]
+    outsider = (other_tenant.secret if mode == "live" else tenant.new_key(livemode=False))
+    headers = {"Authorization": f"Bearer {outsider}"}
+    for path in (f"/v1/invoices/{invoice_id}", f"/v1/invoices/{invoice_id}/file"):
+        assert_contract_error(client.get(path, headers=headers), 404, "resource_not_found")
+    assert_contract_error(client.delete(f"/v1/invoices/{invoice_id}", headers=headers),
+                          404, "resource_not_found")
+    listed = client.get("/v1/invoices", headers=headers).get_json()
+    assert invoice_id not in [i["id"] for i in listed["data"]]

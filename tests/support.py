@@ -1,0 +1,150 @@
+"""Test support: real service processes and documents made on the spot."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s: {message}")
+
+
+class ServiceProcesses:
+    """gunicorn and a Celery extraction worker against the given servers."""
+
+    def __init__(self, database_url: str, redis_url: str, **env: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "INVEX_DATABASE_URL": database_url,
+                    "INVEX_REDIS_URL": redis_url, "INVEX_WEBHOOK_ALLOW_PRIVATE": "1",
+                    "PYTHONUNBUFFERED": "1", **env}
+        self.api: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
+
+    def start(self) -> None:
+        self.start_api()
+        self.start_worker()
+
+    def start_api(self) -> None:
+        self.api = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind",
+             f"127.0.0.1:{self.port}", "--workers", "2", "--worker-class", "gthread",
+             "--threads", "8", "--log-level", "warning"],
+            cwd=ROOT, env=self.env)
+        wait_until(self._api_answers, 30, message="gunicorn did not start")
+
+    def _api_answers(self) -> bool:
+        try:
+            httpx.get(f"{self.base_url}/v1", timeout=1)
+        except httpx.HTTPError:
+            return False
+        return True
+
+    def start_worker(self, concurrency: int = 1) -> None:
+        log = self.worker_log.open("w")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
+             "extract", "-c", str(concurrency), "--loglevel", "INFO", "-n",
+             f"extract-{self.port}@%h", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        wait_until(lambda: "ready." in self.worker_log.read_text(), 60,
+                   message="celery worker did not start")
+
+    def worker_children(self) -> list[int]:
+        assert self.worker is not None
+        out = subprocess.run(["pgrep", "-P", str(self.worker.pid)], capture_output=True,
+                             text=True, check=False).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop_worker(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            os.killpg(self.worker.pid, signal.SIGTERM)
+            try:
+                self.worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
+
+    def stop(self) -> None:
+        self.stop_worker()
+        if self.api and self.api.poll() is None:
+            self.api.terminate()
+            self.api.wait(20)
+
+    def client(self, secret: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=60)
+
+
+def make_text_pdf(lines: list[str] | None = None, pages: int = 1) -> bytes:
+    """A small invoice PDF with a real text layer."""
+    import pymupdf
+
+    lines = lines or [
+        "ACME Supplies GmbH", "Invoice", "Invoice number: INV-2026-0042",
+        "Invoice date: 2026-03-14", "Subtotal: 100.00 EUR", "VAT 19%: 19.00 EUR",
+        "Total: 119.00 EUR",
+    ]
+    doc = pymupdf.open()
+    for _ in range(pages):
+        page = doc.new_page()
+        for number, line in enumerate(lines):
+            page.insert_text((72, 72 + 18 * number), line, fontsize=11)
+    data = doc.tobytes()
+    doc.close()
+    return data
+
+
+def make_ubl_invoice(number: str = "UBL-7", total: str = "119.00") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:ID>{number}</cbc:ID>
+  <cbc:IssueDate>2026-02-01</cbc:IssueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity>
+    <cbc:RegistrationName>Seller BV</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty><cac:Party><cac:PartyLegalEntity>
+    <cbc:RegistrationName>Buyer AG</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingCustomerParty>
+  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount></cac:TaxTotal>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="EUR">100.00</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="EUR">{total}</cbc:TaxInclusiveAmount>
+    <cbc:PayableAmount currencyID="EUR">{total}</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+  <cac:InvoiceLine><cbc:ID>1</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>Widget</cbc:Name></cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">50.00</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
+</Invoice>""".encode()

@@ -1,0 +1,690 @@
+"""Invoice fields from positioned words, for text-layer PDFs and OCR output alike.
+
+A value is found the way a reader finds it: a label ("Rechnungsnummer", "Total TTC"), then
+the value right of it on the same line or under it. Every label hit becomes a candidate;
+amounts are then chosen together so that subtotal + tax = total where the page allows it.
+
+`field_confidence` is built from how strongly the label named the field, where the value
+was found, and whether a cross-check (sums, a second mention) confirmed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import product
+from typing import Any
+
+from workers.extraction import money
+from workers.extraction.dates import find_dates, infer_day_first
+from workers.extraction.invoice_fields import empty_fields, warning
+from workers.extraction.labels import (
+    ACCOUNT_HOLDER,
+    CUSTOMER_HEADINGS,
+    CUSTOMER_MARKERS,
+    DOCUMENT_TITLES,
+    LABELS,
+    LEGAL_FORM,
+    OTHER_PARTY_HEADINGS,
+    TAX_ID_LABEL,
+    VENDOR_HEADINGS,
+    Label,
+)
+from workers.extraction.layout import Line, Page, document_lines, fold, overlap_x, phrases
+from workers.extraction.line_items import line_items_from_rows, read_tables
+from workers.extraction.numbers import currency_mentions, decimal_separator_of, find_amounts
+
+AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
+                 "discount_amount")
+# Phrases that contain an amount label but name something else; matching them first keeps
+# "Gesamtbetrag der Zuschläge" from being read as the total.
+_DECOYS = re.compile(
+    r"gesamtbetrag\s+der\s+(?:zu|ab)schlage|positionssumme|erhaltene\s+anzahlung\w*"
+    r"|total\s+(?:qty|quantity|items|weight|pages?)|tax\s*\(%\)|tax\s*%|(?:vat|tva|mwst|ust)\s*%"
+    r"|montant\s+ht(?=\s*$)|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*")
+_LANGUAGE_WORDS = {
+    "en": {"invoice", "total", "date", "the", "and", "of", "to", "due", "amount", "tax"},
+    "de": {"rechnung", "und", "der", "die", "das", "datum", "betrag", "mwst", "ust", "summe"},
+    "fr": {"facture", "le", "la", "les", "des", "du", "et", "montant", "tva", "total"},
+    "es": {"factura", "el", "la", "los", "de", "del", "y", "importe", "iva", "fecha"},
+    "it": {"fattura", "il", "di", "della", "del", "e", "importo", "iva", "data", "totale"},
+    "nl": {"factuur", "de", "het", "van", "en", "een", "bedrag", "btw", "totaal", "datum"},
+    "pt": {"fatura", "o", "da", "do", "de", "e", "valor", "iva", "data", "total"},
+}
+_EURO_LANGUAGES = frozenset({"de", "fr", "es", "it", "nl", "pt"})
+_VAT_ID = re.compile(
+    r"(?<![\w])(ATU\d{8}|BE[01]?\d{9}|BG\d{9,10}|CHE-?\d{3}\.?\d{3}\.?\d{3}|CY\d{8}[A-Z]"
+    r"|CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}"
+    r"|FR[A-Z0-9]{2}\s?\d{9}|GB\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d{7}[A-Z]{1,2}|IT\d{11}"
+    r"|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}"
+    r"|SE\d{12}|SI\d{8}|SK\d{10}|NO\d{9}(?:MVA)?)(?![\w])")
+_LOCAL_TAX_NUMBER = re.compile(r"(?<![\w])(\d{2,3}/\d{3}/\d{4,5}|\d{3,}[\d/ -]{5,}\d)(?![\w])")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_LABEL = re.compile(r"(?<![\w])(?:tel\.?|telefon|phone|tél\.?|fon|telefono|telefoon"
+                          r"|ph\.?|mobile|mobil)\s*[:.]?\s*", re.IGNORECASE)
+_PHONE = re.compile(r"\+?\(?\d[\d ()/.-]{6,18}\d")
+_IBAN = re.compile(r"(?<![\w])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)(?![\w])")
+_PAYMENT_TERMS = re.compile(r"(?<![\w])(?:payment\s+terms|terms|zahlungsbedingung\w*"
+                            r"|conditions\s+de\s+paiement|condiciones\s+de\s+pago"
+                            r"|termini\s+di\s+pagamento|betalingstermijn|condicoes\s+de\s+pagamento)"
+                            r"\s*:\s*")
+_INVOICE_NUMBER_TOKEN = re.compile(r"[#]?\s?([A-Za-z0-9][\w/.\-]*\d[\w/.\-]*|\d[\w/.\-]*)")
+
+
+@dataclass
+class LabelHit:
+    label: Label
+    line: Line
+    phrase: Line
+    start: int  # offsets in phrase.text
+    end: int
+    at_phrase_start: bool
+
+    @property
+    def x0(self) -> float:
+        return self.phrase.words_in_span(self.start, self.end)[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.phrase.words_in_span(self.start, self.end)[-1].x1
+
+
+@dataclass
+class Candidate:
+    value: Any
+    score: float
+    line: Line
+
+
+class Document:
+    """The words of all pages read once: lines, phrases, label hits and document-wide
+    conventions (decimal separator, date order, language, currency)."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        self.pages = pages
+        self.lines = document_lines(pages)
+        self.texts = [line.text for line in self.lines]
+        self.folded = [fold(text) for text in self.texts]
+        self.phrases_by_line = [phrases(line) for line in self.lines]
+        self.decimal_separator = decimal_separator_of(self.texts)
+        self.language = detect_language(self.folded)
+        self.hits = self._label_hits()
+
+    def _label_hits(self) -> list[LabelHit]:
+        hits: list[LabelHit] = []
+        for line, line_phrases in zip(self.lines, self.phrases_by_line, strict=True):
+            for phrase in line_phrases:
+                folded = fold(phrase.text)
+                found: list[tuple[int, int, Label]] = []
+                decoys = [match.span() for match in _DECOYS.finditer(folded)]
+                for label in LABELS:
+                    for match in label.pattern.finditer(folded):
+                        found.append((match.start(), match.end(), label))
+                # Longest label first, then the stronger one: "Total HT" is a subtotal even
+                # though "Total" alone would be a total.
+                found.sort(key=lambda f: (-(f[1] - f[0]), -f[2].strength))
+                taken: list[tuple[int, int]] = list(decoys)
+                for start, end, label in found:
+                    if any(start < b and end > a for a, b in taken):
+                        continue
+                    taken.append((start, end))
+                    prefix = folded[:start].strip(" :.#-*")
+                    hits.append(LabelHit(label, line, phrase, start, end, not prefix))
+        return hits
+
+    def hits_for(self, field: str) -> list[LabelHit]:
+        return [hit for hit in self.hits if hit.label.field == field]
+
+    def phrases_right_of(self, hit: LabelHit) -> list[Line]:
+        line_phrases = self.phrases_by_line[hit.line.index]
+        return [phrase for phrase in line_phrases if phrase.x0 > hit.phrase.x1 - 0.5]
+
+    def phrase_below(self, hit: LabelHit, max_gap: float = 2.6) -> Line | None:
+        """The phrase under the label (a value under its label, a cell under its column
+        header), nearest first."""
+        x0, x1 = hit.x0, hit.x1
+        line = hit.line
+        limit = line.y1 + max_gap * line.height
+        for index in range(line.index + 1, min(len(self.lines), line.index + 8)):
+            below = self.lines[index]
+            if below.page != line.page or below.y0 > limit:
+                return None
+            for phrase in self.phrases_by_line[index]:
+                if overlap_x(phrase.x0, phrase.x1, x0 - 3, x1 + 3) > 0:
+                    return phrase
+        return None
+
+    def starts_with_label(self, phrase: Line) -> bool:
+        return any(hit.phrase.words[0] is phrase.words[0] and hit.at_phrase_start
+                   for hit in self.hits if hit.line.index == phrase.index)
+
+
+def detect_language(folded_lines: list[str]) -> str | None:
+    counts: Counter[str] = Counter()
+    for text in folded_lines:
+        for token in re.findall(r"[a-z]+", text):
+            for language, words in _LANGUAGE_WORDS.items():
+                if token in words:
+                    counts[language] += 1
+    if not counts:
+        return None
+    return counts.most_common(1)[0][0]
+
+
+# --- values next to labels ----------------------------------------------------------------
+
+def _value_texts(doc: Document, hit: LabelHit, look_below: bool = True
+                 ) -> list[tuple[str, Line, float]]:
+    """Where the value of a label can be, most likely first: (text, line, trust)."""
+    places = []
+    rest = hit.phrase.text[hit.end:]
+    if rest.strip(" :.#-"):
+        places.append((rest, hit.line, 1.0))
+    for phrase in doc.phrases_right_of(hit):
+        if doc.starts_with_label(phrase):
+            break
+        places.append((phrase.text, hit.line, 0.95))
+        break
+    if look_below:
+        below = doc.phrase_below(hit)
+        if below is not None and not doc.starts_with_label(below):
+            places.append((below.text, doc.lines[below.index], 0.85))
+    return places
+
+
+def _invoice_number_from(text: str, keep_hash: bool) -> str | None:
+    text = text.strip()
+    text = re.sub(r"^[:.\-–\s]+", "", text)
+    hashed = text.startswith("#")
+    text = text.lstrip("#").strip()
+    if not text:
+        return None
+    token = text.split()[0].rstrip(".,;:")
+    if not _INVOICE_NUMBER_TOKEN.fullmatch(token) or find_dates(token):
+        return None
+    if len(token) < 3 and not token.isdigit():
+        return None
+    return ("#" + token) if hashed and keep_hash else token
+
+
+def read_invoice_number(doc: Document) -> Candidate | None:
+    best: Candidate | None = None
+    for hit in doc.hits_for("invoice_number"):
+        strong = hit.label.strength >= 1.0
+        if not strong and not hit.at_phrase_start:
+            continue
+        for text, line, trust in _value_texts(doc, hit, look_below=True):
+            # "Invoice No: #123" keeps its "#"; in "INVOICE # 123" the "#" is the "No.".
+            value = _invoice_number_from(text, keep_hash=strong)
+            if value is None:
+                continue
+            score = hit.label.strength * trust * (1.0 if line.page == 0 else 0.9)
+            if best is None or score > best.score + 1e-9:
+                best = Candidate(value, score, line)
+            break
+    return best
+
+
+def read_date(doc: Document, field: str, day_first: bool) -> Candidate | None:
+    candidates: list[Candidate] = []
+    for hit in doc.hits_for(field):
+        if hit.label.strength < 1.0 and not hit.at_phrase_start:
+            continue
+        for text, line, trust in _value_texts(doc, hit):
+            dates = find_dates(text)
+            # The date must follow the label closely, not sit at the end of a sentence.
+            if not dates or len(text[:dates[0].start].split()) > 3:
+                continue
+            value = dates[0].value(day_first)
+            if value is None:
+                continue
+            candidates.append(Candidate(value.isoformat(), hit.label.strength * trust, line))
+            break
+    if not candidates:
+        return None
+    # Strongest label first; among equals the first on the page (the header before terms).
+    candidates.sort(key=lambda c: (-c.score, c.line.index))
+    best = candidates[0]
+    agreeing = sum(1 for c in candidates if c.value == best.value)
+    if agreeing > 1:
+        best.score = min(1.0, best.score + 0.1)
+    return best
+
+
+def first_date_on_first_page(doc: Document, day_first: bool) -> Candidate | None:
+    """Without any date label, the first date high on the first page is usually the
+    invoice date."""
+    for line in doc.lines:
+        if line.page != 0:
+            break
+        for match in find_dates(line.text):
+            value = match.value(day_first)
+            if value is not None:
+                return Candidate(value.isoformat(), 0.45, line)
+    return None
+
+
+def amount_candidates(doc: Document, field: str) -> list[Candidate]:
+    candidates: list[Candidate] = []
+    for hit in doc.hits_for(field):
+        if hit.label.strength < 1.0 and not hit.at_phrase_start:
+            continue
+        # On the label's line the value is the last amount after it (past rates and bases,
+        # "Tax 15% on $ 112.90   $ 16.94"); otherwise the cell under it.
+        line = hit.line
+        line_phrases = doc.phrases_by_line[line.index]
+        after = hit.phrase.text[hit.end:]
+        texts = [after] + [p.text for p in line_phrases if p.x0 > hit.phrase.x1 - 0.5]
+        amounts = []
+        for text in texts:
+            amounts.extend(find_amounts(text, doc.decimal_separator))
+        if amounts:
+            candidates.append(Candidate(amounts[-1].value, hit.label.strength, line))
+            continue
+        below = doc.phrase_below(hit)
+        if below is None:
+            continue
+        below_amounts = find_amounts(below.text, doc.decimal_separator)
+        if len(below_amounts) >= 1:
+            candidates.append(Candidate(below_amounts[0].value, hit.label.strength * 0.85,
+                                        doc.lines[below.index]))
+    return candidates
+
+
+def _best_per_value(candidates: list[Candidate], limit: int = 6) -> list[Candidate]:
+    by_value: dict[Decimal, Candidate] = {}
+    for candidate in candidates:
+        known = by_value.get(candidate.value)
+        if known is None:
+            by_value[candidate.value] = Candidate(candidate.value, candidate.score,
+                                                  candidate.line)
+        else:
+            # A value printed twice under labels is likelier (totals box and summary).
+            known.score = min(1.2, max(known.score, candidate.score) + 0.05)
+            if candidate.line.index > known.line.index:
+                known.line = candidate.line
+    ranked = sorted(by_value.values(), key=lambda c: -c.score)
+    return ranked[:limit]
+
+
+@dataclass
+class Totals:
+    subtotal: Candidate | None
+    tax: Candidate | None
+    total: Candidate | None
+    balanced: bool
+    tax_derived: bool = False
+
+
+def choose_totals(doc: Document, line_sum: Decimal | None) -> Totals:
+    """Subtotal, tax and total chosen together: the combination whose labels are strongest,
+    with a large bonus when subtotal + tax = total and a smaller one when the subtotal is
+    the sum of the line items."""
+    subtotals = _best_per_value(amount_candidates(doc, "subtotal_amount"))
+    taxes = _best_per_value(amount_candidates(doc, "tax_amount"))
+    totals = _best_per_value(amount_candidates(doc, "total_amount"))
+    best: tuple[float, Totals] | None = None
+    for sub, tax, total in product([None, *subtotals], [None, *taxes], [None, *totals]):
+        score = sum(c.score for c in (sub, tax, total) if c is not None)
+        balanced = False
+        if sub and tax and total:
+            if abs(sub.value + tax.value - total.value) <= Decimal("0.01"):
+                score += 2.0
+                balanced = True
+            else:
+                score -= 0.8
+        if sub and total and abs(total.value) < abs(sub.value):
+            score -= 1.0
+        if sub and tax and tax.value and abs(tax.value) >= abs(sub.value):
+            score -= 1.0
+        if line_sum is not None and sub and sub.value == line_sum:
+            score += 0.4
+        if total is not None:
+            # Totals close the document: later mentions are the final ones.
+            score += 0.02 * total.line.index / max(1, len(doc.lines))
+        if best is None or score > best[0] + 1e-9:
+            best = (score, Totals(sub, tax, total, balanced))
+    assert best is not None
+    chosen = best[1]
+    if chosen.subtotal and chosen.total and not chosen.balanced:
+        # The tax can be unreadable (split over lines, a breakdown table only) while both
+        # sums are clear: it is then their difference.
+        difference = chosen.total.value - chosen.subtotal.value
+        if chosen.subtotal.value and Decimal(0) <= difference / chosen.subtotal.value <= Decimal(
+                "0.3"):
+            chosen.tax = Candidate(difference, 0.55, chosen.total.line)
+            chosen.tax_derived = True
+    if chosen.total is None and chosen.subtotal and chosen.tax:
+        chosen.total = Candidate(chosen.subtotal.value + chosen.tax.value, 0.5,
+                                 chosen.subtotal.line)
+    return chosen
+
+
+# --- currency, ids, parties -----------------------------------------------------------------
+
+def read_currency(doc: Document) -> Candidate | None:
+    votes: Counter[str] = Counter()
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        labelled = bool(re.search(r"wahrung|currency|devise|moneda|valuta|valuta|moeda", folded))
+        for code, as_code in currency_mentions(line.text):
+            votes[code] += 3 if labelled else (1.0 if as_code else 0.8)
+    if "kr" in votes:
+        count = votes.pop("kr")
+        all_text = " ".join(doc.folded)
+        krona = "NOK" if "mva" in all_text else "DKK" if re.search(r"moms|cvr", all_text) and (
+            "dk" in all_text or "danmark" in all_text) else "SEK"
+        votes[krona] += count
+    if votes:
+        code, count = votes.most_common(1)[0]
+        share = count / sum(votes.values())
+        score = min(0.97, 0.6 + 0.1 * count) * share
+        if code == "USD" and not any("USD" in text for text in doc.texts):
+            score = min(score, 0.8)  # "$" alone could be another dollar
+        return Candidate(code, score, doc.lines[0])
+    if doc.language in _EURO_LANGUAGES and doc.lines:
+        return Candidate("EUR", 0.4, doc.lines[0])
+    return None
+
+
+@dataclass
+class PartyBlock:
+    role: str  # vendor | customer | other
+    heading: Line
+    lines: list[Line]
+    inline_value: str | None  # "Sold By : WS Retail ..." puts the name on the heading line
+
+
+def party_blocks(doc: Document) -> list[PartyBlock]:
+    blocks = []
+    for line_phrases in doc.phrases_by_line:
+        for phrase in line_phrases:
+            folded = fold(phrase.text)
+            for role, pattern in (("vendor", VENDOR_HEADINGS), ("customer", CUSTOMER_HEADINGS),
+                                  ("other", OTHER_PARTY_HEADINGS)):
+                match = pattern.match(folded)
+                if match is None:
+                    continue
+                rest = phrase.text[match.end():].strip(" :")
+                if rest and not folded[match.end():].lstrip().startswith(":") and ":" not in (
+                        folded[match.end() - 1:match.end()]):
+                    continue  # "Lieferant GmbH" is a name, not the heading "Lieferant:"
+                blocks.append(PartyBlock(role, phrase, _block_under(doc, phrase),
+                                         rest or None))
+                break
+    return blocks
+
+
+def _block_under(doc: Document, heading: Line, max_lines: int = 9) -> list[Line]:
+    """Phrases stacked under a heading in its column, until a gap or another heading."""
+    found: list[Line] = []
+    previous = heading
+    for index in range(heading.index + 1, min(len(doc.lines), heading.index + 14)):
+        line = doc.lines[index]
+        if line.page != heading.page or line.y0 - previous.y1 > 1.2 * previous.height:
+            break
+        column = [p for p in doc.phrases_by_line[index]
+                  if overlap_x(p.x0, p.x1, heading.x0 - 8, max(heading.x1, heading.x0 + 120)) > 0
+                  and p.x0 >= heading.x0 - 25]
+        if not column:
+            continue
+        # "Nummer    : 4711" is two phrases; the party line is all of them together.
+        phrase = column[0] if len(column) == 1 else column[0].sub_line(
+            [word for p in column for word in p.words])
+        folded = fold(phrase.text)
+        if any(p.match(folded) for p in (VENDOR_HEADINGS, CUSTOMER_HEADINGS,
+                                          OTHER_PARTY_HEADINGS)) and phrase.text.rstrip(
+                                              ).endswith(":"):
+            break
+        found.append(phrase)
+        previous = phrase
+        if len(found) >= max_lines:
+            break
+    return found
+
+
+def _looks_like_name(text: str) -> bool:
+    stripped = text.strip(" ,;")
+    if len(stripped) < 2 or ":" in stripped or "@" in stripped:
+        return False
+    letters = sum(ch.isalpha() for ch in stripped)
+    digits = sum(ch.isdigit() for ch in stripped)
+    return letters >= 2 and digits <= letters / 3
+
+
+def name_in_block(block: PartyBlock) -> tuple[str, float] | None:
+    if block.inline_value and _looks_like_name(block.inline_value):
+        return block.inline_value.strip(" ,;"), 0.85
+    for position, phrase in enumerate(block.lines[:5]):
+        if _looks_like_name(phrase.text):
+            # A name under lines of numbers ("Nummer : 4711") is still the party's name.
+            return phrase.text.strip(" ,;"), 0.9 if position == 0 else 0.85
+    return None
+
+
+def _block_line_indexes(blocks: list[PartyBlock], role: str | None = None) -> set[int]:
+    return {line.index for block in blocks if role is None or block.role == role
+            for line in [block.heading, *block.lines]}
+
+
+def read_vendor_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
+    for block in blocks:
+        if block.role == "vendor":
+            named = name_in_block(block)
+            if named:
+                return Candidate(named[0], named[1], block.heading)
+    foreign = _block_line_indexes([b for b in blocks if b.role != "vendor"])
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        match = ACCOUNT_HOLDER.search(folded)
+        if match:
+            rest = line.text[match.end():].split(" - ")[0].split("  ")[0].strip()
+            if _looks_like_name(rest):
+                return Candidate(rest, 0.7, line)
+    # A company name (legal form) outside the addressee's blocks: the letterhead or footer.
+    for line_phrases in doc.phrases_by_line:
+        for phrase in line_phrases:
+            if phrase.index in foreign or len(phrase.text) > 60:
+                continue
+            if LEGAL_FORM.search(fold(phrase.text)) and _looks_like_name(phrase.text):
+                return Candidate(phrase.text.strip(" ,;"), 0.55, phrase)
+    # The first line of the letterhead.
+    for line_phrases in doc.phrases_by_line[:6]:
+        phrase = line_phrases[0]
+        if phrase.index in foreign or phrase.page != 0:
+            continue
+        folded = fold(phrase.text)
+        if any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES):
+            continue
+        if _looks_like_name(phrase.text) and len(phrase.text) <= 50:
+            return Candidate(phrase.text.strip(" ,;"), 0.35, phrase)
+    return None
+
+
+def read_customer_name(blocks: list[PartyBlock]) -> Candidate | None:
+    for block in blocks:
+        if block.role == "customer":
+            named = name_in_block(block)
+            if named:
+                return Candidate(named[0], named[1] - 0.05, block.heading)
+    return None
+
+
+def read_tax_ids(doc: Document, blocks: list[PartyBlock]) -> tuple[Candidate | None,
+                                                                  Candidate | None]:
+    """(vendor's, customer's) tax identifier: a VAT number in the vendor's block beats a
+    local tax number there, which beats any VAT number elsewhere outside the customer's
+    block."""
+    vendor_lines = _block_line_indexes(blocks, "vendor")
+    customer_lines = _block_line_indexes(blocks, "customer")
+    vendor: list[Candidate] = []
+    customer: list[Candidate] = []
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        label = TAX_ID_LABEL.search(folded)
+        values: list[tuple[str, bool]] = [
+            (m.group(1).replace(" ", ""), True) for m in _VAT_ID.finditer(line.text)]
+        if label and not values:
+            rest = line.text[label.end():]
+            local = _LOCAL_TAX_NUMBER.search(rest)
+            if local and len(rest[:local.start()].split()) <= 1:
+                values.append((local.group(1).strip(), False))
+        if not values:
+            continue
+        is_customer = line.index in customer_lines or bool(CUSTOMER_MARKERS.search(folded))
+        for value, is_vat in values:
+            score = (1.0 if is_vat else 0.9) if line.index in vendor_lines else (
+                0.75 if is_vat else 0.45)
+            if is_customer:
+                customer.append(Candidate(value, score, line))
+            else:
+                vendor.append(Candidate(value, score, line))
+    vendor.sort(key=lambda c: (-c.score, c.line.index))
+    customer.sort(key=lambda c: (-c.score, c.line.index))
+    return (vendor[0] if vendor else None), (customer[0] if customer else None)
+
+
+def read_contacts(doc: Document, blocks: list[PartyBlock]) -> dict[str, Candidate]:
+    customer_lines = _block_line_indexes(blocks, "customer")
+    found: dict[str, Candidate] = {}
+    for line in doc.lines:
+        role = "customer" if line.index in customer_lines else "vendor"
+        email = _EMAIL.search(line.text)
+        if email and f"{role}_email" not in found:
+            found[f"{role}_email"] = Candidate(email.group(0), 0.7, line)
+        phone_label = _PHONE_LABEL.search(line.text)
+        if phone_label and f"{role}_phone" not in found:
+            phone = _PHONE.search(line.text, phone_label.end())
+            if phone:
+                found[f"{role}_phone"] = Candidate(phone.group(0).strip(), 0.7, line)
+        if "vendor_iban" not in found:
+            for match in _IBAN.finditer(line.text):
+                iban = match.group(1).replace(" ", "")
+                if _valid_iban(iban):
+                    found["vendor_iban"] = Candidate(iban, 0.9, line)
+                    break
+    return found
+
+
+def _valid_iban(iban: str) -> bool:
+    if not 15 <= len(iban) <= 34:
+        return False
+    rearranged = iban[4:] + iban[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
+def read_document_type(doc: Document) -> str:
+    for line, folded in zip(doc.lines[:25], doc.folded[:25], strict=True):
+        if line.page != 0:
+            break
+        for kind, pattern in DOCUMENT_TITLES:
+            match = pattern.search(folded)
+            if match and len(folded[:match.start()].split()) <= 2:
+                return kind
+    return "invoice" if any(DOCUMENT_TITLES[-1][1].search(f) for f in doc.folded) else "unknown"
+
+
+def read_payment_terms(doc: Document) -> Candidate | None:
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        match = _PAYMENT_TERMS.search(folded)
+        if match:
+            rest = line.text[match.end():].strip()
+            if rest:
+                return Candidate(rest, 0.6, line)
+    return None
+
+
+# --- the whole document ---------------------------------------------------------------------
+
+def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str, Any]:
+    """All contract fields that the pages show, with a confidence for each."""
+    doc = Document(pages)
+    fields = empty_fields(source)
+    confidence: dict[str, float] = {}
+    warnings: list[dict[str, Any]] = fields["warnings"]
+
+    def put(field: str, candidate: Candidate | None, value: Any = None) -> None:
+        if candidate is None:
+            return
+        fields[field] = candidate.value if value is None else value
+        ocr_factor = candidate.line.confidence if source == "ocr" else 1.0
+        confidence[field] = round(max(0.0, min(1.0, candidate.score)) * ocr_factor, 3)
+
+    currency = read_currency(doc)
+    put("currency", currency)
+    currency_code = currency.value if currency else None
+    day_first = infer_day_first(doc.texts, doc.language, currency_code)
+
+    put("invoice_number", read_invoice_number(doc))
+    invoice_date = read_date(doc, "invoice_date", day_first) or first_date_on_first_page(
+        doc, day_first)
+    put("invoice_date", invoice_date)
+    due_date = read_date(doc, "due_date", day_first)
+    if due_date and invoice_date and due_date.value < invoice_date.value:
+        due_date = None
+    put("due_date", due_date)
+
+    rows, _ = read_tables(doc.lines, doc.decimal_separator)
+    line_totals = [row.total for row in rows if row.total is not None]
+    line_sum = sum(line_totals, Decimal(0)) if line_totals else None
+    totals = choose_totals(doc, line_sum)
+    for field, candidate in (("subtotal_amount", totals.subtotal), ("tax_amount", totals.tax),
+                             ("total_amount", totals.total)):
+        if candidate is None:
+            continue
+        boost = 0.15 if totals.balanced else 0.0
+        put(field, Candidate(money.to_minor_units(candidate.value, currency_code),
+                             min(1.0, candidate.score * (0.8 if not totals.balanced else 1.0)
+                                 + boost), candidate.line))
+    for field in ("amount_due", "discount_amount"):
+        ranked = _best_per_value(amount_candidates(doc, field))
+        if ranked:
+            best = max(ranked, key=lambda c: (c.score, c.line.index))
+            put(field, Candidate(money.to_minor_units(abs(best.value) if field ==
+                                                      "discount_amount" else best.value,
+                                                      currency_code), best.score * 0.8,
+                                 best.line))
+    if totals.subtotal and totals.tax and totals.subtotal.value:
+        rate = (totals.tax.value / totals.subtotal.value * 100).quantize(Decimal("0.01"))
+        standard = {Decimal(r) for r in ("0", "2.1", "4", "5", "5.5", "6", "7", "8.1", "9",
+                                         "10", "12", "13", "14", "15", "16", "17", "19", "20",
+                                         "21", "22", "23", "24", "25", "27")}
+        nearest = min(standard, key=lambda r: abs(r - rate))
+        if abs(nearest - rate) <= Decimal("0.05"):
+            fields["tax_rate"] = money.format_rate(nearest)
+            fields["tax_breakdown"] = [{
+                "rate": money.format_rate(nearest),
+                "taxable_amount": money.to_minor_units(totals.subtotal.value, currency_code),
+                "tax_amount": money.to_minor_units(totals.tax.value, currency_code)}]
+            confidence["tax_rate"] = 0.8 if totals.balanced else 0.5
+    if totals.subtotal and totals.tax and totals.total and not totals.balanced and not (
+            totals.tax_derived):
+        warnings.append(warning("totals_mismatch",
+                                "Subtotal plus tax does not equal the total on the page.",
+                                "total_amount"))
+
+    blocks = party_blocks(doc)
+    put("vendor_name", read_vendor_name(doc, blocks))
+    put("customer_name", read_customer_name(blocks))
+    vendor_tax, customer_tax = read_tax_ids(doc, blocks)
+    put("vendor_tax_id", vendor_tax)
+    put("customer_tax_id", customer_tax)
+    for field, candidate in read_contacts(doc, blocks).items():
+        put(field, candidate)
+    put("payment_terms", read_payment_terms(doc))
+    fields["document_type"] = read_document_type(doc)
+
+    items = line_items_from_rows(rows, currency_code)
+    fields["line_items"] = items
+    if items:
+        items_sum = sum((item["total_price"] or 0) for item in items)
+        confidence["line_items"] = 0.85 if fields["subtotal_amount"] == items_sum else 0.6
+
+    fields["field_confidence"] = confidence
+    core = ("invoice_number", "invoice_date", "currency", "vendor_name", "total_amount")
+    fields["extraction_confidence"] = round(sum(confidence.get(f, 0.0) for f in core)
+                                            / len(core), 3)
+    if fields["total_amount"] is None:
+        warnings.append(warning("total_not_found", "No total amount was found on the page.",
+                                "total_amount"))
+    return fields

@@ -1,0 +1,348 @@
+"""Line items from positioned words: find the table header (a row naming description,
+quantity, unit price and amount columns), take the columns' x-ranges from it, and read rows
+under it until a totals row or a new section ends the table.
+
+A row starts where a line has an amount in the amount column (or, without one, a priced
+number at its right end); lines under it whose words stay in the description column continue
+its description, as long as no blank line separates them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from workers.extraction import money
+from workers.extraction.labels import SECTION_ENDS
+from workers.extraction.layout import Line, fold
+from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
+
+COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    "description": (
+        "description", "desc", "details", "particulars", "designation", "libelle",
+        "beschreibung", "bezeichnung", "artikelbezeichnung", "leistungsbeschreibung",
+        "descripcion", "concepto", "descrizione", "omschrijving", "descricao"),
+    # Headers that name the description column only when no better one is there; beside
+    # "Omschrijving", "Artikel" heads the article-code column.
+    "item": (
+        "item", "items", "product", "products", "title", "service", "services", "leistung",
+        "artikel", "article", "articulo", "articolo", "produto", "servico", "produkt"),
+    "code": (
+        "pos", "pos.", "position", "nr", "nr.", "no", "no.", "#", "art-nr", "art.-nr.",
+        "art-nr.", "art-nr-kunde", "art-nr-lief.", "artikelnummer", "artikelnr", "artikel-nr",
+        "artikel-nr.", "sku", "code", "ref", "ref.", "reference", "referentie", "codice",
+        "codigo", "item no", "item #", "part no", "hsn", "hsn/sac", "ean", "gtin"),
+    "quantity": (
+        "qty", "qty.", "quantity", "menge", "anzahl", "anz.", "quantite", "qte", "qte.",
+        "nombre", "cantidad", "cant.", "quantita", "qta", "qta.", "aantal", "hoeveelheid",
+        "quantidade", "qtd", "qtd.", "hours", "hrs", "stunden", "units"),
+    "unit_price": (
+        "price", "rate", "unit price", "price/unit", "einzelpreis", "nettopreis", "preis",
+        "e-preis", "stückpreis", "stuckpreis", "prix", "p.u.", "pu", "prix unitaire",
+        "precio", "precio unitario", "prezzo", "prezzo unitario", "prijs", "stukprijs",
+        "preco", "preco unitario", "unit cost", "tarif"),
+    "amount": (
+        "amount", "total", "line total", "betrag", "gesamt", "gesamtpreis", "positionsbetrag",
+        "summe", "montant", "importe", "importo", "totale", "bedrag", "totaal", "valor",
+        "subtotal", "net amount", "ext. price", "extended"),
+}
+_WORD_COLUMN = {word: column for column, words in COLUMN_WORDS.items() for word in words}
+_TOTAL_ROW = re.compile(
+    r"(?<![\w])(?:total|totals|totaal|totale|summe|gesamt\w*|\w*summe|montant\s+ttc|tva|vat|tax"
+    r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])")
+_SUBTOTAL_ROW = re.compile(r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
+                           r"|subtotaal|subtotale)(?![\w])")
+# A leading catalogue code in brackets or asterisks ("[FURN_7777] Office Chair").
+_LEADING_CODE = re.compile(r"^(?:\[[^\]]{1,30}\]|\*[^*\s]{1,30}\*)\s+")
+
+
+@dataclass
+class Column:
+    kind: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    header: Line
+
+    def column(self, kind: str) -> Column | None:
+        return next((column for column in self.columns if column.kind == kind), None)
+
+    @property
+    def description_left(self) -> float:
+        description = self.column("description")
+        if description is None:
+            return float("-inf")
+        others_left = [c for c in self.columns if c.x1 <= description.x0 + 1]
+        if not others_left:
+            return float("-inf")
+        return description.x0 - 0.6 * self.header.height
+
+    @property
+    def numbers_left(self) -> float:
+        """Where the numeric columns begin: the description ends before this."""
+        description = self.column("description")
+        start = description.x1 if description else float("-inf")
+        numeric = [c.x0 for c in self.columns
+                   if c.kind not in ("description", "code") and c.x0 > start]
+        return min(numeric) if numeric else float("inf")
+
+
+@dataclass
+class Row:
+    anchor: Line
+    description: list[str] = field(default_factory=list)
+    last_y1: float = 0.0
+    quantity: Decimal | None = None
+    unit: str | None = None
+    unit_price: Decimal | None = None
+    total: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+def header_columns(line: Line) -> list[Column]:
+    """The table columns a line names, or [] when it is not a table header."""
+    columns: list[Column] = []
+    words = line.words
+    index = 0
+    while index < len(words):
+        matched = None
+        # Two-word headers first ("Unit Price", "Prix unitaire").
+        for length in (2, 1):
+            if index + length > len(words):
+                continue
+            text = fold(" ".join(word.text for word in words[index:index + length])).strip(":")
+            kind = _WORD_COLUMN.get(text) or _WORD_COLUMN.get(text.rstrip("."))
+            if kind is not None:
+                matched = (kind, length)
+                break
+        if matched is None:
+            index += 1
+            continue
+        kind, length = matched
+        span = words[index:index + length]
+        if not any(column.kind == kind for column in columns):
+            columns.append(Column(kind, span[0].x0, span[-1].x1))
+        index += length
+    for column in columns:
+        if column.kind == "item":
+            column.kind = "code" if any(c.kind == "description" for c in columns) else (
+                "description")
+    kinds = {column.kind for column in columns}
+    numeric = kinds - {"description", "code"}
+    if ("description" in kinds and numeric) or len(numeric) >= 3:
+        return sorted(columns, key=lambda column: column.x0)
+    return []
+
+
+def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> None:
+    """Headers are often two or three lines high ("Positions-" / "betrag"): columns named
+    on the lines just above or below the header line count too."""
+    header = table.header
+    for other in lines[max(0, position - 3):position + 4]:
+        if other is header or other.page != header.page:
+            continue
+        if abs(other.y0 - header.y0) > 2.2 * header.height:
+            continue
+        for word in other.words:
+            text = fold(word.text).strip(":-")
+            kind = _WORD_COLUMN.get(text)
+            if kind and table.column(kind) is None:
+                table.columns.append(Column(kind, word.x0, word.x1))
+    table.columns.sort(key=lambda column: column.x0)
+
+
+def _column_of(table: Table, x0: float, x1: float) -> Column | None:
+    """The numeric column a number sits in: the one it overlaps most, else the one whose
+    right edge is nearest (numbers are right-aligned under their headers)."""
+    numeric = [c for c in table.columns if c.kind not in ("description", "code")]
+    best, best_overlap = None, 0.0
+    for column in numeric:
+        overlap = min(x1, column.x1 + 2) - max(x0, column.x0 - 2)
+        if overlap > best_overlap:
+            best, best_overlap = column, overlap
+    if best is None and numeric:
+        best = min(numeric, key=lambda c: abs(c.x1 - x1))
+    return best
+
+
+def _amounts_with_x(line: Line, decimal_separator: str | None
+                    ) -> list[tuple[AmountMatch, float, float]]:
+    found = []
+    for amount in find_amounts(line.text, decimal_separator):
+        words = line.words_in_span(amount.start, amount.end)
+        if words:
+            found.append((amount, words[0].x0, words[-1].x1))
+    return found
+
+
+def _description_words(table: Table, line: Line) -> list[str]:
+    left, right = table.description_left, table.numbers_left
+    return [word.text for word in line.words
+            if word.x0 >= left and word.x_center < right - 2]
+
+
+def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
+    amounts = [(a, x0, x1) for a, x0, x1 in _amounts_with_x(line, decimal_separator)
+               if x0 >= table.numbers_left - 3 * line.height]
+    if not amounts:
+        return None
+    amount_column = table.column("amount")
+    by_column: dict[str, AmountMatch] = {}
+    for amount, x0, x1 in amounts:
+        column = _column_of(table, x0, x1)
+        if column is not None:
+            by_column.setdefault(column.kind, amount)
+    total = by_column.get("amount")
+    if total is None:
+        last = amounts[-1][0]
+        if amount_column is not None or not last.has_decimals:
+            return None
+        total = last
+    row = Row(anchor=line, last_y1=line.y1, total=total.value)
+    quantity = by_column.get("quantity")
+    price = by_column.get("unit_price")
+    if quantity is not None:
+        row.quantity = quantity.value
+        after = line.text[quantity.end:].split()
+        if after and re.fullmatch(r"[^\d\s]{1,8}", after[0]) and after[0] not in ("%", "x"):
+            row.unit = after[0]
+    if price is not None and price is not total:
+        row.unit_price = price.value
+    if row.quantity is not None and row.unit_price is not None and abs(
+            row.quantity * row.unit_price - total.value) > Decimal("0.01") * max(
+            1, abs(row.quantity)):
+        row.quantity = row.unit_price = None
+    if row.quantity is None or row.unit_price is None:
+        _infer_quantity_and_price(row, [a for a, _, _ in amounts if a is not total])
+    rates = find_percentages(line.text)
+    if rates:
+        row.tax_rate = rates[-1]
+    description = _description_words(table, line)
+    if description:
+        row.description.append(" ".join(description))
+    return row
+
+
+def _infer_quantity_and_price(row: Row, others: list[AmountMatch]) -> None:
+    """Without clear columns, the pair of numbers whose product is the line total."""
+    assert row.total is not None
+    for quantity in others:
+        for price in others:
+            if price is quantity:
+                continue
+            if abs(quantity.value * price.value - row.total) <= Decimal("0.01") * max(
+                    1, abs(quantity.value)):
+                row.quantity = row.quantity if row.quantity is not None else quantity.value
+                row.unit_price = row.unit_price if row.unit_price is not None else price.value
+                return
+
+
+def _is_total_row(table: Table, line: Line) -> tuple[bool, bool]:
+    """(is a totals row, is only a subtotal): a totals word where the description would be,
+    or anywhere left of the amount when there is no description."""
+    text = fold(line.text)
+    if not find_amounts(line.text):
+        return False, False
+    if _SUBTOTAL_ROW.search(text):
+        return True, True
+    return bool(_TOTAL_ROW.search(text)) and not _description_has_item(table, line), False
+
+
+def _description_has_item(table: Table, line: Line) -> bool:
+    words = _description_words(table, line)
+    return bool(words) and not _TOTAL_ROW.search(fold(" ".join(words)))
+
+
+def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[Row], bool]:
+    """All item rows of the document, and whether a table header was found at all."""
+    rows: list[Row] = []
+    found_header = False
+    position = 0
+    while position < len(lines):
+        columns = header_columns(lines[position])
+        if not columns:
+            position += 1
+            continue
+        found_header = True
+        table = Table(columns=columns, header=lines[position])
+        _widen_with_neighbours(table, lines, position)
+        position = _read_rows(table, lines, position + 1, decimal_separator, rows)
+    return rows, found_header
+
+
+def _read_rows(table: Table, lines: list[Line], position: int,
+               decimal_separator: str | None, rows: list[Row]) -> int:
+    current: Row | None = None
+    header = table.header
+    while position < len(lines):
+        line = lines[position]
+        if line.page != header.page and current is None and not rows:
+            return position
+        if SECTION_ENDS.match(fold(line.text)) or header_columns(line):
+            return position
+        # A header word repeated under the header is the second line of the header.
+        if line.page == header.page and line.y0 - header.y1 < 1.5 * header.height and all(
+                fold(word.text).strip(":-") in _WORD_COLUMN or not any(
+                    ch.isdigit() for ch in word.text) for word in line.words) and current is None:
+            position += 1
+            continue
+        is_total, is_subtotal = _is_total_row(table, line)
+        if is_total and not is_subtotal:
+            return position
+        if is_subtotal:
+            current = None
+            position += 1
+            continue
+        row = _start_row(table, line, decimal_separator)
+        if row is not None:
+            rows.append(row)
+            current = row
+        elif current is not None:
+            description = _description_words(table, line)
+            close = (line.page == current.anchor.page
+                     and line.y0 - current.last_y1 <= 0.6 * line.height)
+            if description and close:
+                current.description.append(" ".join(description))
+                current.last_y1 = line.y1
+            elif description:
+                current = None
+        position += 1
+    return position
+
+
+def clean_description(parts: list[str]) -> str | None:
+    text = " ".join(parts).strip()
+    text = _LEADING_CODE.sub("", text)
+    return text or None
+
+
+def line_items_from_rows(rows: list[Row], currency: str | None) -> list[dict[str, Any]]:
+    items = []
+    for row in rows:
+        description = clean_description(row.description)
+        if description is None and row.quantity is None:
+            continue
+        items.append({
+            "description": description,
+            "quantity": None if row.quantity is None else money.format_quantity(row.quantity),
+            "unit": row.unit,
+            "unit_price": None if row.unit_price is None else money.to_minor_units(
+                row.unit_price, currency),
+            "unit_price_decimal": None if row.unit_price is None else format(row.unit_price, "f"),
+            "total_price": None if row.total is None else money.to_minor_units(row.total, currency),
+            "tax_rate": None if row.tax_rate is None else money.format_rate(row.tax_rate),
+        })
+    return items
+
+
+def extract_line_items(lines: list[Line], decimal_separator: str | None,
+                       currency: str | None) -> list[dict[str, Any]]:
+    """The document's line items as the contract shows them (prices in minor units)."""
+    rows, _ = read_tables(lines, decimal_separator)
+    return line_items_from_rows(rows, currency)

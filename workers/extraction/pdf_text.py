@@ -1,0 +1,67 @@
+"""Text-layer PDFs: positioned words from PyMuPDF, read by the layout field parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pymupdf
+
+from workers.extraction.errors import EncryptedPdf, TooManyPages, UnprocessableInvoice
+from workers.extraction.fields import parse_invoice_pages
+from workers.extraction.layout import Page, Word
+
+MAX_PAGES = 50
+# A page with fewer characters than this but an image on it is a scan with a stray text
+# object (a page number, a "scanned by" stamp), not a text page.
+MIN_TEXT_CHARS = 40
+
+
+def page_words(page: pymupdf.Page) -> Page:
+    words = tuple(
+        Word(text, x0, y0, x1, y1, page.number or 0)
+        for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False)
+        if text.strip()
+    )
+    return Page(number=page.number or 0, width=page.rect.width, height=page.rect.height,
+                words=words)
+
+
+def page_has_text_layer(page: pymupdf.Page) -> bool:
+    text = page.get_text("text")
+    characters = sum(1 for ch in text if not ch.isspace())
+    if characters >= MIN_TEXT_CHARS:
+        return True
+    return characters > 0 and not page.get_images(full=False)
+
+
+def has_text_layer(doc: pymupdf.Document) -> list[bool]:
+    """Per page, whether its text can be read without OCR."""
+    return [page_has_text_layer(page) for page in doc]
+
+
+def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:
+    try:
+        doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
+    except (RuntimeError, ValueError) as error:  # PyMuPDF raises these for broken files
+        raise UnprocessableInvoice("The PDF could not be opened.") from error
+    if doc.needs_pass:
+        raise EncryptedPdf()
+    if doc.page_count > MAX_PAGES:
+        raise TooManyPages()
+    return doc
+
+
+def extract_pdf_text(pdf_bytes: bytes) -> dict[str, Any]:
+    """Invoice fields read from the PDF's text layer (source "pdf_text"). Pages without a
+    text layer are left out and named in a warning; the OCR path reads those."""
+    with open_pdf(pdf_bytes) as doc:
+        layers = has_text_layer(doc)
+        pages = [page_words(page) for page, text in zip(doc, layers, strict=True) if text]
+    fields = parse_invoice_pages(pages, source="pdf_text")
+    missing = [str(number + 1) for number, text in enumerate(layers) if not text]
+    if missing:
+        fields["warnings"].append({
+            "code": "pages_without_text",
+            "message": f"Page(s) {', '.join(missing)} have no text layer and were not read.",
+            "field": None})
+    return fields

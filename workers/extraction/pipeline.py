@@ -1,0 +1,179 @@
+"""One document in, invoice fields out: sniff -> e-invoice XML / Factur-X / PDF text / OCR
+-> checks. Pure code: no database, no queue.
+
+Time: `deadline` is a `time.monotonic()` instant. It is checked between stages (a stage
+itself, e.g. OCR of a page, is not interrupted here); callers that need a hard stop run the
+extraction in a process they can kill (`batch.py` does, Celery's hard time limit does).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from typing import Any
+
+import pymupdf
+from PIL import Image
+
+from workers.extraction import sniff
+from workers.extraction.checks import apply_checks
+from workers.extraction.einvoice import parse_einvoice
+from workers.extraction.errors import (
+    EncryptedPdf,
+    ExtractionTimeout,
+    ImageTooLarge,
+    TooManyPages,
+    UnprocessableInvoice,
+    UnsupportedFileType,
+)
+from workers.extraction.facturx import PDF_ERRORS, extract_facturx
+from workers.extraction.invoice_fields import empty_fields
+from workers.extraction.result import Extraction
+
+MAX_PAGES = 50
+# About 60 megapixels: an A3 page scanned at 600 dpi is 70 MP, A4 at 300 dpi is 8.7 MP.
+# Pillow raises DecompressionBombError above twice this, and we refuse anything above it
+# ourselves before decoding, so a tiny file declaring a huge canvas costs nothing.
+MAX_IMAGE_PIXELS = 60_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# A text layer with fewer visible characters than this is a scan with stray marks.
+MIN_TEXT_LAYER_CHARS = 20
+IMAGE_TYPES = frozenset({sniff.PNG, sniff.JPEG, sniff.TIFF, sniff.WEBP})
+
+
+def extract_document(
+    data: bytes, *, filename: str | None = None, deadline: float | None = None
+) -> Extraction:
+    """Extract the invoice fields of one uploaded document.
+
+    The file is recognised by its content, never by `filename` (used only in messages).
+    Raises an ExtractionError subclass (with a stable `code`) when the document cannot be
+    extracted.
+    """
+    _check_deadline(deadline)
+    if not data:
+        raise UnprocessableInvoice("The file is empty.")
+    content_type = sniff.sniff_content_type(data[: sniff.SNIFF_BYTES])
+    if content_type is None:
+        raise UnsupportedFileType(
+            f"{filename or 'The file'} is not a PDF, PNG, JPEG, TIFF, WebP or UBL/CII XML "
+            "e-invoice."
+        )
+    embedded_xml_name = None
+    if content_type == sniff.XML:
+        fields, pages = parse_einvoice(data), 1
+    elif content_type == sniff.PDF:
+        fields, pages = _extract_pdf(data, deadline)
+        embedded_xml_name = fields.pop("embedded_xml_name", None)
+    else:
+        fields, pages = _extract_image(data, content_type, deadline)
+    _check_deadline(deadline)
+    return Extraction(
+        fields=apply_checks(_complete(fields)),
+        pages=pages,
+        content_type=content_type,
+        embedded_xml_name=embedded_xml_name,
+    )
+
+
+def _extract_pdf(data: bytes, deadline: float | None) -> tuple[dict[str, Any], int]:
+    doc = open_pdf(data)
+    with doc:
+        pages = doc.page_count
+        _check_deadline(deadline)
+        fields = extract_facturx(doc)
+        if fields is not None:
+            return fields, pages
+        has_text_layer = _has_text_layer(doc)
+    _check_deadline(deadline)
+    if has_text_layer:
+        from workers.extraction.pdf_text import extract_pdf_text  # noqa: PLC0415
+
+        return extract_pdf_text(data), pages
+    return _extract_scanned(data, sniff.PDF), pages
+
+
+def open_pdf(data: bytes) -> pymupdf.Document:
+    """The opened PDF, refusing what the contract refuses: unreadable, password-protected,
+    empty, or longer than 50 pages."""
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except PDF_ERRORS:
+        raise UnprocessableInvoice("The PDF is damaged and cannot be read.") from None
+    # An "encrypted" PDF with an empty user password opens without one (permissions only).
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise EncryptedPdf
+    if doc.page_count == 0:
+        doc.close()
+        raise UnprocessableInvoice("The PDF has no pages.")
+    if doc.page_count > MAX_PAGES:
+        count = doc.page_count
+        doc.close()
+        raise TooManyPages(f"The PDF has {count} pages; at most {MAX_PAGES} are accepted.")
+    return doc
+
+
+def _has_text_layer(doc: pymupdf.Document) -> bool:
+    characters = 0
+    for page in doc:
+        try:
+            text = page.get_text("text")
+        except PDF_ERRORS:
+            continue  # a damaged page: the other paths decide what to make of it
+        characters += sum(not c.isspace() for c in text)
+        if characters >= MIN_TEXT_LAYER_CHARS:
+            return True
+    return False
+
+
+def _extract_image(
+    data: bytes, content_type: str, deadline: float | None
+) -> tuple[dict[str, Any], int]:
+    pages = check_image(data)
+    _check_deadline(deadline)
+    return _extract_scanned(data, content_type), pages
+
+
+def check_image(data: bytes) -> int:
+    """The number of frames (pages) of an image, after refusing images that are damaged,
+    too many pages, or too large to decode (decompression bombs). Reads headers only."""
+    try:
+        with warnings.catch_warnings():
+            # Sizes between our limit and Pillow's hard limit only warn; we refuse them below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                frames = getattr(image, "n_frames", 1)
+    except Image.DecompressionBombError:
+        raise ImageTooLarge from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnprocessableInvoice(f"The image is damaged and cannot be read ({exc}).") from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(
+            f"The image is {width}x{height} pixels; at most "
+            f"{MAX_IMAGE_PIXELS:,} pixels are accepted."
+        )
+    if frames > MAX_PAGES:
+        raise TooManyPages(f"The image has {frames} pages; at most {MAX_PAGES} are accepted.")
+    return frames
+
+
+def _extract_scanned(data: bytes, content_type: str) -> dict[str, Any]:
+    # Imported here: the OCR module loads torch and a model, which only scans need.
+    from workers.extraction.ocr import extract_scanned  # noqa: PLC0415
+
+    return extract_scanned(data, content_type)
+
+
+def _complete(fields: dict[str, Any]) -> dict[str, Any]:
+    """Every contract field present, missing ones as null or empty."""
+    complete = empty_fields(fields.get("source") or "pdf_text")
+    complete.update(fields)
+    return complete
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ExtractionTimeout

@@ -1,0 +1,19 @@
+"""What one extraction produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """`fields` holds the contract's invoice fields, JSON-ready (see API.md "The invoice"):
+    amounts as integer minor units, dates "YYYY-MM-DD", rates as decimal strings, plus
+    `document_type`, `source`, `extraction_confidence`, `field_confidence` and `warnings`."""
+
+    fields: dict[str, Any]
+    pages: int
+    content_type: str
+    # Where the XML came from inside a PDF ("factur-x.xml"), for the record; None otherwise.
+    embedded_xml_name: str | None = field(default=None)
