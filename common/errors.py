@@ -87,6 +87,11 @@ class FileTooLarge(InvexError):
     status, type, code = 413, "invalid_request_error", "file_too_large"
     default_message = "The upload is larger than the limit."
 
+    def __init__(self, message: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        # The rest of the body is never read; closing is cheaper than draining it.
+        self.headers.setdefault("Connection", "close")
+
 
 class UnsupportedFileType(InvexError):
     status, type, code = 415, "invalid_request_error", "unsupported_file_type"

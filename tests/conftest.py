@@ -24,13 +24,14 @@ def private_root(prefix: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[dict[str, str]]:
+def servers() -> Iterator[dict]:
     from common.embedded import PrivatePostgres, PrivateRedis
 
     root = private_root("invex-suite-")
     postgres = PrivatePostgres(root, durable=False)
     redis = PrivateRedis(root, persistent=True)
-    urls = {"database_url": postgres.start(), "redis_url": redis.start()}
+    urls = {"database_url": postgres.start(), "redis_url": redis.start(),
+            "postgres": postgres, "redis": redis}
     try:
         yield urls
     finally:

@@ -27,6 +27,7 @@ from workers.extraction.labels import (
     DOCUMENT_TITLES,
     LABELS,
     LEGAL_FORM,
+    NAME_PREFIX,
     OTHER_PARTY_HEADINGS,
     TAX_ID_LABEL,
     VENDOR_HEADINGS,
@@ -43,7 +44,9 @@ AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
 _DECOYS = re.compile(
     r"gesamtbetrag\s+der\s+(?:zu|ab)schlage|positionssumme|erhaltene\s+anzahlung\w*"
     r"|total\s+(?:qty|quantity|items|weight|pages?)|tax\s*\(%\)|tax\s*%|(?:vat|tva|mwst|ust)\s*%"
-    r"|montant\s+ht(?=\s*$)|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*")
+    r"|montant\s+ht(?=\s*$)|date\s+of\s+(?:delivery|order|service)|(?:delivery|order|ship\w*)"
+    r"\s+date|liefer\w*datum|leistungs\w*datum|bestell\w*datum|date\s+de\s+livraison"
+    r"|fecha\s+de\s+entrega|data\s+(?:di\s+)?consegna|leverdatum|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*")
 _LANGUAGE_WORDS = {
     "en": {"invoice", "total", "date", "the", "and", "of", "to", "due", "amount", "tax"},
     "de": {"rechnung", "und", "der", "die", "das", "datum", "betrag", "mwst", "ust", "summe"},
@@ -155,6 +158,19 @@ class Document:
                 if overlap_x(phrase.x0, phrase.x1, x0 - 3, x1 + 3) > 0:
                     return phrase
         return None
+
+    def phrases_below(self, hit: LabelHit, max_rows: int = 12) -> list[Line]:
+        """The column under a label: the phrase below it, then the one below that, ..."""
+        column: list[Line] = []
+        probe = hit
+        for _ in range(max_rows):
+            below = self.phrase_below(probe)
+            if below is None:
+                break
+            column.append(below)
+            probe = LabelHit(hit.label, self.lines[below.index], below, 0,
+                             len(below.text), True)
+        return column
 
     def starts_with_label(self, phrase: Line) -> bool:
         return any(hit.phrase.words[0] is phrase.words[0] and hit.at_phrase_start
@@ -283,13 +299,18 @@ def amount_candidates(doc: Document, field: str) -> list[Candidate]:
         if amounts:
             candidates.append(Candidate(amounts[-1].value, hit.label.strength, line))
             continue
-        below = doc.phrase_below(hit)
-        if below is None:
-            continue
-        below_amounts = find_amounts(below.text, doc.decimal_separator)
-        if len(below_amounts) >= 1:
-            candidates.append(Candidate(below_amounts[0].value, hit.label.strength * 0.85,
-                                        doc.lines[below.index]))
+        # Under a column header ("Nettobetrag | MwSt | Endbetrag") each row is a candidate;
+        # the last row of such a table is usually its sum.
+        column_values = []
+        for below in doc.phrases_below(hit):
+            below_amounts = find_amounts(below.text, doc.decimal_separator)
+            if not below_amounts or not below_amounts[0].has_decimals:
+                break
+            column_values.append((below_amounts[0].value, doc.lines[below.index]))
+        for position, (value, line) in enumerate(column_values):
+            last = position == len(column_values) - 1
+            candidates.append(Candidate(value, hit.label.strength * (0.85 if last else 0.7),
+                                        line))
     return candidates
 
 
@@ -453,9 +474,18 @@ def _looks_like_name(text: str) -> bool:
     return letters >= 2 and digits <= letters / 3
 
 
-def name_in_block(block: PartyBlock) -> tuple[str, float] | None:
+def name_in_block(doc: Document, block: PartyBlock) -> tuple[str, float] | None:
     if block.inline_value and _looks_like_name(block.inline_value):
         return block.inline_value.strip(" ,;"), 0.85
+    for phrase in block.lines[:6]:
+        prefix = NAME_PREFIX.match(fold(phrase.text))
+        if prefix is None:
+            continue
+        # "Name:" and the name can stand in two columns of the same line.
+        rest = phrase.text[prefix.end():].strip() or " ".join(
+            p.text for p in doc.phrases_by_line[phrase.index] if p.x0 > phrase.x1)
+        if _looks_like_name(rest):
+            return rest.strip(" ,;"), 0.9
     for position, phrase in enumerate(block.lines[:5]):
         if _looks_like_name(phrase.text):
             # A name under lines of numbers ("Nummer : 4711") is still the party's name.
@@ -471,23 +501,28 @@ def _block_line_indexes(blocks: list[PartyBlock], role: str | None = None) -> se
 def read_vendor_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
     for block in blocks:
         if block.role == "vendor":
-            named = name_in_block(block)
+            named = name_in_block(doc, block)
             if named:
                 return Candidate(named[0], named[1], block.heading)
     foreign = _block_line_indexes([b for b in blocks if b.role != "vendor"])
-    for line, folded in zip(doc.lines, doc.folded, strict=True):
-        match = ACCOUNT_HOLDER.search(folded)
-        if match:
-            rest = line.text[match.end():].split(" - ")[0].split("  ")[0].strip()
-            if _looks_like_name(rest):
-                return Candidate(rest, 0.7, line)
     # A company name (legal form) outside the addressee's blocks: the letterhead or footer.
+    # The vendor's name tends to come back (letterhead, footer, bank line): repeats win.
+    companies: dict[str, list[Line]] = {}
     for line_phrases in doc.phrases_by_line:
         for phrase in line_phrases:
             if phrase.index in foreign or len(phrase.text) > 60:
                 continue
             if LEGAL_FORM.search(fold(phrase.text)) and _looks_like_name(phrase.text):
-                return Candidate(phrase.text.strip(" ,;"), 0.55, phrase)
+                companies.setdefault(phrase.text.strip(" ,;"), []).append(phrase)
+    if companies:
+        name, seen = max(companies.items(), key=lambda item: len(item[1]))
+        return Candidate(name, 0.7 if len(seen) > 1 else 0.55, seen[0])
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        match = ACCOUNT_HOLDER.search(folded)
+        if match:
+            rest = line.text[match.end():].split(" - ")[0].split("  ")[0].strip()
+            if _looks_like_name(rest):
+                return Candidate(rest, 0.6, line)
     # The first line of the letterhead.
     for line_phrases in doc.phrases_by_line[:6]:
         phrase = line_phrases[0]
@@ -501,10 +536,10 @@ def read_vendor_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | Non
     return None
 
 
-def read_customer_name(blocks: list[PartyBlock]) -> Candidate | None:
+def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
     for block in blocks:
         if block.role == "customer":
-            named = name_in_block(block)
+            named = name_in_block(doc, block)
             if named:
                 return Candidate(named[0], named[1] - 0.05, block.heading)
     return None
@@ -665,7 +700,7 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
 
     blocks = party_blocks(doc)
     put("vendor_name", read_vendor_name(doc, blocks))
-    put("customer_name", read_customer_name(blocks))
+    put("customer_name", read_customer_name(doc, blocks))
     vendor_tax, customer_tax = read_tax_ids(doc, blocks)
     put("vendor_tax_id", vendor_tax)
     put("customer_tax_id", customer_tax)

@@ -40,6 +40,8 @@ LABELS: list[Label] = [
              r"(?:numero|n[°º]|no\.?)\s*(?:di\s+|della\s+)?fattura", r"fattura\s*(?:n[°º.]?|nr\.?)",
              r"factuur\s*(?:nummer|nr\.?|no\.?)", r"factuurnummer", r"fatura\s*(?:n[°º]|no\.?)",
              r"(?:numero|n[°º])\s*(?:da\s+)?fatura", r"invoice\s+id"),
+    # "Handelsrechnung (380) Nr. 4711", "Gutschrift (Selbst ausgestellte Rechnung) Nr. 4711"
+    *_labels("invoice_number", 1.0, _INVOICE + r"\s*\([^)]{1,40}\)\s*" + _NO),
     *_labels("invoice_number", 0.6, _INVOICE, r"factuur", r"document\s*(?:no\.?|nr\.?)"),
     # dates
     *_labels("invoice_date", 1.0,
@@ -47,14 +49,17 @@ LABELS: list[Label] = [
              r"rechnungs-?\s?datum", r"belegdatum", r"date\s+(?:de\s+)?(?:la\s+)?facture",
              r"date\s+d'?\s?emission", r"fecha\s+(?:de\s+)?(?:la\s+)?(?:factura|emision)",
              r"data\s+(?:della\s+)?fattura", r"data\s+(?:de\s+)?emissao",
-             r"data\s+(?:da\s+)?fatura", r"factuur\s?datum", r"issue\s+date", r"date\s+issued"),
+             r"data\s+(?:da\s+)?fatura", r"factuur\s?datum", r"issue\s+date", r"date\s+issued",
+             r"issued\s+(?:at|on)", r"ausgestellt\s+am", r"emise?\s+le", r"emitida\s+el"),
     *_labels("invoice_date", 0.6, r"date", r"datum", r"fecha", r"data", r"vom", r"dated"),
     *_labels("due_date", 1.0,
              r"due\s+date", r"payment\s+due", r"due\s+by", r"due\s+on", r"faelligkeit\w*",
              r"falligkeit\w*", r"fallig\s+am", r"zahlbar\s+bis", r"netto\s+bis",
              r"zahlungsziel", r"(?:date\s+d'?\s?)?echeance", r"a\s+payer\s+avant\s+le",
              r"(?:fecha\s+de\s+)?vencimiento", r"(?:data\s+di\s+)?scadenza",
-             r"vervaldatum", r"te\s+betalen\s+voor", r"(?:data\s+de\s+)?vencimento"),
+             r"vervaldatum", r"te\s+betalen\s+voor", r"(?:data\s+de\s+)?vencimento",
+             r"remit\s+(?:until|by|before)", r"pay(?:able)?\s+(?:by|until|before)",
+             r"zahlbar\s+(?:ohne\s+abzug\s+)?bis(?:\s+zum)?", r"payer\s+avant\s+le"),
     # order reference
     *_labels("purchase_order", 1.0,
              r"(?:purchase\s+order|p\.?\s?o\.?)\s*(?:number|no\.?|nr\.?|#)?",
@@ -67,7 +72,8 @@ LABELS: list[Label] = [
              r"total\s+ttc", r"montant\s+ttc", r"net\s+a\s+payer", r"gesamtbetrag",
              r"rechnungsbetrag", r"bruttosumme", r"brutto(?:betrag)?", r"endbetrag",
              r"gesamtsumme", r"rechnungssumme(?!\s+ohne)", r"summe\s+brutto",
-             r"total\s+(?:factura|a\s+pagar)", r"importe\s+total", r"totale\s+(?:fattura|documento)",
+             r"total\s+(?:factura|a\s+pagar)", r"importe\s+total",
+             r"totale\s+(?:fattura|documento)",
              r"factuur\s?totaal", r"totaal\s+(?:incl\.?\w*|bedrag)", r"te\s+betalen",
              r"valor\s+total", r"total\s+(?:da\s+)?fatura", r"amount\s+payable"),
     *_labels("total_amount", 0.7, r"total", r"totale", r"totaal", r"summe", r"gesamt",
@@ -77,7 +83,8 @@ LABELS: list[Label] = [
              r"summe\s+netto", r"rechnungssumme\s+ohne\s+ust\.?", r"gesamt\s+netto",
              r"warenwert", r"total\s+(?:hors\s+taxes|h\.?t\.?)", r"montant\s+h\.?t\.?",
              r"sous-?\s?total", r"base\s+imponible", r"imponibile", r"totale\s+imponibile",
-             r"subtotaal", r"totaal\s+excl\.?\w*", r"grondslag", r"total\s+(?:excl\.?\w*|net|before\s+tax)",
+             r"subtotaal", r"totaal\s+excl\.?\w*", r"grondslag",
+             r"total\s+(?:excl\.?\w*|net|before\s+tax)",
              r"net\s+(?:amount|total)", r"amount\s+excl\.?\w*", r"taxable\s+amount",
              r"valor\s+liquido", r"total\s+liquido", r"base\s+tributavel"),
     *_labels("tax_amount", 1.0,
@@ -95,6 +102,9 @@ LABELS: list[Label] = [
              r"sconto", r"korting", r"desconto"),
 ]
 
+# A party's name written as "Name: ..." under its heading.
+NAME_PREFIX = re.compile(r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"
+                         r"|ragione\s+sociale|naam|nome)\s*:\s*")
 # Where the parties are introduced. The block under (or right of) these names the party.
 VENDOR_HEADINGS = re.compile(
     r"^(?:seller|vendor|supplier|from|issued\s+by|sold\s+by|bill\s+from|verkaufer|lieferant"
@@ -146,4 +156,4 @@ SECTION_ENDS = re.compile(
     r"^(?:zahlungsbedingungen|steueraufschlusselung|belegsummen|zu-\s+und\s+abschlage"
     r"|payment\s+terms|terms\s+and\s+conditions|notes?|conditions\s+de\s+paiement"
     r"|modes?\s+de\s+reglement|condiciones\s+de\s+pago|condizioni\s+di\s+pagamento"
-    r"|betalingsvoorwaarden|condicoes\s+de\s+pagamento|bankverbindung|bank\s+details)\s*:?")
+    r"|betalingsvoorwaarden|condicoes\s+de\s+pagamento|bankverbindung|bank\s+details)\s*:?\s*$")

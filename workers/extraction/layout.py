@@ -99,12 +99,23 @@ class Line:
         return self._starts
 
     def _build_text(self) -> None:
-        starts, offset = [], 0
+        """Words joined by one space, or two across a column gap: "1  100,00" (a quantity
+        and a price) must not read as "1 100,00" (one thousand one hundred)."""
+        starts, parts, offset = [], [], 0
+        previous: Word | None = None
         for word in self.words:
+            if previous is not None:
+                wide = word.x0 - previous.x1 > PHRASE_GAP_RATIO * max(
+                    previous.height, word.height, 1.0)
+                separator = "  " if wide else " "
+                parts.append(separator)
+                offset += len(separator)
             starts.append(offset)
-            offset += len(word.text) + 1
+            parts.append(word.text)
+            offset += len(word.text)
+            previous = word
         self._starts = starts
-        self._text = " ".join(word.text for word in self.words)
+        self._text = "".join(parts)
 
     def words_in_span(self, start: int, end: int) -> list[Word]:
         """The words that a character span of `text` touches."""
@@ -178,7 +189,7 @@ def lines_below(lines: list[Line], reference: Line, max_lines_gap: float = 2.6) 
             and line.y0 <= limit and line is not reference]
 
 
-def words_below(lines: list[Line], x0: float, x1: float, reference: Line,
+def words_below(lines: list[Line], x0: float, x1: float, reference: Line, *,
                 max_lines_gap: float = 2.6, tolerance: float = 4.0) -> list[Word]:
     """The first words under the span x0..x1 of `reference`, reading down (a column value
     under its header, a value under its label)."""

@@ -54,6 +54,7 @@ _TOTAL_ROW = re.compile(
     r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])")
 _SUBTOTAL_ROW = re.compile(r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
                            r"|subtotaal|subtotale)(?![\w])")
+_PRICE_DETAIL = re.compile(r":\s?-?\d+[.,]\d")
 # A leading catalogue code in brackets or asterisks ("[FURN_7777] Office Chair").
 _LEADING_CODE = re.compile(r"^(?:\[[^\]]{1,30}\]|\*[^*\s]{1,30}\*)\s+")
 
@@ -167,7 +168,11 @@ def _column_of(table: Table, x0: float, x1: float) -> Column | None:
         if overlap > best_overlap:
             best, best_overlap = column, overlap
     if best is None and numeric:
-        best = min(numeric, key=lambda c: abs(c.x1 - x1))
+        nearest = min(numeric, key=lambda c: abs(c.x1 - x1))
+        # Only the amount column must be hit squarely: a stray number far from it (a
+        # discount base under the line) must not start a row.
+        if nearest.kind != "amount":
+            best = nearest
     return best
 
 
@@ -189,7 +194,7 @@ def _description_words(table: Table, line: Line) -> list[str]:
 
 def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
     amounts = [(a, x0, x1) for a, x0, x1 in _amounts_with_x(line, decimal_separator)
-               if x0 >= table.numbers_left - 3 * line.height]
+               if (x0 + x1) / 2 >= table.numbers_left - 0.5 * line.height]
     if not amounts:
         return None
     amount_column = table.column("amount")
@@ -204,6 +209,8 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
         if amount_column is not None or not last.has_decimals:
             return None
         total = last
+    if not total.has_decimals and not ("quantity" in by_column and "unit_price" in by_column):
+        return None
     row = Row(anchor=line, last_y1=line.y1, total=total.value)
     quantity = by_column.get("quantity")
     price = by_column.get("unit_price")
@@ -214,12 +221,18 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
             row.unit = after[0]
     if price is not None and price is not total:
         row.unit_price = price.value
+    others = [a for a, _, _ in amounts if a is not total]
     if row.quantity is not None and row.unit_price is not None and abs(
             row.quantity * row.unit_price - total.value) > Decimal("0.01") * max(
             1, abs(row.quantity)):
+        # The columns disagree with the arithmetic: trust a pair that multiplies out.
+        columns_read = (row.quantity, row.unit_price)
         row.quantity = row.unit_price = None
+        _infer_quantity_and_price(row, others)
+        if row.quantity is None:
+            row.quantity, row.unit_price = columns_read
     if row.quantity is None or row.unit_price is None:
-        _infer_quantity_and_price(row, [a for a, _, _ in amounts if a is not total])
+        _infer_quantity_and_price(row, others)
     rates = find_percentages(line.text)
     if rates:
         row.tax_rate = rates[-1]
@@ -305,9 +318,15 @@ def _read_rows(table: Table, lines: list[Line], position: int,
             current = row
         elif current is not None:
             description = _description_words(table, line)
+            # A row whose numbers stand alone takes its description from a line a little
+            # further away than a description's own next line would be.
+            reach = 0.6 if current.description else 1.0
             close = (line.page == current.anchor.page
-                     and line.y0 - current.last_y1 <= 0.6 * line.height)
-            if description and close:
+                     and line.y0 - current.last_y1 <= reach * line.height)
+            # "Bruttopreis :170,00" under an item is a price detail, not its description.
+            if _PRICE_DETAIL.search(line.text):
+                current = None
+            elif description and close:
                 current.description.append(" ".join(description))
                 current.last_y1 = line.y1
             elif description:

@@ -86,13 +86,12 @@ def parse_number(raw: str, decimal_separator: str | None = None) -> Decimal | No
             decimal = None  # "1.234.567": only thousands
         elif decimals != 3:
             decimal = mark
+        # "1.234" is ambiguous: follow the document, and without a hint read a lone
+        # three-decimal mark as thousands unless the integer part is 0 ("0,052").
+        elif decimal_separator is not None:
+            decimal = mark if mark == decimal_separator else None
         else:
-            # "1.234" is ambiguous: follow the document, and without a hint read a lone
-            # three-decimal mark as thousands unless the integer part is 0 ("0,052").
-            if decimal_separator is not None:
-                decimal = mark if mark == decimal_separator else None
-            else:
-                decimal = mark if digits.startswith("0") else None
+            decimal = mark if digits.startswith("0") else None
     else:
         decimal = None
     if decimal is None:

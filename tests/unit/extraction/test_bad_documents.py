@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import pymupdf
 import pytest
-from einvoice_documents import (
+
+from tests.unit.extraction.einvoice_documents import (
     cii_invoice,
     encrypted_pdf,
     facturx_pdf,
@@ -19,7 +21,6 @@ from einvoice_documents import (
     pdf_with_text,
     ubl_invoice,
 )
-
 from workers.extraction import (
     EncryptedPdf,
     ExtractionTimeout,
@@ -30,6 +31,8 @@ from workers.extraction import (
     extract_document,
 )
 from workers.extraction.facturx import find_embedded_einvoice
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -135,7 +138,7 @@ def test_importing_the_engine_does_not_load_ocr():
         "print([m for m in ('torch', 'easyocr') if m in sys.modules])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
 
     assert result.stdout.strip() == "[]"

@@ -7,8 +7,8 @@ import os
 import time
 
 import pytest
-from einvoice_documents import cii_invoice, ubl_invoice
 
+from tests.unit.extraction.einvoice_documents import cii_invoice, ubl_invoice
 from workers.extraction import batch, pipeline
 
 

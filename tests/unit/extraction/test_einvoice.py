@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from einvoice_documents import (
+
+from tests.unit.extraction.einvoice_documents import (
     cii_invoice,
     ubl_credit_note,
     ubl_invoice,
     zugferd_1_invoice,
 )
-
 from workers.extraction import UnprocessableInvoice, extract_document
 from workers.extraction.einvoice import parse_einvoice
 from workers.extraction.money import to_minor_units

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from einvoice_documents import (
+
+from tests.unit.extraction.einvoice_documents import (
     cii_invoice,
     pdf_with_text,
     ubl_credit_note,
     ubl_invoice,
     zugferd_1_invoice,
 )
-
 from workers.extraction.sniff import sniff_content_type
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def head(data: bytes) -> bytes:
@@ -88,7 +91,7 @@ def test_importing_sniff_loads_only_the_standard_library():
         "'stdnum') if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
 
     assert result.stdout.strip() == "[]"

@@ -1,0 +1,178 @@
+"""Upload to `succeeded` through real processes: gunicorn, a Celery worker, PostgreSQL and
+Redis, over real HTTP; and what happens when one of them dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import Tenant, private_root
+from tests.support import (
+    ROOT,
+    ServiceProcesses,
+    make_text_pdf,
+    make_ubl_invoice,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def post_file(http: httpx.Client, data: bytes, name: str = "invoice.pdf", **form) -> httpx.Response:
+    return http.post("/v1/invoices", files={"file": (name, data)}, data=form)
+
+
+def status_of(http: httpx.Client, invoice_id: str) -> str:
+    return http.get(f"/v1/invoices/{invoice_id}").json()["status"]
+
+
+def test_text_pdf_is_extracted_within_wait(service, tenant):
+    with service.client(tenant.secret) as http:
+        response = post_file(http, make_text_pdf(), wait="20")
+    assert response.status_code == 200, response.text
+    invoice = response.json()
+    assert invoice["status"] == "succeeded"
+    assert invoice["source"] == "pdf_text"
+    assert invoice["file"]["pages"] == 1
+    assert invoice["invoice_number"] == "INV-2026-0042"
+    assert invoice["total_amount"] == 11900
+
+
+def test_ubl_invoice_fields_come_from_the_xml(service, tenant):
+    with service.client(tenant.secret) as http:
+        invoice = post_file(http, make_ubl_invoice(), name="e-invoice.xml", wait="20").json()
+    assert invoice["status"] == "succeeded"
+    assert invoice["source"] == "ubl"
+    assert invoice["invoice_number"] == "UBL-7"
+    assert invoice["total_amount"] == 11900
+    assert invoice["line_items"][0]["description"] == "Widget"
+
+
+def test_corrupt_pdf_ends_failed_with_a_stable_code(service, tenant):
+    with service.client(tenant.secret) as http:
+        invoice = post_file(http, b"%PDF-1.7\n1 0 obj garbage", wait="20").json()
+    assert invoice["status"] == "failed"
+    assert invoice["error"]["code"] == "unprocessable_invoice"
+
+
+def test_two_gigabyte_upload_is_refused_while_streaming(service, tenant):
+    """The server answers 413 from the headers, having read almost nothing."""
+    host, port = "127.0.0.1", service.port
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/invoices HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Bearer {tenant.secret}\r\n".encode()
+            + b"Content-Type: multipart/form-data; boundary=b\r\n"
+            + f"Content-Length: {2 * 1024**3}\r\n\r\n".encode()
+            + b"--b\r\n" + b"0" * 65536)
+        answer = sock.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+
+
+def test_worker_killed_mid_extraction_still_ends_succeeded(service, tenant):
+    big_pdf = make_text_pdf([f"Line {n} of a long invoice, amount {n}.00 EUR" for n in
+                             range(45)] + ["Invoice number: KILL-1", "Total: 99.00 EUR"],
+                            pages=50)
+    with service.client(tenant.secret) as http:
+        invoice_id = post_file(http, big_pdf).json()["id"]
+        wait_until(lambda: status_of(http, invoice_id) == "processing", 30, interval=0.005,
+                   message="extraction did not start")
+        children = service.worker_children()
+        assert children
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        final = wait_until(
+            lambda: (r := http.get(f"/v1/invoices/{invoice_id}").json())["status"]
+            in ("succeeded", "failed") and r, 90, message="invoice never finished")
+    assert final["status"] == "succeeded", final.get("error")
+    assert final["file"]["pages"] == 50
+    assert not set(children) & set(service.worker_children())  # they really died
+
+
+def test_queued_jobs_survive_a_redis_restart(service, servers, tenant):
+    service.stop_worker()
+    try:
+        with service.client(tenant.secret) as http:
+            ids = [post_file(http, make_text_pdf(["ACME GmbH", f"Invoice number: R-{n}", "Total: 10.00 EUR"])).json()["id"]
+                   for n in range(5)]
+            servers["redis"].restart()
+            service.start_worker()
+            wait_until(lambda: all(status_of(http, i) == "succeeded" for i in ids), 60,
+                       interval=0.2, message="queued invoices were lost")
+    finally:
+        if service.worker is None or service.worker.poll() is not None:
+            service.start_worker()
+
+
+def test_flushed_broker_is_repaired_by_the_sweeper(service, servers, tenant):
+    import redis
+
+    from common.invoices.service import sweep_overdue_extractions
+
+    service.stop_worker()
+    try:
+        with service.client(tenant.secret) as http:
+            ids = [post_file(http, make_text_pdf(["ACME GmbH", f"Invoice number: F-{n}", "Total: 10.00 EUR"])).json()["id"]
+                   for n in range(3)]
+            redis.Redis.from_url(servers["redis_url"]).flushall()
+            service.start_worker()
+            time.sleep(1)
+            assert all(status_of(http, i) == "queued" for i in ids)
+            outcome = sweep_overdue_extractions(requeue_after=0, max_attempts=3)
+            assert outcome["resent"] >= 3
+            wait_until(lambda: all(status_of(http, i) == "succeeded" for i in ids), 60,
+                       interval=0.2, message="the sweeper did not repair the lost tasks")
+    finally:
+        if service.worker is None or service.worker.poll() is not None:
+            service.start_worker()
+
+
+def invex_cli(env: dict, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "common.cli", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def test_postgres_outage_degrades_then_recovers_without_restart(servers):
+    from common.embedded import PrivatePostgres
+    from common.migrations import apply_migrations
+
+    postgres = PrivatePostgres(private_root("invex-outage-"), durable=False)
+    database_url = postgres.start()
+    apply_migrations(database_url)
+    processes = ServiceProcesses(database_url, servers["redis_url"])
+    processes.start_api()
+    try:
+        org = invex_cli(processes.env, "orgs", "create", "Outage Org", "--json")
+        key = invex_cli(processes.env, "keys", "create", "--org", org["id"], "--json")
+        with processes.client(key["secret"]) as http:
+            assert http.get("/v1/ping").json()["status"] == "operational"
+            postgres.stop()
+            ping = http.get("/v1/ping")
+            assert ping.status_code == 503
+            assert ping.json()["status"] == "degraded"
+            refused = post_file(http, make_text_pdf())
+            assert refused.status_code == 503
+            assert refused.json()["error"]["code"] == "service_unavailable"
+            assert refused.headers["Retry-After"]
+            postgres.start()
+            wait_until(lambda: http.get("/v1/ping").status_code == 200, 30, interval=0.5,
+                       message="ping did not recover")
+            assert post_file(http, make_text_pdf()).status_code == 202
+    finally:
+        processes.stop()
+        postgres.stop()
+
+
+def test_key_from_the_cli_authenticates(service, settings):
+    tenant = Tenant("CLI Org")
+    with service.client(tenant.secret) as http:
+        assert http.get("/v1/invoices").status_code == 200

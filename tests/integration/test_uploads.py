@@ -1,0 +1,163 @@
+"""Uploading, idempotency, listing and managing invoices through the API (no worker runs
+here, so invoices stay queued; extraction is covered in tests/e2e)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+
+from tests.integration.test_api_contract import assert_contract_error
+from tests.support import make_text_pdf, make_ubl_invoice
+
+
+def upload(client, tenant, data: bytes | None = None, name: str = "invoice.pdf",
+           headers: dict | None = None, **form):
+    body = {"file": (io.BytesIO(data if data is not None else make_text_pdf()), name), **form}
+    return client.post("/v1/invoices", headers={**tenant.headers, **(headers or {})},
+                       data=body, content_type="multipart/form-data")
+
+
+def test_upload_creates_a_queued_invoice_with_its_file(client, tenant):
+    pdf = make_text_pdf()
+    response = upload(client, tenant, pdf, metadata=json.dumps({"po": "4711"}))
+    assert response.status_code == 202
+    invoice = response.get_json()
+    assert invoice["id"].startswith("inv_")
+    assert invoice["object"] == "invoice"
+    assert invoice["status"] == "queued"
+    assert invoice["review_status"] == "received"
+    assert invoice["file"]["content_type"] == "application/pdf"
+    assert invoice["file"]["size"] == len(pdf)
+    assert invoice["metadata"] == {"po": "4711"}
+    stored = client.get(f"/v1/invoices/{invoice['id']}/file", headers=tenant.headers)
+    assert stored.status_code == 200
+    assert stored.data == pdf
+
+
+def test_type_is_sniffed_from_the_bytes_not_the_name(client, tenant):
+    response = upload(client, tenant, make_ubl_invoice(), name="looks-like.pdf")
+    assert response.get_json()["file"]["content_type"] == "application/xml"
+
+
+def test_unknown_bytes_answer_unsupported_file_type(client, tenant):
+    response = upload(client, tenant, b"MZ\x90\x00 this is an executable", name="x.pdf")
+    assert_contract_error(response, 415, "unsupported_file_type")
+
+
+def test_missing_file_names_the_param(client, tenant):
+    response = client.post("/v1/invoices", headers=tenant.headers, data={"wait": "1"},
+                           content_type="multipart/form-data")
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "file"
+
+
+def test_bad_metadata_names_the_param(client, tenant):
+    response = upload(client, tenant, metadata="[1, 2]")
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "metadata"
+
+
+def test_upload_over_the_limit_answers_file_too_large(client, tenant, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    big = b"%PDF-1.7\n" + b"0" * limit
+    assert_contract_error(upload(client, tenant, big), 413, "file_too_large")
+
+
+def test_replayed_upload_returns_the_same_invoice(client, tenant):
+    pdf = make_text_pdf()
+    first = upload(client, tenant, pdf, headers={"Idempotency-Key": "upload-1"})
+    again = upload(client, tenant, pdf, headers={"Idempotency-Key": "upload-1"})
+    assert again.status_code == first.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.get_json()["_meta"] == {"idempotent_replay": True}
+    listed = client.get("/v1/invoices", headers=tenant.headers).get_json()["data"]
+    assert len(listed) == 1
+
+
+def test_same_key_with_another_file_is_a_conflict(client, tenant):
+    upload(client, tenant, make_text_pdf(), headers={"Idempotency-Key": "k"})
+    other = upload(client, tenant, make_text_pdf(["Another invoice"]),
+                   headers={"Idempotency-Key": "k"})
+    assert_contract_error(other, 409, "idempotency_conflict")
+
+
+def test_racing_identical_uploads_create_exactly_one_invoice(app, tenant):
+    pdf = make_text_pdf()
+    outcomes: list = []
+
+    def send():
+        with app.test_client() as own_client:
+            outcomes.append(upload(own_client, tenant, pdf,
+                                   headers={"Idempotency-Key": "race"}))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(r.status_code for r in outcomes)
+    assert set(statuses) <= {202, 409}
+    ids = {r.get_json()["id"] for r in outcomes if r.status_code == 202}
+    assert len(ids) == 1
+    for response in outcomes:
+        if response.status_code == 409:
+            assert response.get_json()["error"]["code"] == "idempotency_in_progress"
+    with app.test_client() as own_client:
+        listed = own_client.get("/v1/invoices", headers=tenant.headers).get_json()["data"]
+    assert [i["id"] for i in listed] == list(ids)
+
+
+def test_same_file_again_is_marked_duplicate(client, tenant):
+    pdf = make_text_pdf()
+    first = upload(client, tenant, pdf).get_json()
+    second = upload(client, tenant, pdf).get_json()
+    assert second["duplicate_of"] == first["id"]
+    assert first["duplicate_of"] is None
+
+
+def test_list_pages_newest_first_with_stable_cursors(client, tenant):
+    ids = [upload(client, tenant, make_text_pdf([f"Invoice {n}"])).get_json()["id"]
+           for n in range(5)]
+    page1 = client.get("/v1/invoices?limit=2", headers=tenant.headers).get_json()
+    assert [i["id"] for i in page1["data"]] == ids[::-1][:2]
+    assert page1["has_more"] is True
+    # a new upload between pages does not shift the next page
+    upload(client, tenant, make_text_pdf(["Invoice late"]))
+    page2 = client.get(f"/v1/invoices?limit=2&cursor={page1['next_cursor']}",
+                       headers=tenant.headers).get_json()
+    assert [i["id"] for i in page2["data"]] == ids[::-1][2:4]
+    page3 = client.get(f"/v1/invoices?limit=2&cursor={page2['next_cursor']}",
+                       headers=tenant.headers).get_json()
+    assert [i["id"] for i in page3["data"]] == ids[:1]
+    assert page3["has_more"] is False
+    assert page3["next_cursor"] is None
+
+
+def test_list_filters_by_status(client, tenant):
+    upload(client, tenant)
+    queued = client.get("/v1/invoices?status=queued", headers=tenant.headers).get_json()
+    done = client.get("/v1/invoices?status=succeeded", headers=tenant.headers).get_json()
+    assert len(queued["data"]) == 1
+    assert done["data"] == []
+
+
+def test_bad_cursor_is_a_validation_error(client, tenant):
+    response = client.get("/v1/invoices?cursor=%%%", headers=tenant.headers)
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "cursor"
+
+
+def test_delete_removes_invoice_and_file(client, tenant):
+    invoice_id = upload(client, tenant).get_json()["id"]
+    deleted = client.delete(f"/v1/invoices/{invoice_id}", headers=tenant.headers)
+    assert deleted.get_json() == {"id": invoice_id, "object": "invoice", "deleted": True}
+    assert_contract_error(client.get(f"/v1/invoices/{invoice_id}", headers=tenant.headers),
+                          404, "resource_not_found")
+    assert_contract_error(client.get(f"/v1/invoices/{invoice_id}/file",
+                                     headers=tenant.headers), 404, "resource_not_found")
+
+
+def test_reprocess_of_a_queued_invoice_changes_nothing(client, tenant):
+    invoice = upload(client, tenant).get_json()
+    again = client.post(f"/v1/invoices/{invoice['id']}/reprocess", headers=tenant.headers)
+    assert again.status_code == 202
+    assert again.get_json()["status"] == "queued"

@@ -1,0 +1,72 @@
+"""Line items from a table: header columns, multi-line descriptions, totals ending it."""
+
+from workers.extraction.pdf_text import extract_pdf_text
+
+
+def _items(pdf, pages):
+    return extract_pdf_text(pdf(pages))["line_items"]
+
+
+def test_rows_under_a_header_become_line_items_with_minor_unit_prices(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Description"), (300, 100, "Qty"), (360, 100, "Unit Price"),
+        (480, 100, "Amount"),
+        (50, 116, "Widget"), (305, 116, "3"), (365, 116, "12.50"), (480, 116, "37.50"),
+        (50, 128, "Gadget"), (305, 128, "1"), (365, 128, "5.00"), (485, 128, "5.00"),
+        (380, 160, "Total"), (480, 160, "42.50"),
+    ]])
+    assert [(i["description"], i["quantity"], i["unit_price"], i["total_price"])
+            for i in items] == [("Widget", "3", 1250, 3750), ("Gadget", "1", 500, 500)]
+
+
+def test_a_description_continues_on_the_lines_right_under_it(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Bezeichnung"), (300, 100, "Menge"), (360, 100, "Preis"),
+        (480, 100, "Betrag"),
+        (50, 116, "Mineralwasser"), (305, 116, "20"), (365, 116, "5,49"),
+        (480, 116, "109,80"),
+        (50, 128, "Medium 12 x 1,0l PET"),
+        (50, 160, "Lieferung frei Haus"),
+    ]])
+    assert items[0]["description"] == "Mineralwasser Medium 12 x 1,0l PET"
+
+
+def test_a_totals_row_ends_the_table(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Désignation"), (300, 100, "Quantité"), (480, 100, "Montant"),
+        (50, 116, "Service"), (305, 116, "1"), (480, 116, "10,00"),
+        (380, 140, "Total TTC"), (480, 140, "12,00"),
+        (50, 170, "Remarque"), (480, 170, "99,00"),
+    ]])
+    assert [item["description"] for item in items] == ["Service"]
+
+
+def test_a_section_subtotal_does_not_end_the_table(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Omschrijving"), (300, 100, "Aantal"), (480, 100, "Bedrag"),
+        (50, 116, "Koffie"), (305, 116, "2"), (480, 116, "8,00"),
+        (380, 130, "Subtotaal"), (480, 130, "8,00"),
+        (50, 146, "Thee"), (305, 146, "1"), (480, 146, "3,00"),
+        (380, 170, "Totaal"), (480, 170, "11,00"),
+    ]])
+    assert [item["description"] for item in items] == ["Koffie", "Thee"]
+
+
+def test_columns_left_of_the_description_are_not_part_of_it(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Pos"), (80, 100, "Art-Nr"), (160, 100, "Beschreibung"),
+        (320, 100, "Menge"), (480, 100, "Betrag"),
+        (50, 116, "1"), (80, 116, "KR3M"), (160, 116, "Kunstrasen"), (325, 116, "3"),
+        (480, 116, "10,00"),
+    ]])
+    assert items[0]["description"] == "Kunstrasen"
+
+
+def test_a_table_continues_on_the_next_page_without_a_new_header(pdf):
+    items = _items(pdf, [
+        [(50, 700, "Descrizione"), (300, 700, "Quantità"), (480, 700, "Importo"),
+         (50, 716, "Consulenza"), (305, 716, "1"), (480, 716, "100,00")],
+        [(50, 60, "Trasferta"), (305, 60, "1"), (485, 60, "50,00"),
+         (380, 100, "Totale"), (480, 100, "150,00")],
+    ])
+    assert [item["total_price"] for item in items] == [10000, 5000]
