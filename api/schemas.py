@@ -175,3 +175,77 @@ class DeletedSchema(Schema):
     id = fields.String()
     object = fields.String()
     deleted = fields.Boolean()
+
+
+class PageArgs(StrictSchema):
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None)
+
+
+class EventListArgs(PageArgs):
+    type = fields.String(load_default=None)
+
+
+class WebhookCreateArgs(StrictSchema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    events = fields.List(fields.String(), load_default=lambda: ["*"],
+                         metadata={"description": "Event types; `*` or empty for all."})
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    enabled = fields.Boolean(load_default=True)
+
+
+class WebhookUpdateArgs(StrictSchema):
+    url = fields.String(validate=validate.Length(min=1, max=2048))
+    events = fields.List(fields.String())
+    description = fields.String(validate=validate.Length(max=500))
+    enabled = fields.Boolean()
+
+
+class WebhookEndpointSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    livemode = fields.Boolean()
+    url = fields.String()
+    description = fields.String()
+    events = fields.List(fields.String())
+    enabled = fields.Boolean()
+    disabled_reason = fields.String(allow_none=True)
+    secret = fields.String(metadata={"description": "Only on create and rotate-secret."})
+    created = fields.Integer()
+    updated = fields.Integer()
+
+
+class WebhookDeliverySchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    endpoint_id = fields.String()
+    event_id = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "sending", "succeeded", "failed"]})
+    attempts = fields.Integer()
+    next_attempt = fields.Integer(allow_none=True)
+    last_attempt = fields.Integer(allow_none=True)
+    response_status = fields.Integer(allow_none=True)
+    response_body = fields.String(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    created = fields.Integer()
+
+
+class EventSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    type = fields.String()
+    created = fields.Integer()
+    livemode = fields.Boolean()
+    data = fields.Dict()
+
+
+def list_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"object": fields.String(), "data": fields.List(fields.Nested(item)),
+                             "has_more": fields.Boolean(),
+                             "next_cursor": fields.String(allow_none=True)}, name=name)
+
+
+WebhookEndpointListSchema = list_schema(WebhookEndpointSchema, "WebhookEndpointList")
+WebhookDeliveryListSchema = list_schema(WebhookDeliverySchema, "WebhookDeliveryList")
+EventListSchema = list_schema(EventSchema, "EventList")

@@ -6,6 +6,7 @@
     invex keys create --org ID    create an API key (the secret is printed once)
     invex extract FILE...         extract invoice fields, no servers needed
     invex settings                every setting with its default
+    invex demo-invoice FILE       write a sample invoice PDF
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return run_service(settings)
 
 
+def cmd_demo_invoice(args: argparse.Namespace, settings: Settings) -> int:
+    from common.demo import demo_invoice_pdf
+
+    Path(args.path).write_bytes(demo_invoice_pdf())
+    print(f"wrote a sample invoice to {args.path}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     print(settings_markdown())
     return 0
@@ -104,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="run API, workers and beat (embedded servers by default)")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("settings", help="print every setting as a Markdown table")
+    demo = sub.add_parser("demo-invoice", help="write a sample invoice PDF (for trying it out)")
+    demo.add_argument("path")
     sub.add_parser("extract", help="extract invoice fields from files (no servers)",
                    add_help=False)
 
@@ -128,6 +139,7 @@ COMMANDS = {
     ("up", None): cmd_up,
     ("migrate", None): cmd_migrate,
     ("settings", None): cmd_settings,
+    ("demo-invoice", None): cmd_demo_invoice,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
 }

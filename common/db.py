@@ -7,7 +7,7 @@ The pool is created lazily on first use, so it is never shared across a fork
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -56,17 +56,38 @@ def close_pools() -> None:
         _pools.clear()
 
 
+# Callbacks to run once the transaction of a connection has committed (keyed by id(conn));
+# only the thread holding the connection touches its list.
+_after_commit: dict[int, list[Callable[[], object]]] = {}
+
+
+def after_commit(conn: psycopg.Connection, callback: Callable[[], object]) -> None:
+    """Run `callback` after the enclosing `transaction()` commits; never if it rolls back.
+
+    This is how work reaches the queue: a task sent before commit could run before its row
+    is visible, and one sent for a rolled-back row would run for nothing.
+    """
+    _after_commit.setdefault(id(conn), []).append(callback)
+
+
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection]:
     """A connection inside one transaction: committed on success, rolled back on error.
 
     Database outages surface as ServiceUnavailable (503) rather than as internal errors.
     """
+    callbacks: list[Callable[[], object]] = []
     try:
-        with pool().connection() as conn, conn.transaction():
-            yield conn
+        with pool().connection() as conn:
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                callbacks = _after_commit.pop(id(conn), [])
     except (PoolTimeout, psycopg.OperationalError) as exc:
         raise ServiceUnavailable() from exc
+    for callback in callbacks:  # reached only when the commit succeeded
+        callback()
 
 
 def database_is_up() -> bool:

@@ -100,7 +100,9 @@ def run_service(settings: Settings) -> int:
         applied = apply_migrations(database_url)
         print(f"invex: migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
         env = {**os.environ, "INVEX_DATABASE_URL": database_url, "INVEX_REDIS_URL": redis_url,
+               # A development service: webhooks to a receiver on this machine must work.
                "INVEX_WEBHOOK_ALLOW_PRIVATE": os.environ.get("INVEX_WEBHOOK_ALLOW_PRIVATE", "1"),
+               "INVEX_WEBHOOK_ALLOW_HTTP": os.environ.get("INVEX_WEBHOOK_ALLOW_HTTP", "1"),
                "PYTHONUNBUFFERED": "1"}
         state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
         state.chmod(0o600)

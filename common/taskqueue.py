@@ -20,6 +20,8 @@ EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXTRACT_TASK = "invex.extract_invoice"
 SWEEP_TASK = "invex.sweep_overdue_work"
+DELIVER_TASK = "invex.webhooks.deliver"
+DISPATCH_TASK = "invex.webhooks.dispatch_due"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -36,7 +38,8 @@ def make_celery(redis_url: str) -> Celery:
         task_default_queue=EXTRACT_QUEUE,
         task_routes={EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
                      "invex.webhooks.*": {"queue": WEBHOOKS_QUEUE},
-                     SWEEP_TASK: {"queue": EXTRACT_QUEUE}},
+                     # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
+                     SWEEP_TASK: {"queue": WEBHOOKS_QUEUE}},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         # Above the longest job, or a long job would be delivered twice.
@@ -46,8 +49,12 @@ def make_celery(redis_url: str) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
                                    "interval_step": 0.5, "interval_max": 1},
         worker_hijack_root_logger=False,
-        beat_schedule={"sweep-overdue-work": {"task": SWEEP_TASK,
-                                              "schedule": float(settings.sweep_interval)}},
+        beat_schedule={
+            "sweep-overdue-work": {"task": SWEEP_TASK,
+                                   "schedule": float(settings.sweep_interval)},
+            # Retries come due by the clock in Postgres; beat turns them into tasks.
+            "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
+        },
     )
     return app
 

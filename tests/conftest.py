@@ -48,6 +48,7 @@ def settings(servers):
     os.environ["INVEX_DATABASE_URL"] = servers["database_url"]
     os.environ["INVEX_REDIS_URL"] = servers["redis_url"]
     os.environ["INVEX_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    os.environ["INVEX_WEBHOOK_ALLOW_HTTP"] = "1"
     get_settings.cache_clear()
     apply_migrations(servers["database_url"])
     from common import db

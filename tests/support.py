@@ -39,14 +39,18 @@ class ServiceProcesses:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "INVEX_DATABASE_URL": database_url,
                     "INVEX_REDIS_URL": redis_url, "INVEX_WEBHOOK_ALLOW_PRIVATE": "1",
+                    "INVEX_WEBHOOK_ALLOW_HTTP": "1",
                     "PYTHONUNBUFFERED": "1", **env}
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
+        self.webhooks: subprocess.Popen | None = None
         self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
+        self.webhooks_log = Path(f"/tmp/invex-webhooks-{self.port}.log")
 
     def start(self) -> None:
         self.start_api()
         self.start_worker()
+        self.start_webhook_worker()
 
     def start_api(self) -> None:
         self.api = subprocess.Popen(
@@ -74,6 +78,23 @@ class ServiceProcesses:
         wait_until(lambda: "ready." in self.worker_log.read_text(), 60,
                    message="celery worker did not start")
 
+    def start_webhook_worker(self) -> None:
+        log = self.webhooks_log.open("w")
+        self.webhooks = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
+             "webhooks", "-P", "threads", "-c", "8", "--loglevel", "INFO", "-n",
+             f"webhooks-{self.port}@%h", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        wait_until(lambda: "ready." in self.webhooks_log.read_text(), 60,
+                   message="celery webhook worker did not start")
+
+    def kill_webhook_worker(self) -> None:
+        """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
+        if self.webhooks and self.webhooks.poll() is None:
+            os.killpg(self.webhooks.pid, signal.SIGKILL)
+            self.webhooks.wait()
+
     def worker_children(self) -> list[int]:
         assert self.worker is not None
         out = subprocess.run(["pgrep", "-P", str(self.worker.pid)], capture_output=True,
@@ -91,6 +112,9 @@ class ServiceProcesses:
 
     def stop(self) -> None:
         self.stop_worker()
+        if self.webhooks and self.webhooks.poll() is None:
+            os.killpg(self.webhooks.pid, signal.SIGTERM)
+            self.webhooks.wait(20)
         if self.api and self.api.poll() is None:
             self.api.terminate()
             self.api.wait(20)
@@ -148,3 +172,52 @@ def make_ubl_invoice(number: str = "UBL-7", total: str = "119.00") -> bytes:
     <cac:Price><cbc:PriceAmount currencyID="EUR">50.00</cbc:PriceAmount></cac:Price>
   </cac:InvoiceLine>
 </Invoice>""".encode()
+
+
+class Receiver:
+    """A real HTTP webhook receiver on loopback. `script` decides each answer:
+    a list of (status, delay_seconds) consumed in order, then `default`."""
+
+    def __init__(self, default: tuple[int, float] = (200, 0.0)) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[dict] = []
+        self.script: list[tuple[int, float]] = []
+        self.default = default
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    status, delay = (receiver.script.pop(0) if receiver.script
+                                     else receiver.default)
+                    receiver.requests.append({"headers": dict(self.headers), "body": body,
+                                              "path": self.path, "at": time.time(),
+                                              "answered": status})
+                time.sleep(delay)
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(f"answer {status}".encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def events(self) -> list[dict]:
+        import json
+
+        with self.lock:
+            return [json.loads(r["body"]) for r in self.requests if r["answered"] < 300]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -17,4 +17,4 @@ logging.basicConfig(level=settings.log_level,
 db.configure(settings.database_url)
 
 app = make_celery(settings.redis_url)
-app.conf.include = ["workers.tasks"]
+app.conf.include = ["workers.tasks", "workers.webhook_tasks"]

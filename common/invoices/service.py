@@ -6,7 +6,6 @@ committed (the job row is the source of truth; the sweeper repairs a lost send).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import time
@@ -14,17 +13,17 @@ from dataclasses import dataclass
 
 from common import db, taskqueue
 from common.accounts.service import Principal
-from common.errors import ResourceNotFound, ValidationFailed
+from common.errors import ResourceNotFound
 from common.events import record_event
 from common.ids import new_id
 from common.invoices import repository
 from common.invoices.repository import Invoice, InvoiceFilters
 from common.invoices.resource import invoice_resource
+from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.storage import file_store
 
 log = logging.getLogger(__name__)
 
-MAX_LIMIT = 100
 TERMINAL = frozenset({"succeeded", "failed"})
 
 
@@ -33,21 +32,6 @@ class Page:
     invoices: list[Invoice]
     has_more: bool
     next_cursor: str | None
-
-
-def encode_cursor(invoice_id: str) -> str:
-    return base64.urlsafe_b64encode(invoice_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid.", param="cursor") from None
-    if not value.startswith("inv_"):
-        raise ValidationFailed("The cursor is not valid.", param="cursor")
-    return value
 
 
 def create_invoice(principal: Principal, *, file_name: str, content_type: str, data: bytes,
@@ -74,7 +58,7 @@ def create_invoice(principal: Principal, *, file_name: str, content_type: str, d
         record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
                      type="invoice.created", object_id=invoice.id,
                      data=invoice_resource(invoice))
-    taskqueue.enqueue_extraction(invoice.id)
+        db.after_commit(conn, lambda: taskqueue.enqueue_extraction(invoice.id))
     return invoice
 
 
@@ -101,13 +85,11 @@ def wait_for_invoice(principal: Principal, invoice_id: str, seconds: float) -> I
 def list_invoices(principal: Principal, filters: InvoiceFilters, *, limit: int = 25,
                   cursor: str | None = None) -> Page:
     limit = max(1, min(limit, MAX_LIMIT))
-    after_id = decode_cursor(cursor) if cursor else None
+    after_id = decode_cursor(cursor, "inv")
     with db.transaction() as conn:
         rows = repository.list_invoices(conn, principal.org_id, principal.livemode, filters,
                                         limit=limit + 1, after_id=after_id)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, has_more, encode_cursor(rows[-1].id) if has_more else None)
+    return Page(*page_of(rows, limit))
 
 
 def read_invoice_file(principal: Principal, invoice_id: str) -> tuple[Invoice, bytes]:
@@ -140,9 +122,9 @@ def reprocess_invoice(principal: Principal, invoice_id: str) -> Invoice:
         if invoice is None:
             raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
         requeued = repository.requeue_invoice(conn, invoice.id)
-    if requeued is None:
-        return invoice
-    taskqueue.enqueue_extraction(requeued.id)
+        if requeued is None:
+            return invoice
+        db.after_commit(conn, lambda: taskqueue.enqueue_extraction(requeued.id))
     return requeued
 
 

@@ -32,7 +32,11 @@ def data_root() -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="invex-test-", dir="/tmp"))
     parent.chmod(0o755)
     yield parent / ".invex"
-    embedded._stop_all()
+    # Only the servers this test started: the suite's own servers run in this process too.
+    with embedded._running_lock:
+        mine = [s for s in embedded._running if parent in Path(s.root).parents]
+    for server in mine:
+        server.stop()
     shutil.rmtree(parent, ignore_errors=True)
 
 

@@ -44,7 +44,11 @@ AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
 _DECOYS = re.compile(
     r"gesamtbetrag\s+der\s+(?:zu|ab)schlage|positionssumme|erhaltene\s+anzahlung\w*"
     r"|total\s+(?:qty|quantity|items|weight|pages?)|tax\s*\(%\)|tax\s*%|(?:vat|tva|mwst|ust)\s*%"
-    r"|montant\s+ht(?=\s*$)|date\s+of\s+(?:delivery|order|service)|(?:delivery|order|ship\w*)"
+    r"|montant\s+ht(?=\s*$)|date\s+of\s+(?:delivery|order|service)"
+    # The date of an earlier invoice this one refers to (a correction, a credit note).
+    r"|date\s+de\s+(?:la\s+)?facture\s+(?:associee|d'?origine|initiale)"
+    r"|(?:original|related|associated|previous)\s+invoice\s+date"
+    r"|(?:ursprungliche[sn]?\s+)?rechnungsdatum\s+der\s+(?:ursprungs|original)\w*|(?:delivery|order|ship\w*)"
     r"\s+date|liefer\w*datum|leistungs\w*datum|bestell\w*datum|date\s+de\s+livraison"
     r"|fecha\s+de\s+entrega|data\s+(?:di\s+)?consegna|leverdatum|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*")
 _LANGUAGE_WORDS = {
@@ -443,13 +447,15 @@ def _block_under(doc: Document, heading: Line, max_lines: int = 9) -> list[Line]
     previous = heading
     for index in range(heading.index + 1, min(len(doc.lines), heading.index + 14)):
         line = doc.lines[index]
-        if line.page != heading.page or line.y0 - previous.y1 > 1.2 * previous.height:
+        if line.page != heading.page:
             break
         column = [p for p in doc.phrases_by_line[index]
                   if overlap_x(p.x0, p.x1, heading.x0 - 8, max(heading.x1, heading.x0 + 120)) > 0
                   and p.x0 >= heading.x0 - 25]
         if not column:
-            continue
+            continue  # a line of the next column over: the gap is measured in this one
+        if line.y0 - previous.y1 > 1.2 * previous.height:
+            break
         # "Nummer    : 4711" is two phrases; the party line is all of them together.
         phrase = column[0] if len(column) == 1 else column[0].sub_line(
             [word for p in column for word in p.words])
@@ -498,13 +504,16 @@ def _block_line_indexes(blocks: list[PartyBlock], role: str | None = None) -> se
             for line in [block.heading, *block.lines]}
 
 
-def read_vendor_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
+def read_vendor_name(doc: Document, blocks: list[PartyBlock],
+                     addressee: Line | None = None) -> Candidate | None:
     for block in blocks:
         if block.role == "vendor":
             named = name_in_block(doc, block)
             if named:
                 return Candidate(named[0], named[1], block.heading)
     foreign = _block_line_indexes([b for b in blocks if b.role != "vendor"])
+    if addressee is not None:
+        foreign.add(addressee.index)
     # A company name (legal form) outside the addressee's blocks: the letterhead or footer.
     # The vendor's name tends to come back (letterhead, footer, bank line): repeats win.
     companies: dict[str, list[Line]] = {}
@@ -542,6 +551,52 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
             named = name_in_block(doc, block)
             if named:
                 return Candidate(named[0], named[1] - 0.05, block.heading)
+    return read_window_addressee(doc, blocks)
+
+
+_POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
+# "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
+_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
+
+
+def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
+    """Without a heading, the addressee stands in the envelope window (DIN 5008, French
+    and most business letters): an address block at the upper left, under the sender's
+    one-line return address, a name over a street over a postcode and town. Only a
+    guess (confidence 0.6): a letterhead laid out the same way would be read as it."""
+    if not doc.lines or doc.lines[0].page != 0:
+        return None
+    page = doc.pages[0]
+    taken = _block_line_indexes(blocks)
+    left: list[Line] = []
+    for line in doc.lines:
+        if line.page != 0 or line.y0 > 0.45 * page.height:
+            break
+        first = doc.phrases_by_line[line.index][0]
+        if first.x0 < 0.4 * page.width and line.index not in taken:
+            left.append(first)
+    for position, phrase in enumerate(left):
+        text = phrase.text.strip(" ,;")
+        if (phrase.y0 < 0.1 * page.height or not _looks_like_name(text)
+                or _RETURN_ADDRESS_MARK.search(text) or _POSTCODE_LINE.match(text)
+                or doc.starts_with_label(phrase) or find_dates(text)
+                or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)):
+            continue
+        # The sender's name comes back (letterhead, footer, bank line); an addressee's
+        # name is printed once.
+        folded_name = fold(text)
+        if sum(folded_name in folded for folded in doc.folded) > 1:
+            continue
+        for below in left[position + 1:position + 5]:
+            if below.y0 - phrase.y1 > 8 * phrase.height:
+                break
+            if abs(below.x0 - phrase.x0) > max(8.0, phrase.height):
+                continue
+            if _RETURN_ADDRESS_MARK.search(below.text) or ":" in below.text:
+                break
+            if _POSTCODE_LINE.match(below.text.strip()):
+                return Candidate(text, 0.6, phrase)
+        # The first name-like line that has no address under it is not the window.
     return None
 
 
@@ -699,8 +754,12 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
                                 "total_amount"))
 
     blocks = party_blocks(doc)
-    put("vendor_name", read_vendor_name(doc, blocks))
-    put("customer_name", read_customer_name(doc, blocks))
+    customer_name = read_customer_name(doc, blocks)
+    vendor_name = read_vendor_name(doc, blocks, customer_name.line if customer_name else None)
+    if vendor_name and customer_name and vendor_name.value == customer_name.value:
+        customer_name = None  # one name cannot be both parties: the heading-less guess yields
+    put("vendor_name", vendor_name)
+    put("customer_name", customer_name)
     vendor_tax, customer_tax = read_tax_ids(doc, blocks)
     put("vendor_tax_id", vendor_tax)
     put("customer_tax_id", customer_tax)

@@ -59,6 +59,7 @@ LABELS: list[Label] = [
              r"(?:fecha\s+de\s+)?vencimiento", r"(?:data\s+di\s+)?scadenza",
              r"vervaldatum", r"te\s+betalen\s+voor", r"(?:data\s+de\s+)?vencimento",
              r"remit\s+(?:until|by|before)", r"pay(?:able)?\s+(?:by|until|before)",
+             r"(?:uberweisen|zahlen|begleichen)\s+sie\s+(?:\w+\s+){0,3}bis(?:\s+zum)?",
              r"zahlbar\s+(?:ohne\s+abzug\s+)?bis(?:\s+zum)?", r"payer\s+avant\s+le"),
     # order reference
     *_labels("purchase_order", 1.0,
@@ -114,7 +115,7 @@ VENDOR_HEADINGS = re.compile(
 CUSTOMER_HEADINGS = re.compile(
     r"^(?:bill(?:ed)?\s+to|invoice\s+to|sold\s+to|customer|client|buyer|billing\s+address"
     r"|kaufer(?:/leistungsempfanger)?|leistungsempfanger|rechnungsempfanger|rechnungsadresse"
-    r"|kunde|auftraggeber|empfanger|factur(?:e|ee)\s+a|adresse\s+de\s+facturation|destinataire"
+    r"|kunde|auftraggeber|empfanger|factur(?:e|ee)\s+a|adresse\s+de\s+facturation|adresse\s+du\s+client|destinataire"
     r"|acheteur|cliente|facturar\s+a|comprador|destinatario|committente|cessionario"
     r"|factuuradres|klant|afnemer|koper|faturar\s+a|adquirente)\b\s*[:.]?")
 # Parties of no interest here whose blocks must not be read as vendor or customer.
@@ -153,7 +154,7 @@ DOCUMENT_TITLES = [
 
 # Words that start a section after the line items (the table is over when one appears).
 SECTION_ENDS = re.compile(
-    r"^(?:zahlungsbedingungen|steueraufschlusselung|belegsummen|zu-\s+und\s+abschlage"
+    r"^(?:zahlungsbedingungen|\w*steueraufschlusselung|belegsummen|zu-\s+und\s+abschlage"
     r"|payment\s+terms|terms\s+and\s+conditions|notes?|conditions\s+de\s+paiement"
     r"|modes?\s+de\s+reglement|condiciones\s+de\s+pago|condizioni\s+di\s+pagamento"
     r"|betalingsvoorwaarden|condicoes\s+de\s+pagamento|bankverbindung|bank\s+details)\s*:?\s*$")

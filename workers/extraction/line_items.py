@@ -23,7 +23,8 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "description": (
         "description", "desc", "details", "particulars", "designation", "libelle",
         "beschreibung", "bezeichnung", "artikelbezeichnung", "leistungsbeschreibung",
-        "descripcion", "concepto", "descrizione", "omschrijving", "descricao"),
+        "descripcion", "concepto", "descrizione", "omschrijving", "descricao",
+        "artikelbeschreibung", "produktbezeichnung", "nom & designation", "intitule"),
     # Headers that name the description column only when no better one is there; beside
     # "Omschrijving", "Artikel" heads the article-code column.
     "item": (
@@ -33,22 +34,35 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
         "pos", "pos.", "position", "nr", "nr.", "no", "no.", "#", "art-nr", "art.-nr.",
         "art-nr.", "art-nr-kunde", "art-nr-lief.", "artikelnummer", "artikelnr", "artikel-nr",
         "artikel-nr.", "sku", "code", "ref", "ref.", "reference", "referentie", "codice",
-        "codigo", "item no", "item #", "part no", "hsn", "hsn/sac", "ean", "gtin"),
+        "codigo", "item no", "item #", "part no", "hsn", "hsn/sac", "ean", "gtin", "artnr",
+        "art.nr.", "art.nr", "artikel nr", "ligne", "code article", "posnr"),
     "quantity": (
         "qty", "qty.", "quantity", "menge", "anzahl", "anz.", "quantite", "qte", "qte.",
         "nombre", "cantidad", "cant.", "quantita", "qta", "qta.", "aantal", "hoeveelheid",
-        "quantidade", "qtd", "qtd.", "hours", "hrs", "stunden", "units"),
+        "quantidade", "qtd", "qtd.", "hours", "hrs", "stunden", "units", "qty/hrs"),
     "unit_price": (
         "price", "rate", "unit price", "price/unit", "einzelpreis", "nettopreis", "preis",
         "e-preis", "stückpreis", "stuckpreis", "prix", "p.u.", "pu", "prix unitaire",
         "precio", "precio unitario", "prezzo", "prezzo unitario", "prijs", "stukprijs",
-        "preco", "preco unitario", "unit cost", "tarif"),
+        "preco", "preco unitario", "unit cost", "tarif", "p.u. ht", "preis/einheit",
+        "preis/einh", "einheitspreis", "listenpreis"),
     "amount": (
         "amount", "total", "line total", "betrag", "gesamt", "gesamtpreis", "positionsbetrag",
         "summe", "montant", "importe", "importo", "totale", "bedrag", "totaal", "valor",
-        "subtotal", "net amount", "ext. price", "extended"),
+        "subtotal", "net amount", "ext. price", "extended", "nettobetrag", "nettowert",
+        "entgelt", "line amount", "total ht", "montant ht", "gesamtbetrag", "line total",
+        "netto"),
 }
 _WORD_COLUMN = {word: column for column, words in COLUMN_WORDS.items() for word in words}
+# A header that names a tax rate and a tax amount heads the VAT breakdown, not the items.
+_TAX_SUMMARY_HEADER = re.compile(
+    r"(?<![\w])(?:steuerbetrag|mwst-?\s?betrag|ust-?\s?betrag|vat\s+amount|tax\s+amount"
+    r"|montant\s+(?:de\s+la\s+)?tva|btw\s?bedrag|importe\s+iva|cuota|imposta)(?![\w])")
+# "GTIN: 4012345001235", "Verpackung : Flasche": an item detail under the description.
+_DETAIL_LINE = re.compile(r"^[^\W\d]{3}[\w.\-/ ]{0,26}\s?:\s?\S")
+# A catalogue code before the name: digits and capitals only ("TB100A4", "4012345001235").
+_RATE_WORD = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
+_CODE_TOKEN = re.compile(r"^(?=[^a-z]*\d)[A-Z0-9][A-Z0-9./\-_]{3,}$")
 _TOTAL_ROW = re.compile(
     r"(?<![\w])(?:total|totals|totaal|totale|summe|gesamt\w*|\w*summe|montant\s+ttc|tva|vat|tax"
     r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])")
@@ -106,19 +120,33 @@ class Row:
     tax_rate: Decimal | None = None
 
 
+def column_kind(text: str) -> str | None:
+    """The column a header word names: "Preis/Einh €" is a unit price, "Gesamt €" an
+    amount, "(EUR)" and other decorations are ignored."""
+    folded = fold(text).strip(" :-*")
+    folded = re.sub(r"\s*(?:\((?:eur|usd|chf|gbp|%)\)|[€$£%]|eur|usd)$", "", folded).strip(" :-*")
+    if not folded:
+        return None
+    kind = _WORD_COLUMN.get(folded) or _WORD_COLUMN.get(folded.rstrip("."))
+    if kind is None and "/" in folded:
+        kind = _WORD_COLUMN.get(folded.split("/")[0])
+    return kind
+
+
 def header_columns(line: Line) -> list[Column]:
     """The table columns a line names, or [] when it is not a table header."""
+    if _TAX_SUMMARY_HEADER.search(fold(line.text)):
+        return []
     columns: list[Column] = []
     words = line.words
     index = 0
     while index < len(words):
         matched = None
-        # Two-word headers first ("Unit Price", "Prix unitaire").
-        for length in (2, 1):
+        # Three- and two-word headers first ("Unit Price", "Prix unitaire", "Nom & désignation").
+        for length in (3, 2, 1):
             if index + length > len(words):
                 continue
-            text = fold(" ".join(word.text for word in words[index:index + length])).strip(":")
-            kind = _WORD_COLUMN.get(text) or _WORD_COLUMN.get(text.rstrip("."))
+            kind = column_kind(" ".join(word.text for word in words[index:index + length]))
             if kind is not None:
                 matched = (kind, length)
                 break
@@ -127,17 +155,35 @@ def header_columns(line: Line) -> list[Column]:
             continue
         kind, length = matched
         span = words[index:index + length]
-        if not any(column.kind == kind for column in columns):
-            columns.append(Column(kind, span[0].x0, span[-1].x1))
+        columns.append(Column(kind, span[0].x0, span[-1].x1))
         index += length
+    return _settle_columns(columns)
+
+
+def _settle_columns(columns: list[Column]) -> list[Column]:
+    """One column per kind. A second amount-like column left of the description counts the
+    items ("Amount | Product | ... | Total"): line totals never come before the name."""
     for column in columns:
         if column.kind == "item":
             column.kind = "code" if any(c.kind == "description" for c in columns) else (
                 "description")
-    kinds = {column.kind for column in columns}
+    description = next((c for c in columns if c.kind == "description"), None)
+    amounts = [c for c in columns if c.kind == "amount"]
+    if description is not None and len(amounts) > 1:
+        for column in amounts:
+            if column.x1 <= description.x0 and not any(c.kind == "quantity" for c in columns):
+                column.kind = "quantity"
+    settled: list[Column] = []
+    for column in columns:
+        same = next((c for c in settled if c.kind == column.kind), None)
+        if same is None:
+            settled.append(column)
+        elif column.kind == "amount" and column.x0 > same.x0:
+            settled[settled.index(same)] = column  # the rightmost amount is the line total
+    kinds = {column.kind for column in settled}
     numeric = kinds - {"description", "code"}
     if ("description" in kinds and numeric) or len(numeric) >= 3:
-        return sorted(columns, key=lambda column: column.x0)
+        return sorted(settled, key=lambda column: column.x0)
     return []
 
 
@@ -151,8 +197,7 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
         if abs(other.y0 - header.y0) > 2.2 * header.height:
             continue
         for word in other.words:
-            text = fold(word.text).strip(":-")
-            kind = _WORD_COLUMN.get(text)
+            kind = column_kind(word.text)
             if kind and table.column(kind) is None:
                 table.columns.append(Column(kind, word.x0, word.x1))
     table.columns.sort(key=lambda column: column.x0)
@@ -193,16 +238,21 @@ def _description_words(table: Table, line: Line) -> list[str]:
 
 
 def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
-    amounts = [(a, x0, x1) for a, x0, x1 in _amounts_with_x(line, decimal_separator)
+    every = _amounts_with_x(line, decimal_separator)
+    amounts = [(a, x0, x1) for a, x0, x1 in every
                if (x0 + x1) / 2 >= table.numbers_left - 0.5 * line.height]
+    # A count printed before the name ("400,00  Luftballon ...") only joins the arithmetic.
+    before_name = [a for a, x0, x1 in every if (x0 + x1) / 2 < table.description_left]
     if not amounts:
         return None
     amount_column = table.column("amount")
     by_column: dict[str, AmountMatch] = {}
+    kinds: dict[int, str] = {}
     for amount, x0, x1 in amounts:
         column = _column_of(table, x0, x1)
         if column is not None:
             by_column.setdefault(column.kind, amount)
+            kinds[id(amount)] = column.kind
     total = by_column.get("amount")
     if total is None:
         last = amounts[-1][0]
@@ -221,39 +271,58 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
             row.unit = after[0]
     if price is not None and price is not total:
         row.unit_price = price.value
-    others = [a for a, _, _ in amounts if a is not total]
+    others = [a for a, _, _ in amounts if a is not total] + before_name
     if row.quantity is not None and row.unit_price is not None and abs(
             row.quantity * row.unit_price - total.value) > Decimal("0.01") * max(
             1, abs(row.quantity)):
         # The columns disagree with the arithmetic: trust a pair that multiplies out.
         columns_read = (row.quantity, row.unit_price)
         row.quantity = row.unit_price = None
-        _infer_quantity_and_price(row, others)
+        _infer_quantity_and_price(row, others, kinds)
         if row.quantity is None:
             row.quantity, row.unit_price = columns_read
     if row.quantity is None or row.unit_price is None:
-        _infer_quantity_and_price(row, others)
+        _infer_quantity_and_price(row, others, kinds)
     rates = find_percentages(line.text)
     if rates:
         row.tax_rate = rates[-1]
-    description = _description_words(table, line)
+    description = _name_words(table, line)
     if description:
         row.description.append(" ".join(description))
     return row
 
 
-def _infer_quantity_and_price(row: Row, others: list[AmountMatch]) -> None:
-    """Without clear columns, the pair of numbers whose product is the line total."""
+def _name_words(table: Table, line: Line) -> list[str]:
+    """The description words of a line without the catalogue codes printed before them."""
+    words = [word for word in _description_words(table, line) if not _RATE_WORD.match(word)]
+    while words and _CODE_TOKEN.match(words[0]):
+        words = words[1:]
+    return words
+
+
+def _infer_quantity_and_price(row: Row, others: list[AmountMatch],
+                              kinds: dict[int, str] | None = None) -> None:
+    """Without clear columns, the pair of numbers whose product is the line total. Where
+    both orders multiply out, the columns decide, else the whole number is the quantity."""
     assert row.total is not None
+    kinds = kinds or {}
+    best: tuple[int, AmountMatch, AmountMatch] | None = None
     for quantity in others:
         for price in others:
             if price is quantity:
                 continue
-            if abs(quantity.value * price.value - row.total) <= Decimal("0.01") * max(
+            if abs(quantity.value * price.value - row.total) > Decimal("0.01") * max(
                     1, abs(quantity.value)):
-                row.quantity = row.quantity if row.quantity is not None else quantity.value
-                row.unit_price = row.unit_price if row.unit_price is not None else price.value
-                return
+                continue
+            score = 2 * (kinds.get(id(quantity)) == "quantity") + 2 * (
+                kinds.get(id(price)) == "unit_price") + (
+                quantity.value == quantity.value.to_integral_value()
+                and price.value != price.value.to_integral_value())
+            if best is None or score > best[0]:
+                best = (score, quantity, price)
+    if best is not None:
+        row.quantity = row.quantity if row.quantity is not None else best[1].value
+        row.unit_price = row.unit_price if row.unit_price is not None else best[2].value
 
 
 def _is_total_row(table: Table, line: Line) -> tuple[bool, bool]:
@@ -291,48 +360,135 @@ def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[
 
 def _read_rows(table: Table, lines: list[Line], position: int,
                decimal_separator: str | None, rows: list[Row]) -> int:
-    current: Row | None = None
+    """Rows from the header down to the end of the table; returns where reading stopped.
+    Lines are first sorted into item lines (an amount in the amount column) and others,
+    then each other line is given to the item it belongs to (see `_assemble_rows`)."""
     header = table.header
+    band: list[tuple[Line, Row | None, bool]] = []  # (line, row it starts, is a barrier)
     while position < len(lines):
         line = lines[position]
-        if line.page != header.page and current is None and not rows:
-            return position
-        if SECTION_ENDS.match(fold(line.text)) or header_columns(line):
-            return position
+        if line.page != header.page and not any(row for _, row, _ in band):
+            break
+        folded = fold(line.text)
+        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(
+                line):
+            break
         # A header word repeated under the header is the second line of the header.
         if line.page == header.page and line.y0 - header.y1 < 1.5 * header.height and all(
-                fold(word.text).strip(":-") in _WORD_COLUMN or not any(
-                    ch.isdigit() for ch in word.text) for word in line.words) and current is None:
+                column_kind(word.text) or not any(ch.isdigit() for ch in word.text)
+                for word in line.words) and not any(row for _, row, _ in band):
             position += 1
             continue
         is_total, is_subtotal = _is_total_row(table, line)
         if is_total and not is_subtotal:
-            return position
+            break
         if is_subtotal:
-            current = None
+            band.append((line, None, True))
             position += 1
             continue
-        row = _start_row(table, line, decimal_separator)
-        if row is not None:
-            rows.append(row)
-            current = row
-        elif current is not None:
-            description = _description_words(table, line)
-            # A row whose numbers stand alone takes its description from a line a little
-            # further away than a description's own next line would be.
-            reach = 0.6 if current.description else 1.0
-            close = (line.page == current.anchor.page
-                     and line.y0 - current.last_y1 <= reach * line.height)
-            # "Bruttopreis :170,00" under an item is a price detail, not its description.
-            if _PRICE_DETAIL.search(line.text):
-                current = None
-            elif description and close:
-                current.description.append(" ".join(description))
-                current.last_y1 = line.y1
-            elif description:
-                current = None
+        band.append((line, _start_row(table, line, decimal_separator), False))
         position += 1
+    rows.extend(_assemble_rows(table, band, decimal_separator))
     return position
+
+
+def _assemble_rows(table: Table, band: list[tuple[Line, Row | None, bool]],
+                   decimal_separator: str | None) -> list[Row]:
+    """Give each line without an amount to the item it describes. Most layouts print the
+    name on the amount's line and continue it below; some print it on a line just above
+    the numbers ("Trennblätter A4 ... 9,90  20 Stk" over "198,00"): a line that sits closer
+    to the item line under it than to the text above it leads into that item."""
+    leads: dict[int, list[Line]] = {}
+    led: set[int] = set()
+    for index, (line, row, _) in enumerate(band):
+        if row is None or row.description:
+            continue
+        below = line
+        probe = index - 1
+        while probe >= 0 and band[probe][1] is None and not band[probe][2]:
+            candidate = band[probe][0]
+            name = " ".join(_name_words(table, candidate))
+            if not name or _DETAIL_LINE.match(name):
+                break
+            above = _text_line_above(table, band, probe)
+            gap_below = below.y0 - candidate.y1
+            gap_above = candidate.y0 - above.y1
+            if candidate.page != line.page or gap_below > 0.5 * candidate.height or (
+                    gap_below >= gap_above - 0.5):
+                break
+            leads.setdefault(index, []).insert(0, candidate)
+            led.add(probe)
+            below = candidate
+            probe -= 1
+    rows: list[Row] = []
+    current: Row | None = None
+    for index, (line, row, barrier) in enumerate(band):
+        if barrier:
+            current = None
+            continue
+        if row is not None:
+            lead_lines = leads.get(index, [])
+            if lead_lines:
+                row.description[:0] = [" ".join(_name_words(table, lead)) for lead in lead_lines]
+                _complete_from_lead_lines(table, row, lead_lines, decimal_separator)
+            rows.append(row)
+            # Under a name printed above its numbers come details, not more of the name.
+            current = None if lead_lines else row
+            continue
+        if index in led or current is None:
+            continue
+        # Codes stay in a continued name ("GTIN: 4012345001235 ..."): only a leading code on
+        # the item line is a separate column's value.
+        description = [word for word in _description_words(table, line)
+                       if not _RATE_WORD.match(word)]
+        # A row whose numbers stand alone takes its description from a line a little
+        # further away than a description's own next line would be.
+        reach = 0.6 if current.description else 1.0
+        close = (line.page == current.anchor.page
+                 and line.y0 - current.last_y1 <= reach * line.height)
+        # "Bruttopreis :170,00" or "GTIN: 4012345001235" under an item is a detail of it,
+        # not its description.
+        if _PRICE_DETAIL.search(line.text) or _DETAIL_LINE.match(" ".join(description)):
+            current = None
+        elif description and close:
+            current.description.append(" ".join(description))
+            current.last_y1 = line.y1
+        elif description:
+            current = None
+    return rows
+
+
+def _text_line_above(table: Table, band: list[tuple[Line, Row | None, bool]],
+                     index: int) -> Line:
+    """The nearest line above band[index] that has description text (or an item), else
+    the header: code-only lines ("# ligne BC: 1") do not compete for a name."""
+    for probe in range(index - 1, -1, -1):
+        line, row, _ = band[probe]
+        if row is not None or _name_words(table, line):
+            return line
+    return table.header
+
+
+def _complete_from_lead_lines(table: Table, row: Row, lead_lines: list[Line],
+                              decimal_separator: str | None) -> None:
+    """Quantity and price printed on the name's line, above the total."""
+    if row.quantity is not None and row.unit_price is not None:
+        return
+    found: list[AmountMatch] = []
+    kinds: dict[int, str] = {}
+    for line in lead_lines:
+        for amount, x0, x1 in _amounts_with_x(line, decimal_separator):
+            if (x0 + x1) / 2 < table.numbers_left - 0.5 * line.height:
+                continue
+            found.append(amount)
+            column = _column_of(table, x0, x1)
+            if column is not None:
+                kinds[id(amount)] = column.kind
+        if row.tax_rate is None:
+            rates = find_percentages(line.text)
+            row.tax_rate = rates[-1] if rates else None
+    row.quantity = row.unit_price = None
+    _infer_quantity_and_price(row, found, kinds)
 
 
 def clean_description(parts: list[str]) -> str | None:

@@ -70,3 +70,46 @@ def test_a_table_continues_on_the_next_page_without_a_new_header(pdf):
          (380, 100, "Totale"), (480, 100, "150,00")],
     ])
     assert [item["total_price"] for item in items] == [10000, 5000]
+
+
+def test_a_name_printed_just_above_its_numbers_belongs_to_the_item_below_it(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Pos"), (80, 100, "Beschreibung"), (300, 100, "Nettopreis"),
+        (370, 100, "Menge"), (480, 100, "Nettobetrag"),
+        (50, 130, "1"), (80, 130, "Trennblätter A4"), (300, 130, "9,9000"), (370, 130, "20"),
+        (480, 139, "198,00"),
+        (80, 160, "Bruttopreis : 9,9000"),
+        (50, 190, "2"), (80, 190, "Joghurt Banane"), (300, 190, "5,5000"), (370, 190, "50"),
+        (480, 199, "275,00"),
+    ]])
+    assert [(i["description"], i["quantity"], i["unit_price"], i["total_price"])
+            for i in items] == [("Trennblätter A4", "20", 990, 19800),
+                                ("Joghurt Banane", "50", 550, 27500)]
+
+
+def test_the_vat_breakdown_under_the_items_is_not_an_item(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Beschreibung"), (300, 100, "Menge"), (480, 100, "Betrag"),
+        (50, 116, "Kaffee"), (305, 116, "2"), (480, 116, "8,00"),
+        (50, 150, "Basisbetrag"), (250, 150, "Steuersatz"), (400, 150, "Steuerbetrag"),
+        (50, 166, "8,00"), (250, 166, "19"), (400, 166, "1,52"),
+    ]])
+    assert [item["description"] for item in items] == ["Kaffee"]
+
+
+def test_an_amount_column_before_the_product_counts_the_items(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Amount"), (110, 100, "Product"), (350, 100, "Price"), (480, 100, "Total"),
+        (50, 116, "400.00"), (110, 116, "Balloons"), (350, 116, "0.79"), (480, 116, "316.00"),
+    ]])
+    assert [(i["description"], i["quantity"], i["unit_price"], i["total_price"])
+            for i in items] == [("Balloons", "400", 79, 31600)]
+
+
+def test_a_catalogue_code_before_the_name_and_a_tax_rate_are_not_the_description(pdf):
+    items = _items(pdf, [[
+        (50, 100, "Description"), (300, 100, "VAT"), (360, 100, "Qty"), (480, 100, "Amount"),
+        (50, 116, "KR3M55"), (100, 116, "Artificial turf"), (300, 116, "19%"),
+        (365, 116, "3"), (480, 116, "12.00"),
+    ]])
+    assert items[0]["description"] == "Artificial turf"

@@ -128,3 +128,40 @@ def test_a_page_with_an_image_and_almost_no_text_is_a_scan():
 def _tiny_png() -> bytes:
     pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 4, 4), False)
     return pixmap.tobytes("png")
+
+
+def test_the_addressee_in_the_envelope_window_is_the_customer_without_a_heading(pdf):
+    fields = extract_pdf_text(pdf([[
+        (400, 60, "Nordlicht Software GmbH"), (400, 72, "Hafenweg 3"),
+        (400, 84, "20457 Hamburg"),
+        (70, 130, "Nordlicht Software GmbH • Hafenweg 3 • 20457 Hamburg"),
+        (70, 150, "Carla Beispiel"), (70, 164, "Lindenallee 8"), (70, 178, "50667 Köln"),
+        (70, 260, "Rechnung Nr. 2024-117 vom 12.02.2024"),
+        (70, 300, "Gesamtbetrag"), (450, 300, "119,00 €"),
+        (70, 780, "Nordlicht Software GmbH, Geschäftsführer: Jan Meyer"),
+    ]]))
+    assert fields["customer_name"] == "Carla Beispiel"
+    assert fields["field_confidence"]["customer_name"] < 0.9
+    assert fields["vendor_name"] == "Nordlicht Software GmbH"
+
+
+def test_the_due_date_is_read_from_a_transfer_request_and_a_delivery_date_is_ignored(pdf):
+    fields = extract_pdf_text(pdf([[
+        (70, 60, "Rechnung Nr. 2024-118"),
+        (70, 80, "Lieferdatum: 01.02.2024"),
+        (70, 92, "Rechnungsdatum: 05.02.2024"),
+        (70, 200, "Gesamtbetrag"), (450, 200, "50,00 €"),
+        (70, 230, "Bitte überweisen Sie bis zum 26.02.2024:"),
+    ]]))
+    assert (fields["invoice_date"], fields["due_date"]) == ("2024-02-05", "2024-02-26")
+
+
+def test_the_date_of_an_associated_earlier_invoice_is_not_the_invoice_date(pdf):
+    fields = extract_pdf_text(pdf([[
+        (300, 60, "FACTURE N° : F2024-9"),
+        (300, 72, "Date : 31/01/2024"),
+        (50, 150, "N° DE FACTURE ASSOCIÉE : F2023-77"),
+        (50, 162, "DATE DE FACTURE ASSOCIÉE : 30/11/2023"),
+        (50, 300, "TOTAL TTC"), (450, 300, "120,00"),
+    ]]))
+    assert fields["invoice_date"] == "2024-01-31"

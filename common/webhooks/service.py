@@ -1,0 +1,375 @@
+"""Webhook endpoints, the fan-out of events to deliveries, and delivering them.
+
+Delivery is at-least-once: a delivery row is written with its event (same transaction), its
+task is sent after commit, and beat re-sends whatever is due, so a crashed worker or a
+flushed broker loses nothing. Events of one object reach one endpoint in order: a delivery
+goes only when no earlier delivery of its chain (endpoint, object) is still pending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import psycopg
+
+from common import db, taskqueue
+from common.accounts.service import Principal
+from common.config import get_settings
+from common.errors import ResourceNotFound, ValidationFailed
+from common.events import EVENT_TYPES, record_event
+from common.ids import new_id
+from common.signing import generate_webhook_secret, sign_payload, standard_webhooks_headers
+from common.webhooks import repository
+from common.webhooks.repository import Delivery, Endpoint
+from common.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url, pinned_post
+
+log = logging.getLogger(__name__)
+
+# Seconds after the 1st, 2nd, ... failed attempt; after the last, the delivery is given up.
+RETRY_DELAYS = (60, 300, 900, 3600, 6 * 3600, 24 * 3600)
+DISABLE_AFTER = timedelta(days=3)
+ROTATION_OVERLAP = timedelta(hours=24)
+TIMEOUT_SECONDS = 15.0
+LEASE_SECONDS = 60
+RESPONSE_BODY_LIMIT = 1024
+SUBSCRIBABLE = sorted(EVENT_TYPES - {"ping"})
+
+
+@dataclass(frozen=True)
+class CreatedEndpoint:
+    endpoint: Endpoint
+    secret: str
+
+
+# --- endpoints ---------------------------------------------------------------------------
+
+def _check_url(url: str) -> str:
+    settings = get_settings()
+    try:
+        return check_webhook_url(url, allow_http=settings.webhook_allow_http,
+                                 allow_private=settings.webhook_allow_private)
+    except UnsafeWebhookUrl as exc:
+        raise ValidationFailed(str(exc), param="url") from None
+
+
+def _check_events(events: list[str]) -> list[str]:
+    unknown = [e for e in events if e not in SUBSCRIBABLE and e != "*"]
+    if unknown:
+        raise ValidationFailed(f"Unknown event type {unknown[0]!r}.", param="events")
+    return [] if "*" in events else sorted(set(events))
+
+
+def create_endpoint(principal: Principal, *, url: str, events: list[str],
+                    description: str = "", enabled: bool = True) -> CreatedEndpoint:
+    secret = generate_webhook_secret()
+    with db.transaction() as conn:
+        endpoint = repository.insert_endpoint(
+            conn, id=new_id("whk"), org_id=principal.org_id, livemode=principal.livemode,
+            url=_check_url(url), description=description, events=_check_events(events),
+            enabled=enabled, secret=secret)
+    return CreatedEndpoint(endpoint, secret)
+
+
+def get_endpoint(principal: Principal, endpoint_id: str, conn: psycopg.Connection | None = None,
+                 *, for_update: bool = False) -> Endpoint:
+    if conn is None:
+        with db.transaction() as own:
+            return get_endpoint(principal, endpoint_id, own)
+    endpoint = repository.get_endpoint(conn, principal.org_id, principal.livemode, endpoint_id,
+                                       for_update=for_update)
+    if endpoint is None:
+        raise ResourceNotFound(f"No webhook endpoint {endpoint_id!r}.", param="id")
+    return endpoint
+
+
+def list_endpoints(principal: Principal, *, limit: int, after_id: str | None) -> list[Endpoint]:
+    with db.transaction() as conn:
+        return repository.list_endpoints(conn, principal.org_id, principal.livemode,
+                                         limit=limit, after_id=after_id)
+
+
+def update_endpoint(principal: Principal, endpoint_id: str, changes: dict[str, Any]) -> Endpoint:
+    checked: dict[str, Any] = {}
+    if "url" in changes:
+        checked["url"] = _check_url(changes["url"])
+    if "events" in changes:
+        checked["events"] = _check_events(changes["events"])
+    if "description" in changes:
+        checked["description"] = changes["description"]
+    if "enabled" in changes:
+        checked["enabled"] = bool(changes["enabled"])
+        if checked["enabled"]:  # a person turned it back on: start counting failures afresh
+            checked["disabled_reason"] = None
+            checked["failing_since"] = None
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn, for_update=True)
+        if not checked:
+            return endpoint
+        return repository.update_endpoint(conn, endpoint.id, checked)
+
+
+def delete_endpoint(principal: Principal, endpoint_id: str) -> Endpoint:
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn, for_update=True)
+        repository.delete_endpoint(conn, endpoint.id)
+    return endpoint
+
+
+def rotate_secret(principal: Principal, endpoint_id: str) -> CreatedEndpoint:
+    """A new secret; the old one keeps signing beside it for 24 hours."""
+    secret = generate_webhook_secret()
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn, for_update=True)
+        endpoint = repository.update_endpoint(conn, endpoint.id, {
+            "secret": secret, "previous_secret": endpoint.secret,
+            "previous_secret_expires_at": datetime.now(UTC) + ROTATION_OVERLAP})
+    return CreatedEndpoint(endpoint, secret)
+
+
+def send_test_ping(principal: Principal, endpoint_id: str) -> str:
+    """A `ping` event delivered to this one endpoint; returns the delivery ID."""
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn)
+        event_id = record_event(conn, org_id=principal.org_id, livemode=principal.livemode,
+                                type="ping", object_id=endpoint.id,
+                                data={"id": endpoint.id, "object": "webhook_endpoint",
+                                      "url": endpoint.url})
+        delivery_id = new_id("dlv")
+        repository.insert_delivery(conn, delivery_id, endpoint.id, event_id, event_id)
+        db.after_commit(conn, lambda: enqueue_delivery(delivery_id))
+    return delivery_id
+
+
+def list_deliveries(principal: Principal, endpoint_id: str, *, limit: int,
+                    after_id: str | None) -> list[Delivery]:
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn)
+        return repository.list_deliveries(conn, endpoint.id, limit=limit, after_id=after_id)
+
+
+def retry_delivery(principal: Principal, endpoint_id: str, delivery_id: str) -> Delivery:
+    with db.transaction() as conn:
+        endpoint = get_endpoint(principal, endpoint_id, conn)
+        delivery = repository.get_delivery(conn, endpoint.id, delivery_id)
+        if delivery is None:
+            raise ResourceNotFound(f"No delivery {delivery_id!r}.", param="id")
+        repository.reset_delivery(conn, delivery.id)
+        db.after_commit(conn, lambda: enqueue_delivery(delivery_id))
+        return repository.get_delivery(conn, endpoint.id, delivery_id) or delivery
+
+
+# --- fan-out (called by record_event, inside the transaction of the change) --------------
+
+def fan_out(conn: psycopg.Connection, *, event_id: str, org_id: str, livemode: bool,
+            event_type: str, object_id: str | None) -> None:
+    if event_type == "ping":  # pings go to the one endpoint being tested
+        return
+    delivery_ids = []
+    for endpoint_id in repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type):
+        delivery_id = new_id("dlv")
+        repository.insert_delivery(conn, delivery_id, endpoint_id, event_id,
+                                   object_id or event_id)
+        delivery_ids.append(delivery_id)
+    if delivery_ids:
+        db.after_commit(conn, lambda: [enqueue_delivery(d) for d in delivery_ids])
+
+
+def enqueue_delivery(delivery_id: str) -> bool:
+    try:
+        taskqueue.celery_app().send_task(taskqueue.DELIVER_TASK, args=[delivery_id],
+                                         queue=taskqueue.WEBHOOKS_QUEUE)
+    except Exception:  # the broker is down: beat's dispatcher sends it from the database
+        log.warning("could not enqueue delivery %s; beat will", delivery_id, exc_info=True)
+        return False
+    return True
+
+
+def dispatch_due(limit: int = 1000) -> int:
+    """Beat: send every delivery that is due and heads its chain. Safe to run twice."""
+    with db.transaction() as conn:
+        due = repository.due_delivery_ids(conn, limit)
+    return sum(enqueue_delivery(d) for d in due)
+
+
+# --- delivering --------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _http_client() -> httpx.Client:
+    # One pooled client per thread of the webhook worker; connections are per pinned IP.
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = httpx.Client(
+            follow_redirects=False, timeout=TIMEOUT_SECONDS,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+    return client
+
+
+def event_body(event: dict[str, Any]) -> bytes:
+    return json.dumps({
+        "id": event["id"], "object": "event", "type": event["type"],
+        "created": int(event["created_at"].timestamp()), "livemode": event["livemode"],
+        "data": event["data"]}, separators=(",", ":")).encode()
+
+
+def signing_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
+    secrets = [endpoint.secret]
+    if (endpoint.previous_secret and endpoint.previous_secret_expires_at
+            and endpoint.previous_secret_expires_at > now):
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int((when - datetime.now(UTC)).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status: int | None = None
+    body: str | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+    retry_after: int | None = None
+    gone: bool = False
+
+
+def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outcome:
+    body = event_body(event)
+    now = datetime.now(UTC)
+    timestamp = int(now.timestamp())
+    secrets = signing_secrets(endpoint, now)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "invex-webhooks/1",
+        "Invex-Event": event["type"],
+        "Invex-Delivery": delivery.id,
+        "Invex-Signature": sign_payload(body, secrets, timestamp),
+        **standard_webhooks_headers(event["id"], body, secrets, timestamp),
+    }
+    started = time.monotonic()
+    try:
+        response = pinned_post(_http_client(), endpoint.url, content=body, headers=headers,
+                               timeout=TIMEOUT_SECONDS,
+                               allow_private=get_settings().webhook_allow_private)
+    except UnsafeWebhookUrl as exc:
+        return Outcome(False, error=f"refused: {exc}",
+                       duration_ms=int((time.monotonic() - started) * 1000))
+    except httpx.HTTPError as exc:
+        return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500],
+                       duration_ms=int((time.monotonic() - started) * 1000))
+    duration_ms = int((time.monotonic() - started) * 1000)
+    text = response.content[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
+    return Outcome(200 <= response.status_code < 300, response.status_code, text, duration_ms,
+                   retry_after=_retry_after(response), gone=response.status_code == 410)
+
+
+def deliver(delivery_id: str, task_id: str) -> str:
+    """Send one delivery and schedule what follows. A second run of the same message after a
+    crash sends again (at least once); a run for a delivery that is not due does nothing."""
+    with db.transaction() as conn:
+        delivery = repository.claim_delivery(conn, delivery_id, task_id, LEASE_SECONDS)
+        if delivery is None:
+            return "skipped"
+        endpoint = repository.get_endpoint_by_id(conn, delivery.endpoint_id)
+        event = repository.load_event(conn, delivery.event_id)
+    if endpoint is None or event is None:
+        return "skipped"  # deleted meanwhile: cascades removed the delivery too
+    if not endpoint.enabled:
+        with db.transaction() as conn:
+            repository.record_attempt(conn, delivery, status="failed", next_attempt_at=None,
+                                      response_status=None, response_body=None,
+                                      duration_ms=None, error="endpoint disabled")
+        return "failed"
+    outcome = _send(endpoint, delivery, event)
+    return _record_outcome(endpoint, delivery, outcome)
+
+
+def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) -> str:
+    now = datetime.now(UTC)
+    with db.transaction() as conn:
+        if outcome.ok:
+            status, next_at = "succeeded", None
+            if endpoint.failing_since is not None:
+                repository.update_endpoint(conn, endpoint.id, {"failing_since": None})
+        elif delivery.attempts <= len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[delivery.attempts - 1]
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            status, next_at = "pending", now + timedelta(seconds=delay)
+        else:
+            status, next_at = "failed", None
+        repository.record_attempt(conn, delivery, status=status, next_attempt_at=next_at,
+                                  response_status=outcome.status, response_body=outcome.body,
+                                  duration_ms=outcome.duration_ms, error=outcome.error)
+        if not outcome.ok:
+            failing_since = endpoint.failing_since or now
+            if endpoint.failing_since is None:
+                repository.update_endpoint(conn, endpoint.id, {"failing_since": now})
+            if outcome.gone:
+                _disable(conn, endpoint, "The receiver answered 410 Gone.")
+            elif now - failing_since >= DISABLE_AFTER:
+                _disable(conn, endpoint, "Deliveries kept failing for 3 days.")
+        if status != "pending":
+            # The chain moves on: its next delivery need not wait for beat.
+            following = repository.next_in_chain(conn, delivery.endpoint_id,
+                                                 delivery.ordering_key)
+            if following:
+                db.after_commit(conn, lambda: enqueue_delivery(following))
+    return status
+
+
+def _disable(conn: psycopg.Connection, endpoint: Endpoint, reason: str) -> None:
+    disabled = repository.update_endpoint(conn, endpoint.id, {
+        "enabled": False, "disabled_reason": reason})
+    repository.give_up_pending(conn, endpoint.id, f"endpoint disabled: {reason}")
+    record_event(conn, org_id=endpoint.org_id, livemode=endpoint.livemode,
+                 type="webhook_endpoint.disabled", object_id=endpoint.id,
+                 data=endpoint_resource(disabled))
+
+
+def endpoint_resource(endpoint: Endpoint, secret: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "id": endpoint.id, "object": "webhook_endpoint", "livemode": endpoint.livemode,
+        "url": endpoint.url, "description": endpoint.description,
+        "events": endpoint.events or ["*"], "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "created": int(endpoint.created_at.timestamp()),
+        "updated": int(endpoint.updated_at.timestamp()),
+    }
+    if secret is not None:
+        resource["secret"] = secret
+    return resource
+
+
+def delivery_resource(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id, "object": "webhook_delivery", "endpoint_id": delivery.endpoint_id,
+        "event_id": delivery.event_id, "status": delivery.status, "attempts": delivery.attempts,
+        "next_attempt": (int(delivery.next_attempt_at.timestamp())
+                         if delivery.status == "pending" else None),
+        "last_attempt": (int(delivery.last_attempt_at.timestamp())
+                         if delivery.last_attempt_at else None),
+        "response_status": delivery.response_status, "response_body": delivery.response_body,
+        "duration_ms": delivery.duration_ms, "error": delivery.last_error,
+        "created": int(delivery.created_at.timestamp()),
+    }
