@@ -204,13 +204,18 @@ def dispatch_due(limit: int = 1000) -> int:
 _local = threading.local()
 
 
-def _http_client() -> httpx.Client:
-    # One pooled client per thread of the webhook worker; connections are per pinned IP.
-    client = getattr(_local, "client", None)
+def _http_client(url: str) -> httpx.Client:
+    """A pooled client per thread and per receiving host. Connections are pooled by the
+    pinned IP, so one client per host keeps a TLS connection verified for host A from
+    carrying a delivery for host B on the same IP. No proxies from the environment: a proxy
+    would resolve the name itself, after our check."""
+    clients: dict[str, httpx.Client] = _local.__dict__.setdefault("clients", {})
+    host = httpx.URL(url).host
+    client = clients.get(host)
     if client is None:
-        client = _local.client = httpx.Client(
-            follow_redirects=False, timeout=TIMEOUT_SECONDS,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        client = clients[host] = httpx.Client(
+            follow_redirects=False, timeout=TIMEOUT_SECONDS, trust_env=False,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=5))
     return client
 
 
@@ -268,7 +273,7 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
     }
     started = time.monotonic()
     try:
-        response = pinned_post(_http_client(), endpoint.url, content=body, headers=headers,
+        response = pinned_post(_http_client(endpoint.url), endpoint.url, content=body, headers=headers,
                                timeout=TIMEOUT_SECONDS,
                                allow_private=get_settings().webhook_allow_private)
     except UnsafeWebhookUrl as exc:
