@@ -33,14 +33,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         # Werkzeug refuses a larger body while it streams in, before it is all read.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + MULTIPART_OVERHEAD,
-        API_TITLE="Invex", API_VERSION="1", OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="v1/openapi.json",
+        API_TITLE="Invex",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="v1/openapi.json",
         OPENAPI_REDOC_PATH="docs",
         OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         JSON_SORT_KEYS=False,
-        API_SPEC_OPTIONS={"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}},
-            "security": [{"bearer": []}]},
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = InvexApi(app)

@@ -4,6 +4,8 @@ stock `files` and `form` locations cannot share one request body in the OpenAPI 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
@@ -11,11 +13,18 @@ from werkzeug.datastructures import CombinedMultiDict
 
 
 class InvexParser(FlaskParser):
-    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+    __location_map__ = {  # noqa: RUF012 - overrides webargs' own class attribute
+        **FlaskParser.__location_map__,
+        "multipart": "load_multipart",
+    }
     # None: the schema's own `unknown` (RAISE) decides, so a misspelt query parameter is a
     # 400 naming it rather than a filter silently ignored.
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-                                   "query": None, "querystring": None, "multipart": None}
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012 - overrides webargs' own class attribute
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+        "multipart": None,
+    }
 
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
@@ -23,7 +32,7 @@ class InvexParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = InvexParser()
-    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING: ClassVar[dict] = {
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "multipart": "multipart/form-data",
     }

@@ -39,8 +39,11 @@ def _first_param(messages: object, path: tuple[str, ...] = ()) -> tuple[str | No
     if isinstance(messages, dict):
         for key, value in messages.items():
             # webargs nests by location first ("query", "json", "multipart")
-            inner_path = path if key in ("query", "json", "form", "files", "multipart",
-                                         "headers", "view_args") else (*path, str(key))
+            inner_path = (
+                path
+                if key in ("query", "json", "form", "files", "multipart", "headers", "view_args")
+                else (*path, str(key))
+            )
             return _first_param(value, inner_path)
     if isinstance(messages, list) and messages:
         return (".".join(path) or None), str(messages[0])

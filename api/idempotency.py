@@ -23,7 +23,7 @@ def request_fingerprint() -> str:
         digest.update(json.dumps(parts).encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
             file_hash = hashlib.sha256()
-            for chunk in iter(lambda u=upload: u.stream.read(1 << 16), b""):
+            while chunk := upload.stream.read(1 << 16):
                 file_hash.update(chunk)
             upload.stream.seek(0)
             digest.update(f"{name}:{upload.filename}:{file_hash.hexdigest()}".encode())
@@ -52,8 +52,7 @@ def idempotent(view: Callable) -> Callable:
             return view(*args, **kwargs)
         idempotency.check_key(key)
         principal = current_principal()
-        stored = idempotency.claim(principal.org_id, principal.livemode, key,
-                                   request_fingerprint())
+        stored = idempotency.claim(principal.org_id, principal.livemode, key, request_fingerprint())
         if stored is not None:
             return _replay(stored)
         try:
@@ -65,10 +64,14 @@ def idempotent(view: Callable) -> Callable:
         if response.status_code >= 500:
             idempotency.release(principal.org_id, principal.livemode, key)
         else:
-            idempotency.complete(principal.org_id, principal.livemode, key,
-                                 idempotency.StoredResponse(response.status_code,
-                                                            response.get_data(),
-                                                            response.content_type or ""))
+            idempotency.complete(
+                principal.org_id,
+                principal.livemode,
+                key,
+                idempotency.StoredResponse(
+                    response.status_code, response.get_data(), response.content_type or ""
+                ),
+            )
         return response
 
     return wrapper

@@ -27,8 +27,9 @@ def check_metadata(value: object) -> dict[str, str]:
         raise ValidationError(f"metadata holds at most {METADATA_MAX_KEYS} keys.")
     for key, item in value.items():
         if not isinstance(item, str) or not 1 <= len(key) <= 40 or len(item) > 500:
-            raise ValidationError("metadata keys are 1-40 characters, values strings of at "
-                                  "most 500.")
+            raise ValidationError(
+                "metadata keys are 1-40 characters, values strings of at most 500."
+            )
     return value
 
 
@@ -45,14 +46,22 @@ class MetadataField(fields.Field):
 
 
 class UploadArgs(StrictSchema):
-    file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, TIFF, WebP or "
-                                           "UBL/CII XML; at most 20 MB and 50 pages."})
-    metadata = MetadataField(load_default=dict,
-                             metadata={"description": "JSON object of strings."})
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "PDF, PNG, JPEG, TIFF, WebP or UBL/CII XML; at most 20 MB and 50 pages."
+        },
+    )
+    metadata = MetadataField(load_default=dict, metadata={"description": "JSON object of strings."})
     schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
-    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30), metadata={
-        "description": "Seconds to wait for extraction (0-30): 200 with the finished "
-                       "invoice if it completes in time, else 202."})
+    wait = fields.Float(
+        load_default=0,
+        validate=validate.Range(min=0, max=30),
+        metadata={
+            "description": "Seconds to wait for extraction (0-30): 200 with the finished "
+            "invoice if it completes in time, else 202."
+        },
+    )
 
 
 class ListArgs(StrictSchema):
@@ -188,8 +197,11 @@ class EventListArgs(PageArgs):
 
 class WebhookCreateArgs(StrictSchema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
-    events = fields.List(fields.String(), load_default=lambda: ["*"],
-                         metadata={"description": "Event types; `*` or empty for all."})
+    events = fields.List(
+        fields.String(),
+        load_default=lambda: ["*"],
+        metadata={"description": "Event types; `*` or empty for all."},
+    )
     description = fields.String(load_default="", validate=validate.Length(max=500))
     enabled = fields.Boolean(load_default=True)
 
@@ -241,9 +253,15 @@ class EventSchema(Schema):
 
 
 def list_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"object": fields.String(), "data": fields.List(fields.Nested(item)),
-                             "has_more": fields.Boolean(),
-                             "next_cursor": fields.String(allow_none=True)}, name=name)
+    return Schema.from_dict(
+        {
+            "object": fields.String(),
+            "data": fields.List(fields.Nested(item)),
+            "has_more": fields.Boolean(),
+            "next_cursor": fields.String(allow_none=True),
+        },
+        name=name,
+    )
 
 
 WebhookEndpointListSchema = list_schema(WebhookEndpointSchema, "WebhookEndpointList")

@@ -65,8 +65,16 @@ from tests.support import ServiceProcesses, free_port, make_text_pdf, wait_until
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
 # The same as tests/support.py's ServiceProcesses.start_api and the Procfile's `web`.
-GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "8",
-                 "--log-level", "warning"]
+GUNICORN_ARGS = [
+    "--workers",
+    "2",
+    "--worker-class",
+    "gthread",
+    "--threads",
+    "8",
+    "--log-level",
+    "warning",
+]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -83,9 +91,11 @@ def raise_interrupt(signum, frame):
 
 # --- processes ---------------------------------------------------------------------------
 
+
 def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     return [int(p) for p in out.split()]
 
 
@@ -107,6 +117,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (every core), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
 def command_line(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -126,8 +143,18 @@ class BareServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.bare_upload_app:app", "--bind",
-             f"127.0.0.1:{self.port}", *GUNICORN_ARGS], cwd=ROOT, env=self.env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bench.bare_upload_app:app",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                *GUNICORN_ARGS,
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
         wait_until(self._answers, 30, message="bare gunicorn did not start")
 
     def _answers(self) -> bool:
@@ -145,15 +172,31 @@ class BareServer:
 
 # --- load --------------------------------------------------------------------------------
 
-def run_wrk(url: str, path: str, token: str, pdf_path: Path, clients: int,
-            seconds: float) -> dict:
+
+def run_wrk(target: dict, pdf_path: Path, *, clients: int, seconds: float) -> dict:
     """One wrk run; its result line, plus the CPU seconds wrk itself used."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-         "-s", str(LUA_SCRIPT), url, "--", str(pdf_path), path, token,
-         secrets.token_hex(6)],
-        capture_output=True, text=True, check=False)
+        [
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA_SCRIPT),
+            target["url"],
+            "--",
+            str(pdf_path),
+            target["path"],
+            target["token"],
+            secrets.token_hex(6),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = re.search(r"^WRK_RESULT (.*)$", done.stdout, re.M)
     if done.returncode != 0 or match is None:
@@ -163,54 +206,75 @@ def run_wrk(url: str, path: str, token: str, pdf_path: Path, clients: int,
     return result
 
 
-def measure(target: dict, postgres_pids, pdf_path: Path, clients: int, seconds: float,
-            warmup: float) -> dict:
+def measure(
+    target: dict, postgres_pids, pdf_path: Path, *, clients: int, seconds: float, warmup: float
+) -> dict:
     if warmup > 0:
-        run_wrk(target["url"], target["path"], target["token"], pdf_path, clients, warmup)
+        run_wrk(target, pdf_path, clients=clients, seconds=warmup)
     server_pids = tree(target["pid"])
     pg_pids = postgres_pids()
     server_cpu, pg_cpu = cpu_seconds(server_pids), cpu_seconds(pg_pids)
-    result = run_wrk(target["url"], target["path"], target["token"], pdf_path, clients,
-                     seconds)
+    machine = machine_busy_seconds()
+    result = run_wrk(target, pdf_path, clients=clients, seconds=seconds)
+    machine = machine_busy_seconds() - machine
     result["server_cpu"] = cpu_seconds(server_pids) - server_cpu
     result["postgres_cpu"] = cpu_seconds(postgres_pids()) - pg_cpu
+    # Everything else on the machine (other sessions, Redis, this script): noise to report.
+    result["other_cpu"] = max(
+        0.0, machine - result["server_cpu"] - result["postgres_cpu"] - result["wrk_cpu"]
+    )
     seconds_run = result["duration_us"] / 1e6
     result["rate"] = result["requests"] / seconds_run
-    result["errors"] = sum(result[k] for k in ("connect_errors", "read_errors",
-                                               "write_errors", "status_errors", "timeouts"))
-    for key in ("wrk_cpu", "server_cpu", "postgres_cpu"):
+    result["errors"] = sum(
+        result[k]
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    for key in ("wrk_cpu", "server_cpu", "postgres_cpu", "other_cpu"):
         result[key + "_share"] = result[key] / seconds_run  # cores in use on average
     return result
 
 
 def print_load_table(results: list[tuple[str, int, int, dict]]) -> None:
-    print(f"{'server':<7} {'clients':>7} {'round':>5} {'uploads/s':>10} {'p50 ms':>8}"
-          f" {'p99 ms':>8} {'errors':>6} {'cores: server':>14} {'postgres':>9} {'wrk':>6}")
+    print(
+        f"{'server':<7} {'clients':>7} {'round':>5} {'uploads/s':>10} {'p50 ms':>8}"
+        f" {'p99 ms':>8} {'errors':>6} {'cores: server':>14} {'postgres':>9} {'wrk':>6}"
+        f" {'other':>6}"
+    )
     for name, clients, rnd, r in results:
-        print(f"{name:<7} {clients:>7} {rnd:>5} {r['rate']:>10.0f} {r['p50_us'] / 1000:>8.1f}"
-              f" {r['p99_us'] / 1000:>8.1f} {r['errors']:>6} {r['server_cpu_share']:>14.2f}"
-              f" {r['postgres_cpu_share']:>9.2f} {r['wrk_cpu_share']:>6.2f}")
+        print(
+            f"{name:<7} {clients:>7} {rnd:>5} {r['rate']:>10.0f} {r['p50_us'] / 1000:>8.1f}"
+            f" {r['p99_us'] / 1000:>8.1f} {r['errors']:>6} {r['server_cpu_share']:>14.2f}"
+            f" {r['postgres_cpu_share']:>9.2f} {r['wrk_cpu_share']:>6.2f}"
+            f" {r['other_cpu_share']:>6.2f}"
+        )
 
 
 def summarise_load(results, clients_list) -> None:
     print("\nPer client count (median over rounds):")
-    print(f"{'clients':>7} {'Invex up/s':>10} {'bare up/s':>10} {'ratio':>6}"
-          f" {'Invex p50/p99 ms':>17} {'bare p50/p99 ms':>16}")
+    print(
+        f"{'clients':>7} {'Invex up/s':>10} {'bare up/s':>10} {'ratio':>6}"
+        f" {'Invex p50/p99 ms':>17} {'bare p50/p99 ms':>16}"
+    )
     for clients in clients_list:
         row = {}
         for name in ("invex", "bare"):
             runs = [r for n, c, _, r in results if n == name and c == clients]
-            row[name] = (statistics.median(r["rate"] for r in runs),
-                         statistics.median(r["p50_us"] for r in runs) / 1000,
-                         statistics.median(r["p99_us"] for r in runs) / 1000)
+            row[name] = (
+                statistics.median(r["rate"] for r in runs),
+                statistics.median(r["p50_us"] for r in runs) / 1000,
+                statistics.median(r["p99_us"] for r in runs) / 1000,
+            )
         ratio = row["invex"][0] / row["bare"][0]
-        print(f"{clients:>7} {row['invex'][0]:>10.0f} {row['bare'][0]:>10.0f} {ratio:>5.2f}x"
-              f" {row['invex'][1]:>8.1f} /{row['invex'][2]:>6.1f}"
-              f" {row['bare'][1]:>8.1f} /{row['bare'][2]:>6.1f}"
-              f"   {'meets' if ratio >= 0.5 else 'BELOW'} the 0.5x goal")
+        print(
+            f"{clients:>7} {row['invex'][0]:>10.0f} {row['bare'][0]:>10.0f} {ratio:>5.2f}x"
+            f" {row['invex'][1]:>8.1f} /{row['invex'][2]:>6.1f}"
+            f" {row['bare'][1]:>8.1f} /{row['bare'][2]:>6.1f}"
+            f"   {'meets' if ratio >= 0.5 else 'BELOW'} the 0.5x goal"
+        )
 
 
 # --- upload-to-succeeded -----------------------------------------------------------------
+
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
@@ -230,9 +294,12 @@ def latency_phase(service: ServiceProcesses, token: str, pdf: bytes, count: int)
     with httpx.Client(base_url=service.base_url, headers=headers, timeout=30) as client:
 
         def upload(tag: str, wait: float) -> httpx.Response:
-            return client.post("/v1/invoices", files={
-                "file": ("invoice.pdf", unique_pdf(pdf, f"{run}-{tag}"), "application/pdf")},
-                data={"wait": str(wait)}, headers={"Idempotency-Key": f"{run}-{tag}"})
+            return client.post(
+                "/v1/invoices",
+                files={"file": ("invoice.pdf", unique_pdf(pdf, f"{run}-{tag}"), "application/pdf")},
+                data={"wait": str(wait)},
+                headers={"Idempotency-Key": f"{run}-{tag}"},
+            )
 
         for n in range(5):  # warm-up: imports, pools, the worker's first task
             upload(f"warm{n}", 10).raise_for_status()
@@ -266,28 +333,37 @@ def latency_phase(service: ServiceProcesses, token: str, pdf: bytes, count: int)
         rows = conn.execute(
             "select extract(epoch from updated_at - created_at) * 1000 as ms from invoices"
             " where id = any(%(ids)s) and status = 'succeeded'",
-            {"ids": waited_ids + polled_ids}).fetchall()
+            {"ids": waited_ids + polled_ids},
+        ).fetchall()
     server_side = [float(r["ms"]) for r in rows]
     # The worker logs "extracted <id> (...) in N ms" for each task: the extraction itself.
     wanted = set(waited_ids + polled_ids)
-    extract_ms = [float(m[2]) for m in re.finditer(r"extracted (\S+) \(.*?\) in (\d+) ms",
-                                                   service.worker_log.read_text())
-                  if m[1] in wanted]
+    extract_ms = [
+        float(m[2])
+        for m in re.finditer(r"extracted (\S+) \(.*?\) in (\d+) ms", service.worker_log.read_text())
+        if m[1] in wanted
+    ]
 
-    print(f"\nUpload-to-succeeded, 1-page text PDF ({len(pdf)} bytes), sequential, "
-          f"{count} uploads each:")
+    print(
+        f"\nUpload-to-succeeded, 1-page text PDF ({len(pdf)} bytes), sequential, "
+        f"{count} uploads each:"
+    )
     print(f"{'measured as':<52} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
     for label, values in (
-            ("client, POST with wait=10 (server polls 10..100 ms)", waited),
-            ("client, POST then GET every 5 ms", polled),
-            ("rows: created_at -> updated_at (both runs)", server_side),
-            ("worker log: extraction alone (both runs)", extract_ms)):
+        ("client, POST with wait=10 (server polls 10..100 ms)", waited),
+        ("client, POST then GET every 5 ms", polled),
+        ("rows: created_at -> updated_at (both runs)", server_side),
+        ("worker log: extraction alone (both runs)", extract_ms),
+    ):
         if values:
-            print(f"{label:<52} {percentile(values, 50):>7.1f} {percentile(values, 99):>7.1f}"
-                  f" {max(values):>7.1f}")
+            print(
+                f"{label:<52} {percentile(values, 50):>7.1f} {percentile(values, 99):>7.1f}"
+                f" {max(values):>7.1f}"
+            )
     goal = percentile(waited, 50)
-    print(f"goal p50 < 150 ms (client, wait=10): {'met' if goal < 150 else 'NOT met'}"
-          f" ({goal:.0f} ms)")
+    print(
+        f"goal p50 < 150 ms (client, wait=10): {'met' if goal < 150 else 'NOT met'} ({goal:.0f} ms)"
+    )
 
 
 # --- profile -----------------------------------------------------------------------------
@@ -319,8 +395,7 @@ def categorise(stack: str) -> str:
     return "other"
 
 
-def profile_phase(target: dict, pdf_path: Path, seconds: int,
-                  workdir: Path) -> None:
+def profile_phase(target: dict, pdf_path: Path, seconds: int, workdir: Path) -> None:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("\n--profile: py-spy is not installed (pip install py-spy); skipped")
@@ -330,18 +405,38 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int,
     for mode in ("wall", "cpu"):
         for pid in workers:
             out = workdir / f"profile-{mode}-{pid}.txt"
-            args = [py_spy, "record", "-p", str(pid), "-r", "100", "-d", str(seconds),
-                    "-f", "raw", "-o", str(out), "--nonblocking"]
+            args = [
+                py_spy,
+                "record",
+                "-p",
+                str(pid),
+                "-r",
+                "100",
+                "-d",
+                str(seconds),
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+                "--nonblocking",
+            ]
             if mode == "wall":
                 args.append("--idle")
-            recorders.append((mode, out, subprocess.Popen(
-                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            recorders.append(
+                (
+                    mode,
+                    out,
+                    subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                )
+            )
     time.sleep(1)
-    result = run_wrk(target["url"], target["path"], target["token"], pdf_path, 32, seconds - 2)
+    result = run_wrk(target, pdf_path, clients=32, seconds=seconds - 2)
     for _, _, proc in recorders:
         proc.wait(seconds + 30)
-    print(f"\nProfile: py-spy (100 Hz, both gunicorn workers) during a 32-client run "
-          f"({result['requests'] / (result['duration_us'] / 1e6):.0f} uploads/s under py-spy):")
+    print(
+        f"\nProfile: py-spy (100 Hz, both gunicorn workers) during a 32-client run "
+        f"({result['requests'] / (result['duration_us'] / 1e6):.0f} uploads/s under py-spy):"
+    )
     for mode in ("wall", "cpu"):
         totals: collections.Counter[str] = collections.Counter()
         for m, out, _ in recorders:
@@ -354,8 +449,11 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int,
                     continue
                 totals[categorise(stack)] += int(count)
         total = sum(totals.values()) or 1
-        title = ("wall time of threads handling a request" if mode == "wall"
-                 else "CPU samples (threads on a core)")
+        title = (
+            "wall time of threads handling a request"
+            if mode == "wall"
+            else "CPU samples (threads on a core)"
+        )
         print(f"  {title}:")
         for name, count in totals.most_common():
             print(f"    {name:<48} {100 * count / total:5.1f}%")
@@ -364,6 +462,7 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int,
 
 # --- main --------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10)
@@ -371,8 +470,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", default="8,32")
     parser.add_argument("--latency-uploads", type=int, default=50)
-    parser.add_argument("--durable", action="store_true",
-                        help="PostgreSQL with fsync and synchronous_commit on")
+    parser.add_argument(
+        "--durable", action="store_true", help="PostgreSQL with fsync and synchronous_commit on"
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="SECONDS")
     args = parser.parse_args()
     clients_list = [int(c) for c in args.clients.split(",")]
@@ -389,8 +489,11 @@ def main() -> int:
     stoppers = [redis.stop, postgres.stop]  # run in reverse order of starting
     try:
         database_url, redis_url = postgres.start(), redis.start()
-        os.environ.update(INVEX_DATABASE_URL=database_url, INVEX_REDIS_URL=redis_url,
-                          INVEX_WEBHOOK_ALLOW_PRIVATE="1")
+        os.environ.update(
+            INVEX_DATABASE_URL=database_url,
+            INVEX_REDIS_URL=redis_url,
+            INVEX_WEBHOOK_ALLOW_PRIVATE="1",
+        )
         from common import db
         from common.accounts.service import create_api_key, create_org
         from common.config import get_settings
@@ -419,26 +522,41 @@ def main() -> int:
         bare = BareServer(database_url)
         stoppers.append(bare.stop)
         bare.start()
-        assert invex.api is not None and bare.process is not None
+        assert invex.api is not None
+        assert bare.process is not None
         targets = {
-            "invex": {"url": invex.base_url, "path": "/v1/invoices", "token": token,
-                      "pid": invex.api.pid},
-            "bare": {"url": bare.base_url, "path": "/upload", "token": "",
-                     "pid": bare.process.pid},
+            "invex": {
+                "url": invex.base_url,
+                "path": "/v1/invoices",
+                "token": token,
+                "pid": invex.api.pid,
+            },
+            "bare": {"url": bare.base_url, "path": "/upload", "token": "", "pid": bare.process.pid},
         }
         check_upload(targets, pdf)
 
-        print(f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
-              f"{platform.python_version()}), wrk {wrk_version()}")
-        print(f"PostgreSQL: private, {'durable' if args.durable else 'fsync=off, synchronous_commit=off (as the tests)'}"
-              f"; Redis: private, appendonly everysec")
+        print(
+            f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
+            f"{platform.python_version()}), wrk {wrk_version()}, load average at start "
+            f"{os.getloadavg()[0]:.2f}"
+        )
+        durability = (
+            "durable" if args.durable else "fsync=off, synchronous_commit=off (as the tests)"
+        )
+        print(f"PostgreSQL: private, {durability}; Redis: private, appendonly everysec")
         print(f"gunicorn (both servers): {' '.join(GUNICORN_ARGS)}")
-        print(f"Load: wrk -t1, {args.warmup:g} s warm-up + {args.duration:g} s per run,"
-              f" {args.rounds} round(s) alternating Invex/bare; PDF {len(pdf)} bytes + a"
-              " unique comment; fresh Idempotency-Key per request; no extraction worker.")
+        print(
+            f"Load: wrk -t1, {args.warmup:g} s warm-up + {args.duration:g} s per run,"
+            f" {args.rounds} round(s) alternating Invex/bare; PDF {len(pdf)} bytes + a"
+            " unique comment; fresh Idempotency-Key per request; no extraction worker."
+        )
         print("Processes:")
-        for label, pid in (("Invex gunicorn", invex.api.pid), ("bare gunicorn", bare.process.pid),
-                           ("PostgreSQL", postmaster), ("Redis", redis._process.pid)):
+        for label, pid in (
+            ("Invex gunicorn", invex.api.pid),
+            ("bare gunicorn", bare.process.pid),
+            ("PostgreSQL", postmaster),
+            ("Redis", redis._process.pid),
+        ):
             pids = tree(pid)
             print(f"  {label}: {len(pids)} process(es); root {pid}: {command_line(pid)}")
 
@@ -446,17 +564,36 @@ def main() -> int:
         for clients in clients_list:
             for rnd in range(1, args.rounds + 1):
                 for name in ("invex", "bare"):
-                    results.append((name, clients, rnd, measure(
-                        targets[name], postgres_pids, pdf_path, clients, args.duration,
-                        args.warmup)))
+                    results.append(
+                        (
+                            name,
+                            clients,
+                            rnd,
+                            measure(
+                                targets[name],
+                                postgres_pids,
+                                pdf_path,
+                                clients=clients,
+                                seconds=args.duration,
+                                warmup=args.warmup,
+                            ),
+                        )
+                    )
         print()
         print_load_table(results)
         summarise_load(results, clients_list)
-        print("(cores: average CPU in use during the run, from /proc; wrk's from its rusage)")
+        print(
+            "(cores: average CPU in use during the run, from /proc; wrk's from its rusage;"
+            " other = the rest of the machine, e.g. other sessions: noise when above ~0.1)"
+        )
 
         if args.profile:
-            profile_phase(targets["invex"], pdf_path, args.profile,
-                          Path(tempfile.mkdtemp(prefix="invex-bench-profile-")))
+            profile_phase(
+                targets["invex"],
+                pdf_path,
+                args.profile,
+                Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
+            )
 
         # A fresh API and a worker on Redis database 1: the tasks the load phase queued
         # on database 0 stay there, unconsumed, and do not delay these uploads.
@@ -467,10 +604,12 @@ def main() -> int:
         latency_service.start_api()
         latency_service.start_worker(concurrency=2)
         assert latency_service.worker is not None
-        print(f"\nLatency phase processes: Invex gunicorn ({len(tree(latency_service.api.pid))}"
-              f" processes, same arguments), Celery extraction worker -c 2 "
-              f"({len(tree(latency_service.worker.pid))} processes: "
-              f"{command_line(latency_service.worker.pid)[:80]})")
+        print(
+            f"\nLatency phase processes: Invex gunicorn ({len(tree(latency_service.api.pid))}"
+            f" processes, same arguments), Celery extraction worker -c 2 "
+            f"({len(tree(latency_service.worker.pid))} processes: "
+            f"{command_line(latency_service.worker.pid)[:80]})"
+        )
         latency_phase(latency_service, token, pdf, args.latency_uploads)
         return 0
     except KeyboardInterrupt:
@@ -481,23 +620,30 @@ def main() -> int:
         for stop in reversed(stoppers):
             try:
                 stop()
-            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+            except Exception as exc:  # keep stopping the rest
                 print(f"cleanup: {exc}", file=sys.stderr)
         shutil.rmtree(root, ignore_errors=True)
 
 
 def check_upload(targets: dict, pdf: bytes) -> None:
     """One upload to each before timing anything: a 4xx under wrk would only show as a count."""
-    for name, target, expected in (("invex", targets["invex"], 202),
-                                   ("bare", targets["bare"], 201)):
+    for name, target, expected in (
+        ("invex", targets["invex"], 202),
+        ("bare", targets["bare"], 201),
+    ):
         headers = {"Idempotency-Key": secrets.token_hex(8)}
         if target["token"]:
             headers["Authorization"] = f"Bearer {target['token']}"
-        response = httpx.post(target["url"] + target["path"], headers=headers, timeout=30,
-                              files={"file": ("invoice.pdf", pdf, "application/pdf")})
+        response = httpx.post(
+            target["url"] + target["path"],
+            headers=headers,
+            timeout=30,
+            files={"file": ("invoice.pdf", pdf, "application/pdf")},
+        )
         if response.status_code != expected:
-            raise RuntimeError(f"{name} upload answered {response.status_code}: "
-                               f"{response.text[:300]}")
+            raise RuntimeError(
+                f"{name} upload answered {response.status_code}: {response.text[:300]}"
+            )
 
 
 def wrk_version() -> str:

@@ -32,8 +32,14 @@ def pool() -> ConnectionPool:
     # Locked: two threads of a fresh worker would otherwise each open a pool.
     with _pool_lock:
         if _pool is None:
-            _pool = ConnectionPool(os.environ["BARE_DATABASE_URL"], min_size=1, max_size=10,
-                                   timeout=3, open=True, name="bare")
+            _pool = ConnectionPool(
+                os.environ["BARE_DATABASE_URL"],
+                min_size=1,
+                max_size=10,
+                timeout=3,
+                open=True,
+                name="bare",
+            )
         return _pool
 
 
@@ -45,6 +51,7 @@ def upload():
     with pool().connection() as conn:
         row = conn.execute(
             "insert into bare_uploads (file_name, data) values (%s, %s) returning id",
-            (upload.filename or "upload", data)).fetchone()
+            (upload.filename or "upload", data),
+        ).fetchone()
     assert row is not None
     return jsonify(id=row[0], size=len(data)), 201

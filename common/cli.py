@@ -1,12 +1,12 @@
 """The `invex` command: run the service, manage it, and extract without servers.
 
-    invex up                      the whole service (embedded servers when no URLs are set)
-    invex migrate                 apply pending migrations
-    invex orgs create NAME        create an organisation
-    invex keys create --org ID    create an API key (the secret is printed once)
-    invex extract FILE...         extract invoice fields, no servers needed
-    invex settings                every setting with its default
-    invex demo-invoice FILE       write a sample invoice PDF
+invex up                      the whole service (embedded servers when no URLs are set)
+invex migrate                 apply pending migrations
+invex orgs create NAME        create an organisation
+invex keys create --org ID    create an API key (the secret is printed once)
+invex extract FILE...         extract invoice fields, no servers needed
+invex settings                every setting with its default
+invex demo-invoice FILE       write a sample invoice PDF
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ def resolve_server_urls(settings: Settings) -> tuple[str, str]:
         return settings.database_url, settings.redis_url
     state = _state_path(settings)
     if not state.exists():
-        raise ConfigError("INVEX_DATABASE_URL is not set and `invex up` is not running "
-                          f"(no {state}). Start `make up` first, or set the URLs.")
+        raise ConfigError(
+            "INVEX_DATABASE_URL is not set and `invex up` is not running "
+            f"(no {state}). Start `make up` first, or set the URLs."
+        )
     urls = json.loads(state.read_text())
     return settings.database_url or urls["database_url"], settings.redis_url or urls["redis_url"]
 
@@ -73,8 +75,9 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     _use_servers(settings)
     from common.accounts.service import create_api_key
 
-    created = create_api_key(args.org, livemode=args.mode == "live", scopes=args.scope,
-                             name=args.name)
+    created = create_api_key(
+        args.org, livemode=args.mode == "live", scopes=args.scope, name=args.name
+    )
     if args.json:
         print(json.dumps({"id": created.key.id, "secret": created.secret}))
     else:
@@ -115,11 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="print every setting as a Markdown table")
     demo = sub.add_parser("demo-invoice", help="write a sample invoice PDF (for trying it out)")
     demo.add_argument("path")
-    sub.add_parser("extract", help="extract invoice fields from files (no servers)",
-                   add_help=False)
+    sub.add_parser("extract", help="extract invoice fields from files (no servers)", add_help=False)
 
-    orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="action",
-                                                                          required=True)
+    orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="action", required=True)
     org_create = orgs.add_parser("create", help="create an organisation")
     org_create.add_argument("name")
     org_create.add_argument("--json", action="store_true")
@@ -128,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)
     key_create.add_argument("--mode", choices=("live", "test"), default="live")
-    key_create.add_argument("--scope", action="append", default=[],
-                            help="repeat for several; none means full access")
+    key_create.add_argument(
+        "--scope", action="append", default=[], help="repeat for several; none means full access"
+    )
     key_create.add_argument("--name", default="")
     key_create.add_argument("--json", action="store_true")
     return parser

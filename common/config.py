@@ -23,10 +23,17 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("INVEX_DATABASE_URL", "", "PostgreSQL URL. Empty: `invex up` starts a private "
-            "server under INVEX_DATA_DIR."),
-    Setting("INVEX_REDIS_URL", "", "Redis URL (Celery broker and rate limits). Empty: `invex up` "
-            "starts a private server under INVEX_DATA_DIR."),
+    Setting(
+        "INVEX_DATABASE_URL",
+        "",
+        "PostgreSQL URL. Empty: `invex up` starts a private server under INVEX_DATA_DIR.",
+    ),
+    Setting(
+        "INVEX_REDIS_URL",
+        "",
+        "Redis URL (Celery broker and rate limits). Empty: `invex up` "
+        "starts a private server under INVEX_DATA_DIR.",
+    ),
     Setting("INVEX_DATA_DIR", ".invex", "Where the embedded servers keep their data."),
     Setting("INVEX_HOST", "127.0.0.1", "Address the API listens on."),
     Setting("INVEX_PORT", "8000", "Port the API listens on."),
@@ -34,15 +41,29 @@ SETTINGS = (
     Setting("INVEX_EXTRACT_CONCURRENCY", "2", "Extraction worker processes per `worker`."),
     Setting("INVEX_MAX_UPLOAD_BYTES", "20971520", "Largest accepted upload (bytes)."),
     Setting("INVEX_MAX_PAGES", "50", "Most pages a document may have."),
-    Setting("INVEX_EXTRACT_TIME_LIMIT", "300", "Seconds one extraction may run before it is "
-            "stopped (the soft limit; the hard limit is 30 s later)."),
-    Setting("INVEX_EXTRACT_MAX_ATTEMPTS", "3", "Extraction attempts before an invoice that keeps "
-            "crashing its worker ends `failed`."),
-    Setting("INVEX_REQUEUE_AFTER", "300", "Seconds a queued invoice may wait before the sweeper "
-            "sends its task again (covers a lost or flushed broker)."),
+    Setting(
+        "INVEX_EXTRACT_TIME_LIMIT",
+        "300",
+        "Seconds one extraction may run before it is "
+        "stopped (the soft limit; the hard limit is 30 s later).",
+    ),
+    Setting(
+        "INVEX_EXTRACT_MAX_ATTEMPTS",
+        "3",
+        "Extraction attempts before an invoice that keeps crashing its worker ends `failed`.",
+    ),
+    Setting(
+        "INVEX_REQUEUE_AFTER",
+        "300",
+        "Seconds a queued invoice may wait before the sweeper "
+        "sends its task again (covers a lost or flushed broker).",
+    ),
     Setting("INVEX_SWEEP_INTERVAL", "30", "Seconds between sweeper runs (beat)."),
-    Setting("INVEX_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhook URLs may resolve to loopback or "
-            "private addresses (development only)."),
+    Setting(
+        "INVEX_WEBHOOK_ALLOW_PRIVATE",
+        "0",
+        "1: webhook URLs may resolve to loopback or private addresses (development only).",
+    ),
     Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
     Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
 )
@@ -116,8 +137,10 @@ class Settings:
 
     def require_servers(self) -> None:
         """Processes other than `invex up` need explicit server URLs."""
-        for name, value in (("INVEX_DATABASE_URL", self.database_url),
-                            ("INVEX_REDIS_URL", self.redis_url)):
+        for name, value in (
+            ("INVEX_DATABASE_URL", self.database_url),
+            ("INVEX_REDIS_URL", self.redis_url),
+        ):
             if not value:
                 raise ConfigError(f"{name} is not set (run `invex up` for the embedded default)")
 

@@ -9,15 +9,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from common.config import get_settings
 from common.errors import ServiceUnavailable
 
+# Connections of the pool return rows as dicts (row_factory=dict_row).
+Conn = psycopg.Connection[dict[str, Any]]
+
 _lock = threading.Lock()
-_pools: dict[str, ConnectionPool] = {}
+_pools: dict[str, ConnectionPool[Conn]] = {}
 _url: str | None = None
 
 
@@ -26,10 +31,8 @@ def configure(database_url: str) -> None:
     _url = database_url
 
 
-def pool() -> ConnectionPool:
+def pool() -> ConnectionPool[Conn]:
     if not _url:
-        from common.config import get_settings
-
         settings = get_settings()
         settings.require_servers()
         configure(settings.database_url)
@@ -38,11 +41,16 @@ def pool() -> ConnectionPool:
         existing = _pools.get(_url)
         if existing is None:
             existing = ConnectionPool(
-                _url, min_size=1, max_size=10, timeout=3, open=True,
+                _url,
+                min_size=1,
+                max_size=10,
+                timeout=3,
+                open=True,
                 kwargs={"row_factory": dict_row, "connect_timeout": 3},
                 # A connection that died with the server (restart, failover) is replaced
                 # before it is handed out, so the process recovers by itself.
                 check=ConnectionPool.check_connection,
+                connection_class=psycopg.Connection[dict[str, Any]],
                 name="invex",
             )
             _pools[_url] = existing
@@ -61,7 +69,7 @@ def close_pools() -> None:
 _after_commit: dict[int, list[Callable[[], object]]] = {}
 
 
-def after_commit(conn: psycopg.Connection, callback: Callable[[], object]) -> None:
+def after_commit(conn: Conn, callback: Callable[[], object]) -> None:
     """Run `callback` after the enclosing `transaction()` commits; never if it rolls back.
 
     This is how work reaches the queue: a task sent before commit could run before its row
@@ -71,7 +79,7 @@ def after_commit(conn: psycopg.Connection, callback: Callable[[], object]) -> No
 
 
 @contextmanager
-def transaction() -> Iterator[psycopg.Connection]:
+def transaction() -> Iterator[Conn]:
     """A connection inside one transaction: committed on success, rolled back on error.
 
     Database outages surface as ServiceUnavailable (503) rather than as internal errors.

@@ -13,16 +13,25 @@ class InvexError(Exception):
     code = "internal_error"
     default_message = "Something went wrong on our side. It is safe to retry."
 
-    def __init__(self, message: str | None = None, *, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or self.default_message
         self.param = param
         self.headers = headers or {}
         super().__init__(self.message)
 
     def body(self, request_id: str) -> dict:
-        error = {"type": self.type, "code": self.code, "message": self.message,
-                 "request_id": request_id}
+        error = {
+            "type": self.type,
+            "code": self.code,
+            "message": self.message,
+            "request_id": request_id,
+        }
         if self.param:
             error["param"] = self.param
         return {"error": error}
@@ -95,7 +104,7 @@ class FileTooLarge(InvexError):
 
 class UnsupportedFileType(InvexError):
     status, type, code = 415, "invalid_request_error", "unsupported_file_type"
-    default_message = ("The file is not a PDF, PNG, JPEG, TIFF, WebP or UBL/CII XML invoice.")
+    default_message = "The file is not a PDF, PNG, JPEG, TIFF, WebP or UBL/CII XML invoice."
 
 
 class UnprocessableInvoice(InvexError):

@@ -3,24 +3,45 @@ with one delivery row per subscribed webhook endpoint."""
 
 from __future__ import annotations
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from common import db
+from common.db import Conn
 from common.errors import ResourceNotFound
 from common.ids import new_id
 from common.pagination import decode_cursor, encode_cursor
 
-EVENT_TYPES = frozenset({
-    "invoice.created", "invoice.processing", "invoice.succeeded", "invoice.failed",
-    "invoice.updated", "invoice.approved", "invoice.rejected", "invoice.paid",
-    "invoice.archived", "invoice.deleted", "export.completed", "export.failed",
-    "bank_statement.processed", "bank.reconciled", "webhook_endpoint.disabled", "ping",
-})
+EVENT_TYPES = frozenset(
+    {
+        "invoice.created",
+        "invoice.processing",
+        "invoice.succeeded",
+        "invoice.failed",
+        "invoice.updated",
+        "invoice.approved",
+        "invoice.rejected",
+        "invoice.paid",
+        "invoice.archived",
+        "invoice.deleted",
+        "export.completed",
+        "export.failed",
+        "bank_statement.processed",
+        "bank.reconciled",
+        "webhook_endpoint.disabled",
+        "ping",
+    }
+)
 
 
-def record_event(conn: psycopg.Connection, *, org_id: str, livemode: bool, type: str,
-                 object_id: str | None, data: dict) -> str:
+def record_event(
+    conn: Conn,
+    *,
+    org_id: str,
+    livemode: bool,
+    type: str,
+    object_id: str | None,
+    data: dict,
+) -> str:
     """Insert an event; the caller's transaction commits it together with the change."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
@@ -28,13 +49,26 @@ def record_event(conn: psycopg.Connection, *, org_id: str, livemode: bool, type:
     conn.execute(
         "insert into events (id, org_id, livemode, type, object_id, data)"
         " values (%(id)s, %(org_id)s, %(livemode)s, %(type)s, %(object_id)s, %(data)s)",
-        {"id": event_id, "org_id": org_id, "livemode": livemode, "type": type,
-         "object_id": object_id, "data": Jsonb({"object": data})})
+        {
+            "id": event_id,
+            "org_id": org_id,
+            "livemode": livemode,
+            "type": type,
+            "object_id": object_id,
+            "data": Jsonb({"object": data}),
+        },
+    )
     # Imported here: the webhooks service records events too (a cycle at import time).
     from common.webhooks.service import fan_out  # noqa: PLC0415
 
-    fan_out(conn, event_id=event_id, org_id=org_id, livemode=livemode, event_type=type,
-            object_id=object_id)
+    fan_out(
+        conn,
+        event_id=event_id,
+        org_id=org_id,
+        livemode=livemode,
+        event_type=type,
+        object_id=object_id,
+    )
     return event_id
 
 
@@ -42,13 +76,19 @@ RETENTION_DAYS = 30
 
 
 def event_resource(row: dict) -> dict:
-    return {"id": row["id"], "object": "event", "type": row["type"],
-            "created": int(row["created_at"].timestamp()), "livemode": row["livemode"],
-            "data": row["data"]}
+    return {
+        "id": row["id"],
+        "object": "event",
+        "type": row["type"],
+        "created": int(row["created_at"].timestamp()),
+        "livemode": row["livemode"],
+        "data": row["data"],
+    }
 
 
-def list_events(org_id: str, livemode: bool, *, limit: int, cursor: str | None,
-                type: str | None = None) -> tuple[list[dict], bool, str | None]:
+def list_events(
+    org_id: str, livemode: bool, *, limit: int, cursor: str | None, type: str | None = None
+) -> tuple[list[dict], bool, str | None]:
     """Events of the last 30 days, newest first."""
     after_id = decode_cursor(cursor, "evt")
     with db.transaction() as conn:
@@ -58,12 +98,22 @@ def list_events(org_id: str, livemode: bool, *, limit: int, cursor: str | None,
             " and (%(after)s::text is null or id < %(after)s)"
             " and (%(type)s::text is null or type = %(type)s)"
             " order by id desc limit %(limit)s",
-            {"org": org_id, "live": livemode, "days": RETENTION_DAYS, "after": after_id,
-             "type": type, "limit": limit + 1}).fetchall()
+            {
+                "org": org_id,
+                "live": livemode,
+                "days": RETENTION_DAYS,
+                "after": after_id,
+                "type": type,
+                "limit": limit + 1,
+            },
+        ).fetchall()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return ([event_resource(r) for r in rows], has_more,
-            encode_cursor(rows[-1]["id"]) if has_more else None)
+    return (
+        [event_resource(r) for r in rows],
+        has_more,
+        encode_cursor(rows[-1]["id"]) if has_more else None,
+    )
 
 
 def get_event(org_id: str, livemode: bool, event_id: str) -> dict:
@@ -72,7 +122,8 @@ def get_event(org_id: str, livemode: bool, event_id: str) -> dict:
             "select id, type, created_at, livemode, data from events where id = %(id)s"
             " and org_id = %(org)s and livemode = %(live)s"
             " and created_at > now() - make_interval(days => %(days)s)",
-            {"id": event_id, "org": org_id, "live": livemode, "days": RETENTION_DAYS}).fetchone()
+            {"id": event_id, "org": org_id, "live": livemode, "days": RETENTION_DAYS},
+        ).fetchone()
     if row is None:
         raise ResourceNotFound(f"No event {event_id!r}.", param="id")
     return event_resource(row)

@@ -13,8 +13,9 @@ from common.config import get_settings
 
 @cache
 def _redis_client() -> redis.Redis:
-    return redis.Redis.from_url(get_settings().redis_url, socket_timeout=1,
-                                socket_connect_timeout=1)
+    return redis.Redis.from_url(
+        get_settings().redis_url, socket_timeout=1, socket_connect_timeout=1
+    )
 
 
 def broker_is_up() -> bool:

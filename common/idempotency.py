@@ -27,31 +27,43 @@ class StoredResponse:
 
 def check_key(key: str) -> str:
     if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise ValidationFailed("Idempotency-Key must be 1-255 printable characters.",
-                               param="Idempotency-Key")
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-255 printable characters.", param="Idempotency-Key"
+        )
     return key
 
 
 def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredResponse | None:
     """None: this request owns the key and should run. Otherwise the response to replay."""
-    params = {"org_id": org_id, "livemode": livemode, "key": key, "hash": request_hash,
-              "keep": KEEP_HOURS, "stale": STALE_CLAIM_SECONDS}
+    params = {
+        "org_id": org_id,
+        "livemode": livemode,
+        "key": key,
+        "hash": request_hash,
+        "keep": KEEP_HOURS,
+        "stale": STALE_CLAIM_SECONDS,
+    }
     with db.transaction() as conn:
         conn.execute(
             "delete from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
             " and key = %(key)s and (created_at < now() - make_interval(hours => %(keep)s)"
             " or (completed_at is null"
-            "     and created_at < now() - make_interval(secs => %(stale)s)))", params)
+            "     and created_at < now() - make_interval(secs => %(stale)s)))",
+            params,
+        )
         inserted = conn.execute(
             "insert into idempotency_keys (org_id, livemode, key, request_hash)"
             " values (%(org_id)s, %(livemode)s, %(key)s, %(hash)s)"
-            " on conflict do nothing returning key", params).fetchone()
+            " on conflict do nothing returning key",
+            params,
+        ).fetchone()
         if inserted:
             return None
         row = conn.execute(
             "select request_hash, status_code, response_body, content_type from idempotency_keys"
             " where org_id = %(org_id)s and livemode = %(livemode)s and key = %(key)s",
-            params).fetchone()
+            params,
+        ).fetchone()
     if row is None:  # completed and expired between our statements: extremely rare
         return claim(org_id, livemode, key, request_hash)
     if row["request_hash"] != request_hash:
@@ -67,8 +79,15 @@ def complete(org_id: str, livemode: bool, key: str, response: StoredResponse) ->
             "update idempotency_keys set status_code = %(status)s, response_body = %(body)s,"
             " content_type = %(ctype)s, completed_at = now()"
             " where org_id = %(org_id)s and livemode = %(livemode)s and key = %(key)s",
-            {"org_id": org_id, "livemode": livemode, "key": key, "status": response.status,
-             "body": response.body, "ctype": response.content_type})
+            {
+                "org_id": org_id,
+                "livemode": livemode,
+                "key": key,
+                "status": response.status,
+                "body": response.body,
+                "ctype": response.content_type,
+            },
+        )
 
 
 def release(org_id: str, livemode: bool, key: str) -> None:
@@ -76,12 +95,15 @@ def release(org_id: str, livemode: bool, key: str) -> None:
         conn.execute(
             "delete from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
             " and key = %(key)s and completed_at is null",
-            {"org_id": org_id, "livemode": livemode, "key": key})
+            {"org_id": org_id, "livemode": livemode, "key": key},
+        )
 
 
 def purge_expired() -> int:
     with db.transaction() as conn:
-        cur = conn.execute("delete from idempotency_keys"
-                           " where created_at < now() - make_interval(hours => %(keep)s)",
-                           {"keep": KEEP_HOURS})
+        cur = conn.execute(
+            "delete from idempotency_keys"
+            " where created_at < now() - make_interval(hours => %(keep)s)",
+            {"keep": KEEP_HOURS},
+        )
         return cur.rowcount

@@ -2,8 +2,24 @@
 
 from ulid import ULID
 
-PREFIXES = frozenset({"org", "key", "inv", "evt", "whk", "dlv", "sch", "exp", "bst", "btx",
-                      "rec", "mem", "cmt", "req"})
+PREFIXES = frozenset(
+    {
+        "org",
+        "key",
+        "inv",
+        "evt",
+        "whk",
+        "dlv",
+        "sch",
+        "exp",
+        "bst",
+        "btx",
+        "rec",
+        "mem",
+        "cmt",
+        "req",
+    }
+)
 
 
 def new_id(prefix: str) -> str:

@@ -34,7 +34,8 @@ def _checksum(body: str) -> str:
 
 def generate_secret(livemode: bool) -> str:
     body = f"invx_{'live' if livemode else 'test'}_" + "".join(
-        secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+        secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH)
+    )
     return body + _checksum(body)
 
 
@@ -42,8 +43,7 @@ def secret_looks_valid(secret: str) -> bool:
     """True when the format and checksum hold (no database needed)."""
     if not SECRET_PATTERN.match(secret):
         return False
-    return secrets.compare_digest(_checksum(secret[:-CHECKSUM_LENGTH]),
-                                  secret[-CHECKSUM_LENGTH:])
+    return secrets.compare_digest(_checksum(secret[:-CHECKSUM_LENGTH]), secret[-CHECKSUM_LENGTH:])
 
 
 def secret_hash(secret: str) -> bytes:

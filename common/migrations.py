@@ -59,21 +59,25 @@ def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> lis
                 " version integer primary key, name text not null, checksum text not null,"
                 " applied_at timestamptz not null default now())"
             )
-            done = {row[0]: row[1] for row in
-                    conn.execute("select version, checksum from schema_migrations")}
+            done = {
+                row[0]: row[1]
+                for row in conn.execute("select version, checksum from schema_migrations")
+            }
             for migration in migrations:
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:
                         raise MigrationError(
                             f"{migration.name} changed after it was applied; "
-                            "add a new migration instead of editing a landed one")
+                            "add a new migration instead of editing a landed one"
+                        )
                     continue
                 with conn.transaction():
                     conn.execute(migration.sql)
                     conn.execute(
                         "insert into schema_migrations (version, name, checksum)"
                         " values (%s, %s, %s)",
-                        (migration.version, migration.name, migration.checksum))
+                        (migration.version, migration.name, migration.checksum),
+                    )
                 applied_now.append(migration.name)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))

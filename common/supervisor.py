@@ -33,23 +33,70 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "workers.celery_app"]
     return [
-        Child("api", [python, "-m", "gunicorn", "api.wsgi:app",
-                      "--bind", f"{settings.host}:{settings.port}",
-                      "--workers", str(settings.web_concurrency), "--worker-class", "gthread",
-                      "--threads", "8", "--access-logfile", "-", "--graceful-timeout", "10"]),
-        Child("worker", [*celery, "worker", "-Q", "extract", "-n", "extract@%h",
-                         "-c", str(settings.extract_concurrency), "--loglevel", "INFO"]),
-        Child("webhooks", [*celery, "worker", "-Q", "webhooks", "-n", "webhooks@%h",
-                           "-P", "threads", "-c", "16", "--loglevel", "INFO"]),
-        Child("beat", [*celery, "beat", "--loglevel", "INFO",
-                       "--schedule", str(data_dir / "beat-schedule")]),
+        Child(
+            "api",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "api.wsgi:app",
+                "--bind",
+                f"{settings.host}:{settings.port}",
+                "--workers",
+                str(settings.web_concurrency),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+        ),
+        Child(
+            "worker",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "extract",
+                "-n",
+                "extract@%h",
+                "-c",
+                str(settings.extract_concurrency),
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
+            "webhooks",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "webhooks",
+                "-n",
+                "webhooks@%h",
+                "-P",
+                "threads",
+                "-c",
+                "16",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
+            "beat",
+            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir / "beat-schedule")],
+        ),
     ]
 
 
 def _start_embedded(settings: Settings, data_dir: Path) -> tuple[str, str, list]:
     from common.embedded import PrivatePostgres, PrivateRedis, ensure_binaries_installed
 
-    started = []
+    started: list[PrivatePostgres | PrivateRedis] = []
     database_url, redis_url = settings.database_url, settings.redis_url
     if not (database_url and redis_url):
         ensure_binaries_installed()
@@ -99,11 +146,15 @@ def run_service(settings: Settings) -> int:
     try:
         applied = apply_migrations(database_url)
         print(f"invex: migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
-        env = {**os.environ, "INVEX_DATABASE_URL": database_url, "INVEX_REDIS_URL": redis_url,
-               # A development service: webhooks to a receiver on this machine must work.
-               "INVEX_WEBHOOK_ALLOW_PRIVATE": os.environ.get("INVEX_WEBHOOK_ALLOW_PRIVATE", "1"),
-               "INVEX_WEBHOOK_ALLOW_HTTP": os.environ.get("INVEX_WEBHOOK_ALLOW_HTTP", "1"),
-               "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "INVEX_DATABASE_URL": database_url,
+            "INVEX_REDIS_URL": redis_url,
+            # A development service: webhooks to a receiver on this machine must work.
+            "INVEX_WEBHOOK_ALLOW_PRIVATE": os.environ.get("INVEX_WEBHOOK_ALLOW_PRIVATE", "1"),
+            "INVEX_WEBHOOK_ALLOW_HTTP": os.environ.get("INVEX_WEBHOOK_ALLOW_HTTP", "1"),
+            "PYTHONUNBUFFERED": "1",
+        }
         state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
         state.chmod(0o600)
         children = process_commands(settings, data_dir)
@@ -111,16 +162,23 @@ def run_service(settings: Settings) -> int:
             # Children ignore the terminal's Ctrl-C (own process group); we stop them in order.
             child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
         url = f"http://{settings.host}:{settings.port}"
-        print(f"\ninvex: up at {url}  (API docs: {url}/docs)\n"
-              "invex: next, in another terminal: create an organisation and a key:\n"
-              "    .venv/bin/invex orgs create \"My Company\" --json\n"
-              "    .venv/bin/invex keys create --org org_... --json\n"
-              "invex: Ctrl-C stops everything.\n", flush=True)
+        print(
+            f"\ninvex: up at {url}  (API docs: {url}/docs)\n"
+            "invex: next, in another terminal: create an organisation and a key:\n"
+            '    .venv/bin/invex orgs create "My Company" --json\n'
+            "    .venv/bin/invex keys create --org org_... --json\n"
+            "invex: Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while not stopping:
             dead = [c for c in children if c.process and c.process.poll() is not None]
             if dead:
-                print(f"invex: {dead[0].name} exited with {dead[0].process.returncode}; "
-                      "stopping", file=sys.stderr, flush=True)
+                code = dead[0].process.returncode if dead[0].process else None
+                print(
+                    f"invex: {dead[0].name} exited with {code}; stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return 1
             time.sleep(0.5)
         print("\ninvex: stopping...", flush=True)

@@ -29,29 +29,39 @@ def make_celery(redis_url: str) -> Celery:
     hard_limit = settings.extract_time_limit + 30
     app = Celery("invex", broker=redis_url, set_as_current=False)
     app.conf.update(
-        task_serializer="json", accept_content=["json"], result_serializer="json",
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         # One task at a time per child: OCR jobs are long and memory-hungry.
         worker_prefetch_multiplier=1,
         task_default_queue=EXTRACT_QUEUE,
-        task_routes={EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
-                     "invex.webhooks.*": {"queue": WEBHOOKS_QUEUE},
-                     # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
-                     SWEEP_TASK: {"queue": WEBHOOKS_QUEUE}},
+        task_routes={
+            EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
+            "invex.webhooks.*": {"queue": WEBHOOKS_QUEUE},
+            # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
+            SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         # Above the longest job, or a long job would be delivered twice.
-        broker_transport_options={"visibility_timeout": max(3600, hard_limit * 4),
-                                  "socket_timeout": 5, "socket_connect_timeout": 3},
+        broker_transport_options={
+            "visibility_timeout": max(3600, hard_limit * 4),
+            "socket_timeout": 5,
+            "socket_connect_timeout": 3,
+        },
         task_publish_retry=True,
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
-                                   "interval_step": 0.5, "interval_max": 1},
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
         worker_hijack_root_logger=False,
         beat_schedule={
-            "sweep-overdue-work": {"task": SWEEP_TASK,
-                                   "schedule": float(settings.sweep_interval)},
+            "sweep-overdue-work": {"task": SWEEP_TASK, "schedule": float(settings.sweep_interval)},
             # Retries come due by the clock in Postgres; beat turns them into tasks.
             "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
         },
@@ -71,7 +81,8 @@ def enqueue_extraction(invoice_id: str) -> bool:
     try:
         celery_app().send_task(EXTRACT_TASK, args=[invoice_id], queue=EXTRACT_QUEUE)
     except Exception:  # the broker is down: the sweeper re-sends from the database
-        log.warning("could not enqueue extraction of %s; the sweeper will", invoice_id,
-                    exc_info=True)
+        log.warning(
+            "could not enqueue extraction of %s; the sweeper will", invoice_id, exc_info=True
+        )
         return False
     return True

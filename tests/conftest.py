@@ -30,8 +30,12 @@ def servers() -> Iterator[dict]:
     root = private_root("invex-suite-")
     postgres = PrivatePostgres(root, durable=False)
     redis = PrivateRedis(root, persistent=True)
-    urls = {"database_url": postgres.start(), "redis_url": redis.start(),
-            "postgres": postgres, "redis": redis}
+    urls = {
+        "database_url": postgres.start(),
+        "redis_url": redis.start(),
+        "postgres": postgres,
+        "redis": redis,
+    }
     try:
         yield urls
     finally:

@@ -37,10 +37,15 @@ class ServiceProcesses:
     def __init__(self, database_url: str, redis_url: str, **env: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "INVEX_DATABASE_URL": database_url,
-                    "INVEX_REDIS_URL": redis_url, "INVEX_WEBHOOK_ALLOW_PRIVATE": "1",
-                    "INVEX_WEBHOOK_ALLOW_HTTP": "1",
-                    "PYTHONUNBUFFERED": "1", **env}
+        self.env = {
+            **os.environ,
+            "INVEX_DATABASE_URL": database_url,
+            "INVEX_REDIS_URL": redis_url,
+            "INVEX_WEBHOOK_ALLOW_PRIVATE": "1",
+            "INVEX_WEBHOOK_ALLOW_HTTP": "1",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.webhooks: subprocess.Popen | None = None
@@ -48,16 +53,35 @@ class ServiceProcesses:
         self.webhooks_log = Path(f"/tmp/invex-webhooks-{self.port}.log")
 
     def start(self) -> None:
+        # Tasks left by in-process API tests (which run no worker) would queue ahead of ours.
+        import redis
+
+        redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("extract", "webhooks")
         self.start_api()
         self.start_worker()
         self.start_webhook_worker()
 
     def start_api(self) -> None:
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind",
-             f"127.0.0.1:{self.port}", "--workers", "2", "--worker-class", "gthread",
-             "--threads", "8", "--log-level", "warning"],
-            cwd=ROOT, env=self.env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "api.wsgi:app",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
         wait_until(self._api_answers, 30, message="gunicorn did not start")
 
     def _api_answers(self) -> bool:
@@ -70,24 +94,70 @@ class ServiceProcesses:
     def start_worker(self, concurrency: int = 1) -> None:
         log = self.worker_log.open("w")
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
-             "extract", "-c", str(concurrency), "--loglevel", "INFO", "-n",
-             f"extract-{self.port}@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        wait_until(lambda: "ready." in self.worker_log.read_text(), 60,
-                   message="celery worker did not start")
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "extract",
+                "-c",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"extract-{self.port}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: "ready." in self.worker_log.read_text(),
+            60,
+            message="celery worker did not start",
+        )
 
     def start_webhook_worker(self) -> None:
         log = self.webhooks_log.open("w")
         self.webhooks = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
-             "webhooks", "-P", "threads", "-c", "8", "--loglevel", "INFO", "-n",
-             f"webhooks-{self.port}@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        wait_until(lambda: "ready." in self.webhooks_log.read_text(), 60,
-                   message="celery webhook worker did not start")
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "webhooks",
+                "-P",
+                "threads",
+                "-c",
+                "8",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"webhooks-{self.port}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: "ready." in self.webhooks_log.read_text(),
+            60,
+            message="celery webhook worker did not start",
+        )
 
     def kill_webhook_worker(self) -> None:
         """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
@@ -97,8 +167,9 @@ class ServiceProcesses:
 
     def worker_children(self) -> list[int]:
         assert self.worker is not None
-        out = subprocess.run(["pgrep", "-P", str(self.worker.pid)], capture_output=True,
-                             text=True, check=False).stdout
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.worker.pid)], capture_output=True, text=True, check=False
+        ).stdout
         return [int(pid) for pid in out.split()]
 
     def stop_worker(self) -> None:
@@ -129,8 +200,12 @@ def make_text_pdf(lines: list[str] | None = None, pages: int = 1) -> bytes:
     import pymupdf
 
     lines = lines or [
-        "ACME Supplies GmbH", "Invoice", "Invoice number: INV-2026-0042",
-        "Invoice date: 2026-03-14", "Subtotal: 100.00 EUR", "VAT 19%: 19.00 EUR",
+        "ACME Supplies GmbH",
+        "Invoice",
+        "Invoice number: INV-2026-0042",
+        "Invoice date: 2026-03-14",
+        "Subtotal: 100.00 EUR",
+        "VAT 19%: 19.00 EUR",
         "Total: 119.00 EUR",
     ]
     doc = pymupdf.open()
@@ -189,14 +264,19 @@ class Receiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    status, delay = (receiver.script.pop(0) if receiver.script
-                                     else receiver.default)
-                    receiver.requests.append({"headers": dict(self.headers), "body": body,
-                                              "path": self.path, "at": time.time(),
-                                              "answered": status})
+                    status, delay = receiver.script.pop(0) if receiver.script else receiver.default
+                    receiver.requests.append(
+                        {
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "path": self.path,
+                            "at": time.time(),
+                            "answered": status,
+                        }
+                    )
                 time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")

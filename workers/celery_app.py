@@ -12,8 +12,10 @@ from common.taskqueue import make_celery
 
 settings = get_settings()
 settings.require_servers()
-logging.basicConfig(level=settings.log_level,
-                    format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+logging.basicConfig(
+    level=settings.log_level,
+    format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+)
 db.configure(settings.database_url)
 
 app = make_celery(settings.redis_url)

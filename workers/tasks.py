@@ -18,11 +18,19 @@ log = logging.getLogger(__name__)
 settings = get_settings()
 
 
-@shared_task(name=EXTRACT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-             soft_time_limit=settings.extract_time_limit,
-             time_limit=settings.extract_time_limit + 30,
-             autoretry_for=(ServiceUnavailable,), retry_backoff=2, retry_backoff_max=60,
-             retry_jitter=True, max_retries=10)
+@shared_task(
+    name=EXTRACT_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.extract_time_limit,
+    time_limit=settings.extract_time_limit + 30,
+    autoretry_for=(ServiceUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=10,
+)
 def extract_invoice(self, invoice_id: str) -> str:
     """Extract one invoice and record the result.
 
@@ -32,37 +40,53 @@ def extract_invoice(self, invoice_id: str) -> str:
     killing its worker ends `failed` (`extraction_failed`) instead of looping.
     """
     task_id = self.request.id
-    invoice = service.claim_extraction(invoice_id, task_id,
-                                       lease_seconds=settings.extract_time_limit + 60)
+    invoice = service.claim_extraction(
+        invoice_id, task_id, lease_seconds=settings.extract_time_limit + 60
+    )
     if invoice is None:
         return "skipped"
     if invoice.attempts > settings.extract_max_attempts:
         service.record_extraction_failure(
-            invoice_id, task_id, "extraction_failed",
-            f"Extraction did not finish after {settings.extract_max_attempts} attempts.")
+            invoice_id,
+            task_id,
+            "extraction_failed",
+            f"Extraction did not finish after {settings.extract_max_attempts} attempts.",
+        )
         return "failed"
     data = service.load_file(invoice_id)
     started = time.monotonic()
     try:
-        result = extract_document(data, filename=invoice.file_name,
-                                  deadline=started + settings.extract_time_limit)
+        result = extract_document(
+            data, filename=invoice.file_name, deadline=started + settings.extract_time_limit
+        )
     except ExtractionError as exc:
         service.record_extraction_failure(invoice_id, task_id, exc.code, exc.message)
         return "failed"
     except SoftTimeLimitExceeded:
         service.record_extraction_failure(
-            invoice_id, task_id, "extraction_timeout",
-            f"Extraction took longer than {settings.extract_time_limit} s.")
+            invoice_id,
+            task_id,
+            "extraction_timeout",
+            f"Extraction took longer than {settings.extract_time_limit} s.",
+        )
         return "failed"
     except Exception:
         # A defect, not a property of the file we can name: keep the details in our log.
         log.exception("extraction of %s crashed", invoice_id)
         service.record_extraction_failure(
-            invoice_id, task_id, "extraction_failed",
-            "The document could not be extracted because of an internal error.")
+            invoice_id,
+            task_id,
+            "extraction_failed",
+            "The document could not be extracted because of an internal error.",
+        )
         return "failed"
-    log.info("extracted %s (%s, %d pages) in %.0f ms", invoice_id, result.content_type,
-             result.pages, (time.monotonic() - started) * 1000)
+    log.info(
+        "extracted %s (%s, %d pages) in %.0f ms",
+        invoice_id,
+        result.content_type,
+        result.pages,
+        (time.monotonic() - started) * 1000,
+    )
     service.record_extraction(invoice_id, task_id, result.fields, result.pages)
     return "succeeded"
 
@@ -70,8 +94,9 @@ def extract_invoice(self, invoice_id: str) -> str:
 @shared_task(name=SWEEP_TASK, acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_overdue_work() -> dict[str, int]:
     """Re-send work the broker lost and recover work whose worker died. Idempotent."""
-    outcome = service.sweep_overdue_extractions(settings.requeue_after,
-                                                settings.extract_max_attempts)
+    outcome = service.sweep_overdue_extractions(
+        settings.requeue_after, settings.extract_max_attempts
+    )
     if any(outcome.values()):
         log.info("sweeper: %s", outcome)
     return outcome

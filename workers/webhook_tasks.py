@@ -8,8 +8,14 @@ from common.taskqueue import DELIVER_TASK, DISPATCH_TASK
 from common.webhooks import service
 
 
-@shared_task(name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-             soft_time_limit=45, time_limit=60)
+@shared_task(
+    name=DELIVER_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=45,
+    time_limit=60,
+)
 def deliver_webhook(self, delivery_id: str) -> str:
     """Send one delivery. Retries are not Celery retries: the next attempt's time is stored
     in Postgres and beat sends it when due, so neither a worker crash nor a broker flush

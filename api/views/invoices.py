@@ -25,8 +25,12 @@ from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
 from workers.extraction.sniff import SNIFF_BYTES, sniff_content_type
 
-blp = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
-                description="Upload invoices, poll their extraction, read and manage them.")
+blp = Blueprint(
+    "invoices",
+    __name__,
+    url_prefix="/v1/invoices",
+    description="Upload invoices, poll their extraction, read and manage them.",
+)
 
 
 def _timestamp(value: int | None) -> datetime | None:
@@ -62,9 +66,14 @@ class Invoices(MethodView):
         content_type, data = _read_upload(upload)
         principal = current_principal()
         invoice = service.create_invoice(
-            principal, file_name=(upload.filename or "upload")[:255], content_type=content_type,
-            data=data, metadata=args["metadata"], schema_id=args["schema_id"],
-            idempotency_key=request.headers.get("Idempotency-Key"))
+            principal,
+            file_name=(upload.filename or "upload")[:255],
+            content_type=content_type,
+            data=data,
+            metadata=args["metadata"],
+            schema_id=args["schema_id"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
         if args["wait"] > 0:
             invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])
         status = 200 if invoice.status in service.TERMINAL else 202
@@ -76,18 +85,25 @@ class Invoices(MethodView):
     def get(self, args):
         """List invoices, newest first, with filters and cursor pagination."""
         filters = InvoiceFilters(
-            status=args["status"], review_status=args["review_status"],
-            document_type=args["document_type"], vendor=args["vendor"],
+            status=args["status"],
+            review_status=args["review_status"],
+            document_type=args["document_type"],
+            vendor=args["vendor"],
             currency=args["currency"],
             date_from=args["date_from"].isoformat() if args["date_from"] else None,
             date_to=args["date_to"].isoformat() if args["date_to"] else None,
             created_after=_timestamp(args["created_after"]),
             created_before=_timestamp(args["created_before"]),
         )
-        page = service.list_invoices(current_principal(), filters, limit=args["limit"],
-                                     cursor=args["cursor"])
-        return {"object": "list", "data": [invoice_resource(i) for i in page.invoices],
-                "has_more": page.has_more, "next_cursor": page.next_cursor}
+        page = service.list_invoices(
+            current_principal(), filters, limit=args["limit"], cursor=args["cursor"]
+        )
+        return {
+            "object": "list",
+            "data": [invoice_resource(i) for i in page.invoices],
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor,
+        }
 
 
 @blp.route("/<invoice_id>")
@@ -119,9 +135,14 @@ class InvoiceFile(MethodView):
         """Download the original file."""
         invoice, data = service.read_invoice_file(current_principal(), invoice_id)
         safe_name = "".join(c for c in invoice.file_name if c.isalnum() or c in "._- ")
-        return Response(data, mimetype=invoice.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{safe_name or invoice.id}"',
-            "X-Content-Type-Options": "nosniff"})
+        return Response(
+            data,
+            mimetype=invoice.content_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{safe_name or invoice.id}"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @blp.route("/<invoice_id>/reprocess")

@@ -23,8 +23,13 @@ def _endpoints() -> list[dict]:
         view_class = getattr(view, "view_class", None)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             handler = getattr(view_class, method.lower(), view) if view_class else view
-            listed.append({"method": method, "path": rule.rule.replace("<", "{")
-                           .replace(">", "}"), "scope": getattr(handler, SCOPE_ATTRIBUTE, None)})
+            listed.append(
+                {
+                    "method": method,
+                    "path": rule.rule.replace("<", "{").replace(">", "}"),
+                    "scope": getattr(handler, SCOPE_ATTRIBUTE, None),
+                }
+            )
     return sorted(listed, key=lambda e: (e["path"], e["method"]))
 
 
@@ -32,9 +37,16 @@ def _endpoints() -> list[dict]:
 class Discovery(MethodView):
     def get(self):
         """What this server is, and every endpoint with the scope it needs."""
-        return jsonify({"object": "discovery", "name": "Invex", "version": API_VERSION,
-                        "openapi": "/v1/openapi.json", "docs": "/docs",
-                        "endpoints": _endpoints()})
+        return jsonify(
+            {
+                "object": "discovery",
+                "name": "Invex",
+                "version": API_VERSION,
+                "openapi": "/v1/openapi.json",
+                "docs": "/docs",
+                "endpoints": _endpoints(),
+            }
+        )
 
 
 @blp.route("/ping")
@@ -43,9 +55,14 @@ class Ping(MethodView):
         """`operational`, or `degraded` with 503 while the database or the broker is down."""
         checks = service_status()
         healthy = all(checks.values())
-        response = jsonify({"pong": True, "version": API_VERSION,
-                            "status": "operational" if healthy else "degraded",
-                            "checks": checks})
+        response = jsonify(
+            {
+                "pong": True,
+                "version": API_VERSION,
+                "status": "operational" if healthy else "degraded",
+                "checks": checks,
+            }
+        )
         if not healthy:
             response.status_code = 503
             response.headers["Retry-After"] = "5"

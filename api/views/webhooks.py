@@ -25,10 +25,15 @@ from common.pagination import decode_cursor, page_of
 from common.webhooks import service
 from common.webhooks.service import delivery_resource, endpoint_resource
 
-blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
-                description="Signed webhook endpoints and their delivery log.")
-events_blp = Blueprint("events", __name__, url_prefix="/v1/events",
-                       description="Every event of the last 30 days.")
+blp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/v1/webhooks",
+    description="Signed webhook endpoints and their delivery log.",
+)
+events_blp = Blueprint(
+    "events", __name__, url_prefix="/v1/events", description="Every event of the last 30 days."
+)
 
 
 def _list(items: list, has_more: bool, next_cursor: str | None) -> dict:
@@ -42,8 +47,11 @@ class Webhooks(MethodView):
     @blp.response(200, WebhookEndpointListSchema)
     def get(self, args):
         """List webhook endpoints."""
-        rows = service.list_endpoints(current_principal(), limit=args["limit"] + 1,
-                                      after_id=decode_cursor(args["cursor"], "whk"))
+        rows = service.list_endpoints(
+            current_principal(),
+            limit=args["limit"] + 1,
+            after_id=decode_cursor(args["cursor"], "whk"),
+        )
         page, has_more, cursor = page_of(rows, args["limit"])
         return _list([endpoint_resource(e) for e in page], has_more, cursor)
 
@@ -114,9 +122,12 @@ class WebhookDeliveries(MethodView):
     @blp.response(200, WebhookDeliveryListSchema)
     def get(self, args, endpoint_id):
         """The delivery log: status, attempts, response code, duration, body (first 1 KB)."""
-        rows = service.list_deliveries(current_principal(), endpoint_id,
-                                       limit=args["limit"] + 1,
-                                       after_id=decode_cursor(args["cursor"], "dlv"))
+        rows = service.list_deliveries(
+            current_principal(),
+            endpoint_id,
+            limit=args["limit"] + 1,
+            after_id=decode_cursor(args["cursor"], "dlv"),
+        )
         page, has_more, cursor = page_of(rows, args["limit"])
         return _list([delivery_resource(d) for d in page], has_more, cursor)
 
@@ -129,7 +140,8 @@ class WebhookDeliveryRetry(MethodView):
     def post(self, endpoint_id, delivery_id):
         """Send a finished (succeeded or given-up) delivery again, now."""
         return delivery_resource(
-            service.retry_delivery(current_principal(), endpoint_id, delivery_id))
+            service.retry_delivery(current_principal(), endpoint_id, delivery_id)
+        )
 
 
 @events_blp.route("")
@@ -140,9 +152,15 @@ class Events(MethodView):
     def get(self, args):
         """Events of the last 30 days, newest first."""
         principal = current_principal()
-        return _list(*events.list_events(principal.org_id, principal.livemode,
-                                         limit=args["limit"], cursor=args["cursor"],
-                                         type=args["type"]))
+        return _list(
+            *events.list_events(
+                principal.org_id,
+                principal.livemode,
+                limit=args["limit"],
+                cursor=args["cursor"],
+                type=args["type"],
+            )
+        )
 
 
 @events_blp.route("/<event_id>")

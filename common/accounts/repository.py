@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
+from common.db import Conn
 
 
 @dataclass(frozen=True)
@@ -32,41 +32,66 @@ class ApiKey:
 KEY_COLUMNS = "id, org_id, livemode, name, prefix, scopes, created_at, last_used_at, revoked_at"
 
 
-def insert_org(conn: psycopg.Connection, org_id: str, name: str) -> Org:
+def insert_org(conn: Conn, org_id: str, name: str) -> Org:
     row = conn.execute(
         "insert into orgs (id, name) values (%(id)s, %(name)s)"
-        " returning id, name, plan, created_at", {"id": org_id, "name": name}).fetchone()
+        " returning id, name, plan, created_at",
+        {"id": org_id, "name": name},
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Org(**row)
 
 
-def get_org(conn: psycopg.Connection, org_id: str) -> Org | None:
-    row = conn.execute("select id, name, plan, created_at from orgs where id = %(id)s",
-                       {"id": org_id}).fetchone()
+def get_org(conn: Conn, org_id: str) -> Org | None:
+    row = conn.execute(
+        "select id, name, plan, created_at from orgs where id = %(id)s", {"id": org_id}
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Org(**row) if row else None
 
 
-def insert_api_key(conn: psycopg.Connection, *, key_id: str, org_id: str, livemode: bool,
-                   name: str, prefix: str, secret_sha256: bytes, scopes: list[str]) -> ApiKey:
+def insert_api_key(
+    conn: Conn,
+    *,
+    key_id: str,
+    org_id: str,
+    livemode: bool,
+    name: str,
+    prefix: str,
+    secret_sha256: bytes,
+    scopes: list[str],
+) -> ApiKey:
     row = conn.execute(
         "insert into api_keys (id, org_id, livemode, name, prefix, secret_sha256, scopes)"
         " values (%(id)s, %(org_id)s, %(livemode)s, %(name)s, %(prefix)s, %(hash)s, %(scopes)s)"
         f" returning {KEY_COLUMNS}",
-        {"id": key_id, "org_id": org_id, "livemode": livemode, "name": name, "prefix": prefix,
-         "hash": secret_sha256, "scopes": scopes}).fetchone()
+        {
+            "id": key_id,
+            "org_id": org_id,
+            "livemode": livemode,
+            "name": name,
+            "prefix": prefix,
+            "hash": secret_sha256,
+            "scopes": scopes,
+        },
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return ApiKey(**row)
 
 
-def find_active_key_by_hash(conn: psycopg.Connection, secret_sha256: bytes) -> ApiKey | None:
+def find_active_key_by_hash(conn: Conn, secret_sha256: bytes) -> ApiKey | None:
     row = conn.execute(
-        f"select {KEY_COLUMNS} from api_keys"
-        " where secret_sha256 = %(hash)s and revoked_at is null",
-        {"hash": secret_sha256}).fetchone()
+        f"select {KEY_COLUMNS} from api_keys where secret_sha256 = %(hash)s and revoked_at is null",
+        {"hash": secret_sha256},
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return ApiKey(**row) if row else None
 
 
-def touch_key_last_used(conn: psycopg.Connection, key_id: str) -> None:
+def touch_key_last_used(conn: Conn, key_id: str) -> None:
     # At most one write a minute per key: a busy key must not turn every read into a write.
     conn.execute(
         "update api_keys set last_used_at = now() where id = %(id)s"
         " and (last_used_at is null or last_used_at < now() - interval '60 seconds')",
-        {"id": key_id})
+        {"id": key_id},
+    )

@@ -9,11 +9,24 @@ from common.accounts import repository
 from common.errors import InsufficientScope, InvalidApiKey, ValidationFailed
 from common.ids import new_id
 
-SCOPES = frozenset({
-    "invoices:read", "invoices:write", "invoices:delete", "upload:write", "export:read",
-    "export:write", "webhooks:read", "webhooks:write", "bank:read", "bank:write",
-    "settings:read", "settings:write", "team:read", "team:write",
-})
+SCOPES = frozenset(
+    {
+        "invoices:read",
+        "invoices:write",
+        "invoices:delete",
+        "upload:write",
+        "export:read",
+        "export:write",
+        "webhooks:read",
+        "webhooks:write",
+        "bank:read",
+        "bank:write",
+        "settings:read",
+        "settings:write",
+        "team:read",
+        "team:write",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +58,9 @@ def create_org(name: str) -> repository.Org:
         return repository.insert_org(conn, new_id("org"), name)
 
 
-def create_api_key(org_id: str, *, livemode: bool = True, scopes: list[str] | None = None,
-                   name: str = "") -> CreatedKey:
+def create_api_key(
+    org_id: str, *, livemode: bool = True, scopes: list[str] | None = None, name: str = ""
+) -> CreatedKey:
     scopes = sorted(set(scopes or []))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
@@ -56,9 +70,15 @@ def create_api_key(org_id: str, *, livemode: bool = True, scopes: list[str] | No
         if repository.get_org(conn, org_id) is None:
             raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
         key = repository.insert_api_key(
-            conn, key_id=new_id("key"), org_id=org_id, livemode=livemode, name=name,
-            prefix=secret[:keys.DISPLAY_PREFIX_LENGTH], secret_sha256=keys.secret_hash(secret),
-            scopes=scopes)
+            conn,
+            key_id=new_id("key"),
+            org_id=org_id,
+            livemode=livemode,
+            name=name,
+            prefix=secret[: keys.DISPLAY_PREFIX_LENGTH],
+            secret_sha256=keys.secret_hash(secret),
+            scopes=scopes,
+        )
     return CreatedKey(key, secret)
 
 
@@ -71,5 +91,6 @@ def authenticate(secret: str) -> Principal:
         if key is None:
             raise InvalidApiKey()
         repository.touch_key_last_used(conn, key.id)
-    return Principal(org_id=key.org_id, key_id=key.id, livemode=key.livemode,
-                     scopes=frozenset(key.scopes))
+    return Principal(
+        org_id=key.org_id, key_id=key.id, livemode=key.livemode, scopes=frozenset(key.scopes)
+    )

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
+
+from common.db import Conn
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,11 @@ class Invoice:
     updated_at: datetime
 
 
-COLUMNS = ("id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
-           " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
-           " duplicate_of, attempts, created_at, updated_at")
+COLUMNS = (
+    "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
+    " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
+    " duplicate_of, attempts, created_at, updated_at"
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,21 @@ def _invoice(row: dict | None) -> Invoice | None:
     return Invoice(**row) if row else None
 
 
-def insert_invoice(conn: psycopg.Connection, *, invoice_id: str, org_id: str, livemode: bool,
-                   file_name: str, content_type: str, file_size: int, file_sha256: str,
-                   metadata: dict[str, str], schema_id: str | None,
-                   duplicate_of: str | None, idempotency_key: str | None) -> Invoice | None:
+def insert_invoice(
+    conn: Conn,
+    *,
+    invoice_id: str,
+    org_id: str,
+    livemode: bool,
+    file_name: str,
+    content_type: str,
+    file_size: int,
+    file_sha256: str,
+    metadata: dict[str, str],
+    schema_id: str | None,
+    duplicate_of: str | None,
+    idempotency_key: str | None,
+) -> Invoice | None:
     """Insert a queued invoice; None when this idempotency key already made one."""
     row = conn.execute(
         "insert into invoices (id, org_id, livemode, file_name, content_type, file_size,"
@@ -68,47 +82,70 @@ def insert_invoice(conn: psycopg.Connection, *, invoice_id: str, org_id: str, li
         " %(file_size)s, %(sha)s, %(metadata)s, %(schema_id)s, %(duplicate_of)s, %(ikey)s)"
         " on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null"
         f" do nothing returning {COLUMNS}",
-        {"id": invoice_id, "org_id": org_id, "livemode": livemode, "file_name": file_name,
-         "content_type": content_type, "file_size": file_size, "sha": file_sha256,
-         "metadata": Jsonb(metadata), "schema_id": schema_id, "duplicate_of": duplicate_of,
-         "ikey": idempotency_key}).fetchone()
+        {
+            "id": invoice_id,
+            "org_id": org_id,
+            "livemode": livemode,
+            "file_name": file_name,
+            "content_type": content_type,
+            "file_size": file_size,
+            "sha": file_sha256,
+            "metadata": Jsonb(metadata),
+            "schema_id": schema_id,
+            "duplicate_of": duplicate_of,
+            "ikey": idempotency_key,
+        },
+    ).fetchone()
     return _invoice(row)
 
 
-def find_by_idempotency_key(conn: psycopg.Connection, org_id: str, livemode: bool,
-                            key: str) -> Invoice | None:
-    return _invoice(conn.execute(
-        f"select {COLUMNS} from invoices where org_id = %(org_id)s and livemode = %(livemode)s"
-        " and idempotency_key = %(key)s",
-        {"org_id": org_id, "livemode": livemode, "key": key}).fetchone())
+def find_by_idempotency_key(conn: Conn, org_id: str, livemode: bool, key: str) -> Invoice | None:
+    return _invoice(
+        conn.execute(
+            f"select {COLUMNS} from invoices where org_id = %(org_id)s and livemode = %(livemode)s"
+            " and idempotency_key = %(key)s",
+            {"org_id": org_id, "livemode": livemode, "key": key},
+        ).fetchone()
+    )
 
 
-def find_first_with_sha(conn: psycopg.Connection, org_id: str, livemode: bool,
-                        sha256: str) -> str | None:
+def find_first_with_sha(conn: Conn, org_id: str, livemode: bool, sha256: str) -> str | None:
     row = conn.execute(
         "select id from invoices where org_id = %(org_id)s and livemode = %(livemode)s"
         " and file_sha256 = %(sha)s order by id limit 1",
-        {"org_id": org_id, "livemode": livemode, "sha": sha256}).fetchone()
+        {"org_id": org_id, "livemode": livemode, "sha": sha256},
+    ).fetchone()
     return row["id"] if row else None
 
 
-def get_invoice(conn: psycopg.Connection, org_id: str, livemode: bool,
-                invoice_id: str) -> Invoice | None:
-    return _invoice(conn.execute(
-        f"select {COLUMNS} from invoices where id = %(id)s and org_id = %(org_id)s"
-        " and livemode = %(livemode)s",
-        {"id": invoice_id, "org_id": org_id, "livemode": livemode}).fetchone())
+def get_invoice(conn: Conn, org_id: str, livemode: bool, invoice_id: str) -> Invoice | None:
+    return _invoice(
+        conn.execute(
+            f"select {COLUMNS} from invoices where id = %(id)s and org_id = %(org_id)s"
+            " and livemode = %(livemode)s",
+            {"id": invoice_id, "org_id": org_id, "livemode": livemode},
+        ).fetchone()
+    )
 
 
-def get_invoice_by_id(conn: psycopg.Connection, invoice_id: str, *,
-                      for_update: bool = False) -> Invoice | None:
+def get_invoice_by_id(conn: Conn, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
     lock = " for update" if for_update else ""
-    return _invoice(conn.execute(f"select {COLUMNS} from invoices where id = %(id)s{lock}",
-                                 {"id": invoice_id}).fetchone())
+    return _invoice(
+        conn.execute(
+            f"select {COLUMNS} from invoices where id = %(id)s{lock}", {"id": invoice_id}
+        ).fetchone()
+    )
 
 
-def list_invoices(conn: psycopg.Connection, org_id: str, livemode: bool,
-                  filters: InvoiceFilters, *, limit: int, after_id: str | None) -> list[Invoice]:
+def list_invoices(
+    conn: Conn,
+    org_id: str,
+    livemode: bool,
+    filters: InvoiceFilters,
+    *,
+    limit: int,
+    after_id: str | None,
+) -> list[Invoice]:
     """Newest first; keyset on id (a ULID), so cursors survive inserts and deletes."""
     where = ["org_id = %(org_id)s", "livemode = %(livemode)s"]
     params: dict[str, Any] = {"org_id": org_id, "livemode": livemode, "limit": limit}
@@ -145,87 +182,121 @@ def list_invoices(conn: psycopg.Connection, org_id: str, livemode: bool,
         params["created_before"] = filters.created_before
     rows = conn.execute(
         f"select {COLUMNS} from invoices where {' and '.join(where)}"
-        " order by id desc limit %(limit)s", params).fetchall()
+        " order by id desc limit %(limit)s",
+        params,
+    ).fetchall()
     return [Invoice(**row) for row in rows]
 
 
-def delete_invoice(conn: psycopg.Connection, invoice_id: str) -> None:
+def delete_invoice(conn: Conn, invoice_id: str) -> None:
     conn.execute("delete from invoices where id = %(id)s", {"id": invoice_id})
 
 
-def requeue_invoice(conn: psycopg.Connection, invoice_id: str) -> Invoice | None:
+def requeue_invoice(conn: Conn, invoice_id: str) -> Invoice | None:
     """Back to queued for a fresh extraction (reprocess); attempts start over."""
-    return _invoice(conn.execute(
-        "update invoices set status = 'queued', attempts = 0, enqueued_at = now(),"
-        " lease_expires_at = null, task_id = null, error_code = null, error_message = null,"
-        f" updated_at = now() where id = %(id)s and status in ('succeeded', 'failed')"
-        f" returning {COLUMNS}", {"id": invoice_id}).fetchone())
+    return _invoice(
+        conn.execute(
+            "update invoices set status = 'queued', attempts = 0, enqueued_at = now(),"
+            " lease_expires_at = null, task_id = null, error_code = null, error_message = null,"
+            f" updated_at = now() where id = %(id)s and status in ('succeeded', 'failed')"
+            f" returning {COLUMNS}",
+            {"id": invoice_id},
+        ).fetchone()
+    )
 
 
-def claim_for_extraction(conn: psycopg.Connection, invoice_id: str, task_id: str,
-                         lease_seconds: int) -> Invoice | None:
+def claim_for_extraction(
+    conn: Conn, invoice_id: str, task_id: str, lease_seconds: int
+) -> Invoice | None:
     """Move a queued invoice to processing under a lease; None if someone else has it.
 
     A processing row is taken back when its lease ran out, or when this same task message is
     being redelivered (its first run died with its worker: acks_late redelivers the message).
     """
-    return _invoice(conn.execute(
-        "update invoices set status = 'processing', attempts = attempts + 1,"
-        " lease_expires_at = now() + make_interval(secs => %(lease)s), task_id = %(task_id)s,"
-        " updated_at = now()"
-        " where id = %(id)s and (status = 'queued' or (status = 'processing' and"
-        " (lease_expires_at < now() or task_id = %(task_id)s)))"
-        f" returning {COLUMNS}",
-        {"id": invoice_id, "task_id": task_id, "lease": lease_seconds}).fetchone())
+    return _invoice(
+        conn.execute(
+            "update invoices set status = 'processing', attempts = attempts + 1,"
+            " lease_expires_at = now() + make_interval(secs => %(lease)s), task_id = %(task_id)s,"
+            " updated_at = now()"
+            " where id = %(id)s and (status = 'queued' or (status = 'processing' and"
+            " (lease_expires_at < now() or task_id = %(task_id)s)))"
+            f" returning {COLUMNS}",
+            {"id": invoice_id, "task_id": task_id, "lease": lease_seconds},
+        ).fetchone()
+    )
 
 
-def finish_extraction(conn: psycopg.Connection, invoice_id: str, task_id: str, *,
-                      status: str, fields: dict | None, pages: int | None,
-                      error_code: str | None, error_message: str | None) -> Invoice | None:
+def finish_extraction(
+    conn: Conn,
+    invoice_id: str,
+    task_id: str,
+    *,
+    status: str,
+    fields: dict | None,
+    pages: int | None,
+    error_code: str | None,
+    error_message: str | None,
+) -> Invoice | None:
     """Record the outcome, only if this task still holds the invoice."""
-    return _invoice(conn.execute(
-        "update invoices set status = %(status)s, fields = coalesce(%(fields)s, fields),"
-        " file_pages = coalesce(%(pages)s, file_pages), error_code = %(code)s,"
-        " error_message = %(message)s, lease_expires_at = null, updated_at = now()"
-        " where id = %(id)s and status = 'processing' and task_id = %(task_id)s"
-        f" returning {COLUMNS}",
-        {"id": invoice_id, "task_id": task_id, "status": status,
-         "fields": Jsonb(fields) if fields is not None else None, "pages": pages,
-         "code": error_code, "message": error_message}).fetchone())
+    return _invoice(
+        conn.execute(
+            "update invoices set status = %(status)s, fields = coalesce(%(fields)s, fields),"
+            " file_pages = coalesce(%(pages)s, file_pages), error_code = %(code)s,"
+            " error_message = %(message)s, lease_expires_at = null, updated_at = now()"
+            " where id = %(id)s and status = 'processing' and task_id = %(task_id)s"
+            f" returning {COLUMNS}",
+            {
+                "id": invoice_id,
+                "task_id": task_id,
+                "status": status,
+                "fields": Jsonb(fields) if fields is not None else None,
+                "pages": pages,
+                "code": error_code,
+                "message": error_message,
+            },
+        ).fetchone()
+    )
 
 
-def release_to_queue(conn: psycopg.Connection, invoice_id: str, task_id: str | None) -> bool:
+def release_to_queue(conn: Conn, invoice_id: str, task_id: str | None) -> bool:
     """Give a processing invoice back to the queue (a temporary error, or an overrun lease)."""
     cur = conn.execute(
         "update invoices set status = 'queued', enqueued_at = now(), lease_expires_at = null,"
         " task_id = null, updated_at = now() where id = %(id)s and status = 'processing'"
         " and (%(task_id)s::text is null or task_id = %(task_id)s)",
-        {"id": invoice_id, "task_id": task_id})
+        {"id": invoice_id, "task_id": task_id},
+    )
     return cur.rowcount == 1
 
 
-def queued_overdue(conn: psycopg.Connection, older_than_seconds: int, limit: int) -> list[str]:
+def queued_overdue(conn: Conn, older_than_seconds: int, limit: int) -> list[str]:
     """Queued invoices whose task may have been lost; their clock restarts as they are read."""
     rows = conn.execute(
         "update invoices set enqueued_at = now() where id in ("
         " select id from invoices where status = 'queued'"
         " and enqueued_at < now() - make_interval(secs => %(age)s)"
         " order by enqueued_at limit %(limit)s for update skip locked) returning id",
-        {"age": older_than_seconds, "limit": limit}).fetchall()
+        {"age": older_than_seconds, "limit": limit},
+    ).fetchall()
     return [row["id"] for row in rows]
 
 
-def processing_overrun(conn: psycopg.Connection, limit: int) -> list[Invoice]:
+def processing_overrun(conn: Conn, limit: int) -> list[Invoice]:
     rows = conn.execute(
         f"select {COLUMNS} from invoices where status = 'processing'"
         " and lease_expires_at < now() order by lease_expires_at limit %(limit)s"
-        " for update skip locked", {"limit": limit}).fetchall()
+        " for update skip locked",
+        {"limit": limit},
+    ).fetchall()
     return [Invoice(**row) for row in rows]
 
 
-def fail_overrun(conn: psycopg.Connection, invoice_id: str, code: str, message: str) -> Invoice | None:
-    return _invoice(conn.execute(
-        "update invoices set status = 'failed', error_code = %(code)s, error_message = %(msg)s,"
-        " lease_expires_at = null, updated_at = now() where id = %(id)s"
-        f" and status = 'processing' returning {COLUMNS}",
-        {"id": invoice_id, "code": code, "msg": message}).fetchone())
+def fail_overrun(conn: Conn, invoice_id: str, code: str, message: str) -> Invoice | None:
+    return _invoice(
+        conn.execute(
+            "update invoices set status = 'failed', error_code = %(code)s, error_message = %(msg)s,"
+            " lease_expires_at = null, updated_at = now() where id = %(id)s"
+            f" and status = 'processing' returning {COLUMNS}",
+            {"id": invoice_id, "code": code, "msg": message},
+        ).fetchone()
+    )

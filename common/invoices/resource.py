@@ -8,12 +8,36 @@ from common.invoices.repository import Invoice
 
 # Every extracted field of the contract, in the order the contract lists them.
 FIELD_NAMES = (
-    "invoice_number", "invoice_date", "due_date", "currency", "purchase_order",
-    "vendor_name", "vendor_email", "vendor_phone", "vendor_tax_id", "vendor_address",
-    "vendor_iban", "customer_name", "customer_email", "customer_phone", "customer_tax_id",
-    "customer_address", "subtotal_amount", "tax_amount", "total_amount", "amount_due",
-    "discount_amount", "tax_rate", "discount_percent", "tax_breakdown", "payment_terms",
-    "payment_method", "payment_reference", "notes", "line_items", "custom_fields",
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "purchase_order",
+    "vendor_name",
+    "vendor_email",
+    "vendor_phone",
+    "vendor_tax_id",
+    "vendor_address",
+    "vendor_iban",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_tax_id",
+    "customer_address",
+    "subtotal_amount",
+    "tax_amount",
+    "total_amount",
+    "amount_due",
+    "discount_amount",
+    "tax_rate",
+    "discount_percent",
+    "tax_breakdown",
+    "payment_terms",
+    "payment_method",
+    "payment_reference",
+    "notes",
+    "line_items",
+    "custom_fields",
 )
 LIST_FIELDS = frozenset({"tax_breakdown", "line_items"})
 
@@ -30,21 +54,30 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
         "review_status": invoice.review_status,
         "document_type": fields.get("document_type", "unknown"),
         "source": fields.get("source"),
-        "file": {"name": invoice.file_name, "content_type": invoice.content_type,
-                 "size": invoice.file_size, "sha256": invoice.file_sha256,
-                 "pages": invoice.file_pages},
+        "file": {
+            "name": invoice.file_name,
+            "content_type": invoice.content_type,
+            "size": invoice.file_size,
+            "sha256": invoice.file_sha256,
+            "pages": invoice.file_pages,
+        },
     }
     for name in FIELD_NAMES:
         default: Any = [] if name in LIST_FIELDS else ({} if name == "custom_fields" else None)
         resource[name] = fields.get(name, default)
-    resource.update({
-        "extraction_confidence": fields.get("extraction_confidence"),
-        "field_confidence": fields.get("field_confidence", {}),
-        "warnings": fields.get("warnings", []),
-        "schema_id": invoice.schema_id,
-        "metadata": invoice.metadata or {},
-        "duplicate_of": invoice.duplicate_of,
-        "error": ({"code": invoice.error_code, "message": invoice.error_message}
-                  if invoice.status == "failed" else None),
-    })
+    resource.update(
+        {
+            "extraction_confidence": fields.get("extraction_confidence"),
+            "field_confidence": fields.get("field_confidence", {}),
+            "warnings": fields.get("warnings", []),
+            "schema_id": invoice.schema_id,
+            "metadata": invoice.metadata or {},
+            "duplicate_of": invoice.duplicate_of,
+            "error": (
+                {"code": invoice.error_code, "message": invoice.error_message}
+                if invoice.status == "failed"
+                else None
+            ),
+        }
+    )
     return resource

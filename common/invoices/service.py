@@ -34,30 +34,53 @@ class Page:
     next_cursor: str | None
 
 
-def create_invoice(principal: Principal, *, file_name: str, content_type: str, data: bytes,
-                   metadata: dict[str, str] | None = None, schema_id: str | None = None,
-                   idempotency_key: str | None = None) -> Invoice:
+def create_invoice(
+    principal: Principal,
+    *,
+    file_name: str,
+    content_type: str,
+    data: bytes,
+    metadata: dict[str, str] | None = None,
+    schema_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Invoice:
     """Store the file, the queued invoice and its `invoice.created` event together, then
     send the extraction task. A repeated idempotency key returns the first invoice."""
     sha256 = hashlib.sha256(data).hexdigest()
     with db.transaction() as conn:
         duplicate_of = repository.find_first_with_sha(
-            conn, principal.org_id, principal.livemode, sha256)
+            conn, principal.org_id, principal.livemode, sha256
+        )
         invoice = repository.insert_invoice(
-            conn, invoice_id=new_id("inv"), org_id=principal.org_id,
-            livemode=principal.livemode, file_name=file_name, content_type=content_type,
-            file_size=len(data), file_sha256=sha256, metadata=metadata or {},
-            schema_id=schema_id, duplicate_of=duplicate_of, idempotency_key=idempotency_key)
+            conn,
+            invoice_id=new_id("inv"),
+            org_id=principal.org_id,
+            livemode=principal.livemode,
+            file_name=file_name,
+            content_type=content_type,
+            file_size=len(data),
+            file_sha256=sha256,
+            metadata=metadata or {},
+            schema_id=schema_id,
+            duplicate_of=duplicate_of,
+            idempotency_key=idempotency_key,
+        )
         if invoice is None:  # the same idempotency key already created it
             assert idempotency_key is not None
             existing = repository.find_by_idempotency_key(
-                conn, principal.org_id, principal.livemode, idempotency_key)
+                conn, principal.org_id, principal.livemode, idempotency_key
+            )
             assert existing is not None
             return existing
         file_store().put(conn, invoice.id, data)
-        record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
-                     type="invoice.created", object_id=invoice.id,
-                     data=invoice_resource(invoice))
+        record_event(
+            conn,
+            org_id=invoice.org_id,
+            livemode=invoice.livemode,
+            type="invoice.created",
+            object_id=invoice.id,
+            data=invoice_resource(invoice),
+        )
         db.after_commit(conn, lambda: taskqueue.enqueue_extraction(invoice.id))
     return invoice
 
@@ -82,13 +105,15 @@ def wait_for_invoice(principal: Principal, invoice_id: str, seconds: float) -> I
         delay = min(delay * 1.5, 0.1)
 
 
-def list_invoices(principal: Principal, filters: InvoiceFilters, *, limit: int = 25,
-                  cursor: str | None = None) -> Page:
+def list_invoices(
+    principal: Principal, filters: InvoiceFilters, *, limit: int = 25, cursor: str | None = None
+) -> Page:
     limit = max(1, min(limit, MAX_LIMIT))
     after_id = decode_cursor(cursor, "inv")
     with db.transaction() as conn:
-        rows = repository.list_invoices(conn, principal.org_id, principal.livemode, filters,
-                                        limit=limit + 1, after_id=after_id)
+        rows = repository.list_invoices(
+            conn, principal.org_id, principal.livemode, filters, limit=limit + 1, after_id=after_id
+        )
     return Page(*page_of(rows, limit))
 
 
@@ -108,9 +133,14 @@ def delete_invoice(principal: Principal, invoice_id: str) -> Invoice:
             raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
         file_store().delete(conn, invoice.id)
         repository.delete_invoice(conn, invoice.id)
-        record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
-                     type="invoice.deleted", object_id=invoice.id,
-                     data={"id": invoice.id, "object": "invoice", "deleted": True})
+        record_event(
+            conn,
+            org_id=invoice.org_id,
+            livemode=invoice.livemode,
+            type="invoice.deleted",
+            object_id=invoice.id,
+            data={"id": invoice.id, "object": "invoice", "deleted": True},
+        )
     return invoice
 
 
@@ -130,13 +160,19 @@ def reprocess_invoice(principal: Principal, invoice_id: str) -> Invoice:
 
 # --- the extraction worker's side -------------------------------------------------------
 
+
 def claim_extraction(invoice_id: str, task_id: str, lease_seconds: int) -> Invoice | None:
     with db.transaction() as conn:
         invoice = repository.claim_for_extraction(conn, invoice_id, task_id, lease_seconds)
         if invoice is not None and invoice.attempts == 1:
-            record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
-                         type="invoice.processing", object_id=invoice.id,
-                         data=invoice_resource(invoice))
+            record_event(
+                conn,
+                org_id=invoice.org_id,
+                livemode=invoice.livemode,
+                type="invoice.processing",
+                object_id=invoice.id,
+                data=invoice_resource(invoice),
+            )
     return invoice
 
 
@@ -152,23 +188,44 @@ def record_extraction(invoice_id: str, task_id: str, fields: dict, pages: int) -
     return _finish(invoice_id, task_id, status="succeeded", fields=fields, pages=pages)
 
 
-def record_extraction_failure(invoice_id: str, task_id: str, code: str, message: str,
-                              pages: int | None = None) -> Invoice | None:
-    return _finish(invoice_id, task_id, status="failed", error_code=code,
-                   error_message=message, pages=pages)
+def record_extraction_failure(
+    invoice_id: str, task_id: str, code: str, message: str, pages: int | None = None
+) -> Invoice | None:
+    return _finish(
+        invoice_id, task_id, status="failed", error_code=code, error_message=message, pages=pages
+    )
 
 
-def _finish(invoice_id: str, task_id: str, *, status: str, fields: dict | None = None,
-            pages: int | None = None, error_code: str | None = None,
-            error_message: str | None = None) -> Invoice | None:
+def _finish(
+    invoice_id: str,
+    task_id: str,
+    *,
+    status: str,
+    fields: dict | None = None,
+    pages: int | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> Invoice | None:
     with db.transaction() as conn:
         invoice = repository.finish_extraction(
-            conn, invoice_id, task_id, status=status, fields=fields, pages=pages,
-            error_code=error_code, error_message=error_message)
+            conn,
+            invoice_id,
+            task_id,
+            status=status,
+            fields=fields,
+            pages=pages,
+            error_code=error_code,
+            error_message=error_message,
+        )
         if invoice is not None:
-            record_event(conn, org_id=invoice.org_id, livemode=invoice.livemode,
-                         type=f"invoice.{status}", object_id=invoice.id,
-                         data=invoice_resource(invoice))
+            record_event(
+                conn,
+                org_id=invoice.org_id,
+                livemode=invoice.livemode,
+                type=f"invoice.{status}",
+                object_id=invoice.id,
+                data=invoice_resource(invoice),
+            )
     return invoice
 
 
@@ -177,8 +234,9 @@ def release_extraction(invoice_id: str, task_id: str) -> bool:
         return repository.release_to_queue(conn, invoice_id, task_id)
 
 
-def sweep_overdue_extractions(requeue_after: int, max_attempts: int,
-                              batch: int = 500) -> dict[str, int]:
+def sweep_overdue_extractions(
+    requeue_after: int, max_attempts: int, batch: int = 500
+) -> dict[str, int]:
     """Re-send queued work that waited too long; requeue or fail work whose lease ran out.
 
     Safe to run from several beat processes: rows are taken with SKIP LOCKED.
@@ -189,12 +247,20 @@ def sweep_overdue_extractions(requeue_after: int, max_attempts: int,
         for invoice in repository.processing_overrun(conn, batch):
             if invoice.attempts >= max_attempts:
                 done = repository.fail_overrun(
-                    conn, invoice.id, "extraction_failed",
-                    f"Extraction did not finish after {invoice.attempts} attempts.")
+                    conn,
+                    invoice.id,
+                    "extraction_failed",
+                    f"Extraction did not finish after {invoice.attempts} attempts.",
+                )
                 if done is not None:
-                    record_event(conn, org_id=done.org_id, livemode=done.livemode,
-                                 type="invoice.failed", object_id=done.id,
-                                 data=invoice_resource(done))
+                    record_event(
+                        conn,
+                        org_id=done.org_id,
+                        livemode=done.livemode,
+                        type="invoice.failed",
+                        object_id=done.id,
+                        data=invoice_resource(done),
+                    )
                     failed += 1
             elif repository.release_to_queue(conn, invoice.id, None):
                 requeued.append(invoice.id)

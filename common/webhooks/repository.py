@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
+from common.db import Conn
 
 
 @dataclass(frozen=True)
@@ -45,88 +45,122 @@ class Delivery:
     updated_at: datetime
 
 
-ENDPOINT_COLUMNS = ("id, org_id, livemode, url, description, events, enabled, disabled_reason,"
-                    " secret, previous_secret, previous_secret_expires_at, failing_since,"
-                    " created_at, updated_at")
-DELIVERY_COLUMNS = ("d.id, d.endpoint_id, d.event_id, d.ordering_key, d.status, d.attempts,"
-                    " d.next_attempt_at, d.last_attempt_at, d.response_status, d.response_body,"
-                    " d.duration_ms, d.last_error, d.created_at, d.updated_at")
+ENDPOINT_COLUMNS = (
+    "id, org_id, livemode, url, description, events, enabled, disabled_reason,"
+    " secret, previous_secret, previous_secret_expires_at, failing_since,"
+    " created_at, updated_at"
+)
+DELIVERY_COLUMNS = (
+    "d.id, d.endpoint_id, d.event_id, d.ordering_key, d.status, d.attempts,"
+    " d.next_attempt_at, d.last_attempt_at, d.response_status, d.response_body,"
+    " d.duration_ms, d.last_error, d.created_at, d.updated_at"
+)
 # A delivery may go only when no earlier one of its chain is still pending or being sent.
-HEAD_OF_CHAIN = (" not exists (select 1 from webhook_deliveries e where e.endpoint_id ="
-                 " d.endpoint_id and e.ordering_key = d.ordering_key and e.id < d.id"
-                 " and e.status in ('pending', 'sending'))")
+HEAD_OF_CHAIN = (
+    " not exists (select 1 from webhook_deliveries e where e.endpoint_id ="
+    " d.endpoint_id and e.ordering_key = d.ordering_key and e.id < d.id"
+    " and e.status in ('pending', 'sending'))"
+)
 
 
-def insert_endpoint(conn: psycopg.Connection, **values: Any) -> Endpoint:
+def insert_endpoint(conn: Conn, **values: Any) -> Endpoint:
     row = conn.execute(
         "insert into webhook_endpoints (id, org_id, livemode, url, description, events,"
         " enabled, secret) values (%(id)s, %(org_id)s, %(livemode)s, %(url)s,"
         f" %(description)s, %(events)s, %(enabled)s, %(secret)s) returning {ENDPOINT_COLUMNS}",
-        values).fetchone()
+        values,
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Endpoint(**row)
 
 
-def get_endpoint(conn: psycopg.Connection, org_id: str, livemode: bool, endpoint_id: str,
-                 *, for_update: bool = False) -> Endpoint | None:
+def get_endpoint(
+    conn: Conn,
+    org_id: str,
+    livemode: bool,
+    endpoint_id: str,
+    *,
+    for_update: bool = False,
+) -> Endpoint | None:
     row = conn.execute(
         f"select {ENDPOINT_COLUMNS} from webhook_endpoints where id = %(id)s"
         " and org_id = %(org_id)s and livemode = %(livemode)s"
         + (" for update" if for_update else ""),
-        {"id": endpoint_id, "org_id": org_id, "livemode": livemode}).fetchone()
+        {"id": endpoint_id, "org_id": org_id, "livemode": livemode},
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Endpoint(**row) if row else None
 
 
-def get_endpoint_by_id(conn: psycopg.Connection, endpoint_id: str) -> Endpoint | None:
-    row = conn.execute(f"select {ENDPOINT_COLUMNS} from webhook_endpoints where id = %(id)s",
-                       {"id": endpoint_id}).fetchone()
+def get_endpoint_by_id(conn: Conn, endpoint_id: str) -> Endpoint | None:
+    row = conn.execute(
+        f"select {ENDPOINT_COLUMNS} from webhook_endpoints where id = %(id)s", {"id": endpoint_id}
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Endpoint(**row) if row else None
 
 
-def list_endpoints(conn: psycopg.Connection, org_id: str, livemode: bool, *, limit: int,
-                   after_id: str | None) -> list[Endpoint]:
+def list_endpoints(
+    conn: Conn, org_id: str, livemode: bool, *, limit: int, after_id: str | None
+) -> list[Endpoint]:
     rows = conn.execute(
         f"select {ENDPOINT_COLUMNS} from webhook_endpoints where org_id = %(org_id)s"
         " and livemode = %(livemode)s and (%(after)s::text is null or id < %(after)s)"
         " order by id desc limit %(limit)s",
-        {"org_id": org_id, "livemode": livemode, "after": after_id, "limit": limit}).fetchall()
+        {"org_id": org_id, "livemode": livemode, "after": after_id, "limit": limit},
+    ).fetchall()
     return [Endpoint(**row) for row in rows]
 
 
-def update_endpoint(conn: psycopg.Connection, endpoint_id: str, changes: dict[str, Any]
-                    ) -> Endpoint:
-    allowed = {"url", "description", "events", "enabled", "disabled_reason", "secret",
-               "previous_secret", "previous_secret_expires_at", "failing_since"}
+def update_endpoint(conn: Conn, endpoint_id: str, changes: dict[str, Any]) -> Endpoint:
+    allowed = {
+        "url",
+        "description",
+        "events",
+        "enabled",
+        "disabled_reason",
+        "secret",
+        "previous_secret",
+        "previous_secret_expires_at",
+        "failing_since",
+    }
     assert set(changes) <= allowed, set(changes) - allowed
     assignments = ", ".join(f"{column} = %({column})s" for column in changes)
     row = conn.execute(
         f"update webhook_endpoints set {assignments}, updated_at = now() where id = %(id)s"
-        f" returning {ENDPOINT_COLUMNS}", {**changes, "id": endpoint_id}).fetchone()
+        f" returning {ENDPOINT_COLUMNS}",
+        {**changes, "id": endpoint_id},
+    ).fetchone()
+    assert row is not None  # insert/update ... returning always yields the row
     return Endpoint(**row)
 
 
-def delete_endpoint(conn: psycopg.Connection, endpoint_id: str) -> None:
+def delete_endpoint(conn: Conn, endpoint_id: str) -> None:
     conn.execute("delete from webhook_endpoints where id = %(id)s", {"id": endpoint_id})
 
 
-def subscribed_endpoint_ids(conn: psycopg.Connection, org_id: str, livemode: bool,
-                            event_type: str) -> list[str]:
+def subscribed_endpoint_ids(conn: Conn, org_id: str, livemode: bool, event_type: str) -> list[str]:
     rows = conn.execute(
         "select id from webhook_endpoints where org_id = %(org_id)s and livemode = %(livemode)s"
         " and enabled and (events = '{}' or %(type)s = any(events)) order by id",
-        {"org_id": org_id, "livemode": livemode, "type": event_type}).fetchall()
+        {"org_id": org_id, "livemode": livemode, "type": event_type},
+    ).fetchall()
     return [row["id"] for row in rows]
 
 
-def insert_delivery(conn: psycopg.Connection, delivery_id: str, endpoint_id: str,
-                    event_id: str, ordering_key: str) -> None:
+def insert_delivery(
+    conn: Conn, delivery_id: str, endpoint_id: str, event_id: str, ordering_key: str
+) -> None:
     conn.execute(
         "insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)"
         " values (%(id)s, %(endpoint)s, %(event)s, %(key)s)",
-        {"id": delivery_id, "endpoint": endpoint_id, "event": event_id, "key": ordering_key})
+        {"id": delivery_id, "endpoint": endpoint_id, "event": event_id, "key": ordering_key},
+    )
 
 
-def claim_delivery(conn: psycopg.Connection, delivery_id: str, task_id: str,
-                   lease_seconds: int) -> Delivery | None:
+def claim_delivery(
+    conn: Conn, delivery_id: str, task_id: str, lease_seconds: int
+) -> Delivery | None:
     """Take a due delivery that heads its chain; also a redelivered message's own claim."""
     row = conn.execute(
         "update webhook_deliveries d set status = 'sending', attempts = attempts + 1,"
@@ -135,80 +169,117 @@ def claim_delivery(conn: psycopg.Connection, delivery_id: str, task_id: str,
         f" and d.next_attempt_at <= now() and {HEAD_OF_CHAIN})"
         " or (d.status = 'sending' and (d.lease_expires_at < now() or d.task_id = %(task)s)))"
         f" returning {DELIVERY_COLUMNS}",
-        {"id": delivery_id, "task": task_id, "lease": lease_seconds}).fetchone()
+        {"id": delivery_id, "task": task_id, "lease": lease_seconds},
+    ).fetchone()
     return Delivery(**row) if row else None
 
 
-def load_event(conn: psycopg.Connection, event_id: str) -> dict[str, Any] | None:
+def load_event(conn: Conn, event_id: str) -> dict[str, Any] | None:
     return conn.execute(
         "select id, org_id, livemode, type, object_id, data, created_at from events"
-        " where id = %(id)s", {"id": event_id}).fetchone()
+        " where id = %(id)s",
+        {"id": event_id},
+    ).fetchone()
 
 
-def record_attempt(conn: psycopg.Connection, delivery: Delivery, *, status: str,
-                   next_attempt_at: datetime | None, response_status: int | None,
-                   response_body: str | None, duration_ms: int | None,
-                   error: str | None) -> None:
+def record_attempt(
+    conn: Conn,
+    delivery: Delivery,
+    *,
+    status: str,
+    next_attempt_at: datetime | None,
+    response_status: int | None,
+    response_body: str | None,
+    duration_ms: int | None,
+    error: str | None,
+) -> None:
     conn.execute(
         "insert into webhook_attempts (delivery_id, attempt, response_status, response_body,"
         " duration_ms, error) values (%(id)s, %(attempt)s, %(rs)s, %(rb)s, %(ms)s, %(err)s)"
         " on conflict do nothing",
-        {"id": delivery.id, "attempt": delivery.attempts, "rs": response_status,
-         "rb": response_body, "ms": duration_ms, "err": error})
+        {
+            "id": delivery.id,
+            "attempt": delivery.attempts,
+            "rs": response_status,
+            "rb": response_body,
+            "ms": duration_ms,
+            "err": error,
+        },
+    )
     conn.execute(
         "update webhook_deliveries set status = %(status)s,"
         " next_attempt_at = coalesce(%(next)s, next_attempt_at), lease_expires_at = null,"
         " last_attempt_at = now(), response_status = %(rs)s, response_body = %(rb)s,"
         " duration_ms = %(ms)s, last_error = %(err)s, updated_at = now() where id = %(id)s",
-        {"id": delivery.id, "status": status, "next": next_attempt_at, "rs": response_status,
-         "rb": response_body, "ms": duration_ms, "err": error})
+        {
+            "id": delivery.id,
+            "status": status,
+            "next": next_attempt_at,
+            "rs": response_status,
+            "rb": response_body,
+            "ms": duration_ms,
+            "err": error,
+        },
+    )
 
 
-def next_in_chain(conn: psycopg.Connection, endpoint_id: str, ordering_key: str) -> str | None:
+def next_in_chain(conn: Conn, endpoint_id: str, ordering_key: str) -> str | None:
     row = conn.execute(
         "select id from webhook_deliveries where endpoint_id = %(endpoint)s and ordering_key ="
         " %(key)s and status = 'pending' and next_attempt_at <= now() order by id limit 1",
-        {"endpoint": endpoint_id, "key": ordering_key}).fetchone()
+        {"endpoint": endpoint_id, "key": ordering_key},
+    ).fetchone()
     return row["id"] if row else None
 
 
-def due_delivery_ids(conn: psycopg.Connection, limit: int) -> list[str]:
+def due_delivery_ids(conn: Conn, limit: int) -> list[str]:
     """Pending deliveries that are due and head their chain; overrun sends go back first."""
     conn.execute(
         "update webhook_deliveries set status = 'pending', task_id = null,"
-        " lease_expires_at = null where status = 'sending' and lease_expires_at < now()")
+        " lease_expires_at = null where status = 'sending' and lease_expires_at < now()"
+    )
     rows = conn.execute(
         "select d.id from webhook_deliveries d where d.status = 'pending'"
         f" and d.next_attempt_at <= now() and {HEAD_OF_CHAIN}"
-        " order by d.next_attempt_at limit %(limit)s", {"limit": limit}).fetchall()
+        " order by d.next_attempt_at limit %(limit)s",
+        {"limit": limit},
+    ).fetchall()
     return [row["id"] for row in rows]
 
 
-def list_deliveries(conn: psycopg.Connection, endpoint_id: str, *, limit: int,
-                    after_id: str | None) -> list[Delivery]:
+def list_deliveries(
+    conn: Conn, endpoint_id: str, *, limit: int, after_id: str | None
+) -> list[Delivery]:
     rows = conn.execute(
         f"select {DELIVERY_COLUMNS} from webhook_deliveries d where d.endpoint_id = %(e)s"
         " and (%(after)s::text is null or d.id < %(after)s) order by d.id desc"
-        " limit %(limit)s", {"e": endpoint_id, "after": after_id, "limit": limit}).fetchall()
+        " limit %(limit)s",
+        {"e": endpoint_id, "after": after_id, "limit": limit},
+    ).fetchall()
     return [Delivery(**row) for row in rows]
 
 
-def get_delivery(conn: psycopg.Connection, endpoint_id: str, delivery_id: str) -> Delivery | None:
+def get_delivery(conn: Conn, endpoint_id: str, delivery_id: str) -> Delivery | None:
     row = conn.execute(
         f"select {DELIVERY_COLUMNS} from webhook_deliveries d where d.id = %(id)s"
-        " and d.endpoint_id = %(e)s", {"id": delivery_id, "e": endpoint_id}).fetchone()
+        " and d.endpoint_id = %(e)s",
+        {"id": delivery_id, "e": endpoint_id},
+    ).fetchone()
     return Delivery(**row) if row else None
 
 
-def reset_delivery(conn: psycopg.Connection, delivery_id: str) -> None:
+def reset_delivery(conn: Conn, delivery_id: str) -> None:
     conn.execute(
         "update webhook_deliveries set status = 'pending', next_attempt_at = now(),"
         " task_id = null, lease_expires_at = null, updated_at = now()"
-        " where id = %(id)s and status in ('succeeded', 'failed')", {"id": delivery_id})
+        " where id = %(id)s and status in ('succeeded', 'failed')",
+        {"id": delivery_id},
+    )
 
 
-def give_up_pending(conn: psycopg.Connection, endpoint_id: str, reason: str) -> None:
+def give_up_pending(conn: Conn, endpoint_id: str, reason: str) -> None:
     conn.execute(
         "update webhook_deliveries set status = 'failed', last_error = %(reason)s,"
         " updated_at = now() where endpoint_id = %(e)s and status = 'pending'",
-        {"e": endpoint_id, "reason": reason})
+        {"e": endpoint_id, "reason": reason},
+    )

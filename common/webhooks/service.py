@@ -18,11 +18,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import psycopg
 
 from common import db, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
+from common.db import Conn
 from common.errors import ResourceNotFound, ValidationFailed
 from common.events import EVENT_TYPES, record_event
 from common.ids import new_id
@@ -51,11 +51,15 @@ class CreatedEndpoint:
 
 # --- endpoints ---------------------------------------------------------------------------
 
+
 def _check_url(url: str) -> str:
     settings = get_settings()
     try:
-        return check_webhook_url(url, allow_http=settings.webhook_allow_http,
-                                 allow_private=settings.webhook_allow_private)
+        return check_webhook_url(
+            url,
+            allow_http=settings.webhook_allow_http,
+            allow_private=settings.webhook_allow_private,
+        )
     except UnsafeWebhookUrl as exc:
         raise ValidationFailed(str(exc), param="url") from None
 
@@ -67,24 +71,43 @@ def _check_events(events: list[str]) -> list[str]:
     return [] if "*" in events else sorted(set(events))
 
 
-def create_endpoint(principal: Principal, *, url: str, events: list[str],
-                    description: str = "", enabled: bool = True) -> CreatedEndpoint:
+def create_endpoint(
+    principal: Principal,
+    *,
+    url: str,
+    events: list[str],
+    description: str = "",
+    enabled: bool = True,
+) -> CreatedEndpoint:
     secret = generate_webhook_secret()
     with db.transaction() as conn:
         endpoint = repository.insert_endpoint(
-            conn, id=new_id("whk"), org_id=principal.org_id, livemode=principal.livemode,
-            url=_check_url(url), description=description, events=_check_events(events),
-            enabled=enabled, secret=secret)
+            conn,
+            id=new_id("whk"),
+            org_id=principal.org_id,
+            livemode=principal.livemode,
+            url=_check_url(url),
+            description=description,
+            events=_check_events(events),
+            enabled=enabled,
+            secret=secret,
+        )
     return CreatedEndpoint(endpoint, secret)
 
 
-def get_endpoint(principal: Principal, endpoint_id: str, conn: psycopg.Connection | None = None,
-                 *, for_update: bool = False) -> Endpoint:
+def get_endpoint(
+    principal: Principal,
+    endpoint_id: str,
+    conn: Conn | None = None,
+    *,
+    for_update: bool = False,
+) -> Endpoint:
     if conn is None:
         with db.transaction() as own:
             return get_endpoint(principal, endpoint_id, own)
-    endpoint = repository.get_endpoint(conn, principal.org_id, principal.livemode, endpoint_id,
-                                       for_update=for_update)
+    endpoint = repository.get_endpoint(
+        conn, principal.org_id, principal.livemode, endpoint_id, for_update=for_update
+    )
     if endpoint is None:
         raise ResourceNotFound(f"No webhook endpoint {endpoint_id!r}.", param="id")
     return endpoint
@@ -92,8 +115,9 @@ def get_endpoint(principal: Principal, endpoint_id: str, conn: psycopg.Connectio
 
 def list_endpoints(principal: Principal, *, limit: int, after_id: str | None) -> list[Endpoint]:
     with db.transaction() as conn:
-        return repository.list_endpoints(conn, principal.org_id, principal.livemode,
-                                         limit=limit, after_id=after_id)
+        return repository.list_endpoints(
+            conn, principal.org_id, principal.livemode, limit=limit, after_id=after_id
+        )
 
 
 def update_endpoint(principal: Principal, endpoint_id: str, changes: dict[str, Any]) -> Endpoint:
@@ -128,9 +152,15 @@ def rotate_secret(principal: Principal, endpoint_id: str) -> CreatedEndpoint:
     secret = generate_webhook_secret()
     with db.transaction() as conn:
         endpoint = get_endpoint(principal, endpoint_id, conn, for_update=True)
-        endpoint = repository.update_endpoint(conn, endpoint.id, {
-            "secret": secret, "previous_secret": endpoint.secret,
-            "previous_secret_expires_at": datetime.now(UTC) + ROTATION_OVERLAP})
+        endpoint = repository.update_endpoint(
+            conn,
+            endpoint.id,
+            {
+                "secret": secret,
+                "previous_secret": endpoint.secret,
+                "previous_secret_expires_at": datetime.now(UTC) + ROTATION_OVERLAP,
+            },
+        )
     return CreatedEndpoint(endpoint, secret)
 
 
@@ -138,18 +168,23 @@ def send_test_ping(principal: Principal, endpoint_id: str) -> str:
     """A `ping` event delivered to this one endpoint; returns the delivery ID."""
     with db.transaction() as conn:
         endpoint = get_endpoint(principal, endpoint_id, conn)
-        event_id = record_event(conn, org_id=principal.org_id, livemode=principal.livemode,
-                                type="ping", object_id=endpoint.id,
-                                data={"id": endpoint.id, "object": "webhook_endpoint",
-                                      "url": endpoint.url})
+        event_id = record_event(
+            conn,
+            org_id=principal.org_id,
+            livemode=principal.livemode,
+            type="ping",
+            object_id=endpoint.id,
+            data={"id": endpoint.id, "object": "webhook_endpoint", "url": endpoint.url},
+        )
         delivery_id = new_id("dlv")
         repository.insert_delivery(conn, delivery_id, endpoint.id, event_id, event_id)
         db.after_commit(conn, lambda: enqueue_delivery(delivery_id))
     return delivery_id
 
 
-def list_deliveries(principal: Principal, endpoint_id: str, *, limit: int,
-                    after_id: str | None) -> list[Delivery]:
+def list_deliveries(
+    principal: Principal, endpoint_id: str, *, limit: int, after_id: str | None
+) -> list[Delivery]:
     with db.transaction() as conn:
         endpoint = get_endpoint(principal, endpoint_id, conn)
         return repository.list_deliveries(conn, endpoint.id, limit=limit, after_id=after_id)
@@ -168,15 +203,22 @@ def retry_delivery(principal: Principal, endpoint_id: str, delivery_id: str) -> 
 
 # --- fan-out (called by record_event, inside the transaction of the change) --------------
 
-def fan_out(conn: psycopg.Connection, *, event_id: str, org_id: str, livemode: bool,
-            event_type: str, object_id: str | None) -> None:
+
+def fan_out(
+    conn: Conn,
+    *,
+    event_id: str,
+    org_id: str,
+    livemode: bool,
+    event_type: str,
+    object_id: str | None,
+) -> None:
     if event_type == "ping":  # pings go to the one endpoint being tested
         return
     delivery_ids = []
     for endpoint_id in repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type):
         delivery_id = new_id("dlv")
-        repository.insert_delivery(conn, delivery_id, endpoint_id, event_id,
-                                   object_id or event_id)
+        repository.insert_delivery(conn, delivery_id, endpoint_id, event_id, object_id or event_id)
         delivery_ids.append(delivery_id)
     if delivery_ids:
         db.after_commit(conn, lambda: [enqueue_delivery(d) for d in delivery_ids])
@@ -184,8 +226,9 @@ def fan_out(conn: psycopg.Connection, *, event_id: str, org_id: str, livemode: b
 
 def enqueue_delivery(delivery_id: str) -> bool:
     try:
-        taskqueue.celery_app().send_task(taskqueue.DELIVER_TASK, args=[delivery_id],
-                                         queue=taskqueue.WEBHOOKS_QUEUE)
+        taskqueue.celery_app().send_task(
+            taskqueue.DELIVER_TASK, args=[delivery_id], queue=taskqueue.WEBHOOKS_QUEUE
+        )
     except Exception:  # the broker is down: beat's dispatcher sends it from the database
         log.warning("could not enqueue delivery %s; beat will", delivery_id, exc_info=True)
         return False
@@ -214,22 +257,35 @@ def _http_client(url: str) -> httpx.Client:
     client = clients.get(host)
     if client is None:
         client = clients[host] = httpx.Client(
-            follow_redirects=False, timeout=TIMEOUT_SECONDS, trust_env=False,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=5))
+            follow_redirects=False,
+            timeout=TIMEOUT_SECONDS,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
+        )
     return client
 
 
 def event_body(event: dict[str, Any]) -> bytes:
-    return json.dumps({
-        "id": event["id"], "object": "event", "type": event["type"],
-        "created": int(event["created_at"].timestamp()), "livemode": event["livemode"],
-        "data": event["data"]}, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "id": event["id"],
+            "object": "event",
+            "type": event["type"],
+            "created": int(event["created_at"].timestamp()),
+            "livemode": event["livemode"],
+            "data": event["data"],
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def signing_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
     secrets = [endpoint.secret]
-    if (endpoint.previous_secret and endpoint.previous_secret_expires_at
-            and endpoint.previous_secret_expires_at > now):
+    if (
+        endpoint.previous_secret
+        and endpoint.previous_secret_expires_at
+        and endpoint.previous_secret_expires_at > now
+    ):
         secrets.append(endpoint.previous_secret)
     return secrets
 
@@ -273,19 +329,34 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
     }
     started = time.monotonic()
     try:
-        response = pinned_post(_http_client(endpoint.url), endpoint.url, content=body, headers=headers,
-                               timeout=TIMEOUT_SECONDS,
-                               allow_private=get_settings().webhook_allow_private)
+        response = pinned_post(
+            _http_client(endpoint.url),
+            endpoint.url,
+            content=body,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_private=get_settings().webhook_allow_private,
+        )
     except UnsafeWebhookUrl as exc:
-        return Outcome(False, error=f"refused: {exc}",
-                       duration_ms=int((time.monotonic() - started) * 1000))
+        return Outcome(
+            False, error=f"refused: {exc}", duration_ms=int((time.monotonic() - started) * 1000)
+        )
     except httpx.HTTPError as exc:
-        return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500],
-                       duration_ms=int((time.monotonic() - started) * 1000))
+        return Outcome(
+            False,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
     duration_ms = int((time.monotonic() - started) * 1000)
     text = response.content[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
-    return Outcome(200 <= response.status_code < 300, response.status_code, text, duration_ms,
-                   retry_after=_retry_after(response), gone=response.status_code == 410)
+    return Outcome(
+        200 <= response.status_code < 300,
+        response.status_code,
+        text,
+        duration_ms,
+        retry_after=_retry_after(response),
+        gone=response.status_code == 410,
+    )
 
 
 def deliver(delivery_id: str, task_id: str) -> str:
@@ -301,9 +372,16 @@ def deliver(delivery_id: str, task_id: str) -> str:
         return "skipped"  # deleted meanwhile: cascades removed the delivery too
     if not endpoint.enabled:
         with db.transaction() as conn:
-            repository.record_attempt(conn, delivery, status="failed", next_attempt_at=None,
-                                      response_status=None, response_body=None,
-                                      duration_ms=None, error="endpoint disabled")
+            repository.record_attempt(
+                conn,
+                delivery,
+                status="failed",
+                next_attempt_at=None,
+                response_status=None,
+                response_body=None,
+                duration_ms=None,
+                error="endpoint disabled",
+            )
         return "failed"
     outcome = _send(endpoint, delivery, event)
     return _record_outcome(endpoint, delivery, outcome)
@@ -323,9 +401,16 @@ def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) ->
             status, next_at = "pending", now + timedelta(seconds=delay)
         else:
             status, next_at = "failed", None
-        repository.record_attempt(conn, delivery, status=status, next_attempt_at=next_at,
-                                  response_status=outcome.status, response_body=outcome.body,
-                                  duration_ms=outcome.duration_ms, error=outcome.error)
+        repository.record_attempt(
+            conn,
+            delivery,
+            status=status,
+            next_attempt_at=next_at,
+            response_status=outcome.status,
+            response_body=outcome.body,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+        )
         if not outcome.ok:
             failing_since = endpoint.failing_since or now
             if endpoint.failing_since is None:
@@ -336,27 +421,36 @@ def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) ->
                 _disable(conn, endpoint, "Deliveries kept failing for 3 days.")
         if status != "pending":
             # The chain moves on: its next delivery need not wait for beat.
-            following = repository.next_in_chain(conn, delivery.endpoint_id,
-                                                 delivery.ordering_key)
+            following = repository.next_in_chain(conn, delivery.endpoint_id, delivery.ordering_key)
             if following:
                 db.after_commit(conn, lambda: enqueue_delivery(following))
     return status
 
 
-def _disable(conn: psycopg.Connection, endpoint: Endpoint, reason: str) -> None:
-    disabled = repository.update_endpoint(conn, endpoint.id, {
-        "enabled": False, "disabled_reason": reason})
+def _disable(conn: Conn, endpoint: Endpoint, reason: str) -> None:
+    disabled = repository.update_endpoint(
+        conn, endpoint.id, {"enabled": False, "disabled_reason": reason}
+    )
     repository.give_up_pending(conn, endpoint.id, f"endpoint disabled: {reason}")
-    record_event(conn, org_id=endpoint.org_id, livemode=endpoint.livemode,
-                 type="webhook_endpoint.disabled", object_id=endpoint.id,
-                 data=endpoint_resource(disabled))
+    record_event(
+        conn,
+        org_id=endpoint.org_id,
+        livemode=endpoint.livemode,
+        type="webhook_endpoint.disabled",
+        object_id=endpoint.id,
+        data=endpoint_resource(disabled),
+    )
 
 
 def endpoint_resource(endpoint: Endpoint, secret: str | None = None) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "id": endpoint.id, "object": "webhook_endpoint", "livemode": endpoint.livemode,
-        "url": endpoint.url, "description": endpoint.description,
-        "events": endpoint.events or ["*"], "enabled": endpoint.enabled,
+        "id": endpoint.id,
+        "object": "webhook_endpoint",
+        "livemode": endpoint.livemode,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": endpoint.events or ["*"],
+        "enabled": endpoint.enabled,
         "disabled_reason": endpoint.disabled_reason,
         "created": int(endpoint.created_at.timestamp()),
         "updated": int(endpoint.updated_at.timestamp()),
@@ -368,13 +462,21 @@ def endpoint_resource(endpoint: Endpoint, secret: str | None = None) -> dict[str
 
 def delivery_resource(delivery: Delivery) -> dict[str, Any]:
     return {
-        "id": delivery.id, "object": "webhook_delivery", "endpoint_id": delivery.endpoint_id,
-        "event_id": delivery.event_id, "status": delivery.status, "attempts": delivery.attempts,
-        "next_attempt": (int(delivery.next_attempt_at.timestamp())
-                         if delivery.status == "pending" else None),
-        "last_attempt": (int(delivery.last_attempt_at.timestamp())
-                         if delivery.last_attempt_at else None),
-        "response_status": delivery.response_status, "response_body": delivery.response_body,
-        "duration_ms": delivery.duration_ms, "error": delivery.last_error,
+        "id": delivery.id,
+        "object": "webhook_delivery",
+        "endpoint_id": delivery.endpoint_id,
+        "event_id": delivery.event_id,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt": (
+            int(delivery.next_attempt_at.timestamp()) if delivery.status == "pending" else None
+        ),
+        "last_attempt": (
+            int(delivery.last_attempt_at.timestamp()) if delivery.last_attempt_at else None
+        ),
+        "response_status": delivery.response_status,
+        "response_body": delivery.response_body,
+        "duration_ms": delivery.duration_ms,
+        "error": delivery.last_error,
         "created": int(delivery.created_at.timestamp()),
     }

@@ -72,26 +72,40 @@ def test_two_gigabyte_upload_is_refused_while_streaming(service, tenant):
             + f"Authorization: Bearer {tenant.secret}\r\n".encode()
             + b"Content-Type: multipart/form-data; boundary=b\r\n"
             + f"Content-Length: {2 * 1024**3}\r\n\r\n".encode()
-            + b"--b\r\n" + b"0" * 65536)
+            + b"--b\r\n"
+            + b"0" * 65536
+        )
         answer = sock.recv(65536).decode(errors="replace")
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
 
 
 def test_worker_killed_mid_extraction_still_ends_succeeded(service, tenant):
-    big_pdf = make_text_pdf([f"Line {n} of a long invoice, amount {n}.00 EUR" for n in
-                             range(45)] + ["Invoice number: KILL-1", "Total: 99.00 EUR"],
-                            pages=50)
+    big_pdf = make_text_pdf(
+        [f"Line {n} of a long invoice, amount {n}.00 EUR" for n in range(45)]
+        + ["Invoice number: KILL-1", "Total: 99.00 EUR"],
+        pages=50,
+    )
     with service.client(tenant.secret) as http:
         invoice_id = post_file(http, big_pdf).json()["id"]
-        wait_until(lambda: status_of(http, invoice_id) == "processing", 30, interval=0.005,
-                   message="extraction did not start")
+        wait_until(
+            lambda: status_of(http, invoice_id) == "processing",
+            30,
+            interval=0.005,
+            message="extraction did not start",
+        )
         children = service.worker_children()
         assert children
         for pid in children:
             os.kill(pid, signal.SIGKILL)
         final = wait_until(
-            lambda: (r := http.get(f"/v1/invoices/{invoice_id}").json())["status"]
-            in ("succeeded", "failed") and r, 90, message="invoice never finished")
+            lambda: (
+                (r := http.get(f"/v1/invoices/{invoice_id}").json())["status"]
+                in ("succeeded", "failed")
+                and r
+            ),
+            90,
+            message="invoice never finished",
+        )
     assert final["status"] == "succeeded", final.get("error")
     assert final["file"]["pages"] == 50
     assert not set(children) & set(service.worker_children())  # they really died
@@ -101,12 +115,20 @@ def test_queued_jobs_survive_a_redis_restart(service, servers, tenant):
     service.stop_worker()
     try:
         with service.client(tenant.secret) as http:
-            ids = [post_file(http, make_text_pdf(["ACME GmbH", f"Invoice number: R-{n}", "Total: 10.00 EUR"])).json()["id"]
-                   for n in range(5)]
+            ids = [
+                post_file(
+                    http, make_text_pdf(["ACME GmbH", f"Invoice number: R-{n}", "Total: 10.00 EUR"])
+                ).json()["id"]
+                for n in range(5)
+            ]
             servers["redis"].restart()
             service.start_worker()
-            wait_until(lambda: all(status_of(http, i) == "succeeded" for i in ids), 60,
-                       interval=0.2, message="queued invoices were lost")
+            wait_until(
+                lambda: all(status_of(http, i) == "succeeded" for i in ids),
+                60,
+                interval=0.2,
+                message="queued invoices were lost",
+            )
     finally:
         if service.worker is None or service.worker.poll() is not None:
             service.start_worker()
@@ -120,24 +142,38 @@ def test_flushed_broker_is_repaired_by_the_sweeper(service, servers, tenant):
     service.stop_worker()
     try:
         with service.client(tenant.secret) as http:
-            ids = [post_file(http, make_text_pdf(["ACME GmbH", f"Invoice number: F-{n}", "Total: 10.00 EUR"])).json()["id"]
-                   for n in range(3)]
+            ids = [
+                post_file(
+                    http, make_text_pdf(["ACME GmbH", f"Invoice number: F-{n}", "Total: 10.00 EUR"])
+                ).json()["id"]
+                for n in range(3)
+            ]
             redis.Redis.from_url(servers["redis_url"]).flushall()
             service.start_worker()
             time.sleep(1)
             assert all(status_of(http, i) == "queued" for i in ids)
             outcome = sweep_overdue_extractions(requeue_after=0, max_attempts=3)
             assert outcome["resent"] >= 3
-            wait_until(lambda: all(status_of(http, i) == "succeeded" for i in ids), 60,
-                       interval=0.2, message="the sweeper did not repair the lost tasks")
+            wait_until(
+                lambda: all(status_of(http, i) == "succeeded" for i in ids),
+                60,
+                interval=0.2,
+                message="the sweeper did not repair the lost tasks",
+            )
     finally:
         if service.worker is None or service.worker.poll() is not None:
             service.start_worker()
 
 
 def invex_cli(env: dict, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "common.cli", *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "common.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -164,8 +200,12 @@ def test_postgres_outage_degrades_then_recovers_without_restart(servers):
             assert refused.json()["error"]["code"] == "service_unavailable"
             assert refused.headers["Retry-After"]
             postgres.start()
-            wait_until(lambda: http.get("/v1/ping").status_code == 200, 30, interval=0.5,
-                       message="ping did not recover")
+            wait_until(
+                lambda: http.get("/v1/ping").status_code == 200,
+                30,
+                interval=0.5,
+                message="ping did not recover",
+            )
             assert post_file(http, make_text_pdf()).status_code == 202
     finally:
         processes.stop()

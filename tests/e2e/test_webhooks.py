@@ -36,10 +36,13 @@ def move_clock(endpoint_id: str, seconds: float) -> None:
         conn.execute(
             "update webhook_deliveries set next_attempt_at = next_attempt_at"
             " - make_interval(secs => %(s)s) where endpoint_id = %(e)s and status = 'pending'",
-            {"s": seconds, "e": endpoint_id})
+            {"s": seconds, "e": endpoint_id},
+        )
         conn.execute(
             "update webhook_endpoints set failing_since = failing_since"
-            " - make_interval(secs => %(s)s) where id = %(e)s", {"s": seconds, "e": endpoint_id})
+            " - make_interval(secs => %(s)s) where id = %(e)s",
+            {"s": seconds, "e": endpoint_id},
+        )
 
 
 def deliveries(http, endpoint_id: str) -> list[dict]:
@@ -54,7 +57,10 @@ def test_invoice_events_arrive_signed_and_in_order(service, tenant, receiver):
         invoice = post_file(http, make_text_pdf(), wait="20").json()
     wait_until(lambda: len(receiver.events()) >= 3, 30, message="events did not arrive")
     assert [e["type"] for e in receiver.events()] == [
-        "invoice.created", "invoice.processing", "invoice.succeeded"]
+        "invoice.created",
+        "invoice.processing",
+        "invoice.succeeded",
+    ]
     for request in receiver.requests:
         headers = request["headers"]
         event = json.loads(request["body"])
@@ -75,10 +81,15 @@ def test_failing_receiver_walks_the_whole_schedule_then_gives_up(service, tenant
         post_file(http, make_text_pdf())
         wait_until(lambda: len(receiver.requests) == 1, 20, message="first attempt")
         for attempt, delay in enumerate(RETRY_DELAYS, start=1):
-            log = wait_until(lambda n=attempt: [d for d in deliveries(http, endpoint["id"])
-                                                if d["attempts"] == n and
-                                                d["status"] == "pending"], 20,
-                             message=f"attempt {attempt} not recorded")[0]
+            log = wait_until(
+                lambda n=attempt: [
+                    d
+                    for d in deliveries(http, endpoint["id"])
+                    if d["attempts"] == n and d["status"] == "pending"
+                ],
+                20,
+                message=f"attempt {attempt} not recorded",
+            )[0]
             assert log["next_attempt"] - log["last_attempt"] == pytest.approx(delay, abs=2)
             assert log["response_status"] == 500
             assert log["response_body"] == "answer 500"
@@ -87,10 +98,14 @@ def test_failing_receiver_walks_the_whole_schedule_then_gives_up(service, tenant
             assert len(receiver.requests) == attempt
             move_clock(endpoint["id"], delay)
             dispatch_due()
-            wait_until(lambda n=attempt: len(receiver.requests) == n + 1, 20,
-                       message=f"retry {attempt} not sent")
-        final = wait_until(lambda: [d for d in deliveries(http, endpoint["id"])
-                                    if d["status"] == "failed"], 20)[0]
+            wait_until(
+                lambda n=attempt: len(receiver.requests) == n + 1,
+                20,
+                message=f"retry {attempt} not sent",
+            )
+        final = wait_until(
+            lambda: [d for d in deliveries(http, endpoint["id"]) if d["status"] == "failed"], 20
+        )[0]
     assert final["attempts"] == len(RETRY_DELAYS) + 1
 
 
@@ -101,8 +116,14 @@ def test_connection_refused_is_retried_and_logged(service, tenant):
     with service.client(tenant.secret) as http:
         endpoint = create_endpoint(http, url, ["invoice.created"])
         post_file(http, make_text_pdf())
-        log = wait_until(lambda: [d for d in deliveries(http, endpoint["id"])
-                                  if d["attempts"] == 1 and d["status"] == "pending"], 20)[0]
+        log = wait_until(
+            lambda: [
+                d
+                for d in deliveries(http, endpoint["id"])
+                if d["attempts"] == 1 and d["status"] == "pending"
+            ],
+            20,
+        )[0]
     assert log["response_status"] is None
     assert "Connect" in log["error"]
 
@@ -112,8 +133,11 @@ def test_gone_disables_the_endpoint_with_an_event(service, tenant, receiver):
     with service.client(tenant.secret) as http:
         endpoint = create_endpoint(http, receiver.url, ["invoice.created"])
         post_file(http, make_text_pdf())
-        wait_until(lambda: not http.get(f"/v1/webhooks/{endpoint['id']}").json()["enabled"],
-                   20, message="410 did not disable the endpoint")
+        wait_until(
+            lambda: not http.get(f"/v1/webhooks/{endpoint['id']}").json()["enabled"],
+            20,
+            message="410 did not disable the endpoint",
+        )
         disabled = http.get("/v1/events?type=webhook_endpoint.disabled").json()["data"]
     assert disabled[0]["data"]["object"]["id"] == endpoint["id"]
 
@@ -126,8 +150,11 @@ def test_three_days_of_failures_disable_the_endpoint(service, tenant, receiver):
         wait_until(lambda: len(receiver.requests) == 1, 20)
         move_clock(endpoint["id"], 3 * 24 * 3600)
         dispatch_due()
-        wait_until(lambda: not http.get(f"/v1/webhooks/{endpoint['id']}").json()["enabled"],
-                   20, message="three days of failures did not disable the endpoint")
+        wait_until(
+            lambda: not http.get(f"/v1/webhooks/{endpoint['id']}").json()["enabled"],
+            20,
+            message="three days of failures did not disable the endpoint",
+        )
 
 
 def test_later_events_wait_while_an_earlier_one_is_retried(service, tenant, receiver):
@@ -142,7 +169,10 @@ def test_later_events_wait_while_an_earlier_one_is_retried(service, tenant, rece
         dispatch_due()
         wait_until(lambda: len(receiver.events()) == 3, 20, message="the chain did not resume")
     assert [e["type"] for e in receiver.events()] == [
-        "invoice.created", "invoice.processing", "invoice.succeeded"]
+        "invoice.created",
+        "invoice.processing",
+        "invoice.succeeded",
+    ]
 
 
 def test_killed_webhook_worker_still_delivers_the_same_event(service, tenant, receiver):
@@ -155,12 +185,16 @@ def test_killed_webhook_worker_still_delivers_the_same_event(service, tenant, re
         first_event = json.loads(receiver.requests[0]["body"])["id"]
         service.start_webhook_worker()
         with db.transaction() as conn:  # the lease of the dead worker runs out
-            conn.execute("update webhook_deliveries set lease_expires_at = now()"
-                         " - interval '1 second' where endpoint_id = %(e)s", {"e": endpoint["id"]})
+            conn.execute(
+                "update webhook_deliveries set lease_expires_at = now()"
+                " - interval '1 second' where endpoint_id = %(e)s",
+                {"e": endpoint["id"]},
+            )
         dispatch_due()
         wait_until(lambda: len(receiver.requests) >= 2, 30, message="event was lost")
-        delivered = wait_until(lambda: [d for d in deliveries(http, endpoint["id"])
-                                        if d["status"] == "succeeded"], 20)
+        delivered = wait_until(
+            lambda: [d for d in deliveries(http, endpoint["id"]) if d["status"] == "succeeded"], 20
+        )
     assert json.loads(receiver.requests[-1]["body"])["id"] == first_event
     assert delivered[0]["attempts"] >= 2
 
@@ -186,7 +220,7 @@ def test_rotated_secret_signs_with_old_and_new(service, tenant, receiver):
         rotated = http.post(f"/v1/webhooks/{endpoint['id']}/rotate-secret").json()
         assert rotated["secret"] != endpoint["secret"]
         assert http.post(f"/v1/webhooks/{endpoint['id']}/test").status_code == 202
-    wait_until(lambda: receiver.events(), 20, message="ping did not arrive")
+    wait_until(receiver.events, 20, message="ping did not arrive")
     request = receiver.requests[0]
     assert json.loads(request["body"])["type"] == "ping"
     assert request["headers"]["Invex-Signature"].count("v1=") == 2
@@ -196,7 +230,8 @@ def test_rotated_secret_signs_with_old_and_new(service, tenant, receiver):
 
 def test_unknown_event_type_names_the_param(service, tenant):
     with service.client(tenant.secret) as http:
-        response = http.post("/v1/webhooks", json={"url": "https://example.com/h",
-                                                   "events": ["invoice.exploded"]})
+        response = http.post(
+            "/v1/webhooks", json={"url": "https://example.com/h", "events": ["invoice.exploded"]}
+        )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "events"

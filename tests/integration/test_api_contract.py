@@ -39,15 +39,17 @@ def test_missing_key_answers_authentication_required(client):
 
 
 def test_forged_key_answers_invalid_api_key(client):
-    response = client.get("/v1/invoices", headers={
-        "Authorization": "Bearer invx_live_" + "A" * 36})
+    response = client.get("/v1/invoices", headers={"Authorization": "Bearer invx_live_" + "A" * 36})
     assert_contract_error(response, 401, "invalid_api_key")
 
 
 def test_key_without_the_scope_is_refused(client, tenant):
     reader = tenant.new_key(scopes=["invoices:read"])
-    response = client.post("/v1/invoices", headers={"Authorization": f"Bearer {reader}"},
-                           data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")})
+    response = client.post(
+        "/v1/invoices",
+        headers={"Authorization": f"Bearer {reader}"},
+        data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")},
+    )
     assert_contract_error(response, 403, "insufficient_scope")
 
 
@@ -93,14 +95,18 @@ def test_api_process_does_not_load_the_ocr_stack(app):
 
 @pytest.mark.parametrize("mode", ["live", "test"])
 def test_keys_of_other_modes_and_orgs_see_nothing(client, tenant, other_tenant, mode):
-    created = client.post("/v1/invoices", headers=tenant.headers,
-                          data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")})
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")},
+    )
     invoice_id = created.get_json()["id"]
-    outsider = (other_tenant.secret if mode == "live" else tenant.new_key(livemode=False))
+    outsider = other_tenant.secret if mode == "live" else tenant.new_key(livemode=False)
     headers = {"Authorization": f"Bearer {outsider}"}
     for path in (f"/v1/invoices/{invoice_id}", f"/v1/invoices/{invoice_id}/file"):
         assert_contract_error(client.get(path, headers=headers), 404, "resource_not_found")
-    assert_contract_error(client.delete(f"/v1/invoices/{invoice_id}", headers=headers),
-                          404, "resource_not_found")
+    assert_contract_error(
+        client.delete(f"/v1/invoices/{invoice_id}", headers=headers), 404, "resource_not_found"
+    )
     listed = client.get("/v1/invoices", headers=headers).get_json()
     assert invoice_id not in [i["id"] for i in listed["data"]]

@@ -11,11 +11,21 @@ from tests.integration.test_api_contract import assert_contract_error
 from tests.support import make_text_pdf, make_ubl_invoice
 
 
-def upload(client, tenant, data: bytes | None = None, name: str = "invoice.pdf",
-           headers: dict | None = None, **form):
+def upload(
+    client,
+    tenant,
+    data: bytes | None = None,
+    name: str = "invoice.pdf",
+    headers: dict | None = None,
+    **form,
+):
     body = {"file": (io.BytesIO(data if data is not None else make_text_pdf()), name), **form}
-    return client.post("/v1/invoices", headers={**tenant.headers, **(headers or {})},
-                       data=body, content_type="multipart/form-data")
+    return client.post(
+        "/v1/invoices",
+        headers={**tenant.headers, **(headers or {})},
+        data=body,
+        content_type="multipart/form-data",
+    )
 
 
 def test_upload_creates_a_queued_invoice_with_its_file(client, tenant):
@@ -46,8 +56,12 @@ def test_unknown_bytes_answer_unsupported_file_type(client, tenant):
 
 
 def test_missing_file_names_the_param(client, tenant):
-    response = client.post("/v1/invoices", headers=tenant.headers, data={"wait": "1"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"wait": "1"},
+        content_type="multipart/form-data",
+    )
     assert assert_contract_error(response, 400, "validation_error")["param"] == "file"
 
 
@@ -76,8 +90,9 @@ def test_replayed_upload_returns_the_same_invoice(client, tenant):
 
 def test_same_key_with_another_file_is_a_conflict(client, tenant):
     upload(client, tenant, make_text_pdf(), headers={"Idempotency-Key": "k"})
-    other = upload(client, tenant, make_text_pdf(["Another invoice"]),
-                   headers={"Idempotency-Key": "k"})
+    other = upload(
+        client, tenant, make_text_pdf(["Another invoice"]), headers={"Idempotency-Key": "k"}
+    )
     assert_contract_error(other, 409, "idempotency_conflict")
 
 
@@ -87,8 +102,7 @@ def test_racing_identical_uploads_create_exactly_one_invoice(app, tenant):
 
     def send():
         with app.test_client() as own_client:
-            outcomes.append(upload(own_client, tenant, pdf,
-                                   headers={"Idempotency-Key": "race"}))
+            outcomes.append(upload(own_client, tenant, pdf, headers={"Idempotency-Key": "race"}))
 
     threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:
@@ -116,18 +130,21 @@ def test_same_file_again_is_marked_duplicate(client, tenant):
 
 
 def test_list_pages_newest_first_with_stable_cursors(client, tenant):
-    ids = [upload(client, tenant, make_text_pdf([f"Invoice {n}"])).get_json()["id"]
-           for n in range(5)]
+    ids = [
+        upload(client, tenant, make_text_pdf([f"Invoice {n}"])).get_json()["id"] for n in range(5)
+    ]
     page1 = client.get("/v1/invoices?limit=2", headers=tenant.headers).get_json()
     assert [i["id"] for i in page1["data"]] == ids[::-1][:2]
     assert page1["has_more"] is True
     # a new upload between pages does not shift the next page
     upload(client, tenant, make_text_pdf(["Invoice late"]))
-    page2 = client.get(f"/v1/invoices?limit=2&cursor={page1['next_cursor']}",
-                       headers=tenant.headers).get_json()
+    page2 = client.get(
+        f"/v1/invoices?limit=2&cursor={page1['next_cursor']}", headers=tenant.headers
+    ).get_json()
     assert [i["id"] for i in page2["data"]] == ids[::-1][2:4]
-    page3 = client.get(f"/v1/invoices?limit=2&cursor={page2['next_cursor']}",
-                       headers=tenant.headers).get_json()
+    page3 = client.get(
+        f"/v1/invoices?limit=2&cursor={page2['next_cursor']}", headers=tenant.headers
+    ).get_json()
     assert [i["id"] for i in page3["data"]] == ids[:1]
     assert page3["has_more"] is False
     assert page3["next_cursor"] is None
@@ -150,10 +167,14 @@ def test_delete_removes_invoice_and_file(client, tenant):
     invoice_id = upload(client, tenant).get_json()["id"]
     deleted = client.delete(f"/v1/invoices/{invoice_id}", headers=tenant.headers)
     assert deleted.get_json() == {"id": invoice_id, "object": "invoice", "deleted": True}
-    assert_contract_error(client.get(f"/v1/invoices/{invoice_id}", headers=tenant.headers),
-                          404, "resource_not_found")
-    assert_contract_error(client.get(f"/v1/invoices/{invoice_id}/file",
-                                     headers=tenant.headers), 404, "resource_not_found")
+    assert_contract_error(
+        client.get(f"/v1/invoices/{invoice_id}", headers=tenant.headers), 404, "resource_not_found"
+    )
+    assert_contract_error(
+        client.get(f"/v1/invoices/{invoice_id}/file", headers=tenant.headers),
+        404,
+        "resource_not_found",
+    )
 
 
 def test_reprocess_of_a_queued_invoice_changes_nothing(client, tenant):
