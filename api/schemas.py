@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pycountry
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -267,3 +268,121 @@ def list_schema(item: type[Schema], name: str) -> type[Schema]:
 WebhookEndpointListSchema = list_schema(WebhookEndpointSchema, "WebhookEndpointList")
 WebhookDeliveryListSchema = list_schema(WebhookDeliverySchema, "WebhookDeliveryList")
 EventListSchema = list_schema(EventSchema, "EventList")
+
+
+def check_currency(value: str) -> None:
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError("Not an ISO 4217 currency code.")
+
+
+RATE = validate.Regexp(r"^-?\d{1,3}(\.\d{1,4})?$", error="A rate is a decimal string, e.g. 19.00.")
+QUANTITY = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 2.5.")
+
+
+def _text(maximum: int = 1000) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=maximum))
+
+
+def _amount() -> fields.Integer:
+    return fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "Minor units of the currency."}
+    )
+
+
+class LineItemArgs(StrictSchema):
+    description = _text()
+    quantity = fields.String(allow_none=True, validate=QUANTITY)
+    unit = _text(50)
+    unit_price = _amount()
+    total_price = _amount()
+    tax_rate = fields.String(allow_none=True, validate=RATE)
+    tax_amount = _amount()
+    discount_percent = fields.String(allow_none=True, validate=RATE)
+    discount_amount = _amount()
+
+
+class TaxBreakdownArgs(StrictSchema):
+    rate = fields.String(allow_none=True, validate=RATE)
+    taxable_amount = _amount()
+    tax_amount = _amount()
+
+
+class InvoicePatchArgs(StrictSchema):
+    """Every invoice field a person may correct; unknown names answer 400 with `param`."""
+
+    invoice_number = _text(200)
+    invoice_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    currency = fields.String(allow_none=True, validate=check_currency)
+    purchase_order = _text(200)
+    vendor_name = _text()
+    vendor_email = fields.Email(allow_none=True)
+    vendor_phone = _text(100)
+    vendor_tax_id = _text(100)
+    vendor_address = _text()
+    vendor_iban = _text(64)
+    customer_name = _text()
+    customer_email = fields.Email(allow_none=True)
+    customer_phone = _text(100)
+    customer_tax_id = _text(100)
+    customer_address = _text()
+    subtotal_amount = _amount()
+    tax_amount = _amount()
+    total_amount = _amount()
+    amount_due = _amount()
+    discount_amount = _amount()
+    tax_rate = fields.String(allow_none=True, validate=RATE)
+    discount_percent = fields.String(allow_none=True, validate=RATE)
+    tax_breakdown = fields.List(fields.Nested(TaxBreakdownArgs), validate=validate.Length(max=50))
+    payment_terms = _text()
+    payment_method = _text(100)
+    payment_reference = _text(200)
+    notes = _text(5000)
+    line_items = fields.List(fields.Nested(LineItemArgs), validate=validate.Length(max=1000))
+    custom_fields = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=40)),
+        values=fields.String(allow_none=True, validate=validate.Length(max=500)),
+        metadata={"description": "Merged into the metadata; a null or empty value removes a key."},
+    )
+
+
+class ExpandArgs(StrictSchema):
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30))
+    expand = fields.List(fields.String(validate=validate.OneOf(["extracted"])), load_default=list)
+
+
+class ReasonArgs(StrictSchema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class CommentArgs(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+
+
+class CommentSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    invoice_id = fields.String()
+    key_id = fields.String(allow_none=True)
+    body = fields.String()
+    created = fields.Integer()
+
+
+class HistoryEntrySchema(Schema):
+    object = fields.String()
+    kind = fields.String()
+    field = fields.String()
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+    reason = fields.String(allow_none=True)
+    key_id = fields.String(allow_none=True)
+    created = fields.Integer()
+
+
+CommentListSchema = list_schema(CommentSchema, "CommentList")
+HistoryListSchema = list_schema(HistoryEntrySchema, "HistoryList")
+
+
+class InvoiceExpandedSchema(InvoiceSchema):
+    extracted = fields.Dict(allow_none=True, metadata={"description": "With expand=extracted."})

@@ -16,7 +16,8 @@ What it does, in one run:
    (`celery -A workers.celery_app worker -Q webhooks -P threads -c C`), warms it up, then
    - bare: C threads sharing one pooled httpx.Client post the same event bodies, signed the
      same way (Invex-Signature and Standard Webhooks headers, computed per request), to the
-     same receiver; rate = deliveries / (start -> last receipt).
+     same receiver; rate = deliveries / (start -> last receipt). Run before and after the
+     Invex drains and averaged, as the machine may be shared and its load drifts.
    - Invex, backlog drain, for 1, 10 and 100 endpoints of one organisation subscribed to
      `invoice.succeeded`: the worker's consumer is cancelled (Celery remote control), the
      events are recorded one transaction each with `common.events.record_event` (fan-out to
@@ -29,6 +30,10 @@ What it does, in one run:
    lag: one event at a time to one endpoint, event transaction start -> receipt.
 4. `--profile D` records the worker with py-spy (`pip install py-spy`) during a drain of D
    deliveries to one endpoint and prints where thread time and CPU go.
+
+Each run prints the cores in use (from /proc) of the worker, PostgreSQL, Redis, the
+receiver, this driver and `others` (everything else on the machine, from /proc/stat), and
+the sender's CPU milliseconds per delivery.
 
 Every process and server is stopped at the end, also on Ctrl-C or SIGTERM.
 Prints figures only; nothing here is asserted in tests.
@@ -55,6 +60,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,7 +90,7 @@ def raise_interrupt(signum, frame):
 class ReceiverProtocol(asyncio.Protocol):
     """Just enough HTTP/1.1: Content-Length bodies, keep-alive, pipelining."""
 
-    records: list[tuple[float, bytes, bytes]] = []  # (arrival, head, body)
+    records: ClassVar[list[tuple[float, bytes, bytes]]] = []  # (arrival, head, body)
 
     def connection_made(self, transport):
         self.transport = transport
@@ -228,8 +234,10 @@ class CpuMeter:
         self.parties = parties  # name -> function returning the pids (or None: this process)
 
     def _read(self) -> dict[str, float]:
-        return {name: own_cpu() if pids is None else cpu_seconds(pids())
-                for name, pids in self.parties.items()}
+        shares = {name: own_cpu() if pids is None else cpu_seconds(pids())
+                  for name, pids in self.parties.items()}
+        shares["machine"] = machine_busy_seconds()
+        return shares
 
     def start(self) -> None:
         self.began, self.before = time.monotonic(), self._read()
@@ -237,7 +245,18 @@ class CpuMeter:
     def stop(self) -> dict[str, float]:
         seconds = time.monotonic() - self.began
         after = self._read()
-        return {name: (after[name] - self.before[name]) / seconds for name in after}
+        shares = {name: (after[name] - self.before[name]) / seconds for name in after}
+        # Whatever else ran on the machine meanwhile (it is shared: other benchmarks, builds).
+        busy = shares.pop("machine")
+        shares["others"] = max(0.0, busy - sum(shares.values()))
+        return shares
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy since boot (all cores; /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 class WebhookWorker:
@@ -521,6 +540,7 @@ TASK_CATEGORIES = (
     ("record_attempt (insert + update)", ("record_attempt (",)),
     ("next_in_chain query", ("next_in_chain (",)),
     ("enqueue of the next in chain", ("enqueue_delivery (",)),
+    ("pool check_connection (a SELECT 1 per checkout)", ("check_connection (",)),
     ("db.transaction: pool checkout, BEGIN, COMMIT", ("transaction (common/db",
                                                       "transaction (/", "psycopg_pool")),
     ("rest of deliver/_record_outcome", ("deliver (", "_record_outcome (")),
@@ -544,10 +564,10 @@ def thread_kind(stack: str) -> str:
     if "kombu" in stack or "celery/worker" in stack or "asynloop" in stack \
             or "synloop" in stack:
         return "consumer thread (Redis read, dispatch, ack)"
-    return "other threads"
+    return "other threads (psycopg_pool workers, scheduler)"
 
 
-def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProcess,
+def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProcess, *,
                   deliveries: int, workdir: Path, meter: CpuMeter) -> None:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
@@ -614,13 +634,18 @@ def format_cpu(cpu: dict[str, float]) -> str:
     return " ".join(f"{name} {share:.2f}" for name, share in cpu.items())
 
 
+def sender_ms(r: dict) -> float:
+    """CPU milliseconds per delivery of the sending side (the worker, or the bare driver)."""
+    return (r["cpu"]["worker"] + r["cpu"]["driver"]) * r["seconds"] / r["deliveries"] * 1000
+
+
 def print_rows(title: str, rows: list[tuple[str, dict]]) -> None:
     print(f"\n{title}")
-    print(f"{'run':<34} {'deliv.':>6} {'seconds':>7} {'deliv/s':>8}  {'cores in use':<60}"
-          " check")
+    print(f"{'run':<44} {'deliv.':>6} {'seconds':>7} {'deliv/s':>8}  {'cores in use':<80}"
+          f" {'CPU ms/deliv':>12} check")
     for label, r in rows:
-        print(f"{label:<34} {r['deliveries']:>6} {r['seconds']:>7.2f} {r['rate']:>8.0f}  "
-              f"{format_cpu(r['cpu']):<60} {r['check']}")
+        print(f"{label:<44} {r['deliveries']:>6} {r['seconds']:>7.2f} {r['rate']:>8.0f}  "
+              f"{format_cpu(r['cpu']):<80} {sender_ms(r):>12.2f} {r['check']}")
 
 
 # --- main --------------------------------------------------------------------------------
@@ -690,6 +715,7 @@ def main() -> int:
 
             pools.append(("gevent", max(thread_counts)))
 
+        print(f"Load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
               f"{platform.python_version()}, {platform.platform()})")
         print("PostgreSQL: private, fsync=off, synchronous_commit=off (as the tests);"
@@ -736,12 +762,14 @@ def main() -> int:
         rows: list[tuple[str, dict]] = []
         for pool, concurrency in pools:
             worker = start_worker(pool, concurrency, None)
-            if concurrency not in bare_results:
-                bare_run(receiver, payloads[:200], secret, concurrency, None)  # warm-up
-                bare_results[concurrency] = bare_run(receiver, payloads, secret, concurrency,
-                                                     meter)
-                rows.append((f"bare httpx, {concurrency} threads", bare_results[concurrency]))
+            # Bare before and after the drains: the machine may be shared, so its load drifts.
+            bare_run(receiver, payloads[:200], secret, concurrency, None)  # warm-up
+            before = bare_run(receiver, payloads, secret, concurrency, meter)
+            rows.append((f"bare httpx, {concurrency} threads", before))
             drains[(pool, concurrency, None)] = drain_all(worker, f"{pool} -c {concurrency}")
+            after = bare_run(receiver, payloads, secret, concurrency, meter)
+            rows.append((f"bare httpx, {concurrency} threads, again", after))
+            bare_results[concurrency] = {"rate": (before["rate"] + after["rate"]) / 2}
             stop_worker(worker)
 
         def best_of(keys) -> tuple[str, int, int | None]:
@@ -758,7 +786,7 @@ def main() -> int:
         print("(cores: average CPU in use during the run, from /proc; driver = this process,"
               " which runs the bare loop)")
 
-        print("\nInvex / bare at the same thread count (drain):")
+        print("\nInvex / bare at the same thread count (drain; bare = mean of its two runs):")
         print(f"{'worker':<30}" + "".join(f"{f'{n} endpoint(s)':>16}" for n in endpoint_counts)
               + f"{'median deliv/s':>16}")
         for (pool, concurrency, prefetch), by_count in drains.items():
@@ -781,7 +809,7 @@ def main() -> int:
             f"{n} endp. {r['generate_rate']:.0f} events/s"
             for n, (_, r) in zip(endpoint_counts, live_rows, strict=True)))
 
-        lags = lag_phase(tenants[1] if 1 in tenants else warm, receiver, args.lag_samples)
+        lags = lag_phase(tenants.get(1, warm), receiver, args.lag_samples)
         print(f"\nIdle lag, 1 endpoint, {args.lag_samples} events one at a time"
               f" (-P {best[0]} -c {best[1]}):")
         print(f"{'measured as':<52} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7}")
@@ -792,9 +820,9 @@ def main() -> int:
         print(f"goal p50 < 50 ms: {'met' if p50 < 50 else 'NOT met'} ({p50:.1f} ms)")
 
         if args.profile:
-            profile_phase(worker, tenants[1] if 1 in tenants else warm, receiver,
-                          args.profile, Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
-                          meter)
+            profile_phase(worker, tenants.get(1, warm), receiver, deliveries=args.profile,
+                          workdir=Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
+                          meter=meter)
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; stopping everything", file=sys.stderr)
@@ -804,7 +832,7 @@ def main() -> int:
         for stop in reversed(stoppers):
             try:
                 stop()
-            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+            except Exception as exc:  # keep stopping the rest
                 print(f"cleanup: {exc}", file=sys.stderr)
         shutil.rmtree(root, ignore_errors=True)
 

@@ -7,6 +7,7 @@ The pool is created lazily on first use, so it is never shared across a fork
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +22,12 @@ from common.errors import ServiceUnavailable
 # Connections of the pool return rows as dicts (row_factory=dict_row).
 Conn = psycopg.Connection[dict[str, Any]]
 
+# A connection back in the pool for longer than this is probed before reuse (it may have
+# died with a server restart); a hot one is not, which saves a round trip per checkout.
+IDLE_CHECK_SECONDS = 2.0
+
 _lock = threading.Lock()
+_returned_at: dict[int, float] = {}
 _pools: dict[str, ConnectionPool[Conn]] = {}
 _url: str | None = None
 
@@ -46,15 +52,28 @@ def pool() -> ConnectionPool[Conn]:
                 max_size=10,
                 timeout=3,
                 open=True,
-                kwargs={"row_factory": dict_row, "connect_timeout": 3},
-                # A connection that died with the server (restart, failover) is replaced
-                # before it is handed out, so the process recovers by itself.
-                check=ConnectionPool.check_connection,
+                # autocommit: a single statement needs no BEGIN/COMMIT round trips;
+                # transaction() opens an explicit one where several statements must agree.
+                kwargs={"row_factory": dict_row, "connect_timeout": 3, "autocommit": True},
+                check=_check_if_idle,
+                reset=_stamp_return,
                 connection_class=psycopg.Connection[dict[str, Any]],
                 name="invex",
             )
             _pools[_url] = existing
         return existing
+
+
+def _stamp_return(conn: Conn) -> None:
+    _returned_at[id(conn)] = time.monotonic()
+
+
+def _check_if_idle(conn: Conn) -> None:
+    """Probe connections that sat idle: one that died with the server (restart, failover)
+    is replaced before it is handed out, so the process recovers by itself. A connection
+    that dies while hot fails its request with 503 and the pool drops it on return."""
+    if time.monotonic() - _returned_at.get(id(conn), 0.0) > IDLE_CHECK_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 def close_pools() -> None:
@@ -76,6 +95,16 @@ def after_commit(conn: Conn, callback: Callable[[], object]) -> None:
     is visible, and one sent for a rolled-back row would run for nothing.
     """
     _after_commit.setdefault(id(conn), []).append(callback)
+
+
+@contextmanager
+def connection() -> Iterator[Conn]:
+    """A connection in autocommit mode, for one statement that needs no transaction."""
+    try:
+        with pool().connection() as conn:
+            yield conn
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise ServiceUnavailable() from exc
 
 
 @contextmanager

@@ -34,7 +34,10 @@ def check_key(key: str) -> str:
 
 
 def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredResponse | None:
-    """None: this request owns the key and should run. Otherwise the response to replay."""
+    """None: this request owns the key and should run. Otherwise the response to replay.
+
+    The first use of a key costs one statement; only a key seen before costs more.
+    """
     params = {
         "org_id": org_id,
         "livemode": livemode,
@@ -43,14 +46,7 @@ def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredRes
         "keep": KEEP_HOURS,
         "stale": STALE_CLAIM_SECONDS,
     }
-    with db.transaction() as conn:
-        conn.execute(
-            "delete from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
-            " and key = %(key)s and (created_at < now() - make_interval(hours => %(keep)s)"
-            " or (completed_at is null"
-            "     and created_at < now() - make_interval(secs => %(stale)s)))",
-            params,
-        )
+    with db.connection() as conn:
         inserted = conn.execute(
             "insert into idempotency_keys (org_id, livemode, key, request_hash)"
             " values (%(org_id)s, %(livemode)s, %(key)s, %(hash)s)"
@@ -59,12 +55,25 @@ def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredRes
         ).fetchone()
         if inserted:
             return None
-        row = conn.execute(
-            "select request_hash, status_code, response_body, content_type from idempotency_keys"
-            " where org_id = %(org_id)s and livemode = %(livemode)s and key = %(key)s",
+        # Seen before: an expired record, or a claim whose process died, is forgotten and
+        # the key claimed afresh; anything else is replayed or refused.
+        expired = conn.execute(
+            "delete from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
+            " and key = %(key)s and (created_at < now() - make_interval(hours => %(keep)s)"
+            " or (completed_at is null"
+            "     and created_at < now() - make_interval(secs => %(stale)s)))"
+            " returning key",
             params,
         ).fetchone()
-    if row is None:  # completed and expired between our statements: extremely rare
+        row = None
+        if not expired:
+            row = conn.execute(
+                "select request_hash, status_code, response_body, content_type"
+                " from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
+                " and key = %(key)s",
+                params,
+            ).fetchone()
+    if row is None:  # expired just now (or between our statements): claim it again
         return claim(org_id, livemode, key, request_hash)
     if row["request_hash"] != request_hash:
         raise IdempotencyConflict()
@@ -74,7 +83,7 @@ def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredRes
 
 
 def complete(org_id: str, livemode: bool, key: str, response: StoredResponse) -> None:
-    with db.transaction() as conn:
+    with db.connection() as conn:
         conn.execute(
             "update idempotency_keys set status_code = %(status)s, response_body = %(body)s,"
             " content_type = %(ctype)s, completed_at = now()"
@@ -91,7 +100,7 @@ def complete(org_id: str, livemode: bool, key: str, response: StoredResponse) ->
 
 
 def release(org_id: str, livemode: bool, key: str) -> None:
-    with db.transaction() as conn:
+    with db.connection() as conn:
         conn.execute(
             "delete from idempotency_keys where org_id = %(org_id)s and livemode = %(livemode)s"
             " and key = %(key)s and completed_at is null",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Response, request
 from flask.views import MethodView
@@ -11,16 +11,23 @@ from api.auth import current_principal, requires
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from api.schemas import (
+    CommentArgs,
+    CommentListSchema,
+    CommentSchema,
     DeletedSchema,
+    ExpandArgs,
+    HistoryListSchema,
+    InvoiceExpandedSchema,
     InvoiceListSchema,
+    InvoicePatchArgs,
     InvoiceSchema,
     ListArgs,
+    ReasonArgs,
     UploadArgs,
-    WaitArgs,
 )
 from common.config import get_settings
 from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
-from common.invoices import service
+from common.invoices import downloads, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
 from workers.extraction.sniff import SNIFF_BYTES, sniff_content_type
@@ -94,6 +101,7 @@ class Invoices(MethodView):
             date_to=args["date_to"].isoformat() if args["date_to"] else None,
             created_after=_timestamp(args["created_after"]),
             created_before=_timestamp(args["created_before"]),
+            duplicate=args["duplicate"],
         )
         page = service.list_invoices(
             current_principal(), filters, limit=args["limit"], cursor=args["cursor"]
@@ -109,14 +117,35 @@ class Invoices(MethodView):
 @blp.route("/<invoice_id>")
 class InvoiceById(MethodView):
     @requires("invoices:read")
-    @blp.arguments(WaitArgs, location="query")
-    @blp.response(200, InvoiceSchema)
+    @blp.arguments(ExpandArgs, location="query")
+    @blp.response(200, InvoiceExpandedSchema)
     def get(self, args, invoice_id):
-        """One invoice. `wait` (0-30 s) holds the answer until extraction ends."""
+        """One invoice. `wait` (0-30 s) holds the answer until extraction ends;
+        `expand=extracted` adds the fields as extracted, before any correction."""
         principal = current_principal()
         if args["wait"] > 0:
-            return invoice_resource(service.wait_for_invoice(principal, invoice_id, args["wait"]))
-        return invoice_resource(service.get_invoice(principal, invoice_id))
+            invoice = service.wait_for_invoice(principal, invoice_id, args["wait"])
+        else:
+            invoice = service.get_invoice(principal, invoice_id)
+        resource = invoice_resource(invoice)
+        if "extracted" in args["expand"]:
+            resource["extracted"] = review.extracted_fields(principal, invoice_id)
+        return resource
+
+    @requires("invoices:write")
+    @idempotent
+    @blp.arguments(InvoicePatchArgs)
+    @blp.response(200, InvoiceSchema)
+    def patch(self, args, invoice_id):
+        """Correct fields; the extracted values stay available with `expand=extracted`."""
+        metadata = args.pop("metadata", None)
+        changes = {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name, value in args.items()
+        }
+        return invoice_resource(
+            review.correct_invoice(current_principal(), invoice_id, changes, metadata=metadata)
+        )
 
     @requires("invoices:delete")
     @idempotent
@@ -145,6 +174,35 @@ class InvoiceFile(MethodView):
         )
 
 
+def _download(download) -> Response:
+    return Response(
+        download.data,
+        mimetype=download.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.file_name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@blp.route("/<invoice_id>/xml")
+class InvoiceXml(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, description="The original e-invoice XML, or UBL 2.1 from the fields.")
+    def get(self, invoice_id):
+        """The e-invoice XML: the original, or UBL 2.1 generated from the corrected fields."""
+        return _download(downloads.invoice_xml(current_principal(), invoice_id))
+
+
+@blp.route("/<invoice_id>/pdf")
+class InvoicePdf(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, description="The original PDF, or one rendered from the fields.")
+    def get(self, invoice_id):
+        """The PDF: the original, or one rendered from an XML e-invoice's fields."""
+        return _download(downloads.invoice_pdf(current_principal(), invoice_id))
+
+
 @blp.route("/<invoice_id>/reprocess")
 class InvoiceReprocess(MethodView):
     @requires("invoices:write")
@@ -153,3 +211,53 @@ class InvoiceReprocess(MethodView):
     def post(self, invoice_id):
         """Run extraction again on the stored file."""
         return invoice_resource(service.reprocess_invoice(current_principal(), invoice_id))
+
+
+def _register_transition(action: str) -> None:
+    @blp.route(f"/<invoice_id>/{action}", endpoint=f"invoice_{action.replace('-', '_')}")
+    class InvoiceTransition(MethodView):
+        @requires("invoices:write")
+        @idempotent
+        @blp.arguments(ReasonArgs)
+        @blp.response(200, InvoiceSchema)
+        def post(self, args, invoice_id):
+            return invoice_resource(
+                review.move_invoice(current_principal(), invoice_id, action, args["reason"])
+            )
+
+    InvoiceTransition.post.__doc__ = (
+        f"Review workflow: {action}. 409 `invalid_state_transition` when not allowed "
+        f"(from: {', '.join(review.TRANSITIONS[action].from_statuses)})."
+    )
+
+
+for _action in review.TRANSITIONS:
+    _register_transition(_action)
+
+
+@blp.route("/<invoice_id>/comments")
+class InvoiceComments(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, CommentListSchema)
+    def get(self, invoice_id):
+        """Comments, oldest first."""
+        comments = review.list_comments(current_principal(), invoice_id)
+        return {"object": "list", "data": comments, "has_more": False, "next_cursor": None}
+
+    @requires("invoices:write")
+    @idempotent
+    @blp.arguments(CommentArgs)
+    @blp.response(201, CommentSchema)
+    def post(self, args, invoice_id):
+        """Add a comment."""
+        return review.add_comment(current_principal(), invoice_id, args["body"])
+
+
+@blp.route("/<invoice_id>/history")
+class InvoiceHistory(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, HistoryListSchema)
+    def get(self, invoice_id):
+        """Every change: field, old, new, which key, when."""
+        entries = review.history(current_principal(), invoice_id)
+        return {"object": "list", "data": entries, "has_more": False, "next_cursor": None}

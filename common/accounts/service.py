@@ -86,11 +86,10 @@ def authenticate(secret: str) -> Principal:
     """The principal for a bearer secret; revoked keys fail on the very next request."""
     if not keys.secret_looks_valid(secret):
         raise InvalidApiKey()
-    with db.transaction() as conn:
+    with db.connection() as conn:
         key = repository.find_active_key_by_hash(conn, keys.secret_hash(secret))
-        if key is None:
-            raise InvalidApiKey()
-        repository.touch_key_last_used(conn, key.id)
+    if key is None:
+        raise InvalidApiKey()
     return Principal(
         org_id=key.org_id, key_id=key.id, livemode=key.livemode, scopes=frozenset(key.scopes)
     )

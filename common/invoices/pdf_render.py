@@ -1,25 +1,23 @@
 """A readable A4 PDF of an invoice's contract fields, for `GET /v1/invoices/{id}/pdf` when the
 upload was an XML e-invoice and there is no original PDF to return.
 
-The text goes through PyMuPDF's Story (HTML and CSS) because its built-in fonts fall back per
-character: Latin-1 and Latin Extended (ü, é, ø, ł, č) come out in Nimbus Sans, Greek, Cyrillic
-and CJK in the bundled fallback fonts, so nothing depends on fonts installed on the host.
+Laid out by hand with PyMuPDF's TextWriter (MuPDF's HTML tables do not honour column widths).
+The text uses MuPDF's built-in fonts, embedded as Unicode (Identity-H) fonts, so nothing
+depends on fonts installed on the host: Nimbus Sans ("helv"/"hebo") covers Latin-1, Latin
+Extended (ü, é, ø, ł, ő, č), Greek and Cyrillic; characters it lacks (CJK) switch to the
+built-in Droid Sans Fallback, which is embedded only when such a character occurs.
 
-Pagination is done here rather than by the Story, so that every page that continues the line
-items repeats the table header: each block (heading, parties, one table row, totals, payment
-details, notes) is measured once, and pages are filled with whole blocks. A block taller than
-a page (a very long note) still flows over as many pages as it needs.
+The line-item table is paginated: a row never splits, and every page that continues the
+table repeats its header. Every page has a footer "Invoice <number> · page i of n".
 
 What the fields say is shown as stated; nothing is recomputed or reconciled (unlike the UBL
-export, which must be internally consistent). A missing field leaves its row out.
+export, which must be internally consistent). A missing field leaves its row out; a missing
+party name shows "—".
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from html import escape
 from typing import Any
 
 import pymupdf
@@ -27,70 +25,66 @@ import pymupdf
 from common.invoices.ubl_export import currency_exponent
 
 PAGE = pymupdf.paper_rect("a4")
-BODY = pymupdf.Rect(PAGE.x0 + 48, PAGE.y0 + 48, PAGE.x1 - 48, PAGE.y1 - 64)
-FOOTER = pymupdf.Rect(PAGE.x0 + 48, PAGE.y1 - 48, PAGE.x1 - 48, PAGE.y1 - 24)
-# Heights measured block by block come out slightly smaller than the same blocks laid out
-# together (margins between blocks), so each page keeps this much in reserve.
-_SLACK = 6.0
-
-CSS = """
-* { font-family: sans-serif; font-size: 9pt; color: #222; }
-h1 { font-size: 20pt; margin: 0 0 4pt 0; }
-h2 { font-size: 10pt; margin: 10pt 0 3pt 0; color: #555; }
-table { width: 100%; border-collapse: collapse; }
-td, th { padding: 2pt 3pt; vertical-align: top; text-align: left; }
-th { font-weight: bold; background-color: #eeeeee; }
-.items td { border-bottom: 0.5pt solid #cccccc; }
-.num { text-align: right; }
-.label { color: #666; width: 28%; }
-.party { width: 50%; padding-right: 12pt; }
-.grand td { font-weight: bold; font-size: 10.5pt; border-top: 1pt solid #222; }
-.footer { font-size: 7.5pt; color: #777; text-align: center; }
-"""
+LEFT, RIGHT, TOP, BOTTOM = 48.0, PAGE.width - 48.0, 48.0, PAGE.height - 60.0
+WIDTH = RIGHT - LEFT
+SIZE = 9.0
+LEADING = 1.3
+DARK = (0.13, 0.13, 0.13)
+GREY = (0.42, 0.42, 0.42)
+RULE = (0.8, 0.8, 0.8)
+SHADE = (0.93, 0.93, 0.93)
 
 TITLES = {"credit_note": "Credit note", "receipt": "Receipt", "quote": "Quote"}
-# Column widths of the line-item table, in percent: #, description, qty, unit, price, VAT, amount.
-_COLUMNS = (5, 41, 9, 8, 14, 8, 15)
-_HEADINGS = ("#", "Description", "Qty", "Unit", "Unit price", "VAT", "Amount")
+# The line-item table: heading, width in points, right-aligned.
+_COLUMNS = (
+    ("#", 22.0, False),
+    ("Description", 200.0, False),
+    ("Qty", 42.0, True),
+    ("Unit", 40.0, False),
+    ("Unit price", 70.0, True),
+    ("VAT", 45.0, True),
+    ("Amount", WIDTH - 419.0, True),
+)
+_PAD = 3.0
 
 
 def render_invoice_pdf(fields: dict[str, Any]) -> bytes:
     """The invoice as PDF bytes: one or more A4 pages (see the module docstring)."""
-    currency = (str(fields.get("currency") or "")).strip().upper() or None
+    currency = str(fields.get("currency") or "").strip().upper() or None
     title = TITLES.get(str(fields.get("document_type") or ""), "Invoice")
-    blocks = [
-        _Block(_heading_html(fields, title)),
-        _Block(_parties_html(fields)),
-        *[_Block(_row_html(number, item, currency), row=True)
-          for number, item in enumerate(_line_items(fields), start=1)],
-        _Block(_totals_html(fields, currency)),
-        _Block(_payment_html(fields)),
-        _Block(_notes_html(fields)),
+    canvas = _Canvas()
+    canvas.text(LEFT, canvas.y + 20, title, size=20, bold=True)
+    canvas.y += 32
+    canvas.pairs(
+        [
+            ("Number", fields.get("invoice_number")),
+            ("Date", fields.get("invoice_date")),
+            ("Due date", fields.get("due_date")),
+            ("Purchase order", fields.get("purchase_order")),
+            ("Currency", currency),
+        ],
+        label_width=90,
+    )
+    canvas.y += 10
+    _parties(canvas, fields)
+    _items(canvas, fields, currency)
+    _totals(canvas, fields, currency)
+    payment = [
+        ("IBAN", fields.get("vendor_iban")),
+        ("Payment reference", fields.get("payment_reference")),
+        ("Payment terms", fields.get("payment_terms")),
+        ("Payment method", fields.get("payment_method")),
     ]
-    pages = _paginate([b for b in blocks if b.html])
-    number = str(fields.get("invoice_number") or "")
-    buffer = io.BytesIO()
-    writer = pymupdf.DocumentWriter(buffer)
-    page_count = len(pages)
-    page_index = 0
-    for page_blocks in pages:
-        story = pymupdf.Story(html=_page_html(page_blocks), user_css=CSS)
-        more = True
-        while more:  # more than one round only for a block taller than a page
-            page_index += 1
-            device = writer.begin_page(PAGE)
-            more, _ = story.place(BODY)
-            story.draw(device)
-            if more:
-                page_count += 1
-            footer = f"{title} {number} · page {page_index} of {page_count}".replace("  ", " ")
-            footer_story = pymupdf.Story(html=f'<p class="footer">{escape(footer)}</p>',
-                                         user_css=CSS)
-            footer_story.place(FOOTER)
-            footer_story.draw(device)
-            writer.end_page()
-    writer.close()
-    return buffer.getvalue()
+    if any(value not in (None, "") for _, value in payment):
+        canvas.heading("Payment")
+        canvas.pairs(payment, label_width=110)
+    notes = str(fields.get("notes") or "").strip()
+    if notes:
+        canvas.heading("Notes")
+        for line in notes.splitlines():
+            canvas.paragraph(line)
+    footer = f"{title} {fields.get('invoice_number') or ''}".strip()
+    return canvas.finish(footer)
 
 
 def format_money(units: Any, currency: str | None) -> str:
@@ -113,7 +107,7 @@ def _format_price(item: dict[str, Any], currency: str | None) -> str:
     try:
         value = Decimal(str(exact))
     except InvalidOperation:
-        return escape(str(exact))
+        return str(exact)
     decimals = -int(value.normalize().as_tuple().exponent)
     return f"{value:,.{max(currency_exponent(currency), decimals)}f}"
 
@@ -130,120 +124,240 @@ def _rate(value: Any) -> str:
     try:
         return f"{Decimal(str(value)).normalize():f}%"
     except InvalidOperation:
-        return escape(str(value))
+        return str(value)
 
 
-@dataclass
-class _Block:
-    html: str
-    row: bool = False
-    height: float = 0.0
+class _Canvas:
+    """Pages, a cursor `y`, and text runs that switch font where Nimbus Sans has no glyph."""
 
+    def __init__(self) -> None:
+        self.doc = pymupdf.open()
+        self.regular = pymupdf.Font("helv")
+        self.bold = pymupdf.Font("hebo")
+        self._fallback: pymupdf.Font | None = None
+        # One TextWriter per colour per page, written onto the page in `finish`.
+        self.writers: list[dict[tuple[float, float, float], pymupdf.TextWriter]] = []
+        self._current: dict[tuple[float, float, float], pymupdf.TextWriter] = {}
+        self.page: pymupdf.Page
+        self.y = TOP
+        self.new_page()
 
-def _measure(html: str) -> float:
-    story = pymupdf.Story(html=html, user_css=CSS)
-    _, filled = story.place(pymupdf.Rect(0, 0, BODY.width, 100_000))
-    return pymupdf.Rect(filled).height
+    @property
+    def fallback(self) -> pymupdf.Font:
+        if self._fallback is None:
+            self._fallback = pymupdf.Font("cjk")
+        return self._fallback
 
+    def new_page(self) -> None:
+        self.page = self.doc.new_page(width=PAGE.width, height=PAGE.height)
+        self._current = {}
+        self.writers.append(self._current)
+        self.y = TOP
 
-def _paginate(blocks: list[_Block]) -> list[list[_Block]]:
-    header_height = _measure(_table_html([]))
-    for block in blocks:
-        block.height = _measure(_table_html([block]) if block.row else block.html)
-    pages: list[list[_Block]] = [[]]
-    used = 0.0
-    for block in blocks:
-        opens_table = block.row and not (pages[-1] and pages[-1][-1].row)
-        needed = block.height + (header_height if opens_table else 0.0)
-        if pages[-1] and used + needed > BODY.height - _SLACK:
-            pages.append([])
-            used = 0.0
-            needed = block.height + (header_height if block.row else 0.0)
-        pages[-1].append(block)
-        used += needed
-    return pages
+    def ensure(self, height: float) -> bool:
+        """Start a new page unless `height` still fits; True when a page was started."""
+        if self.y + height <= BOTTOM:
+            return False
+        self.new_page()
+        return True
 
+    def _runs(self, text: str, bold: bool) -> list[tuple[pymupdf.Font, str]]:
+        main = self.bold if bold else self.regular
+        runs: list[tuple[pymupdf.Font, str]] = []
+        for char in text:
+            font = main if (char.isspace() or main.has_glyph(ord(char))) else self.fallback
+            if runs and runs[-1][0] is font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
 
-def _page_html(blocks: list[_Block]) -> str:
-    parts: list[str] = []
-    rows: list[_Block] = []
-    for block in blocks:
-        if block.row:
-            rows.append(block)
-            continue
-        if rows:
-            parts.append(_table_html(rows))
-            rows = []
-        parts.append(block.html)
-    if rows:
-        parts.append(_table_html(rows))
-    return "".join(parts)
+    def width_of(self, text: str, size: float = SIZE, bold: bool = False) -> float:
+        return sum(font.text_length(run, fontsize=size) for font, run in self._runs(text, bold))
 
+    def text(
+        self,
+        x: float,
+        baseline: float,
+        text: str,
+        *,
+        size: float = SIZE,
+        bold: bool = False,
+        color: tuple[float, float, float] = DARK,
+        right: bool = False,
+    ) -> None:
+        if not text:
+            return
+        if right:
+            x -= self.width_of(text, size, bold)
+        writer = self._current.get(color)
+        if writer is None:
+            writer = self._current[color] = pymupdf.TextWriter(self.page.rect)
+        for font, run in self._runs(text, bold):
+            writer.append((x, baseline), run, font=font, fontsize=size)
+            x += font.text_length(run, fontsize=size)
 
-def _table_html(rows: list[_Block]) -> str:
-    head = "".join(
-        f'<th width="{w}%"{" class=num" if i >= 2 and i != 3 else ""}>{h}</th>'
-        for i, (w, h) in enumerate(zip(_COLUMNS, _HEADINGS, strict=True)))
-    return f'<table class="items"><tr>{head}</tr>{"".join(r.html for r in rows)}</table>'
+    def wrap(self, text: str, width: float, size: float = SIZE, bold: bool = False) -> list[str]:
+        lines: list[str] = []
+        for paragraph in str(text).splitlines() or [""]:
+            line = ""
+            for word in paragraph.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if self.width_of(candidate, size, bold) <= width or not line:
+                    line = candidate
+                else:
+                    lines.append(line)
+                    line = word
+                while self.width_of(line, size, bold) > width and len(line) > 1:
+                    # A single word wider than the column: break it where it overflows.
+                    cut = len(line) - 1
+                    while cut > 1 and self.width_of(line[:cut], size, bold) > width:
+                        cut -= 1
+                    lines.append(line[:cut])
+                    line = line[cut:]
+            lines.append(line)
+        return lines
+
+    def heading(self, text: str) -> None:
+        self.ensure(3 * SIZE * LEADING)
+        self.y += 8
+        self.text(LEFT, self.y + SIZE, text, size=10, bold=True, color=GREY)
+        self.y += 10 * LEADING + 2
+
+    def paragraph(self, text: str) -> None:
+        for line in self.wrap(text, WIDTH):
+            self.ensure(SIZE * LEADING)
+            self.text(LEFT, self.y + SIZE, line)
+            self.y += SIZE * LEADING
+
+    def pairs(
+        self,
+        pairs: list[tuple[str, Any]],
+        *,
+        label_width: float,
+        x: float = LEFT,
+        right_edge: float = RIGHT,
+        bold: bool = False,
+        right_values: bool = False,
+    ) -> None:
+        for label, value in pairs:
+            if value in (None, ""):
+                continue
+            lines = self.wrap(str(value), right_edge - x - label_width, bold=bold)
+            self.ensure(len(lines) * SIZE * LEADING)
+            self.text(x, self.y + SIZE, label, color=GREY, bold=bold)
+            for line in lines:
+                if right_values:
+                    self.text(right_edge, self.y + SIZE, line, bold=bold, right=True)
+                else:
+                    self.text(x + label_width, self.y + SIZE, line, bold=bold)
+                self.y += SIZE * LEADING
+            self.y += 1
+
+    def finish(self, footer: str) -> bytes:
+        count = len(self.doc)
+        for index, writers in enumerate(self.writers):
+            page = self.doc[index]
+            self.page, self._current = page, writers
+            label = f"{footer} · page {index + 1} of {count}"
+            x = (PAGE.width - self.width_of(label, 7.5)) / 2
+            self.text(x, PAGE.height - 32, label, size=7.5, color=GREY)
+            for color, writer in writers.items():
+                writer.write_text(page, color=color)
+        data = self.doc.tobytes(garbage=3, deflate=True)
+        self.doc.close()
+        return data
 
 
 def _line_items(fields: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in fields.get("line_items") or [] if isinstance(item, dict)]
 
 
-def _row_html(number: int, item: dict[str, Any], currency: str | None) -> str:
-    cells = (
-        str(number),
-        escape(str(item.get("description") or "")),
-        escape(str(item.get("quantity") or "")),
-        escape(str(item.get("unit") or "")),
-        _format_price(item, currency),
-        _rate(item.get("tax_rate")),
-        _plain_amount(item.get("total_price"), currency),
+def _parties(canvas: _Canvas, fields: dict[str, Any]) -> None:
+    column = (WIDTH - 16) / 2
+    blocks = []
+    for prefix, heading in (("vendor", "From"), ("customer", "To")):
+        lines: list[tuple[str, bool]] = [
+            (line, index == 0)
+            for index, line in enumerate(
+                canvas.wrap(str(fields.get(f"{prefix}_name") or "—"), column, bold=True)
+            )
+        ]
+        for raw in str(fields.get(f"{prefix}_address") or "").splitlines():
+            if raw.strip():
+                lines += [(line, False) for line in canvas.wrap(raw.strip(), column)]
+        for label, key in (("VAT / tax id", "tax_id"), ("Email", "email"), ("Phone", "phone")):
+            if fields.get(f"{prefix}_{key}"):
+                text = f"{label}: {fields[f'{prefix}_{key}']}"
+                lines += [(line, False) for line in canvas.wrap(text, column)]
+        blocks.append((heading, lines))
+    height = (max(len(lines) for _, lines in blocks) + 1) * SIZE * LEADING + 12
+    canvas.ensure(height)
+    top = canvas.y
+    for offset, (heading, lines) in zip((0.0, column + 16), blocks, strict=True):
+        y = top
+        canvas.text(LEFT + offset, y + SIZE, heading, size=10, bold=True, color=GREY)
+        y += 10 * LEADING + 2
+        for line, bold in lines:
+            canvas.text(LEFT + offset, y + SIZE, line, bold=bold)
+            y += SIZE * LEADING
+    canvas.y = top + height
+
+
+def _table_header(canvas: _Canvas) -> None:
+    height = SIZE * LEADING + 2 * _PAD
+    canvas.page.draw_rect(
+        pymupdf.Rect(LEFT, canvas.y, RIGHT, canvas.y + height), color=None, fill=SHADE
     )
-    return "<tr>" + "".join(
-        f'<td width="{w}%"{" class=num" if i >= 2 and i != 3 else ""}>{c}</td>'
-        for i, (w, c) in enumerate(zip(_COLUMNS, cells, strict=True))) + "</tr>"
+    x = LEFT
+    for heading, width, right in _COLUMNS:
+        anchor = x + width - _PAD if right else x + _PAD
+        canvas.text(anchor, canvas.y + _PAD + SIZE, heading, bold=True, right=right)
+        x += width
+    canvas.y += height
 
 
-def _rows(pairs: list[tuple[str, Any]], css_class: str = "") -> str:
-    body = "".join(
-        f'<tr class="{css_class}"><td class="label">{escape(label)}</td>'
-        f"<td>{escape(str(value))}</td></tr>"
-        for label, value in pairs if value not in (None, ""))
-    return f"<table>{body}</table>" if body else ""
+def _items(canvas: _Canvas, fields: dict[str, Any], currency: str | None) -> None:
+    items = _line_items(fields)
+    if not items:
+        return
+    canvas.y += 8
+    header_height = SIZE * LEADING + 2 * _PAD
+    canvas.ensure(header_height + SIZE * LEADING + 2 * _PAD)
+    _table_header(canvas)
+    for number, item in enumerate(items, start=1):
+        cells = (
+            str(number),
+            str(item.get("description") or ""),
+            str(item.get("quantity") or ""),
+            str(item.get("unit") or ""),
+            _format_price(item, currency),
+            _rate(item.get("tax_rate")),
+            _plain_amount(item.get("total_price"), currency),
+        )
+        wrapped = [
+            canvas.wrap(cell, width - 2 * _PAD)
+            for cell, (_, width, _) in zip(cells, _COLUMNS, strict=True)
+        ]
+        height = max(len(lines) for lines in wrapped) * SIZE * LEADING + 2 * _PAD
+        if canvas.ensure(height):
+            _table_header(canvas)
+        x = LEFT
+        for lines, (_, width, right) in zip(wrapped, _COLUMNS, strict=True):
+            y = canvas.y + _PAD
+            for line in lines:
+                anchor = x + width - _PAD if right else x + _PAD
+                canvas.text(anchor, y + SIZE, line, right=right)
+                y += SIZE * LEADING
+            x += width
+        canvas.y += height
+        canvas.page.draw_line((LEFT, canvas.y), (RIGHT, canvas.y), color=RULE, width=0.5)
 
 
-def _heading_html(fields: dict[str, Any], title: str) -> str:
-    return f"<h1>{escape(title)}</h1>" + _rows([
-        ("Number", fields.get("invoice_number")),
-        ("Date", fields.get("invoice_date")),
-        ("Due date", fields.get("due_date")),
-        ("Purchase order", fields.get("purchase_order")),
-        ("Currency", fields.get("currency")),
-    ])
-
-
-def _party_html(fields: dict[str, Any], prefix: str, heading: str) -> str:
-    lines = [f"<b>{escape(str(fields.get(f'{prefix}_name') or '—'))}</b>"]
-    lines += [escape(line) for line in str(fields.get(f"{prefix}_address") or "").splitlines()
-              if line.strip()]
-    for label, key in (("VAT / tax id", "tax_id"), ("Email", "email"), ("Phone", "phone")):
-        if fields.get(f"{prefix}_{key}"):
-            lines.append(f"{label}: {escape(str(fields[f'{prefix}_{key}']))}")
-    return f"<h2>{heading}</h2>" + "<br/>".join(lines)
-
-
-def _parties_html(fields: dict[str, Any]) -> str:
-    return ('<table><tr>'
-            f'<td class="party">{_party_html(fields, "vendor", "From")}</td>'
-            f'<td class="party">{_party_html(fields, "customer", "To")}</td>'
-            "</tr></table>")
-
-
-def _totals_html(fields: dict[str, Any], currency: str | None) -> str:
-    pairs: list[tuple[str, Any]] = [("Subtotal", format_money(fields.get("subtotal_amount"),
-                                                              currency))]
+def _totals(canvas: _Canvas, fields: dict[str, Any], currency: str | None) -> None:
+    pairs: list[tuple[str, Any]] = [
+        ("Subtotal", format_money(fields.get("subtotal_amount"), currency))
+    ]
     if fields.get("discount_amount"):
         discount = f"-{format_money(fields.get('discount_amount'), currency)}"
         if fields.get("discount_percent"):
@@ -254,30 +368,22 @@ def _totals_html(fields: dict[str, Any], currency: str | None) -> str:
         on = format_money(entry.get("taxable_amount"), currency)
         label = f"VAT {_rate(entry.get('rate'))}" + (f" on {on}" if on else "")
         pairs.append((label, format_money(entry.get("tax_amount"), currency)))
-    tax_label = "VAT total" if breakdown else (
-        f"VAT {_rate(fields.get('tax_rate'))}" if fields.get("tax_rate") else "VAT")
+    tax_label = (
+        "VAT total"
+        if breakdown
+        else (f"VAT {_rate(fields.get('tax_rate'))}" if fields.get("tax_rate") else "VAT")
+    )
     pairs.append((tax_label, format_money(fields.get("tax_amount"), currency)))
-    html = _rows(pairs)
     grand = [("Total", format_money(fields.get("total_amount"), currency))]
-    if fields.get("amount_due") is not None and fields.get("amount_due") != fields.get(
-            "total_amount"):
+    if fields.get("amount_due") not in (None, fields.get("total_amount")):
         grand.append(("Amount due", format_money(fields.get("amount_due"), currency)))
-    html += _rows(grand, "grand")
-    return f"<h2>Totals</h2>{html}" if html else ""
-
-
-def _payment_html(fields: dict[str, Any]) -> str:
-    html = _rows([
-        ("IBAN", fields.get("vendor_iban")),
-        ("Payment reference", fields.get("payment_reference")),
-        ("Payment terms", fields.get("payment_terms")),
-        ("Payment method", fields.get("payment_method")),
-    ])
-    return f"<h2>Payment</h2>{html}" if html else ""
-
-
-def _notes_html(fields: dict[str, Any]) -> str:
-    notes = str(fields.get("notes") or "").strip()
-    if not notes:
-        return ""
-    return "<h2>Notes</h2><p>" + "<br/>".join(escape(n) for n in notes.splitlines()) + "</p>"
+    shown = [p for p in pairs + grand if p[1]]
+    if not shown:
+        return
+    canvas.y += 10
+    canvas.ensure((len(shown) + 1) * (SIZE * LEADING + 1) + 8)
+    left = LEFT + WIDTH / 2
+    canvas.pairs(pairs, label_width=WIDTH / 4, x=left, right_values=True)
+    canvas.page.draw_line((left, canvas.y + 1), (RIGHT, canvas.y + 1), color=DARK, width=0.8)
+    canvas.y += 4
+    canvas.pairs(grand, label_width=WIDTH / 4, x=left, bold=True, right_values=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,7 @@ class InvoiceFilters:
     date_to: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    duplicate: bool | None = None
 
 
 def _invoice(row: dict | None) -> Invoice | None:
@@ -177,6 +177,8 @@ def list_invoices(
     if filters.created_after:
         where.append("created_at > %(created_after)s")
         params["created_after"] = filters.created_after
+    if filters.duplicate is not None:
+        where.append(f"duplicate_of is {'not ' if filters.duplicate else ''}null")
     if filters.created_before:
         where.append("created_at < %(created_before)s")
         params["created_before"] = filters.created_before
@@ -241,6 +243,7 @@ def finish_extraction(
     return _invoice(
         conn.execute(
             "update invoices set status = %(status)s, fields = coalesce(%(fields)s, fields),"
+            " extracted = coalesce(%(fields)s, extracted),"
             " file_pages = coalesce(%(pages)s, file_pages), error_code = %(code)s,"
             " error_message = %(message)s, lease_expires_at = null, updated_at = now()"
             " where id = %(id)s and status = 'processing' and task_id = %(task_id)s"
@@ -300,3 +303,94 @@ def fail_overrun(conn: Conn, invoice_id: str, code: str, message: str) -> Invoic
             {"id": invoice_id, "code": code, "msg": message},
         ).fetchone()
     )
+
+
+def get_extracted(conn: Conn, invoice_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "select extracted from invoices where id = %(id)s", {"id": invoice_id}
+    ).fetchone()
+    return row["extracted"] if row else None
+
+
+def update_fields(
+    conn: Conn, invoice_id: str, fields: dict[str, Any], metadata: dict[str, str]
+) -> Invoice:
+    row = conn.execute(
+        "update invoices set fields = %(fields)s, metadata = %(metadata)s, updated_at = now()"
+        f" where id = %(id)s returning {COLUMNS}",
+        {"id": invoice_id, "fields": Jsonb(fields), "metadata": Jsonb(metadata)},
+    ).fetchone()
+    assert row is not None
+    return Invoice(**row)
+
+
+def move_review_status(
+    conn: Conn, invoice_id: str, to_status: str, from_statuses: list[str]
+) -> Invoice | None:
+    """The move happens only from an allowed state; of two racing moves, one wins."""
+    return _invoice(
+        conn.execute(
+            "update invoices set review_status = %(to)s, updated_at = now()"
+            " where id = %(id)s and review_status = any(%(from)s)"
+            f" returning {COLUMNS}",
+            {"id": invoice_id, "to": to_status, "from": from_statuses},
+        ).fetchone()
+    )
+
+
+def insert_history(
+    conn: Conn,
+    invoice: Invoice,
+    *,
+    kind: str,
+    field: str,
+    old: Any,
+    new: Any,
+    key_id: str | None,
+    reason: str | None = None,
+) -> None:
+    conn.execute(
+        "insert into invoice_history (invoice_id, org_id, livemode, kind, field, old_value,"
+        " new_value, reason, key_id) values (%(invoice)s, %(org)s, %(live)s, %(kind)s,"
+        " %(field)s, %(old)s, %(new)s, %(reason)s, %(key)s)",
+        {
+            "invoice": invoice.id,
+            "org": invoice.org_id,
+            "live": invoice.livemode,
+            "kind": kind,
+            "field": field,
+            "old": Jsonb(old),
+            "new": Jsonb(new),
+            "reason": reason,
+            "key": key_id,
+        },
+    )
+
+
+def list_history(conn: Conn, invoice_id: str) -> list[dict[str, Any]]:
+    return conn.execute(
+        "select kind, field, old_value, new_value, reason, key_id, created_at"
+        " from invoice_history where invoice_id = %(id)s order by id",
+        {"id": invoice_id},
+    ).fetchall()
+
+
+def insert_comment(
+    conn: Conn, comment_id: str, invoice_id: str, key_id: str | None, body: str
+) -> dict[str, Any]:
+    row = conn.execute(
+        "insert into invoice_comments (id, invoice_id, key_id, body)"
+        " values (%(id)s, %(invoice)s, %(key)s, %(body)s)"
+        " returning id, invoice_id, key_id, body, created_at",
+        {"id": comment_id, "invoice": invoice_id, "key": key_id, "body": body},
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def list_comments(conn: Conn, invoice_id: str) -> list[dict[str, Any]]:
+    return conn.execute(
+        "select id, invoice_id, key_id, body, created_at from invoice_comments"
+        " where invoice_id = %(id)s order by id",
+        {"id": invoice_id},
+    ).fetchall()

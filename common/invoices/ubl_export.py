@@ -10,7 +10,7 @@ Extracted fields are often incomplete or disagree with each other. What this mod
 
 - Missing data is omitted, never invented, even where EN 16931 calls a business term
   mandatory (seller/buyer name BT-27/BT-44, seller/buyer country BT-40/BT-55, seller VAT id,
-  due date or payment terms BR-CO-25): the schematron then reports exactly what is missing.
+  seller identifier BR-CO-26): the schematron then reports exactly what is missing.
   Placeholders appear only where the UBL XSD itself forces a value, and each is named in the
   document's Note:
   invoice number -> "NOT-STATED"; issue date -> `issue_date_fallback` (the service passes the
@@ -60,64 +60,216 @@ _ROOT_NS = {
 PLACEHOLDER_NUMBER = "NOT-STATED"
 PLACEHOLDER_CURRENCY = "XXX"
 ADJUSTMENT_DESCRIPTION = (
-    "Adjustment: difference between the stated totals and the extracted line items")
+    "Adjustment: difference between the stated totals and the extracted line items"
+)
 NO_LINES_DESCRIPTION = "Amount as stated (no line items on the source document)"
 VAT_NOT_STATED = "VAT not stated on the source document"
 
 # ISO 4217 minor-unit exponents that are not 2 (the same table as the extraction engine's).
 _EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-                     "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
 
 # Countries whose VAT identifiers carry a two-letter prefix, and the ISO 3166 code it means.
 _VAT_PREFIX_COUNTRY = {
-    **{c: c for c in ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "HR",
-                      "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE",
-                      "SI", "SK", "GB", "CH", "LI", "NO", "IS", "RS", "AL", "MK", "ME", "SM")},
+    **{
+        c: c
+        for c in (
+            "AT",
+            "BE",
+            "BG",
+            "CY",
+            "CZ",
+            "DE",
+            "DK",
+            "EE",
+            "ES",
+            "FI",
+            "FR",
+            "HR",
+            "HU",
+            "IE",
+            "IT",
+            "LT",
+            "LU",
+            "LV",
+            "MT",
+            "NL",
+            "PL",
+            "PT",
+            "RO",
+            "SE",
+            "SI",
+            "SK",
+            "GB",
+            "CH",
+            "LI",
+            "NO",
+            "IS",
+            "RS",
+            "AL",
+            "MK",
+            "ME",
+            "SM",
+        )
+    },
     "EL": "GR",
     "XI": "GB",
 }
 _COUNTRY_NAMES = {
-    "GERMANY": "DE", "DEUTSCHLAND": "DE", "AUSTRIA": "AT", "ÖSTERREICH": "AT",
-    "OESTERREICH": "AT", "SWITZERLAND": "CH", "SCHWEIZ": "CH", "SUISSE": "CH", "SVIZZERA": "CH",
-    "FRANCE": "FR", "ITALY": "IT", "ITALIA": "IT", "SPAIN": "ES", "ESPAÑA": "ES", "ESPANA": "ES",
-    "NETHERLANDS": "NL", "THE NETHERLANDS": "NL", "NEDERLAND": "NL", "HOLLAND": "NL",
-    "BELGIUM": "BE", "BELGIË": "BE", "BELGIE": "BE", "BELGIQUE": "BE", "LUXEMBOURG": "LU",
-    "DENMARK": "DK", "DANMARK": "DK", "SWEDEN": "SE", "SVERIGE": "SE", "NORWAY": "NO",
-    "NORGE": "NO", "FINLAND": "FI", "SUOMI": "FI", "POLAND": "PL", "POLSKA": "PL",
-    "CZECH REPUBLIC": "CZ", "CZECHIA": "CZ", "ČESKO": "CZ", "PORTUGAL": "PT", "IRELAND": "IE",
-    "UNITED KINGDOM": "GB", "UK": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB",
-    "SCOTLAND": "GB", "WALES": "GB", "NORTHERN IRELAND": "GB", "UNITED STATES": "US",
-    "UNITED STATES OF AMERICA": "US", "USA": "US", "CANADA": "CA", "JAPAN": "JP",
-    "GREECE": "GR", "HUNGARY": "HU", "ROMANIA": "RO", "BULGARIA": "BG", "CROATIA": "HR",
-    "SLOVENIA": "SI", "SLOVAKIA": "SK", "ESTONIA": "EE", "LATVIA": "LV", "LITHUANIA": "LT",
-    "MALTA": "MT", "CYPRUS": "CY", "ICELAND": "IS", "LIECHTENSTEIN": "LI", "AUSTRALIA": "AU",
-    "NEW ZEALAND": "NZ", "CHINA": "CN", "INDIA": "IN", "SINGAPORE": "SG", "KUWAIT": "KW",
-    "BAHRAIN": "BH", "OMAN": "OM", "JORDAN": "JO", "TUNISIA": "TN",
+    "GERMANY": "DE",
+    "DEUTSCHLAND": "DE",
+    "AUSTRIA": "AT",
+    "ÖSTERREICH": "AT",
+    "OESTERREICH": "AT",
+    "SWITZERLAND": "CH",
+    "SCHWEIZ": "CH",
+    "SUISSE": "CH",
+    "SVIZZERA": "CH",
+    "FRANCE": "FR",
+    "ITALY": "IT",
+    "ITALIA": "IT",
+    "SPAIN": "ES",
+    "ESPAÑA": "ES",
+    "ESPANA": "ES",
+    "NETHERLANDS": "NL",
+    "THE NETHERLANDS": "NL",
+    "NEDERLAND": "NL",
+    "HOLLAND": "NL",
+    "BELGIUM": "BE",
+    "BELGIË": "BE",
+    "BELGIE": "BE",
+    "BELGIQUE": "BE",
+    "LUXEMBOURG": "LU",
+    "DENMARK": "DK",
+    "DANMARK": "DK",
+    "SWEDEN": "SE",
+    "SVERIGE": "SE",
+    "NORWAY": "NO",
+    "NORGE": "NO",
+    "FINLAND": "FI",
+    "SUOMI": "FI",
+    "POLAND": "PL",
+    "POLSKA": "PL",
+    "CZECH REPUBLIC": "CZ",
+    "CZECHIA": "CZ",
+    "ČESKO": "CZ",
+    "PORTUGAL": "PT",
+    "IRELAND": "IE",
+    "UNITED KINGDOM": "GB",
+    "UK": "GB",
+    "GREAT BRITAIN": "GB",
+    "ENGLAND": "GB",
+    "SCOTLAND": "GB",
+    "WALES": "GB",
+    "NORTHERN IRELAND": "GB",
+    "UNITED STATES": "US",
+    "UNITED STATES OF AMERICA": "US",
+    "USA": "US",
+    "CANADA": "CA",
+    "JAPAN": "JP",
+    "GREECE": "GR",
+    "HUNGARY": "HU",
+    "ROMANIA": "RO",
+    "BULGARIA": "BG",
+    "CROATIA": "HR",
+    "SLOVENIA": "SI",
+    "SLOVAKIA": "SK",
+    "ESTONIA": "EE",
+    "LATVIA": "LV",
+    "LITHUANIA": "LT",
+    "MALTA": "MT",
+    "CYPRUS": "CY",
+    "ICELAND": "IS",
+    "LIECHTENSTEIN": "LI",
+    "AUSTRALIA": "AU",
+    "NEW ZEALAND": "NZ",
+    "CHINA": "CN",
+    "INDIA": "IN",
+    "SINGAPORE": "SG",
+    "KUWAIT": "KW",
+    "BAHRAIN": "BH",
+    "OMAN": "OM",
+    "JORDAN": "JO",
+    "TUNISIA": "TN",
 }
 _ISO_COUNTRIES = frozenset(_COUNTRY_NAMES.values()) | frozenset(_VAT_PREFIX_COUNTRY.values())
 # "D-10115 Berlin", "CH-8001 Zürich": the old European postcode country prefixes.
 _POSTCODE_PREFIX = re.compile(r"^(D|A|CH|F|I|NL|B|L|DK|S|N|FIN|PL|CZ|P|E)-\d{3,5}\b")
 _POSTCODE_PREFIX_COUNTRY = {
-    "D": "DE", "A": "AT", "CH": "CH", "F": "FR", "I": "IT", "NL": "NL", "B": "BE", "L": "LU",
-    "DK": "DK", "S": "SE", "N": "NO", "FIN": "FI", "PL": "PL", "CZ": "CZ", "P": "PT", "E": "ES",
+    "D": "DE",
+    "A": "AT",
+    "CH": "CH",
+    "F": "FR",
+    "I": "IT",
+    "NL": "NL",
+    "B": "BE",
+    "L": "LU",
+    "DK": "DK",
+    "S": "SE",
+    "N": "NO",
+    "FIN": "FI",
+    "PL": "PL",
+    "CZ": "CZ",
+    "P": "PT",
+    "E": "ES",
 }
 # "10115 Berlin", "D-10115 Berlin", "1010 Wien", "75008 Paris": postcode first, then the city.
 _POSTCODE_CITY = re.compile(r"^(?:[A-Z]{1,3}-)?(\d{4,5}(?:-\d{3,4})?)\s+(\S.*)$")
 # "London SW1A 1AA", "Dublin D02 X285", "Springfield, IL 62704": city first, then the code.
 _CITY_POSTCODE = re.compile(
     r"^(\S.*?),?\s+((?:[A-Z]{2}\s+)?\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"
-    r"|[A-Z]\d{2}\s*[A-Z\d]{4})$")
+    r"|[A-Z]\d{2}\s*[A-Z\d]{4})$"
+)
 
 # Free-text units -> UN/ECE Recommendation 20 codes (BT-130); anything else is "C62" (one).
 _UNIT_CODES = {
-    **dict.fromkeys(("pc", "pcs", "pce", "piece", "pieces", "stk", "stk.", "st", "st.",
-                     "stück", "stueck", "ea", "each", "x"), "H87"),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "std", "std.", "stunde", "stunden",
-                     "heure", "heures"), "HUR"),
+    **dict.fromkeys(
+        (
+            "pc",
+            "pcs",
+            "pce",
+            "piece",
+            "pieces",
+            "stk",
+            "stk.",
+            "st",
+            "st.",
+            "stück",
+            "stueck",
+            "ea",
+            "each",
+            "x",
+        ),
+        "H87",
+    ),
+    **dict.fromkeys(
+        ("h", "hr", "hrs", "hour", "hours", "std", "std.", "stunde", "stunden", "heure", "heures"),
+        "HUR",
+    ),
     **dict.fromkeys(("min", "minute", "minutes", "minuten"), "MIN"),
     **dict.fromkeys(("d", "day", "days", "tag", "tage", "jour", "jours"), "DAY"),
     **dict.fromkeys(("wk", "week", "weeks", "woche", "wochen"), "WEE"),
@@ -149,11 +301,14 @@ def currency_exponent(currency: str | None) -> int:
     return _EXPONENTS.get((currency or "").strip().upper(), 2)
 
 
-def invoice_to_ubl(fields: dict[str, Any], *,
-                   issue_date_fallback: dt.date | None = None) -> bytes:
+def invoice_to_ubl(fields: dict[str, Any], *, issue_date_fallback: dt.date | None = None) -> bytes:
     """The invoice fields of the contract as UTF-8 UBL 2.1 XML (see the module docstring)."""
-    return etree.tostring(_UblBuilder(fields, issue_date_fallback).build(),
-                          xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(
+        _UblBuilder(fields, issue_date_fallback).build(),
+        xml_declaration=True,
+        encoding="UTF-8",
+        pretty_print=True,
+    )
 
 
 # ---------------------------------------------------------------- the numbers, settled first
@@ -262,14 +417,17 @@ class _UblBuilder:
         self.number = _text(fields.get("invoice_number"))
         if self.number is None:
             self.number = PLACEHOLDER_NUMBER
-            self.notes.append(f"Invoice number not stated on the source document "
-                              f"({PLACEHOLDER_NUMBER}).")
+            self.notes.append(
+                f"Invoice number not stated on the source document ({PLACEHOLDER_NUMBER})."
+            )
         self.issue_date = _iso_date(fields.get("invoice_date"))
         if self.issue_date is None:
             fallback = issue_date_fallback or dt.datetime.now(dt.UTC).date()
             self.issue_date = fallback.isoformat()
-            self.notes.append(f"Issue date not stated on the source document; "
-                              f"{self.issue_date} is the date it was received.")
+            self.notes.append(
+                f"Issue date not stated on the source document; "
+                f"{self.issue_date} is the date it was received."
+            )
         self.seller_vat = _vat_id(_text(fields.get("vendor_tax_id")))
         self.buyer_vat = _vat_id(_text(fields.get("customer_tax_id")))
         # Credit notes extracted with negative amounts: a CreditNote states them positive.
@@ -313,9 +471,15 @@ class _UblBuilder:
             if difference or not group.lines:
                 description = ADJUSTMENT_DESCRIPTION if group.lines else NO_LINES_DESCRIPTION
                 quantity = Decimal(1) if difference >= 0 else Decimal(-1)
-                adjustment = _Line(description, quantity, "C62",
-                                   Decimal(abs(difference)).scaleb(-self.exponent),
-                                   difference, group.rate, group)
+                adjustment = _Line(
+                    description,
+                    quantity,
+                    "C62",
+                    Decimal(abs(difference)).scaleb(-self.exponent),
+                    difference,
+                    group.rate,
+                    group,
+                )
                 group.lines.append(adjustment)
                 lines.append(adjustment)
 
@@ -330,8 +494,20 @@ class _UblBuilder:
         if due is not None and due != stated and (0 <= due <= stated or stated <= due <= 0):
             prepaid = stated - due
         payable = tax_inclusive + rounding - prepaid
-        return lines, groups, _Totals(line_extension, allowance, tax_exclusive, tax_total,
-                                      tax_inclusive, prepaid, rounding, payable)
+        return (
+            lines,
+            groups,
+            _Totals(
+                line_extension,
+                allowance,
+                tax_exclusive,
+                tax_total,
+                tax_inclusive,
+                prepaid,
+                rounding,
+                payable,
+            ),
+        )
 
     def _line(self, item: dict[str, Any]) -> _Line | None:
         if not isinstance(item, dict):
@@ -345,16 +521,18 @@ class _UblBuilder:
             price *= self.sign
         else:
             unit_price = self.minor(item.get("unit_price"))
-            price = (None if unit_price is None
-                     else Decimal(unit_price).scaleb(-self.exponent))
+            price = None if unit_price is None else Decimal(unit_price).scaleb(-self.exponent)
         net = self.minor(item.get("total_price"))
         if net is None:
             if price is None:
                 return None
             net = self.units_of(price * quantity)
         if price is None:
-            price = (Decimal(net).scaleb(-self.exponent) / quantity).quantize(
-                Decimal("0.000001"), rounding=ROUND_HALF_UP).normalize()
+            price = (
+                (Decimal(net).scaleb(-self.exponent) / quantity)
+                .quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+                .normalize()
+            )
         if price < 0:  # BR-27: the item price is never negative; the quantity carries the sign
             price, quantity = -price, -quantity
         unit = (_text(item.get("unit")) or "").lower()
@@ -362,8 +540,14 @@ class _UblBuilder:
         unit_code = raw_unit if raw_unit in _KNOWN_UNIT_CODES else _UNIT_CODES.get(unit, "C62")
         return _Line(description, quantity, unit_code, price, net, _decimal(item.get("tax_rate")))
 
-    def _groups(self, lines: list[_Line], subtotal: int | None, tax: int | None,
-                total: int | None, discount: int) -> list[_VatGroup]:
+    def _groups(
+        self,
+        lines: list[_Line],
+        subtotal: int | None,
+        tax: int | None,
+        total: int | None,
+        discount: int,
+    ) -> list[_VatGroup]:
         breakdown = [b for b in self.f.get("tax_breakdown") or [] if isinstance(b, dict)]
         if breakdown:
             groups: dict[tuple[str, Decimal | None], _VatGroup] = {}
@@ -396,15 +580,18 @@ class _UblBuilder:
             for rate in line_rates:
                 taxable = sum(line.net for line in lines if line.rate == rate)
                 group_tax = self._computed_tax(taxable, rate)
-                result.append(_VatGroup(rate, self._category(rate), taxable,
-                                        group_tax))
+                result.append(_VatGroup(rate, self._category(rate), taxable, group_tax))
             return result
 
         # One VAT rate (or none known) for the whole invoice.
         rate = line_rates[0] if line_rates else _decimal(self.f.get("tax_rate"))
         allowance = 0
-        if (discount and subtotal is not None and total is not None
-                and subtotal - discount + (tax or 0) == total):
+        if (
+            discount
+            and subtotal is not None
+            and total is not None
+            and subtotal - discount + (tax or 0) == total
+        ):
             allowance = discount
         if subtotal is not None:
             taxable = subtotal - allowance
@@ -417,8 +604,11 @@ class _UblBuilder:
         else:
             taxable = total or 0
         if tax is None:
-            tax = (total - taxable if total is not None and rate and subtotal is None
-                   else self._computed_tax(taxable, rate))
+            tax = (
+                total - taxable
+                if total is not None and rate and subtotal is None
+                else self._computed_tax(taxable, rate)
+            )
         if rate is None and tax and taxable:
             # Only amounts were extracted: state the rate they imply (BR-S-09 allows a unit
             # of rounding either way).
@@ -436,9 +626,12 @@ class _UblBuilder:
         if rate is not None and rate > 0:
             return "S"
         seller_tax_id = _text(self.f.get("vendor_tax_id"))
-        if (rate is not None and self.seller_vat and self.buyer_vat
-                and _VAT_PREFIX_COUNTRY[self.seller_vat[:2]]
-                != _VAT_PREFIX_COUNTRY[self.buyer_vat[:2]]):
+        if (
+            rate is not None
+            and self.seller_vat
+            and self.buyer_vat
+            and _VAT_PREFIX_COUNTRY[self.seller_vat[:2]] != _VAT_PREFIX_COUNTRY[self.buyer_vat[:2]]
+        ):
             return "AE"
         if rate is not None and seller_tax_id:
             return "Z"
@@ -522,8 +715,9 @@ class _UblBuilder:
             self._line_element(root, number, line)
         return root
 
-    def cbc(self, parent: etree._Element, name: str, value: str | None,
-            **attributes: str) -> etree._Element | None:
+    def cbc(
+        self, parent: etree._Element, name: str, value: str | None, **attributes: str
+    ) -> etree._Element | None:
         if value is None:
             return None
         element = etree.SubElement(parent, f"{{{_CBC}}}{name}", attributes)
@@ -544,8 +738,9 @@ class _UblBuilder:
         email = _text(f.get(f"{prefix}_email"))
         phone = _text(f.get(f"{prefix}_phone"))
         address = _text(f.get(f"{prefix}_address"))
-        country = ((_VAT_PREFIX_COUNTRY[vat_id[:2]] if vat_id else None)
-                   or _country_from_address(address))
+        country = (_VAT_PREFIX_COUNTRY[vat_id[:2]] if vat_id else None) or _country_from_address(
+            address
+        )
         if country is None and seller:
             iban = re.sub(r"\s", "", _text(f.get("vendor_iban")) or "").upper()
             if iban[:2] in _ISO_COUNTRIES:
@@ -581,8 +776,11 @@ class _UblBuilder:
     def _address(self, party: etree._Element, address: str | None, country: str | None) -> None:
         postal = self.cac(party, "PostalAddress")
         lines = [line.strip() for line in (address or "").splitlines() if line.strip()]
-        if lines and country and (lines[-1].upper() in _COUNTRY_NAMES
-                                  or lines[-1].upper() == country):
+        if (
+            lines
+            and country
+            and (lines[-1].upper() in _COUNTRY_NAMES or lines[-1].upper() == country)
+        ):
             lines.pop()
         city = postcode = None
         for index in range(len(lines) - 1, -1, -1):
@@ -627,8 +825,9 @@ class _UblBuilder:
             self.cbc(account, "ID", iban)
             self.cbc(account, "Name", _text(f.get("vendor_name")))
 
-    def _tax_category(self, parent: etree._Element, name: str, group: _VatGroup, *,
-                      reasons: bool) -> None:
+    def _tax_category(
+        self, parent: etree._Element, name: str, group: _VatGroup, *, reasons: bool
+    ) -> None:
         category = self.cac(parent, name)
         self.cbc(category, "ID", group.category)
         if group.category != "O":  # BR-O-05/BR-O-09: "not subject to VAT" carries no rate
@@ -637,8 +836,11 @@ class _UblBuilder:
         if reasons and group.category in ("E", "O", "AE", "K", "G"):
             code, text = _CATEGORY_REASONS.get(group.category, (None, None))
             if group.category in ("E", "O"):
-                text = VAT_NOT_STATED if group.rate is None else (
-                    "Exempt from VAT" if group.category == "E" else "Not subject to VAT")
+                text = (
+                    VAT_NOT_STATED
+                    if group.rate is None
+                    else ("Exempt from VAT" if group.category == "E" else "Not subject to VAT")
+                )
             self.cbc(category, "TaxExemptionReasonCode", code)
             self.cbc(category, "TaxExemptionReason", text)
         self.cbc(self.cac(category, "TaxScheme"), "ID", "VAT")
@@ -657,12 +859,16 @@ class _UblBuilder:
         classified = self.cac(item, "ClassifiedTaxCategory")
         self.cbc(classified, "ID", group.category)
         if group.category != "O":
-            self.cbc(classified, "Percent",
-                     _format_rate(group.rate if group.rate is not None else Decimal(0)))
+            self.cbc(
+                classified,
+                "Percent",
+                _format_rate(group.rate if group.rate is not None else Decimal(0)),
+            )
         self.cbc(self.cac(classified, "TaxScheme"), "ID", "VAT")
         price = self.cac(element, "Price")
-        self.cbc(price, "PriceAmount", _format_price(line.price, self.exponent),
-                 currencyID=self.currency)
+        self.cbc(
+            price, "PriceAmount", _format_price(line.price, self.exponent), currencyID=self.currency
+        )
 
 
 def _iso_date(value: Any) -> str | None:

@@ -68,12 +68,20 @@ def check_ubl(xml: bytes, *, schematron: bool = True) -> list[UblProblem]:
         return [UblProblem("xsd", "syntax", "fatal", f"not well-formed XML: {exc}")]
     namespace = etree.QName(document).namespace
     if namespace not in (UBL_INVOICE_NS, UBL_CREDIT_NOTE_NS):
-        return [UblProblem("xsd", "root", "fatal",
-                           f"root element {document.tag} is not a UBL 2.1 Invoice or CreditNote")]
+        return [
+            UblProblem(
+                "xsd",
+                "root",
+                "fatal",
+                f"root element {document.tag} is not a UBL 2.1 Invoice or CreditNote",
+            )
+        ]
     schema = _xsd(namespace)
     if not schema.validate(document):
-        return [UblProblem("xsd", "xsd", "fatal", f"line {e.line}: {e.message}")
-                for e in schema.error_log]
+        return [
+            UblProblem("xsd", "xsd", "fatal", f"line {e.line}: {e.message}")
+            for e in schema.error_log
+        ]
     if not schematron:
         return []
     return _run_schematron(xml)
@@ -92,7 +100,8 @@ def _saxon() -> tuple[Any, Any]:
     processor = PySaxonProcessor(license=False)
     compiler = processor.new_xslt30_processor()
     executable = compiler.compile_stylesheet(
-        stylesheet_file=str(schema_directory() / "EN16931-UBL-validation.xslt"))
+        stylesheet_file=str(schema_directory() / "EN16931-UBL-validation.xslt")
+    )
     return processor, executable
 
 
@@ -106,6 +115,9 @@ def _run_schematron(xml: bytes) -> list[UblProblem]:
     for failed in svrl.iter(f"{{{_SVRL_NS}}}failed-assert"):
         text = " ".join("".join(failed.itertext()).split())
         location = _NAMESPACE_TEST.sub("", failed.get("location", "")).replace("*:", "")
-        problems.append(UblProblem("schematron", failed.get("id", ""),
-                                   failed.get("flag", "fatal"), text, location))
+        problems.append(
+            UblProblem(
+                "schematron", failed.get("id", ""), failed.get("flag", "fatal"), text, location
+            )
+        )
     return problems

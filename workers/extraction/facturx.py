@@ -184,3 +184,19 @@ def _number_forms(value: Decimal) -> set[str]:
         forms.add(grouped.replace(",", separator) + ("," if separator == "." else ".") + cents)
         forms.add(grouped.replace(",", separator) + "," + cents)
     return {form.replace(" ", "") for form in forms}
+
+
+def embedded_einvoice_xml(pdf_bytes: bytes) -> bytes | None:
+    """The bytes of the e-invoice XML a PDF carries (for downloading it), or None."""
+    try:
+        doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
+    except PDF_ERRORS:
+        return None
+    with doc:
+        for candidate in embedded_xml_candidates(doc):
+            try:
+                if einvoice_syntax(parse_untrusted_xml(candidate.data)) is not None:
+                    return candidate.data
+            except UnprocessableInvoice:
+                continue
+    return None

@@ -227,12 +227,13 @@ def skew_angle(pixels: np.ndarray) -> float:
 
 
 def deskew(pixels: np.ndarray) -> tuple[np.ndarray, float]:
-    """The page rotated so that its text lines are horizontal, and the angle undone."""
+    """The page rotated so that its text lines are horizontal, and the tilt that was undone
+    (as `skew_angle` measures it)."""
     angle = skew_angle(pixels)
     if abs(angle) < MIN_SKEW_DEGREES:
         return pixels, 0.0
     height, width = pixels.shape
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
     rotated = cv2.warpAffine(pixels, matrix, (width, height), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=_paper_value(pixels))
     return rotated, angle

@@ -1,11 +1,301 @@
-"""Receipt fields the invoice parser does not look for (placeholder)."""
+"""Receipt fields that the invoice parser reads the invoice way, read the receipt way.
+
+Till receipts (and photos of them) differ from invoices where it matters: the seller is the
+first line of the slip, not a labelled party block; the total is one of several "total"
+lines (before and after rounding, next to item counts and tax sums) and is confirmed by
+cash tendered minus change; dates are numeric and, outside the US, day first. This module
+recognises a receipt and re-reads vendor, date and total for it; invoices pass unchanged.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from workers.extraction.layout import Page
+from workers.extraction import money
+from workers.extraction.dates import find_dates
+from workers.extraction.layout import Line, Page, document_lines, fold
+from workers.extraction.numbers import decimal_separator_of, find_amounts
+
+# Words that appear on till slips and seldom on invoices. Two different ones make a
+# receipt (one alone, e.g. "cash", also occurs in invoice payment terms).
+_RECEIPT_CUES = {
+    "receipt": r"receipt|resit",
+    "cash": r"cash",
+    "change": r"change|baki",
+    "rounding": r"rounding|round\s*adj\w*|rounded",
+    "tender": r"tender\w*",
+    "cashier": r"cashier|kasir|server|operator",
+    "thanks": r"thank\s*you|terima\s*kasih|please\s+come\s+again",
+    "till": r"counter|terminal|pos\s*(?:no|id)|till|table\s*(?:no)?",
+    "items": r"qty|quantity|item\s*\(?s\)?|no\.?\s+of\s+items",
+}
+_CUE_PATTERNS = {name: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])")
+                 for name, pattern in _RECEIPT_CUES.items()}
+
+# Company name endings and shop words that mark the seller's line at the top of a slip.
+_TRADE_NAME = re.compile(
+    r"(?<![\w])(?:s[dao0]n\.?\s*b[hn]d\.?|bhd\.?|berhad|s/b|plt|enterprise|enterprises"
+    r"|trading|ltd\.?|limited|inc\.?|llc|gmbh|co\.|company|corporation|corp\.?|store|stores"
+    r"|mart|market|supermarket|restaurant|restoran|cafe|bakery|hardware|pharmacy|shop"
+    r"|stationery|kedai|stesen|station|hotel|food|foods|industries|services)(?![\w])")
+# A line holding nothing but a legal form: the rest of the name is on the line above.
+_LEGAL_FORM_ONLY = re.compile(r"^\W*(?:s[dao0]n\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited"
+                              r"|inc|llc)\W*$")
+# Lines at the top of a slip that are not the seller's name.
+_NOT_A_NAME = re.compile(
+    r"(?<![\w])(?:tax\s+invoice|invoice|receipt|welcome|tel|fax|phone|gst|reg\w*|co\.?\s*no"
+    r"|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time|cashier)(?![\w])")
+# A registration number in parentheses after the name: "(860671-D)", "(Co. No. 123-X)".
+_REGISTRATION = re.compile(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d{3,}[^()]*"
+                           r"\)?\s*$", re.IGNORECASE)
+
+# Total labels, strongest first. The grand total after rounding is what the customer paid.
+_TOTAL_LABELS: tuple[tuple[float, re.Pattern[str]], ...] = (
+    (3.0, re.compile(r"(?:rounded|nett?|grand|final)\s*total|total\s*(?:after\s+)?round\w*"
+                     r"|total\s*(?:amount\s*)?(?:payable|due|to\s+pay)|amount\s*(?:payable|due)"
+                     r"|jumlah\s*(?:besar|bersih)")),
+    (2.0, re.compile(r"total\s*(?:amount|sales?)?\s*(?:\(?\s*(?:incl\w*|inc\.?|with)\s*"
+                     r"(?:of\s*)?(?:gst|tax|sst|vat)?\s*\)?)|total\s*\(?\s*rm\s*\)?"
+                     r"|total\s+amount|amount\s*\(?rm\)?")),
+    (1.0, re.compile(r"(?<![\w])(?:total|jumlah)(?![\w])")),
+)
+# "Total" lines that are not the amount paid.
+_NOT_THE_TOTAL = re.compile(
+    r"sub\s*-?\s*total|total\s*(?:qty|quantity|items?|pcs|units?|no\.?\s*of|saving\w*"
+    r"|discount\w*|excl\w*|before|tax\b|gst\b|sst\b|vat\b|weight)|(?:gst|sst|tax|vat)\s*total"
+    r"|excl\w*\s*(?:of\s*)?(?:gst|tax|sst)|total\s*sales?\s*\(?\s*excl")
+_CASH = re.compile(r"(?<![\w])(?:cash|tendered|tender|paid|payment|card|visa|master\w*)(?![\w])")
+_CHANGE = re.compile(r"(?<![\w])(?:change|baki)(?![\w])")
+_DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
+# OCR reads a slip's "85.20" as "85 . 20" or "85 , 20" (wide dot-matrix spacing), and as
+# "85 20" when the dot is too faint; on a total line both are the amount.
+_SPACED_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6})\s*[.,]\s*(\d{2})(?![\d.,])")
+_LOST_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6}) (\d{2})\s*$")
+# "SDN BHD" / "BHD" (Berhad) is a Malaysian company ending, not Bahraini dinars.
+_BERHAD = re.compile(r"(?<![\w])(?:s[dao0]n\.?\s*b[hn]d|bhd\.?(?=\s*(?:\(|$))|berhad)")
+_MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|sdn\.?\s*bhd)")
+# OCR reads a zero as the letter O and a one as l or I inside numbers.
+_DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oO](?=\d)|(?<=\d)[oO](?=[.,]\d)")
+
+
+@dataclass
+class _Found:
+    value: Any
+    score: float
+    line: Line
 
 
 def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str, Any]:
-    return fields
+    """`fields` with vendor, date and total re-read the receipt way when the pages are a
+    receipt; otherwise `fields` unchanged."""
+    lines = document_lines(pages)
+    folded = [fold(line.text) for line in lines]
+    if not _is_receipt(fields, folded):
+        return fields
+    refined = dict(fields)
+    refined["document_type"] = "receipt"
+    confidence = dict(fields.get("field_confidence") or {})
+    texts = [_clean_digits(line.text) for line in lines]
+
+    currency = fields.get("currency")
+    if currency == "BHD" and _BERHAD.search("\n".join(folded)):
+        currency = "MYR" if _MALAYSIAN.search("\n".join(folded)) else None
+        refined["currency"] = currency
+        if fields.get("total_amount") is not None:
+            # The parser scaled amounts by the dinar's three decimals.
+            for field in ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
+                          "discount_amount"):
+                if isinstance(fields.get(field), int):
+                    refined[field] = money.to_minor_units(
+                        money.from_minor_units(fields[field], "BHD"), currency)
+
+    vendor = read_receipt_vendor(lines, folded)
+    if vendor is not None:
+        refined["vendor_name"] = vendor.value
+        confidence["vendor_name"] = round(vendor.score * vendor.line.confidence, 3)
+
+    day_first = _receipt_day_first(texts, currency)
+    date = read_receipt_date(lines, texts, folded, day_first)
+    if date is not None:
+        refined["invoice_date"] = date.value
+        confidence["invoice_date"] = round(date.score * date.line.confidence, 3)
+
+    total = read_receipt_total(lines, texts, folded)
+    if total is not None:
+        minor = money.to_minor_units(total.value, currency)
+        if minor != refined.get("total_amount"):
+            refined["total_amount"] = minor
+            refined["warnings"] = [w for w in fields.get("warnings") or []
+                                   if w.get("code") not in ("total_not_found",
+                                                            "totals_mismatch")]
+            # The parser's subtotal and tax were chosen to fit its own total.
+            subtotal, tax = refined.get("subtotal_amount"), refined.get("tax_amount")
+            if subtotal is not None and tax is not None and subtotal + tax != minor:
+                refined["subtotal_amount"] = None
+                refined["tax_amount"] = None
+                refined["tax_breakdown"] = []
+                refined["tax_rate"] = None
+                for field in ("subtotal_amount", "tax_amount", "tax_rate"):
+                    confidence.pop(field, None)
+        confidence["total_amount"] = round(total.score * total.line.confidence, 3)
+    refined["field_confidence"] = confidence
+    return refined
+
+
+def _is_receipt(fields: dict[str, Any], folded: list[str]) -> bool:
+    if fields.get("document_type") == "receipt":
+        return True
+    if fields.get("document_type") in ("credit_note", "quote"):
+        return False
+    text = "\n".join(folded)
+    cues = sum(1 for pattern in _CUE_PATTERNS.values() if pattern.search(text))
+    return cues >= 2
+
+
+def _clean_digits(text: str) -> str:
+    return _DIGIT_LOOKALIKE.sub(lambda m: "0" if m.group(0) in "oO" else "1", text)
+
+
+# --- vendor ----------------------------------------------------------------------------------
+
+def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 8) -> _Found | None:
+    """The seller: the top line that carries a company ending or shop word (joined with the
+    line above when it is only "SDN BHD"), else the first name-like top line."""
+    first_page = [(line, text) for line, text in zip(lines, folded, strict=True)
+                  if line.page == lines[0].page][:top]
+    for position, (line, text) in enumerate(first_page):
+        if not _TRADE_NAME.search(text) or not _name_like(line.text):
+            continue
+        name = _strip_registration(line.text)
+        if _LEGAL_FORM_ONLY.match(fold(name)) and position > 0:
+            above, above_folded = first_page[position - 1]
+            if _name_like(above.text) and not _NOT_A_NAME.search(above_folded):
+                name = f"{_strip_registration(above.text)} {name}"
+        elif position + 1 < len(first_page):
+            below = _strip_registration(first_page[position + 1][0].text)
+            if _LEGAL_FORM_ONLY.match(fold(below)):
+                name = f"{name} {below}"
+        if len(_letters(name)) >= 3:
+            return _Found(name, 0.8, line)
+    for line, text in first_page[:5]:
+        if _name_like(line.text) and not _NOT_A_NAME.search(text):
+            name = _strip_registration(line.text)
+            if len(_letters(name)) >= 3:
+                return _Found(name, 0.55, line)
+    return None
+
+
+def _strip_registration(text: str) -> str:
+    stripped = _REGISTRATION.sub("", text).strip(" ,;:-")
+    return stripped or text.strip()
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalpha())
+
+
+def _name_like(text: str) -> bool:
+    letters = len(_letters(text))
+    digits = sum(ch.isdigit() for ch in text)
+    return letters >= 3 and digits <= max(2, letters // 2) and "@" not in text
+
+
+# --- date ------------------------------------------------------------------------------------
+
+def _receipt_day_first(texts: list[str], currency: str | None) -> bool:
+    """A date that only reads one way settles it; otherwise day first, except for dollars
+    (US slips write month first)."""
+    votes = 0
+    for text in texts:
+        for match in find_dates(text):
+            if match.day_first and not match.month_first:
+                votes += 1
+            elif match.month_first and not match.day_first:
+                votes -= 1
+    if votes:
+        return votes > 0
+    return currency != "USD"
+
+
+def read_receipt_date(lines: list[Line], texts: list[str], folded: list[str],
+                      day_first: bool) -> _Found | None:
+    """The date next to a "Date" label, else the first date on the slip."""
+    first: _Found | None = None
+    for line, text, folded_text in zip(lines, texts, folded, strict=True):
+        for match in find_dates(text):
+            value = match.value(day_first)
+            if value is None:
+                continue
+            if _DATE_LABEL.search(folded_text[: match.start + 1]):
+                return _Found(value.isoformat(), 0.9, line)
+            if first is None:
+                first = _Found(value.isoformat(), 0.7, line)
+    return first
+
+
+# --- total -----------------------------------------------------------------------------------
+
+def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -> _Found | None:
+    """The amount paid: the strongest total label's amount (the last such line when several
+    are equally strong), preferring the one that equals cash tendered minus change."""
+    separator = decimal_separator_of(texts) or "."
+    candidates: list[_Found] = []
+    cash: list[Decimal] = []
+    change: list[Decimal] = []
+    for position, (line, folded_text) in enumerate(zip(lines, folded, strict=True)):
+        amount = _amount_on_or_below(position, lines, texts, separator)
+        if amount is None:
+            continue
+        if _CHANGE.search(folded_text):
+            change.append(amount)
+            continue
+        if _CASH.search(folded_text) and not _label_strength(folded_text):
+            cash.append(amount)
+            continue
+        strength = _label_strength(folded_text)
+        if strength and amount > 0:
+            # Later lines win ties: totals close the slip, rounding comes after tax.
+            candidates.append(_Found(amount, strength + 0.001 * position, line))
+    if not candidates:
+        return None
+    paid = {c - ch for c in cash for ch in change if c - ch > 0}
+    best = max(candidates, key=lambda c: (c.value in paid, c.score))
+    confirmed = best.value in paid
+    score = 0.95 if confirmed else min(0.9, 0.5 + 0.13 * int(best.score))
+    return _Found(best.value, score, best.line)
+
+
+def _label_strength(folded_text: str) -> float:
+    if _NOT_THE_TOTAL.search(folded_text) and not _TOTAL_LABELS[0][1].search(folded_text):
+        return 0.0
+    for strength, pattern in _TOTAL_LABELS:
+        if pattern.search(folded_text):
+            return strength
+    return 0.0
+
+
+def _amount_on_or_below(position: int, lines: list[Line], texts: list[str],
+                        separator: str) -> Decimal | None:
+    """The last amount with decimals on the line; a label alone on its line takes the
+    amount of the next line when it is close below (OCR splits wide slips)."""
+    text = _SPACED_DECIMAL.sub(r"\1.\2", texts[position])
+    amounts = [a for a in find_amounts(text, separator) if a.has_decimals]
+    if not amounts and _label_strength(fold(text)):
+        amounts = [a for a in find_amounts(_LOST_DECIMAL.sub(r"\1.\2", text), ".")
+                   if a.has_decimals]
+    if amounts:
+        return abs(amounts[-1].value)
+    line = lines[position]
+    if position + 1 < len(lines):
+        below = lines[position + 1]
+        if below.page == line.page and below.y0 - line.y1 <= 0.8 * line.height and not any(
+                ch.isalpha() for ch in texts[position + 1].replace("RM", "")):
+            amounts = [a for a in find_amounts(
+                _SPACED_DECIMAL.sub(r"\1.\2", texts[position + 1]), separator)
+                if a.has_decimals]
+            if amounts:
+                return abs(amounts[-1].value)
+    return None

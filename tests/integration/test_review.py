@@ -1,0 +1,242 @@
+"""The review workflow: corrections with the extracted originals kept, workflow moves with
+their events, comments and history."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+
+from tests.integration.test_api_contract import assert_contract_error
+from tests.support import make_text_pdf
+
+
+@pytest.fixture
+def invoice(client, tenant) -> dict:
+    """An uploaded invoice, extracted by the real task code run in this process."""
+    from workers.tasks import extract_invoice
+
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf()), "invoice.pdf")},
+    ).get_json()
+    assert extract_invoice.apply(args=[created["id"]]).get() == "succeeded"
+    return client.get(f"/v1/invoices/{created['id']}", headers=tenant.headers).get_json()
+
+
+def act(client, tenant, invoice_id: str, action: str, **body):
+    return client.post(f"/v1/invoices/{invoice_id}/{action}", headers=tenant.headers, json=body)
+
+
+def test_correction_keeps_the_extracted_value(client, tenant, invoice):
+    response = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={"invoice_number": "INV-FIXED", "total_amount": 12000, "invoice_date": "2026-03-15"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["invoice_number"] == "INV-FIXED"
+    expanded = client.get(
+        f"/v1/invoices/{invoice['id']}?expand=extracted", headers=tenant.headers
+    ).get_json()
+    assert expanded["total_amount"] == 12000
+    assert expanded["invoice_date"] == "2026-03-15"
+    assert expanded["extracted"]["invoice_number"] == invoice["invoice_number"]
+    assert expanded["extracted"]["total_amount"] == invoice["total_amount"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"currency": "EURO"}, "currency"),
+        ({"total_amount": 12.5}, "total_amount"),
+        ({"invoice_date": "15/03/2026"}, "invoice_date"),
+        ({"line_items": [{"description": "x", "price": 1}]}, "line_items.0.price"),
+    ],
+)
+def test_invalid_correction_names_the_param_and_changes_nothing(
+    client, tenant, invoice, body, param
+):
+    response = client.patch(f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json=body)
+    assert assert_contract_error(response, 400, "validation_error")["param"] == param
+    after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert after["updated"] == invoice["updated"]
+
+
+def test_history_records_who_changed_what(client, tenant, invoice):
+    client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"vendor_name": "Fixed"}
+    )
+    act(client, tenant, invoice["id"], "approve", reason="checked")
+    entries = client.get(
+        f"/v1/invoices/{invoice['id']}/history", headers=tenant.headers
+    ).get_json()["data"]
+    assert [(e["kind"], e["field"], e["new"]) for e in entries] == [
+        ("correction", "vendor_name", "Fixed"),
+        ("transition", "review_status", "approved"),
+    ]
+    assert entries[0]["old"] == invoice["vendor_name"]
+    assert entries[1]["reason"] == "checked"
+    assert entries[0]["key_id"].startswith("key_")
+
+
+@pytest.mark.parametrize(
+    ("path", "final"),
+    [
+        (["approve"], "approved"),
+        (["reject"], "rejected"),
+        (["approve", "mark-paid"], "paid"),
+        (["reject", "approve"], "approved"),
+        (["approve", "reject"], "rejected"),
+        (["archive"], "archived"),
+        (["approve", "mark-paid", "archive"], "archived"),
+    ],
+)
+def test_allowed_moves(client, tenant, invoice, path, final):
+    for action in path:
+        response = act(client, tenant, invoice["id"], action)
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["review_status"] == final
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["mark-paid"],
+        ["approve", "approve"],
+        ["reject", "mark-paid"],
+        ["archive", "approve"],
+        ["archive", "archive"],
+        ["approve", "mark-paid", "reject"],
+    ],
+)
+def test_illegal_move_is_a_conflict_and_changes_nothing(client, tenant, invoice, path):
+    for action in path[:-1]:
+        assert act(client, tenant, invoice["id"], action).status_code == 200
+    before = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    response = act(client, tenant, invoice["id"], path[-1])
+    assert_contract_error(response, 409, "invalid_state_transition")
+    after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert after["review_status"] == before["review_status"]
+
+
+def test_each_move_writes_its_event(client, tenant, invoice):
+    act(client, tenant, invoice["id"], "approve")
+    act(client, tenant, invoice["id"], "mark-paid")
+    types = [
+        e["type"]
+        for e in client.get("/v1/events?limit=100", headers=tenant.headers).get_json()["data"]
+    ]
+    assert types[:2] == ["invoice.paid", "invoice.approved"]
+
+
+def test_concurrent_moves_cannot_both_win(app, tenant, invoice):
+    outcomes: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def move(action: str) -> None:
+        with app.test_client() as own:
+            barrier.wait()
+            outcomes.append(act(own, tenant, invoice["id"], action).status_code)
+
+    threads = [threading.Thread(target=move, args=(a,)) for a in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in ([200, 200], [200, 409])  # serialized, or one refused
+    with app.test_client() as own:
+        history = own.get(f"/v1/invoices/{invoice['id']}/history", headers=tenant.headers)
+    moves = [e for e in history.get_json()["data"] if e["kind"] == "transition"]
+    assert len(moves) == outcomes.count(200)
+    # every recorded move started from the state the previous one left
+    assert moves[0]["old"] == "received"
+    for earlier, later in zip(moves, moves[1:], strict=False):
+        assert later["old"] == earlier["new"]
+
+
+def test_comments_round_trip(client, tenant, invoice):
+    created = client.post(
+        f"/v1/invoices/{invoice['id']}/comments", headers=tenant.headers, json={"body": "Looks ok"}
+    )
+    assert created.status_code == 201
+    listed = client.get(f"/v1/invoices/{invoice['id']}/comments", headers=tenant.headers)
+    assert [c["body"] for c in listed.get_json()["data"]] == ["Looks ok"]
+
+
+def test_correcting_a_queued_invoice_is_refused(client, tenant):
+    queued = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf(["Queued one"])), "q.pdf")},
+    ).get_json()
+    response = client.patch(
+        f"/v1/invoices/{queued['id']}", headers=tenant.headers, json={"notes": "x"}
+    )
+    assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def test_duplicate_filter(client, tenant):
+    pdf = make_text_pdf(["Same file twice"])
+    for _ in range(2):
+        client.post(
+            "/v1/invoices", headers=tenant.headers, data={"file": (io.BytesIO(pdf), "d.pdf")}
+        )
+    dupes = client.get("/v1/invoices?duplicate=true", headers=tenant.headers).get_json()["data"]
+    originals = client.get("/v1/invoices?duplicate=false", headers=tenant.headers).get_json()
+    assert len(dupes) == 1
+    assert len(originals["data"]) == 1
+    assert dupes[0]["duplicate_of"] == originals["data"][0]["id"]
+
+
+def extracted(client, tenant, data: bytes, name: str) -> dict:
+    from workers.tasks import extract_invoice
+
+    created = client.post(
+        "/v1/invoices", headers=tenant.headers, data={"file": (io.BytesIO(data), name)}
+    ).get_json()
+    assert extract_invoice.apply(args=[created["id"]]).get() == "succeeded"
+    return created
+
+
+def test_xml_of_an_xml_upload_is_the_original(client, tenant):
+    from tests.support import make_ubl_invoice
+
+    original = make_ubl_invoice("XML-1")
+    invoice = extracted(client, tenant, original, "e.xml")
+    response = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=tenant.headers)
+    assert response.status_code == 200
+    assert response.data == original
+    rendered = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=tenant.headers)
+    assert rendered.mimetype == "application/pdf"
+    import pymupdf
+
+    with pymupdf.open(stream=rendered.data, filetype="pdf") as doc:
+        assert "XML-1" in doc[0].get_text()
+
+
+def test_generated_ubl_from_corrected_fields_validates(client, tenant):
+    from common.demo import demo_invoice_pdf
+    from common.invoices.ubl_validation import validate_ubl
+
+    invoice = extracted(client, tenant, demo_invoice_pdf(), "demo.pdf")
+    corrected = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={
+            "customer_name": "Kundin AG",
+            "customer_address": "Ringweg 3\n80331 München\nDE",
+            "vendor_address": "Hafenstraße 12\n20457 Hamburg\nDE",
+            "invoice_number": "RE-2026-1187-K",
+        },
+    )
+    assert corrected.status_code == 200, corrected.get_data(as_text=True)
+    response = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=tenant.headers)
+    assert response.status_code == 200
+    assert b"RE-2026-1187-K" in response.data
+    assert validate_ubl(response.data) == []
+    original_pdf = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=tenant.headers)
+    assert original_pdf.data == demo_invoice_pdf() or original_pdf.data[:5] == b"%PDF-"

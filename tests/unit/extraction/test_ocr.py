@@ -1,0 +1,197 @@
+"""OCR of scans: small images drawn here (OCR costs seconds per page), a few pages each."""
+
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import zlib
+
+import cv2
+import numpy as np
+import pymupdf
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from workers.extraction import sniff
+from workers.extraction.errors import ImageTooLarge, TooManyPages
+from workers.extraction.images import ScanImage, deskew, load_scan_images, skew_angle
+from workers.extraction.ocr import TextBox, extract_scanned, ocr_engine, ocr_pages, words_of_boxes
+
+
+def drawn_image(lines: list[str], size: tuple[int, int] = (600, 300),
+                font_size: int = 28) -> Image.Image:
+    """Black text on white, one line every 1.6 font heights, like a clean scan."""
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=font_size)
+    for number, text in enumerate(lines):
+        draw.text((30, 30 + int(number * font_size * 1.6)), text, fill=0, font=font)
+    return image
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def page_text(page) -> str:
+    return " ".join(word.text for word in page.words)
+
+
+@pytest.fixture(scope="module")
+def invoice_image() -> Image.Image:
+    return drawn_image(["Invoice No 12345", "Total 99.50"])
+
+
+@pytest.mark.slow
+def test_ocr_reads_the_words_of_a_drawn_page(invoice_image):
+    (page,) = ocr_pages([invoice_image])
+
+    texts = [word.text for word in page.words]
+    assert "Invoice" in texts
+    assert "12345" in texts
+    assert "Total" in texts
+    assert "99.50" in texts
+
+
+@pytest.mark.slow
+def test_ocr_words_have_confidences_and_left_to_right_boxes(invoice_image):
+    (page,) = ocr_pages([invoice_image])
+
+    by_text = {word.text: word for word in page.words}
+    assert by_text["Total"].x1 <= by_text["99.50"].x0 + 1
+    assert by_text["Invoice"].y1 <= by_text["Total"].y0 + 1
+    assert all(0.0 < word.confidence <= 1.0 for word in page.words)
+
+
+@pytest.mark.slow
+def test_ocr_reads_a_page_photographed_askew():
+    image = drawn_image(["Invoice No 12345", "Total 99.50"], size=(700, 360))
+    tilted = image.rotate(4, resample=Image.Resampling.BICUBIC, fillcolor=255, expand=False)
+
+    (page,) = ocr_pages([tilted])
+
+    assert "12345" in page_text(page)
+    assert "99.50" in page_text(page)
+
+
+def test_skew_angle_measures_how_far_text_lines_are_tilted():
+    image = drawn_image([f"Line {n} of the page 12.50 EUR" for n in range(8)],
+                        size=(900, 600), font_size=24)
+    pixels = np.asarray(image)
+    matrix = cv2.getRotationMatrix2D((450, 300), 2.0, 1.0)
+    tilted = cv2.warpAffine(pixels, matrix, (900, 600), borderValue=255)
+
+    assert abs(skew_angle(pixels)) < 0.2
+    assert abs(skew_angle(tilted) - 2.0) < 0.3
+    straightened, undone = deskew(tilted)
+    assert abs(undone - 2.0) < 0.3
+    assert abs(skew_angle(straightened)) < 0.3
+
+
+def test_a_blank_page_is_not_rotated():
+    pixels = np.full((400, 300), 255, dtype=np.uint8)
+
+    assert deskew(pixels) == (pixels, 0.0)
+
+
+@pytest.mark.slow
+def test_extract_scanned_parses_fields_from_an_ocr_read_image():
+    image = drawn_image(["ACME TRADING SDN BHD", "Invoice No 12345", "Date 25/12/2018",
+                         "TOTAL 99.50"], size=(700, 360))
+
+    fields = extract_scanned(png_bytes(image), sniff.PNG)
+
+    assert fields["source"] == "ocr"
+    assert fields["total_amount"] == 9950
+    assert fields["invoice_date"] == "2018-12-25"
+
+
+def test_a_multi_page_tiff_gives_one_image_per_page():
+    first, second = drawn_image(["Page one"]), drawn_image(["Page two"])
+    buffer = io.BytesIO()
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+
+    scans = load_scan_images(buffer.getvalue(), sniff.TIFF)
+
+    assert [scan.number for scan in scans] == [0, 1]
+    assert all(scan.pixels.shape == (300, 600) for scan in scans)
+
+
+def test_a_tiff_of_more_than_fifty_pages_is_refused():
+    frames = [Image.new("L", (8, 8), 255) for _ in range(51)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+
+    with pytest.raises(TooManyPages):
+        load_scan_images(buffer.getvalue(), sniff.TIFF)
+
+
+def png_declaring_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge canvas: a decompression bomb's first bytes."""
+    data = bytearray(png_bytes(Image.new("L", (1, 1), 255)))
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+def test_an_image_declaring_a_huge_canvas_is_refused_before_decoding():
+    with pytest.raises(ImageTooLarge):
+        load_scan_images(png_declaring_size(40_000, 40_000), sniff.PNG)
+
+
+def test_an_image_only_pdf_page_is_read_from_its_embedded_image_without_rendering():
+    image = drawn_image(["Invoice No 12345"], size=(620, 877))
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_image(page.rect, stream=png_bytes(image))
+
+    (scan,) = load_scan_images(doc.tobytes(), sniff.PDF)
+
+    assert scan.pixels.shape == (877, 620)  # the stored pixels, not a 150 dpi rendering
+    assert scan.points_per_pixel == pytest.approx(595 / 620, rel=1e-4)
+
+
+def test_a_pdf_page_that_is_not_one_image_is_rendered_at_150_dpi():
+    doc = pymupdf.open()
+    page = doc.new_page(width=144, height=72)
+    page.draw_rect(pymupdf.Rect(10, 10, 60, 40), color=(0, 0, 0))
+
+    (scan,) = load_scan_images(doc.tobytes(), sniff.PDF)
+
+    assert scan.pixels.shape == (150, 300)
+    assert scan.points_per_pixel == pytest.approx(72 / 150)
+
+
+def test_a_text_box_becomes_words_sharing_its_width():
+    box = TextBox("Total 99.50", 0.9, x0=100, y0=10, x1=210, y1=30)
+
+    words = words_of_boxes([box], page=0, points_per_pixel=0.5)
+
+    assert [word.text for word in words] == ["Total", "99.50"]
+    assert words[0].x0 == pytest.approx(50)
+    assert words[1].x1 == pytest.approx(105)
+    assert words[0].x1 < words[1].x0
+    assert all(word.confidence == 0.9 and word.y0 == 5 for word in words)
+
+
+@pytest.mark.slow
+def test_the_model_is_loaded_once_however_many_threads_ask():
+    engines: list[object] = []
+    threads = [threading.Thread(target=lambda: engines.append(ocr_engine())) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(engines) == 3
+    assert all(engine is engines[0] for engine in engines)
+
+
+def test_scan_images_report_their_size():
+    scan = ScanImage(np.zeros((20, 30), dtype=np.uint8), 1.0)
+
+    assert (scan.width, scan.height) == (30, 20)
