@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_smorest import Api
 
 from api.errors import http_exception_to_error, register_error_handlers, render_error
-from api.views import invoices, meta, webhooks
+from api.views import invoices, meta, schemas, webhooks
 from common import db
 from common.config import Settings, get_settings
 from common.ids import new_id
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = InvexApi(app)
     api.register_blueprint(meta.blp)
     api.register_blueprint(invoices.blp)
+    api.register_blueprint(schemas.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
     register_error_handlers(app)

@@ -114,6 +114,7 @@ class WarningSchema(Schema):
     code = fields.String()
     message = fields.String()
     field = fields.String(allow_none=True)
+    duplicate_of = fields.String(metadata={"description": "With `duplicate_suspected`."})
 
 
 class ErrorInfoSchema(Schema):
@@ -386,3 +387,49 @@ HistoryListSchema = list_schema(HistoryEntrySchema, "HistoryList")
 
 class InvoiceExpandedSchema(InvoiceSchema):
     extracted = fields.Dict(allow_none=True, metadata={"description": "With expand=extracted."})
+
+
+class CustomFieldArgs(StrictSchema):
+    name = fields.String(required=True)
+    type = fields.String(
+        load_default="string", validate=validate.OneOf(["string", "number", "money", "date"])
+    )
+    labels = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    pattern = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SchemaCreateArgs(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    # `fields` would shadow marshmallow's module inside the class body
+    custom = fields.List(
+        fields.Nested(CustomFieldArgs), required=True, data_key="fields", attribute="fields"
+    )
+    is_default = fields.Boolean(load_default=False)
+
+
+class SchemaUpdateArgs(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    custom = fields.List(fields.Nested(CustomFieldArgs), data_key="fields", attribute="fields")
+    is_default = fields.Boolean()
+
+
+class ExtractionSchemaSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    livemode = fields.Boolean()
+    name = fields.String()
+    custom = fields.List(fields.Dict(), data_key="fields", attribute="fields")
+    is_default = fields.Boolean()
+    created = fields.Integer()
+    updated = fields.Integer()
+
+
+ExtractionSchemaListSchema = list_schema(ExtractionSchemaSchema, "ExtractionSchemaList")
+
+
+class ReprocessArgs(StrictSchema):
+    schema_id = fields.String(load_default=None, validate=validate.Length(max=64))

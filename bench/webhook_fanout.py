@@ -87,6 +87,7 @@ def raise_interrupt(signum, frame):
 
 # --- the receiver (its own process) -----------------------------------------------------
 
+
 class ReceiverProtocol(asyncio.Protocol):
     """Just enough HTTP/1.1: Content-Length bodies, keep-alive, pipelining."""
 
@@ -107,7 +108,7 @@ class ReceiverProtocol(asyncio.Protocol):
             total = end + 4 + (int(match[1]) if match else 0)
             if len(self.buffer) < total:
                 return
-            body = bytes(self.buffer[end + 4:total])
+            body = bytes(self.buffer[end + 4 : total])
             del self.buffer[:total]
             self.respond(head, body)
 
@@ -118,29 +119,38 @@ class ReceiverProtocol(asyncio.Protocol):
         if path == HOOK_PATH.encode():
             self.records.append((arrived, head, body))
         elif path == b"/_stats":
-            answer = json.dumps({"count": len(self.records),
-                                 "last": self.records[-1][0] if self.records else None}).encode()
+            answer = json.dumps(
+                {"count": len(self.records), "last": self.records[-1][0] if self.records else None}
+            ).encode()
         elif path == b"/_reset":
             self.records.clear()
         elif path == b"/_records":
             answer = json.dumps([summarise_request(*r) for r in self.records]).encode()
-        self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
-                             + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+        self.transport.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+            + str(len(answer)).encode()
+            + b"\r\n\r\n"
+            + answer
+        )
 
 
 def summarise_request(arrived: float, head: bytes, body: bytes) -> dict:
     delivery = re.search(rb"\r\ninvex-delivery:\s*(\S+)", head, re.I)
     event = re.match(rb'\{"id":"([^"]+)"', body)
     created = re.search(rb'"created":(\d+)', body)
-    return {"at": arrived, "delivery": delivery[1].decode() if delivery else None,
-            "event": event[1].decode() if event else None,
-            "created": int(created[1]) if created else None}
+    return {
+        "at": arrived,
+        "delivery": delivery[1].decode() if delivery else None,
+        "event": event[1].decode() if event else None,
+        "created": int(created[1]) if created else None,
+    }
 
 
 def serve_receiver(port: int) -> None:
     async def main():
         server = await asyncio.get_running_loop().create_server(
-            ReceiverProtocol, "127.0.0.1", port, backlog=1024)
+            ReceiverProtocol, "127.0.0.1", port, backlog=1024
+        )
         async with server:
             await server.serve_forever()
 
@@ -159,8 +169,10 @@ class ReceiverProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-receiver", str(self.port)], cwd=ROOT,
-            start_new_session=True)
+            [sys.executable, __file__, "--serve-receiver", str(self.port)],
+            cwd=ROOT,
+            start_new_session=True,
+        )
         wait_until(self._answers, 10, message="receiver did not start")
 
     def _answers(self) -> bool:
@@ -198,9 +210,11 @@ class ReceiverProcess:
 
 # --- processes and CPU ------------------------------------------------------------------
 
+
 def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     return [int(p) for p in out.split()]
 
 
@@ -234,8 +248,10 @@ class CpuMeter:
         self.parties = parties  # name -> function returning the pids (or None: this process)
 
     def _read(self) -> dict[str, float]:
-        shares = {name: own_cpu() if pids is None else cpu_seconds(pids())
-                  for name, pids in self.parties.items()}
+        shares = {
+            name: own_cpu() if pids is None else cpu_seconds(pids())
+            for name, pids in self.parties.items()
+        }
         shares["machine"] = machine_busy_seconds()
         return shares
 
@@ -262,36 +278,62 @@ def machine_busy_seconds() -> float:
 class WebhookWorker:
     """One Celery webhook worker, as the Procfile's `webhooks` line."""
 
-    def __init__(self, env: dict, pool: str, concurrency: int, logdir: Path,
-                 prefetch: int | None = None) -> None:
+    def __init__(
+        self, env: dict, pool: str, concurrency: int, logdir: Path, prefetch: int | None = None
+    ) -> None:
         self.pool, self.concurrency, self.prefetch = pool, concurrency, prefetch
         self.nodename = f"bench-webhooks-{pool}-{concurrency}-p{prefetch or 1}"
         self.destination = f"{self.nodename}@{socket.gethostname()}"
         self.log = logdir / f"{self.nodename}.log"
         self.env = env
         self.process: subprocess.Popen | None = None
-        self.args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-                     "-Q", "webhooks", "-P", pool, "-c", str(concurrency), "--loglevel",
-                     "WARNING", "-n", f"{self.nodename}@%h", "--without-gossip",
-                     "--without-mingle"]
+        self.args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "-Q",
+            "webhooks",
+            "-P",
+            pool,
+            "-c",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"{self.nodename}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         if prefetch is not None:  # an experiment: the app config says 1
             self.args += ["--prefetch-multiplier", str(prefetch)]
 
     def start(self) -> None:
         with self.log.open("w") as log:
-            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         app = control_app()
-        wait_until(lambda: app.control.ping([self.destination], timeout=0.5), 60,
-                   message="celery webhook worker did not answer a ping")
+        wait_until(
+            lambda: app.control.ping([self.destination], timeout=0.5),
+            60,
+            message="celery webhook worker did not answer a ping",
+        )
 
     def cancel_consumer(self) -> None:
-        control_app().control.cancel_consumer("webhooks", destination=[self.destination],
-                                              reply=True, timeout=5)
+        control_app().control.cancel_consumer(
+            "webhooks", destination=[self.destination], reply=True, timeout=5
+        )
 
     def add_consumer(self) -> None:
-        control_app().control.add_consumer("webhooks", destination=[self.destination],
-                                           reply=False)
+        control_app().control.add_consumer("webhooks", destination=[self.destination], reply=False)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -311,20 +353,42 @@ def control_app():
 
 # --- events ------------------------------------------------------------------------------
 
+
 def fake_invoice(number: int) -> dict:
     """About the size of a real invoice resource (~1 KB of JSON)."""
     return {
-        "id": f"inv_bench{number:08d}", "object": "invoice", "livemode": True,
-        "status": "succeeded", "number": f"INV-2026-{number:05d}", "currency": "EUR",
-        "issue_date": "2026-03-14", "due_date": "2026-04-13",
-        "supplier": {"name": "ACME Supplies GmbH", "vat_id": "DE123456789",
-                     "iban": "DE89370400440532013000", "address": "Hauptstr. 1, 10115 Berlin"},
+        "id": f"inv_bench{number:08d}",
+        "object": "invoice",
+        "livemode": True,
+        "status": "succeeded",
+        "number": f"INV-2026-{number:05d}",
+        "currency": "EUR",
+        "issue_date": "2026-03-14",
+        "due_date": "2026-04-13",
+        "supplier": {
+            "name": "ACME Supplies GmbH",
+            "vat_id": "DE123456789",
+            "iban": "DE89370400440532013000",
+            "address": "Hauptstr. 1, 10115 Berlin",
+        },
         "customer": {"name": "Buyer AG", "vat_id": "DE987654321"},
-        "subtotal": "100.00", "tax": "19.00", "total": "119.00", "amount_due": "119.00",
-        "lines": [{"description": f"Widget {n}", "quantity": "2", "unit_price": "25.00",
-                   "amount": "50.00", "tax_rate": "19"} for n in range(4)],
+        "subtotal": "100.00",
+        "tax": "19.00",
+        "total": "119.00",
+        "amount_due": "119.00",
+        "lines": [
+            {
+                "description": f"Widget {n}",
+                "quantity": "2",
+                "unit_price": "25.00",
+                "amount": "50.00",
+                "tax_rate": "19",
+            }
+            for n in range(4)
+        ],
         "source": {"filename": "invoice.pdf", "size": 1834, "sha256": "0" * 64},
-        "created": 1716638400, "updated": 1716638401,
+        "created": 1716638400,
+        "updated": 1716638401,
     }
 
 
@@ -337,10 +401,12 @@ class Tenant:
 
         self.org = create_org(name)
         key = create_api_key(self.org.id, livemode=True)
-        principal = Principal(org_id=self.org.id, key_id=key.key.id, livemode=True,
-                              scopes=frozenset())
-        self.endpoints = [create_endpoint(principal, url=url, events=[EVENT_TYPE])
-                          for _ in range(count)]
+        principal = Principal(
+            org_id=self.org.id, key_id=key.key.id, livemode=True, scopes=frozenset()
+        )
+        self.endpoints = [
+            create_endpoint(principal, url=url, events=[EVENT_TYPE]) for _ in range(count)
+        ]
         self.counter = 0
 
     def record(self, events: int) -> list[str]:
@@ -353,10 +419,16 @@ class Tenant:
             self.counter += 1
             number = self.counter
             with db.transaction() as conn:
-                ids.append(record_event(conn, org_id=self.org.id, livemode=True,
-                                        type=EVENT_TYPE,
-                                        object_id=f"inv_{self.org.id[-8:]}{number:08d}",
-                                        data=fake_invoice(number)))
+                ids.append(
+                    record_event(
+                        conn,
+                        org_id=self.org.id,
+                        livemode=True,
+                        type=EVENT_TYPE,
+                        object_id=f"inv_{self.org.id[-8:]}{number:08d}",
+                        data=fake_invoice(number),
+                    )
+                )
         return ids
 
     def delivery_states(self, event_ids: list[str]) -> dict[str, int]:
@@ -365,11 +437,14 @@ class Tenant:
         with db.transaction() as conn:
             rows = conn.execute(
                 "select status, count(*) as n from webhook_deliveries"
-                " where event_id = any(%(ids)s) group by status", {"ids": event_ids}).fetchall()
+                " where event_id = any(%(ids)s) group by status",
+                {"ids": event_ids},
+            ).fetchall()
         return {row["status"]: row["n"] for row in rows}
 
 
 # --- measurements ------------------------------------------------------------------------
+
 
 def check_records(records: list[dict], expected: int) -> str:
     duplicates = len(records) - len({r["delivery"] for r in records})
@@ -377,8 +452,13 @@ def check_records(records: list[dict], expected: int) -> str:
     return note + (f", {duplicates} duplicate(s)" if duplicates else "")
 
 
-def invex_drain(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProcess,
-                deliveries: int, meter: CpuMeter) -> dict:
+def invex_drain(
+    worker: WebhookWorker,
+    tenant: Tenant,
+    receiver: ReceiverProcess,
+    deliveries: int,
+    meter: CpuMeter,
+) -> dict:
     """Backlog queued with the consumer off, then drained: the worker's own capacity."""
     per_event = len(tenant.endpoints)
     events = max(1, deliveries // per_event)
@@ -397,13 +477,18 @@ def invex_drain(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProcess
     if states.get("succeeded", 0) != expected:
         wait_until(lambda: tenant.delivery_states(event_ids).get("succeeded") == expected, 10)
     seconds = stats["last"] - started
-    return {"rate": expected / seconds, "seconds": seconds, "deliveries": expected,
-            "events": events, "generate_rate": events / generated, "cpu": cpu,
-            "check": check_records(receiver.records(), expected)}
+    return {
+        "rate": expected / seconds,
+        "seconds": seconds,
+        "deliveries": expected,
+        "events": events,
+        "generate_rate": events / generated,
+        "cpu": cpu,
+        "check": check_records(receiver.records(), expected),
+    }
 
 
-def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int,
-               meter: CpuMeter) -> dict:
+def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int, meter: CpuMeter) -> dict:
     """Events recorded while the worker consumes: first enqueue -> last receipt."""
     per_event = len(tenant.endpoints)
     events = max(1, deliveries // per_event)
@@ -416,9 +501,15 @@ def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int,
     stats = receiver.wait_for(expected, timeout=300)
     cpu = meter.stop()
     seconds = stats["last"] - started
-    return {"rate": expected / seconds, "seconds": seconds, "deliveries": expected,
-            "events": events, "generate_rate": events / generated, "cpu": cpu,
-            "check": check_records(receiver.records(), expected)}
+    return {
+        "rate": expected / seconds,
+        "seconds": seconds,
+        "deliveries": expected,
+        "events": events,
+        "generate_rate": events / generated,
+        "cpu": cpu,
+        "check": check_records(receiver.records(), expected),
+    }
 
 
 def signed_requests(event_ids: list[str], secret: str) -> list[tuple[bytes, str]]:
@@ -431,16 +522,24 @@ def signed_requests(event_ids: list[str], secret: str) -> list[tuple[bytes, str]
         return [(event_body(repository.load_event(conn, e)), e) for e in event_ids]
 
 
-def bare_run(receiver: ReceiverProcess, payloads: list[tuple[bytes, str]], secret: str,
-             threads: int, meter: CpuMeter | None) -> dict:
+def bare_run(
+    receiver: ReceiverProcess,
+    payloads: list[tuple[bytes, str]],
+    secret: str,
+    threads: int,
+    meter: CpuMeter | None,
+) -> dict:
     """C threads, one pooled httpx.Client, the same headers Invex sends, signed per request."""
     from datetime import UTC, datetime
 
     from common.signing import sign_payload, standard_webhooks_headers
 
-    client = httpx.Client(timeout=15, trust_env=False, follow_redirects=False,
-                          limits=httpx.Limits(max_connections=threads,
-                                              max_keepalive_connections=threads))
+    client = httpx.Client(
+        timeout=15,
+        trust_env=False,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=threads, max_keepalive_connections=threads),
+    )
     lock = threading.Lock()
     position = iter(range(len(payloads)))
     errors = []
@@ -453,10 +552,14 @@ def bare_run(receiver: ReceiverProcess, payloads: list[tuple[bytes, str]], secre
                 return
             body, event_id = payloads[index]
             timestamp = int(datetime.now(UTC).timestamp())
-            headers = {"Content-Type": "application/json", "User-Agent": "invex-webhooks/1",
-                       "Invex-Event": EVENT_TYPE, "Invex-Delivery": f"dlv_bare{index:08d}",
-                       "Invex-Signature": sign_payload(body, [secret], timestamp),
-                       **standard_webhooks_headers(event_id, body, [secret], timestamp)}
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "invex-webhooks/1",
+                "Invex-Event": EVENT_TYPE,
+                "Invex-Delivery": f"dlv_bare{index:08d}",
+                "Invex-Signature": sign_payload(body, [secret], timestamp),
+                **standard_webhooks_headers(event_id, body, [secret], timestamp),
+            }
             try:
                 response = client.post(receiver.url, content=body, headers=headers)
                 response.read()
@@ -478,9 +581,14 @@ def bare_run(receiver: ReceiverProcess, payloads: list[tuple[bytes, str]], secre
     cpu = meter.stop() if meter else {}
     client.close()
     seconds = stats["last"] - started
-    return {"rate": len(payloads) / seconds, "seconds": seconds, "deliveries": len(payloads),
-            "cpu": cpu, "check": check_records(receiver.records(), len(payloads))
-            + (f", {len(errors)} errors" if errors else "")}
+    return {
+        "rate": len(payloads) / seconds,
+        "seconds": seconds,
+        "deliveries": len(payloads),
+        "cpu": cpu,
+        "check": check_records(receiver.records(), len(payloads))
+        + (f", {len(errors)} errors" if errors else ""),
+    }
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -499,9 +607,14 @@ def lag_phase(tenant: Tenant, receiver: ReceiverProcess, samples: int) -> dict:
     for n in range(samples):
         before = time.time()
         with db.transaction() as conn:
-            event_id = record_event(conn, org_id=tenant.org.id, livemode=True,
-                                    type=EVENT_TYPE, object_id=f"inv_lag{n:06d}",
-                                    data=fake_invoice(n))
+            event_id = record_event(
+                conn,
+                org_id=tenant.org.id,
+                livemode=True,
+                type=EVENT_TYPE,
+                object_id=f"inv_lag{n:06d}",
+                data=fake_invoice(n),
+            )
         enqueued_at[event_id] = time.time()  # after commit: the task has been sent
         began_at[event_id] = before
         receiver.wait_for(n + 1, timeout=30)
@@ -509,18 +622,24 @@ def lag_phase(tenant: Tenant, receiver: ReceiverProcess, samples: int) -> dict:
     with db.transaction() as conn:
         rows = conn.execute(
             "select id, extract(epoch from created_at) as created from events"
-            " where id = any(%(ids)s)", {"ids": list(began_at)}).fetchall()
+            " where id = any(%(ids)s)",
+            {"ids": list(began_at)},
+        ).fetchall()
     db_created = {row["id"]: float(row["created"]) for row in rows}
     arrivals = {r["event"]: r["at"] for r in receiver.records()}
     return {
         "event transaction start -> receipt": [
-            (arrivals[e] - began_at[e]) * 1000 for e in began_at],
+            (arrivals[e] - began_at[e]) * 1000 for e in began_at
+        ],
         "after commit + send_task -> receipt": [
-            (arrivals[e] - enqueued_at[e]) * 1000 for e in began_at],
+            (arrivals[e] - enqueued_at[e]) * 1000 for e in began_at
+        ],
         "events.created_at (db now()) -> receipt": [
-            (arrivals[e] - db_created[e]) * 1000 for e in began_at],
+            (arrivals[e] - db_created[e]) * 1000 for e in began_at
+        ],
         "commit wall time: transaction start -> task sent": [
-            (enqueued_at[e] - began_at[e]) * 1000 for e in began_at],
+            (enqueued_at[e] - began_at[e]) * 1000 for e in began_at
+        ],
     }
 
 
@@ -533,19 +652,25 @@ TASK_CATEGORIES = (
     ("endpoint load (get_endpoint_by_id)", ("get_endpoint_by_id (",)),
     ("event load (load_event)", ("load_event (",)),
     ("JSON body (event_body)", ("event_body (",)),
-    ("signing (sign_payload + standard headers)", ("sign_payload (",
-                                                   "standard_webhooks_headers (")),
+    (
+        "signing (sign_payload + standard headers)",
+        ("sign_payload (", "standard_webhooks_headers ("),
+    ),
     ("DNS check (resolve_public_address)", ("resolve_public_address (",)),
     ("HTTP post (httpx, after the DNS check)", ("pinned_post (", "_http_client (")),
     ("record_attempt (insert + update)", ("record_attempt (",)),
     ("next_in_chain query", ("next_in_chain (",)),
     ("enqueue of the next in chain", ("enqueue_delivery (",)),
     ("pool check_connection (a SELECT 1 per checkout)", ("check_connection (",)),
-    ("db.transaction: pool checkout, BEGIN, COMMIT", ("transaction (common/db",
-                                                      "transaction (/", "psycopg_pool")),
+    (
+        "db.transaction: pool checkout, BEGIN, COMMIT",
+        ("transaction (common/db", "transaction (/", "psycopg_pool"),
+    ),
     ("rest of deliver/_record_outcome", ("deliver (", "_record_outcome (")),
-    ("celery task wrapper (trace, ack)", ("deliver_webhook (", "trace_task", "fast_trace",
-                                          "acknowledge", "on_success")),
+    (
+        "celery task wrapper (trace, ack)",
+        ("deliver_webhook (", "trace_task", "fast_trace", "acknowledge", "on_success"),
+    ),
 )
 
 
@@ -561,14 +686,20 @@ def thread_kind(stack: str) -> str:
         return "task"
     if "_worker (concurrent/futures" in stack or "/concurrent/futures/thread.py" in stack:
         return "idle pool thread (waiting for a message)"
-    if "kombu" in stack or "celery/worker" in stack or "asynloop" in stack \
-            or "synloop" in stack:
+    if "kombu" in stack or "celery/worker" in stack or "asynloop" in stack or "synloop" in stack:
         return "consumer thread (Redis read, dispatch, ack)"
     return "other threads (psycopg_pool workers, scheduler)"
 
 
-def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProcess, *,
-                  deliveries: int, workdir: Path, meter: CpuMeter) -> None:
+def profile_phase(
+    worker: WebhookWorker,
+    tenant: Tenant,
+    receiver: ReceiverProcess,
+    *,
+    deliveries: int,
+    workdir: Path,
+    meter: CpuMeter,
+) -> None:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("\n--profile: py-spy is not installed (pip install py-spy); skipped")
@@ -580,12 +711,29 @@ def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProce
     recorders = []
     for mode in ("wall", "cpu"):
         out = workdir / f"profile-{mode}.txt"
-        args = [py_spy, "record", "-p", str(worker.process.pid), "-r", "200", "-f", "raw",
-                "-o", str(out), "--nonblocking", "--threads"]
+        args = [
+            py_spy,
+            "record",
+            "-p",
+            str(worker.process.pid),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+            "--threads",
+        ]
         if mode == "wall":
             args.append("--idle")
-        recorders.append((mode, out, subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                                      stderr=subprocess.DEVNULL)))
+        recorders.append(
+            (
+                mode,
+                out,
+                subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            )
+        )
     time.sleep(1.5)
     meter.start()
     started = time.time()
@@ -597,9 +745,11 @@ def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProce
     for _, _, proc in recorders:
         proc.wait(60)
     seconds = stats["last"] - started
-    print(f"\nProfile: py-spy 200 Hz on the worker (-c {worker.concurrency}) during a drain of"
-          f" {deliveries} deliveries to 1 endpoint ({deliveries / seconds:.0f}/s under py-spy;"
-          f" cores: {format_cpu(cpu)}):")
+    print(
+        f"\nProfile: py-spy 200 Hz on the worker (-c {worker.concurrency}) during a drain of"
+        f" {deliveries} deliveries to 1 endpoint ({deliveries / seconds:.0f}/s under py-spy;"
+        f" cores: {format_cpu(cpu)}):"
+    )
     for mode in ("wall", "cpu"):
         path = next(out for m, out, _ in recorders if m == mode)
         if not path.exists():
@@ -616,8 +766,11 @@ def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProce
             if kind == "task":
                 in_task[categorise(stack, TASK_CATEGORIES) or "other in task"] += int(count)
         total = sum(kinds.values()) or 1
-        title = ("wall time of all threads (samples, idle included)" if mode == "wall"
-                 else "CPU samples (threads on a core)")
+        title = (
+            "wall time of all threads (samples, idle included)"
+            if mode == "wall"
+            else "CPU samples (threads on a core)"
+        )
         print(f"  {title}:")
         for name, count in kinds.most_common():
             print(f"    {name:<50} {100 * count / total:5.1f}%")
@@ -630,6 +783,7 @@ def profile_phase(worker: WebhookWorker, tenant: Tenant, receiver: ReceiverProce
 
 # --- output ------------------------------------------------------------------------------
 
+
 def format_cpu(cpu: dict[str, float]) -> str:
     return " ".join(f"{name} {share:.2f}" for name, share in cpu.items())
 
@@ -641,14 +795,19 @@ def sender_ms(r: dict) -> float:
 
 def print_rows(title: str, rows: list[tuple[str, dict]]) -> None:
     print(f"\n{title}")
-    print(f"{'run':<44} {'deliv.':>6} {'seconds':>7} {'deliv/s':>8}  {'cores in use':<80}"
-          f" {'CPU ms/deliv':>12} check")
+    print(
+        f"{'run':<44} {'deliv.':>6} {'seconds':>7} {'deliv/s':>8}  {'cores in use':<80}"
+        f" {'CPU ms/deliv':>12} check"
+    )
     for label, r in rows:
-        print(f"{label:<44} {r['deliveries']:>6} {r['seconds']:>7.2f} {r['rate']:>8.0f}  "
-              f"{format_cpu(r['cpu']):<80} {sender_ms(r):>12.2f} {r['check']}")
+        print(
+            f"{label:<44} {r['deliveries']:>6} {r['seconds']:>7.2f} {r['rate']:>8.0f}  "
+            f"{format_cpu(r['cpu']):<80} {sender_ms(r):>12.2f} {r['check']}"
+        )
 
 
 # --- main --------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -657,9 +816,12 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--lag-samples", type=int, default=100)
     parser.add_argument("--profile", type=int, default=0, metavar="DELIVERIES")
-    parser.add_argument("--prefetch", default="",
-                        help="also try the best pool with these --prefetch-multiplier values"
-                             " (an experiment; the app config sets 1)")
+    parser.add_argument(
+        "--prefetch",
+        default="",
+        help="also try the best pool with these --prefetch-multiplier values"
+        " (an experiment; the app config sets 1)",
+    )
     parser.add_argument("--serve-receiver", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver:
@@ -677,8 +839,12 @@ def main() -> int:
     stoppers = [redis.stop, postgres.stop]  # run in reverse order of starting
     try:
         database_url, redis_url = postgres.start(), redis.start()
-        os.environ.update(INVEX_DATABASE_URL=database_url, INVEX_REDIS_URL=redis_url,
-                          INVEX_WEBHOOK_ALLOW_PRIVATE="1", INVEX_WEBHOOK_ALLOW_HTTP="1")
+        os.environ.update(
+            INVEX_DATABASE_URL=database_url,
+            INVEX_REDIS_URL=redis_url,
+            INVEX_WEBHOOK_ALLOW_PRIVATE="1",
+            INVEX_WEBHOOK_ALLOW_HTTP="1",
+        )
         from common import db
         from common.config import get_settings
         from common.migrations import apply_migrations
@@ -694,13 +860,15 @@ def main() -> int:
 
         postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
         worker_ref: dict[str, WebhookWorker] = {}
-        meter = CpuMeter({
-            "worker": lambda: tree(worker_ref["w"].process.pid),
-            "postgres": lambda: tree(postmaster),
-            "redis": lambda: [redis._process.pid],
-            "receiver": lambda: [receiver.process.pid],
-            "driver": None,
-        })
+        meter = CpuMeter(
+            {
+                "worker": lambda: tree(worker_ref["w"].process.pid),
+                "postgres": lambda: tree(postmaster),
+                "redis": lambda: [redis._process.pid],
+                "receiver": lambda: [receiver.process.pid],
+                "driver": None,
+            }
+        )
 
         tenants = {n: Tenant(f"Bench {n} endpoints", n, receiver.url) for n in endpoint_counts}
         warm = Tenant("Bench warm-up", 1, receiver.url)
@@ -716,24 +884,38 @@ def main() -> int:
             pools.append(("gevent", max(thread_counts)))
 
         print(f"Load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        print(f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
-              f"{platform.python_version()}, {platform.platform()})")
-        print("PostgreSQL: private, fsync=off, synchronous_commit=off (as the tests);"
-              " Redis: private, appendonly everysec")
+        print(
+            f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
+            f"{platform.python_version()}, {platform.platform()})"
+        )
+        print(
+            "PostgreSQL: private, fsync=off, synchronous_commit=off (as the tests);"
+            " Redis: private, appendonly everysec"
+        )
         print(f"Receiver: own process, asyncio HTTP/1.1 keep-alive, 200 at once ({receiver.url})")
-        print("Worker: celery -A workers.celery_app worker -Q webhooks -P <pool> -c <C>"
-              " --without-gossip --without-mingle (Procfile: -P threads -c 16);"
-              " prefetch multiplier 1, acks_late; db pool max_size 10 per process")
-        print(f"Pools compared: {', '.join(f'{p} -c {c}' for p, c in pools)}"
-              + (f"; then --prefetch-multiplier {args.prefetch} on the best" if args.prefetch
-                 else "")
-              + ("" if any(p == "gevent" for p, _ in pools) else
-                 " (gevent not installed: not compared)"))
-        print(f"Events: {EVENT_TYPE}, one transaction each (record_event -> fan_out ->"
-              f" send_task after commit), ~{len(payloads[0][0])} byte bodies, a fresh object"
-              f" id per event; {args.deliveries} deliveries per run")
-        print("Bare: C threads, one httpx.Client (max_connections=C), same headers, HMAC"
-              " signed per request, in the driver process")
+        print(
+            "Worker: celery -A workers.celery_app worker -Q webhooks -P <pool> -c <C>"
+            " --without-gossip --without-mingle (Procfile: -P threads -c 16);"
+            " prefetch multiplier 1, acks_late; db pool max_size 10 per process"
+        )
+        print(
+            f"Pools compared: {', '.join(f'{p} -c {c}' for p, c in pools)}"
+            + (f"; then --prefetch-multiplier {args.prefetch} on the best" if args.prefetch else "")
+            + (
+                ""
+                if any(p == "gevent" for p, _ in pools)
+                else " (gevent not installed: not compared)"
+            )
+        )
+        print(
+            f"Events: {EVENT_TYPE}, one transaction each (record_event -> fan_out ->"
+            f" send_task after commit), ~{len(payloads[0][0])} byte bodies, a fresh object"
+            f" id per event; {args.deliveries} deliveries per run"
+        )
+        print(
+            "Bare: C threads, one httpx.Client (max_connections=C), same headers, HMAC"
+            " signed per request, in the driver process"
+        )
 
         def start_worker(pool: str, concurrency: int, prefetch: int | None) -> WebhookWorker:
             worker = WebhookWorker(env, pool, concurrency, root, prefetch)
@@ -752,8 +934,9 @@ def main() -> int:
         def drain_all(worker: WebhookWorker, label: str) -> dict[int, dict]:
             results = {}
             for count in endpoint_counts:
-                results[count] = invex_drain(worker, tenants[count], receiver,
-                                             args.deliveries, meter)
+                results[count] = invex_drain(
+                    worker, tenants[count], receiver, args.deliveries, meter
+                )
                 rows.append((f"Invex {label}, {count} endp.", results[count]))
             return results
 
@@ -773,56 +956,79 @@ def main() -> int:
             stop_worker(worker)
 
         def best_of(keys) -> tuple[str, int, int | None]:
-            return max(keys, key=lambda k: statistics.median(
-                r["rate"] for r in drains[k].values()))
+            return max(keys, key=lambda k: statistics.median(r["rate"] for r in drains[k].values()))
 
         best = best_of(list(drains))
         for prefetch in [int(p) for p in args.prefetch.split(",") if p]:
             worker = start_worker(best[0], best[1], prefetch)
             drains[(best[0], best[1], prefetch)] = drain_all(
-                worker, f"{best[0]} -c {best[1]} prefetch x{prefetch}")
+                worker, f"{best[0]} -c {best[1]} prefetch x{prefetch}"
+            )
             stop_worker(worker)
         print_rows("Throughput, backlog drain (consumer added -> last receipt):", rows)
-        print("(cores: average CPU in use during the run, from /proc; driver = this process,"
-              " which runs the bare loop)")
+        print(
+            "(cores: average CPU in use during the run, from /proc; driver = this process,"
+            " which runs the bare loop)"
+        )
 
         print("\nInvex / bare at the same thread count (drain; bare = mean of its two runs):")
-        print(f"{'worker':<30}" + "".join(f"{f'{n} endpoint(s)':>16}" for n in endpoint_counts)
-              + f"{'median deliv/s':>16}")
+        print(
+            f"{'worker':<30}"
+            + "".join(f"{f'{n} endpoint(s)':>16}" for n in endpoint_counts)
+            + f"{'median deliv/s':>16}"
+        )
         for (pool, concurrency, prefetch), by_count in drains.items():
             bare_rate = bare_results[concurrency]["rate"]
             cells = "".join(f"{by_count[n]['rate'] / bare_rate:>15.2f}x" for n in endpoint_counts)
             median = statistics.median(r["rate"] for r in by_count.values())
             label = f"{pool} -c {concurrency}" + (f" prefetch x{prefetch}" if prefetch else "")
             print(f"{label:<30}{cells}{median:>16.0f}")
-        print(f"Best as configured (prefetch x1) by median drain rate: -P {best[0]} -c {best[1]}"
-              "  (goal >= 0.5x bare)")
+        print(
+            f"Best as configured (prefetch x1) by median drain rate: -P {best[0]} -c {best[1]}"
+            "  (goal >= 0.5x bare)"
+        )
 
         worker = start_worker(best[0], best[1], None)
         live_rows = []
         for count in endpoint_counts:
             result = invex_live(tenants[count], receiver, args.deliveries, meter)
             live_rows.append((f"Invex live {best[0]} -c {best[1]}, {count} endp.", result))
-        print_rows("Throughput, live (events recorded while the worker consumes; first enqueue"
-                   " -> last receipt):", live_rows)
-        print("event generation (one transaction per event, in the driver): " + ", ".join(
-            f"{n} endp. {r['generate_rate']:.0f} events/s"
-            for n, (_, r) in zip(endpoint_counts, live_rows, strict=True)))
+        print_rows(
+            "Throughput, live (events recorded while the worker consumes; first enqueue"
+            " -> last receipt):",
+            live_rows,
+        )
+        print(
+            "event generation (one transaction per event, in the driver): "
+            + ", ".join(
+                f"{n} endp. {r['generate_rate']:.0f} events/s"
+                for n, (_, r) in zip(endpoint_counts, live_rows, strict=True)
+            )
+        )
 
         lags = lag_phase(tenants.get(1, warm), receiver, args.lag_samples)
-        print(f"\nIdle lag, 1 endpoint, {args.lag_samples} events one at a time"
-              f" (-P {best[0]} -c {best[1]}):")
+        print(
+            f"\nIdle lag, 1 endpoint, {args.lag_samples} events one at a time"
+            f" (-P {best[0]} -c {best[1]}):"
+        )
         print(f"{'measured as':<52} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7}")
         for label, values in lags.items():
-            print(f"{label:<52} {percentile(values, 50):>7.1f} {percentile(values, 90):>7.1f}"
-                  f" {percentile(values, 99):>7.1f} {max(values):>7.1f}")
+            print(
+                f"{label:<52} {percentile(values, 50):>7.1f} {percentile(values, 90):>7.1f}"
+                f" {percentile(values, 99):>7.1f} {max(values):>7.1f}"
+            )
         p50 = percentile(lags["event transaction start -> receipt"], 50)
         print(f"goal p50 < 50 ms: {'met' if p50 < 50 else 'NOT met'} ({p50:.1f} ms)")
 
         if args.profile:
-            profile_phase(worker, tenants.get(1, warm), receiver, deliveries=args.profile,
-                          workdir=Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
-                          meter=meter)
+            profile_phase(
+                worker,
+                tenants.get(1, warm),
+                receiver,
+                deliveries=args.profile,
+                workdir=Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
+                meter=meter,
+            )
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; stopping everything", file=sys.stderr)

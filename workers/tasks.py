@@ -54,10 +54,14 @@ def extract_invoice(self, invoice_id: str) -> str:
         )
         return "failed"
     data = service.load_file(invoice_id)
+    specs = service.custom_field_specs(invoice)
     started = time.monotonic()
     try:
         result = extract_document(
-            data, filename=invoice.file_name, deadline=started + settings.extract_time_limit
+            data,
+            filename=invoice.file_name,
+            deadline=started + settings.extract_time_limit,
+            custom_fields=specs,
         )
     except ExtractionError as exc:
         service.record_extraction_failure(invoice_id, task_id, exc.code, exc.message)

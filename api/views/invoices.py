@@ -23,6 +23,7 @@ from api.schemas import (
     InvoiceSchema,
     ListArgs,
     ReasonArgs,
+    ReprocessArgs,
     UploadArgs,
 )
 from common.config import get_settings
@@ -207,10 +208,13 @@ class InvoicePdf(MethodView):
 class InvoiceReprocess(MethodView):
     @requires("invoices:write")
     @idempotent
+    @blp.arguments(ReprocessArgs)
     @blp.response(202, InvoiceSchema)
-    def post(self, invoice_id):
-        """Run extraction again on the stored file."""
-        return invoice_resource(service.reprocess_invoice(current_principal(), invoice_id))
+    def post(self, args, invoice_id):
+        """Run extraction again on the stored file, optionally with another schema."""
+        return invoice_resource(
+            service.reprocess_invoice(current_principal(), invoice_id, args["schema_id"])
+        )
 
 
 def _register_transition(action: str) -> None:

@@ -194,15 +194,16 @@ def delete_invoice(conn: Conn, invoice_id: str) -> None:
     conn.execute("delete from invoices where id = %(id)s", {"id": invoice_id})
 
 
-def requeue_invoice(conn: Conn, invoice_id: str) -> Invoice | None:
+def requeue_invoice(conn: Conn, invoice_id: str, schema_id: str | None = None) -> Invoice | None:
     """Back to queued for a fresh extraction (reprocess); attempts start over."""
     return _invoice(
         conn.execute(
             "update invoices set status = 'queued', attempts = 0, enqueued_at = now(),"
+            " schema_id = coalesce(%(schema_id)s, schema_id),"
             " lease_expires_at = null, task_id = null, error_code = null, error_message = null,"
             f" updated_at = now() where id = %(id)s and status in ('succeeded', 'failed')"
             f" returning {COLUMNS}",
-            {"id": invoice_id},
+            {"id": invoice_id, "schema_id": schema_id},
         ).fetchone()
     )
 
@@ -394,3 +395,30 @@ def list_comments(conn: Conn, invoice_id: str) -> list[dict[str, Any]]:
         " where invoice_id = %(id)s order by id",
         {"id": invoice_id},
     ).fetchall()
+
+
+def find_same_invoice(conn: Conn, invoice: Invoice, fields: dict[str, Any]) -> str | None:
+    """Another succeeded invoice of this tenant with the same number and total, from the
+    same vendor (tax ID, else name, case-insensitive)."""
+    number, total = fields.get("invoice_number"), fields.get("total_amount")
+    tax_id, name = fields.get("vendor_tax_id"), fields.get("vendor_name")
+    if not number or total is None or not (tax_id or name):
+        return None
+    row = conn.execute(
+        "select id from invoices where org_id = %(org)s and livemode = %(live)s"
+        " and status = 'succeeded' and fields->>'invoice_number' = %(number)s"
+        " and id <> %(id)s and (fields->'total_amount')::bigint = %(total)s"
+        " and ((%(tax_id)s::text is not null and fields->>'vendor_tax_id' = %(tax_id)s)"
+        "  or (%(tax_id)s::text is null and lower(fields->>'vendor_name') = lower(%(name)s)))"
+        " order by id limit 1",
+        {
+            "org": invoice.org_id,
+            "live": invoice.livemode,
+            "number": number,
+            "id": invoice.id,
+            "total": total,
+            "tax_id": tax_id,
+            "name": name,
+        },
+    ).fetchone()
+    return row["id"] if row else None

@@ -20,6 +20,7 @@ from common.invoices import repository
 from common.invoices.repository import Invoice, InvoiceFilters
 from common.invoices.resource import invoice_resource
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.schemas import service as schemas
 from common.storage import file_store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def create_invoice(
     send the extraction task. A repeated idempotency key returns the first invoice."""
     sha256 = hashlib.sha256(data).hexdigest()
     with db.transaction() as conn:
+        if schema_id is not None:
+            schemas.get_schema(principal, schema_id, conn)  # 404 names schema_id
         duplicate_of = repository.find_first_with_sha(
             conn, principal.org_id, principal.livemode, sha256
         )
@@ -144,14 +147,18 @@ def delete_invoice(principal: Principal, invoice_id: str) -> Invoice:
     return invoice
 
 
-def reprocess_invoice(principal: Principal, invoice_id: str) -> Invoice:
-    """Run extraction again. An invoice still queued or processing is returned unchanged:
-    the extraction already under way is the one asked for."""
+def reprocess_invoice(
+    principal: Principal, invoice_id: str, schema_id: str | None = None
+) -> Invoice:
+    """Run extraction again (with another schema if given). An invoice still queued or
+    processing is returned unchanged: the extraction under way is the one asked for."""
     with db.transaction() as conn:
         invoice = repository.get_invoice(conn, principal.org_id, principal.livemode, invoice_id)
         if invoice is None:
             raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
-        requeued = repository.requeue_invoice(conn, invoice.id)
+        if schema_id is not None:
+            schemas.get_schema(principal, schema_id, conn)
+        requeued = repository.requeue_invoice(conn, invoice.id, schema_id)
         if requeued is None:
             return invoice
         db.after_commit(conn, lambda: taskqueue.enqueue_extraction(requeued.id))
@@ -184,7 +191,30 @@ def load_file(invoice_id: str) -> bytes:
     return data
 
 
+def custom_field_specs(invoice: Invoice) -> list[dict]:
+    with db.connection() as conn:
+        return schemas.custom_field_specs(conn, invoice.org_id, invoice.livemode, invoice.schema_id)
+
+
 def record_extraction(invoice_id: str, task_id: str, fields: dict, pages: int) -> Invoice | None:
+    """Store the fields; the same vendor, number and total already on file adds the
+    warning `duplicate_suspected` naming the other invoice."""
+    with db.connection() as conn:
+        invoice = repository.get_invoice_by_id(conn, invoice_id)
+        other = repository.find_same_invoice(conn, invoice, fields) if invoice is not None else None
+    if other is not None:
+        fields = {
+            **fields,
+            "warnings": [
+                *fields.get("warnings", []),
+                {
+                    "code": "duplicate_suspected",
+                    "message": f"Same vendor, invoice number and total as {other}.",
+                    "field": "invoice_number",
+                    "duplicate_of": other,
+                },
+            ],
+        }
     return _finish(invoice_id, task_id, status="succeeded", fields=fields, pages=pages)
 
 

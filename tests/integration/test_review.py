@@ -4,6 +4,7 @@ their events, comments and history."""
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 
 import pytest
@@ -154,7 +155,7 @@ def test_concurrent_moves_cannot_both_win(app, tenant, invoice):
     assert len(moves) == outcomes.count(200)
     # every recorded move started from the state the previous one left
     assert moves[0]["old"] == "received"
-    for earlier, later in zip(moves, moves[1:], strict=False):
+    for earlier, later in itertools.pairwise(moves):
         assert later["old"] == earlier["new"]
 
 
@@ -240,3 +241,76 @@ def test_generated_ubl_from_corrected_fields_validates(client, tenant):
     assert validate_ubl(response.data) == []
     original_pdf = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=tenant.headers)
     assert original_pdf.data == demo_invoice_pdf() or original_pdf.data[:5] == b"%PDF-"
+
+
+def test_schema_custom_fields_are_extracted(client, tenant):
+    schema = client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={
+            "name": "Cost centres",
+            "is_default": True,
+            "fields": [
+                {"name": "cost_centre", "labels": ["Cost centre"], "pattern": r"(CC-\d+)"},
+                {"name": "freight", "type": "money", "labels": ["Freight"]},
+            ],
+        },
+    )
+    assert schema.status_code == 201, schema.get_data(as_text=True)
+    pdf = make_text_pdf(
+        [
+            "ACME GmbH",
+            "Invoice number: CF-1",
+            "Cost centre: CC-4711 (north)",
+            "Freight 12.50 EUR",
+            "Total: 119.00 EUR",
+        ]
+    )
+    invoice = extracted(client, tenant, pdf, "cf.pdf")
+    shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert shown["custom_fields"] == {"cost_centre": "CC-4711", "freight": 1250}
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)\1", r"(?=x)y", "(unclosed"])
+def test_unsafe_or_broken_patterns_are_refused(client, tenant, pattern):
+    response = client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": "x", "fields": [{"name": "f", "pattern": pattern}]},
+    )
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "fields.0.pattern"
+
+
+def test_catastrophic_pattern_finishes_at_once(client, tenant):
+    import time
+
+    client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": "slow?", "is_default": True, "fields": [{"name": "f", "pattern": r"(a+)+$"}]},
+    )
+    started = time.monotonic()
+    extracted(
+        client, tenant, make_text_pdf(["ACME GmbH", "a" * 60 + "b", "Total: 1.00 EUR"]), "evil.pdf"
+    )
+    assert time.monotonic() - started < 10  # a backtracking engine would take ages
+
+
+def test_unknown_schema_on_upload_is_not_found(client, tenant):
+    response = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf()), "a.pdf"), "schema_id": "sch_nope"},
+    )
+    assert assert_contract_error(response, 404, "resource_not_found")["param"] == "schema_id"
+
+
+def test_same_vendor_number_and_total_is_suspected_duplicate(client, tenant):
+    first = extracted(client, tenant, make_text_pdf(), "one.pdf")
+    # the same invoice, sent again as a different file (another scan or export)
+    again = extracted(client, tenant, make_text_pdf() + b"\n% re-exported", "two.pdf")
+    shown = client.get(f"/v1/invoices/{again['id']}", headers=tenant.headers).get_json()
+    assert shown["duplicate_of"] is None  # not the same bytes
+    suspected = [w for w in shown["warnings"] if w["code"] == "duplicate_suspected"]
+    assert suspected
+    assert suspected[0]["duplicate_of"] == first["id"]

@@ -18,6 +18,7 @@ from PIL import Image
 
 from workers.extraction import sniff
 from workers.extraction.checks import apply_checks
+from workers.extraction.custom_fields import extract_custom_fields
 from workers.extraction.einvoice import parse_einvoice
 from workers.extraction.errors import (
     EncryptedPdf,
@@ -30,6 +31,7 @@ from workers.extraction.errors import (
 from workers.extraction.facturx import PDF_ERRORS, extract_facturx
 from workers.extraction.invoice_fields import empty_fields
 from workers.extraction.result import Extraction
+from workers.extraction.xmltree import parse_untrusted_xml
 
 MAX_PAGES = 50
 # About 60 megapixels: an A3 page scanned at 600 dpi is 70 MP, A4 at 300 dpi is 8.7 MP.
@@ -43,7 +45,11 @@ IMAGE_TYPES = frozenset({sniff.PNG, sniff.JPEG, sniff.TIFF, sniff.WEBP})
 
 
 def extract_document(
-    data: bytes, *, filename: str | None = None, deadline: float | None = None
+    data: bytes,
+    *,
+    filename: str | None = None,
+    deadline: float | None = None,
+    custom_fields: list[dict[str, Any]] | None = None,
 ) -> Extraction:
     """Extract the invoice fields of one uploaded document.
 
@@ -69,12 +75,28 @@ def extract_document(
     else:
         fields, pages = _extract_image(data, content_type, deadline)
     _check_deadline(deadline)
+    if custom_fields:
+        fields["custom_fields"] = extract_custom_fields(
+            _document_text(data, content_type), custom_fields, fields.get("currency")
+        )
     return Extraction(
         fields=apply_checks(_complete(fields)),
         pages=pages,
         content_type=content_type,
         embedded_xml_name=embedded_xml_name,
     )
+
+
+def _document_text(data: bytes, content_type: str) -> str:
+    """The document as lines of text, for custom fields: an XML e-invoice's element texts,
+    a PDF's text layer. Scans have none yet (custom fields of scans come back empty)."""
+    if content_type == sniff.XML:
+        root = parse_untrusted_xml(data)
+        return "\n".join(t.strip() for t in root.itertext() if t.strip())
+    if content_type == sniff.PDF:
+        with open_pdf(data) as doc:
+            return "\n".join(page.get_text("text") for page in doc)
+    return ""
 
 
 def _extract_pdf(data: bytes, deadline: float | None) -> tuple[dict[str, Any], int]:

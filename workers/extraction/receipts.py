@@ -22,7 +22,7 @@ from workers.extraction.numbers import decimal_separator_of, find_amounts
 # Words that appear on till slips and seldom on invoices. Two different ones make a
 # receipt (one alone, e.g. "cash", also occurs in invoice payment terms).
 _RECEIPT_CUES = {
-    "receipt": r"receipt|resit",
+    "receipt": r"receipts?|resit",
     "cash": r"cash",
     "change": r"change|baki",
     "rounding": r"rounding|round\s*adj\w*|rounded",
@@ -31,25 +31,27 @@ _RECEIPT_CUES = {
     "thanks": r"thank\s*you|terima\s*kasih|please\s+come\s+again",
     "till": r"counter|terminal|pos\s*(?:no|id)|till|table\s*(?:no)?",
     "items": r"qty|quantity|item\s*\(?s\)?|no\.?\s+of\s+items",
+    "returns": r"refund\w*|non-?\s?refundable|returnable|exchanged?",
+    "savings": r"(?:your\s+)?savings?|member\w*|points?",
 }
 _CUE_PATTERNS = {name: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])")
                  for name, pattern in _RECEIPT_CUES.items()}
 
 # Company name endings and shop words that mark the seller's line at the top of a slip.
 _TRADE_NAME = re.compile(
-    r"(?<![\w])(?:s[dao0]n\.?\s*b[hn]d\.?|bhd\.?|berhad|s/b|plt|enterprise|enterprises"
+    r"(?<![\w])(?:s[dao0]n\s*\.?\s*b[hn]d\.?|bhd\.?|berhad|s/b|plt|enterprise|enterprises"
     r"|trading|ltd\.?|limited|inc\.?|llc|gmbh|co\.|company|corporation|corp\.?|store|stores"
     r"|mart|market|supermarket|restaurant|restoran|cafe|bakery|hardware|pharmacy|shop"
     r"|stationery|kedai|stesen|station|hotel|food|foods|industries|services)(?![\w])")
 # A line holding nothing but a legal form: the rest of the name is on the line above.
-_LEGAL_FORM_ONLY = re.compile(r"^\W*(?:s[dao0]n\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited"
+_LEGAL_FORM_ONLY = re.compile(r"^\W*(?:s[dao0]n\s*\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited"
                               r"|inc|llc)\W*$")
 # Lines at the top of a slip that are not the seller's name.
 _NOT_A_NAME = re.compile(
     r"(?<![\w])(?:tax\s+invoice|invoice|receipt|welcome|tel|fax|phone|gst|reg\w*|co\.?\s*no"
     r"|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time|cashier)(?![\w])")
 # A registration number in parentheses after the name: "(860671-D)", "(Co. No. 123-X)".
-_REGISTRATION = re.compile(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d{3,}[^()]*"
+_REGISTRATION = re.compile(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d[^()]*"
                            r"\)?\s*$", re.IGNORECASE)
 
 # Total labels, strongest first. The grand total after rounding is what the customer paid.
@@ -67,6 +69,9 @@ _NOT_THE_TOTAL = re.compile(
     r"sub\s*-?\s*total|total\s*(?:qty|quantity|items?|pcs|units?|no\.?\s*of|saving\w*"
     r"|discount\w*|excl\w*|before|tax\b|gst\b|sst\b|vat\b|weight)|(?:gst|sst|tax|vat)\s*total"
     r"|excl\w*\s*(?:of\s*)?(?:gst|tax|sst)|total\s*sales?\s*\(?\s*excl")
+# A "rounding" line often carries the rounded total itself rather than the adjustment;
+# such an amount counts only when cash minus change confirms it.
+_ROUNDING = re.compile(r"(?<![\w])round\w*")
 _CASH = re.compile(r"(?<![\w])(?:cash|tendered|tender|paid|payment|card|visa|master\w*)(?![\w])")
 _CHANGE = re.compile(r"(?<![\w])(?:change|baki)(?![\w])")
 _DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
@@ -75,10 +80,13 @@ _DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
 _SPACED_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6})\s*[.,]\s*(\d{2})(?![\d.,])")
 _LOST_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6}) (\d{2})\s*$")
 # "SDN BHD" / "BHD" (Berhad) is a Malaysian company ending, not Bahraini dinars.
-_BERHAD = re.compile(r"(?<![\w])(?:s[dao0]n\.?\s*b[hn]d|bhd\.?(?=\s*(?:\(|$))|berhad)")
-_MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|sdn\.?\s*bhd)")
+_BERHAD = re.compile(r"(?<![\w])(?:s[dao0]n\s*\.?\s*b[hn]d|bhd\.?(?=\s*(?:\(|$))|berhad)")
+_MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|s[dao0]n\s*\.?\s*b[hn]d)")
 # OCR reads a zero as the letter O and a one as l or I inside numbers.
-_DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oO](?=\d)|(?<=\d)[oO](?=[.,]\d)")
+_DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oOQ](?=\d)|(?<=\d)[oO](?=[.,]\d)"
+                              r"|(?<![\w.,])[oO](?=[.,]\d\d)")
+# Dates printed with doubled dashes or underscores by some tills ("01-Nov--2017_11:20").
+_DATE_NOISE = re.compile(r"(?<=\w)-{2,}(?=\w)|_")
 
 
 @dataclass
@@ -93,7 +101,7 @@ def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str
     receipt; otherwise `fields` unchanged."""
     lines = document_lines(pages)
     folded = [fold(line.text) for line in lines]
-    if not _is_receipt(fields, folded):
+    if not _is_receipt(fields, folded, pages):
         return fields
     refined = dict(fields)
     refined["document_type"] = "receipt"
@@ -145,23 +153,27 @@ def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str
     return refined
 
 
-def _is_receipt(fields: dict[str, Any], folded: list[str]) -> bool:
+def _is_receipt(fields: dict[str, Any], folded: list[str], pages: list[Page]) -> bool:
     if fields.get("document_type") == "receipt":
         return True
     if fields.get("document_type") in ("credit_note", "quote"):
         return False
     text = "\n".join(folded)
     cues = sum(1 for pattern in _CUE_PATTERNS.values() if pattern.search(text))
+    # A slip is long and narrow; an invoice page is A4 or Letter (about 0.7).
+    if pages and pages[0].height and pages[0].width / pages[0].height < 0.55:
+        cues += 1
     return cues >= 2
 
 
 def _clean_digits(text: str) -> str:
-    return _DIGIT_LOOKALIKE.sub(lambda m: "0" if m.group(0) in "oO" else "1", text)
+    text = _DIGIT_LOOKALIKE.sub(lambda m: "0" if m.group(0) in "oOQ" else "1", text)
+    return _DATE_NOISE.sub(lambda m: " " if m.group(0) == "_" else "-", text)
 
 
 # --- vendor ----------------------------------------------------------------------------------
 
-def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 8) -> _Found | None:
+def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> _Found | None:
     """The seller: the top line that carries a company ending or shop word (joined with the
     line above when it is only "SDN BHD"), else the first name-like top line."""
     first_page = [(line, text) for line, text in zip(lines, folded, strict=True)
@@ -256,13 +268,15 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
             cash.append(amount)
             continue
         strength = _label_strength(folded_text)
+        if not strength and _ROUNDING.search(folded_text):
+            strength = 0.5
         if strength and amount > 0:
             # Later lines win ties: totals close the slip, rounding comes after tax.
             candidates.append(_Found(amount, strength + 0.001 * position, line))
     if not candidates:
         return None
     paid = {c - ch for c in cash for ch in change if c - ch > 0}
-    best = max(candidates, key=lambda c: (c.value in paid, c.score))
+    best = max(candidates, key=lambda c: (c.value in paid, c.score >= 1.0, c.score))
     confirmed = best.value in paid
     score = 0.95 if confirmed else min(0.9, 0.5 + 0.13 * int(best.score))
     return _Found(best.value, score, best.line)
