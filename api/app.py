@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_smorest import Api
 
 from api.errors import http_exception_to_error, register_error_handlers, render_error
-from api.views import invoices, meta, schemas, webhooks
+from api.views import api_keys, invoices, meta, schemas, webhooks
 from common import db
 from common.config import Settings, get_settings
 from common.ids import new_id
+from common.versions import LATEST, check_version, render_for_version
 
 # Room for the multipart envelope around a file at the upload limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(meta.blp)
     api.register_blueprint(invoices.blp)
     api.register_blueprint(schemas.blp)
+    api.register_blueprint(api_keys.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
     register_error_handlers(app)
@@ -58,10 +61,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def assign_request_id():
         g.request_id = new_id("req")
+        requested = request.headers.get("Invex-Version")
+        g.api_version = check_version(requested) if requested is not None else None
 
     @app.after_request
-    def add_request_id(response):
+    def add_request_id_and_version(response):
         response.headers["Request-Id"] = getattr(g, "request_id", "")
+        version = g.get("api_version") or LATEST
+        response.headers["Invex-Version"] = version
+        if version != LATEST and response.mimetype == "application/json":
+            payload = response.get_json(silent=True)
+            if payload is not None:
+                response.set_data(json.dumps(render_for_version(payload, version)))
         return response
 
     return app

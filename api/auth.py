@@ -37,6 +37,8 @@ def requires(scope: str) -> Callable:
             principal = _principal_from_request()
             principal.require(scope)
             g.principal = principal
+            if g.get("api_version") is None:  # no header: the organisation's default
+                g.api_version = principal.api_version
             return view(*args, **kwargs)
 
         setattr(wrapper, SCOPE_ATTRIBUTE, scope)

@@ -433,3 +433,25 @@ ExtractionSchemaListSchema = list_schema(ExtractionSchemaSchema, "ExtractionSche
 
 class ReprocessArgs(StrictSchema):
     schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class ApiKeyCreateArgs(StrictSchema):
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    mode = fields.String(load_default=None, validate=validate.OneOf(["live", "test"]))
+    scopes = fields.List(fields.String(), load_default=list)
+
+
+class ApiKeySchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    name = fields.String()
+    mode = fields.String()
+    prefix = fields.String()
+    scopes = fields.List(fields.String())
+    created = fields.Integer()
+    last_used = fields.Integer(allow_none=True)
+    revoked = fields.Integer(allow_none=True)
+    secret = fields.String(metadata={"description": "Only in the answer to create."})
+
+
+ApiKeyListSchema = list_schema(ApiKeySchema, "ApiKeyList")

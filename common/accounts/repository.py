@@ -29,6 +29,12 @@ class ApiKey:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ActiveKey:
+    key: ApiKey
+    org_api_version: str
+
+
 KEY_COLUMNS = "id, org_id, livemode, name, prefix, scopes, created_at, last_used_at, revoked_at"
 
 
@@ -79,16 +85,39 @@ def insert_api_key(
     return ApiKey(**row)
 
 
-def find_active_key_by_hash(conn: Conn, secret_sha256: bytes) -> ApiKey | None:
-    """The active key with this hash; its `last_used_at` moves at most once a minute, in the
-    same statement, so a busy key costs one round trip and not a write per request."""
+def find_active_key_by_hash(conn: Conn, secret_sha256: bytes) -> ActiveKey | None:
+    """The active key with this hash (and its organisation's API version); `last_used_at`
+    moves at most once a minute, in the same statement, so a busy key costs one round trip
+    and not a write per request."""
+    columns = ", ".join(f"k.{c.strip()}" for c in KEY_COLUMNS.split(","))
     row = conn.execute(
-        f"with found as (select {KEY_COLUMNS} from api_keys"
-        " where secret_sha256 = %(hash)s and revoked_at is null),"
+        f"with found as (select {columns}, o.api_version as org_api_version"
+        " from api_keys k join orgs o on o.id = k.org_id"
+        " where k.secret_sha256 = %(hash)s and k.revoked_at is null),"
         " touched as (update api_keys set last_used_at = now()"
         " where id = (select id from found) and (last_used_at is null"
         " or last_used_at < now() - interval '60 seconds'))"
         " select * from found",
         {"hash": secret_sha256},
+    ).fetchone()
+    if row is None:
+        return None
+    version = row.pop("org_api_version")
+    return ActiveKey(ApiKey(**row), version)
+
+
+def list_api_keys(conn: Conn, org_id: str) -> list[ApiKey]:
+    rows = conn.execute(
+        f"select {KEY_COLUMNS} from api_keys where org_id = %(org)s order by id desc limit 100",
+        {"org": org_id},
+    ).fetchall()
+    return [ApiKey(**row) for row in rows]
+
+
+def revoke_api_key(conn: Conn, org_id: str, key_id: str) -> ApiKey | None:
+    row = conn.execute(
+        "update api_keys set revoked_at = coalesce(revoked_at, now())"
+        f" where id = %(id)s and org_id = %(org)s returning {KEY_COLUMNS}",
+        {"id": key_id, "org": org_id},
     ).fetchone()
     return ApiKey(**row) if row else None

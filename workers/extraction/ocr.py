@@ -119,20 +119,34 @@ class OcrEngine:
                ) -> tuple[list[list[int]], list[list[list[float]]]]:
         """EasyOCR's text boxes: axis-aligned [x0, x1, y0, y1] boxes and four-corner boxes
         for slanted text, in the coordinates of `pixels`."""
-        from easyocr.craft_utils import getDetBoxes  # noqa: PLC0415
-        from easyocr.imgproc import normalizeMeanVariance  # noqa: PLC0415
         from easyocr.utils import group_text_box  # noqa: PLC0415
 
-        torch = self.torch
         left, top, region = (0, 0, pixels)
         if tuning.crop_margins:
             left, top, region = _crop_to_ink(pixels)
         if region.size == 0:
             return [], []
-        scale = _detection_scale(region, tuning.detection_text_height)
+        # The scale follows the whole page, as stock EasyOCR's does, so cropping never
+        # changes how large the detector sees the text.
+        scale = _detection_scale(pixels, tuning.detection_text_height)
+        polys = self._character_boxes(region, scale, tuning, (left, top))
+        horizontal, free = group_text_box(polys, **_GROUPING)
+        horizontal = [b for b in horizontal if max(b[1] - b[0], b[3] - b[2]) > _MIN_BOX_SIZE]
+        free = [b for b in free if max(_spread(c[0] for c in b), _spread(c[1] for c in b))
+                > _MIN_BOX_SIZE]
+        return horizontal, free
+
+    def _character_boxes(self, region: np.ndarray, scale: float, tuning: OcrTuning,
+                         offset: tuple[int, int]) -> list[np.ndarray]:
+        """CRAFT's word boxes in `region`, as 8 corner coordinates in page pixels."""
+        from easyocr.craft_utils import getDetBoxes  # noqa: PLC0415
+        from easyocr.imgproc import normalizeMeanVariance  # noqa: PLC0415
+
+        torch = self.torch
         height, width = region.shape
         target_w, target_h = max(1, round(width * scale)), max(1, round(height * scale))
         resized = cv2.resize(region, (target_w, target_h), interpolation=cv2.INTER_LINEAR)
+        # Padding to a multiple of 32 is black, as in stock EasyOCR.
         canvas = np.zeros((_ceil32(target_h), _ceil32(target_w), 3), dtype=np.float32)
         canvas[:target_h, :target_w, :] = resized[:, :, None]
         tensor = torch.from_numpy(normalizeMeanVariance(canvas).transpose(2, 0, 1)[None].copy())
@@ -142,21 +156,14 @@ class OcrEngine:
         with torch.inference_mode(), self._precision(tuning.detector_bf16):
             scores, _ = net(tensor)
         scores = scores.float()
-        score_text = scores[0, :, :, 0].numpy()
-        score_link = scores[0, :, :, 1].numpy()
-        boxes, _, _ = getDetBoxes(score_text, score_link, _TEXT_THRESHOLD, _LINK_THRESHOLD,
-                                  _LOW_TEXT, False, False)
+        boxes, _, _ = getDetBoxes(scores[0, :, :, 0].numpy(), scores[0, :, :, 1].numpy(),
+                                  _TEXT_THRESHOLD, _LINK_THRESHOLD, _LOW_TEXT, False, False)
         # The score maps are half the input size; map back to page pixels.
         polys = []
         for box in boxes:
-            corners = np.asarray(box, dtype=np.float64) * (2.0 / scale)
-            corners += (left, top)
+            corners = np.asarray(box, dtype=np.float64) * (2.0 / scale) + offset
             polys.append(corners.astype(np.int32).reshape(-1))
-        horizontal, free = group_text_box(polys, **_GROUPING)
-        horizontal = [b for b in horizontal if max(b[1] - b[0], b[3] - b[2]) > _MIN_BOX_SIZE]
-        free = [b for b in free if max(_spread(c[0] for c in b), _spread(c[1] for c in b))
-                > _MIN_BOX_SIZE]
-        return horizontal, free
+        return polys
 
     def _precision(self, bf16: bool) -> Any:
         if bf16 and self.bf16_supported:

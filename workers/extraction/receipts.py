@@ -48,7 +48,7 @@ _LEGAL_FORM_ONLY = re.compile(r"^\W*(?:s[dao0]n\s*\.?\s*b[hn]d|bhd|berhad|s/b|pl
                               r"|inc|llc)\W*$")
 # Lines at the top of a slip that are not the seller's name.
 _NOT_A_NAME = re.compile(
-    r"(?<![\w])(?:tax\s+invoice|invoice|receipt|welcome|tel|fax|phone|gst|reg\w*|co\.?\s*no"
+    r"(?<![\w])(?:tax\s+invoice|invoice|receipt|cash\s+(?:sale|bill)|welcome|tel|fax|phone|gst|reg\w*|co\.?\s*no"
     r"|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time|cashier)(?![\w])")
 # A registration number in parentheses after the name: "(860671-D)", "(Co. No. 123-X)".
 _REGISTRATION = re.compile(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d[^()]*"
@@ -77,14 +77,20 @@ _CHANGE = re.compile(r"(?<![\w])(?:change|baki)(?![\w])")
 _DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
 # OCR reads a slip's "85.20" as "85 . 20" or "85 , 20" (wide dot-matrix spacing), and as
 # "85 20" when the dot is too faint; on a total line both are the amount.
-_SPACED_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6})\s*[.,]\s*(\d{2})(?![\d.,])")
-_LOST_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,6}) (\d{2})\s*$")
+_SPACED_DECIMAL = re.compile(r"(?<![\d.,-])(\d{1,6})\s*[.,]\s*(\d{2})(?![\d.,-])")
+# ... or with a dash for the dot ("14-10"), or with spaces inside the number ("4 0 00").
+_DASHED_DECIMAL = re.compile(r"(?<![\d.,-])(\d{1,6})-(\d{2})(?![\d.,-])")
+_LOST_DECIMAL = re.compile(r"(?<![\d.,])(\d(?: ?\d){0,5}) (\d{2})\s*$")
+# A currency prefix glued to the number by OCR ("RM14.10", "RK40").
+_GLUED_PREFIX = re.compile(r"(?<=[A-Za-z])(?=\d)")
+# A tax summary table closes many slips; its "Total" row sums tax bases, not the bill.
+_TAX_SUMMARY = re.compile(r"(?:gst|tax|sst|vat)\s*(?:summary|analysis|breakdown)|summary")
 # "SDN BHD" / "BHD" (Berhad) is a Malaysian company ending, not Bahraini dinars.
 _BERHAD = re.compile(r"(?<![\w])(?:s[dao0]n\s*\.?\s*b[hn]d|bhd\.?(?=\s*(?:\(|$))|berhad)")
 _MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|s[dao0]n\s*\.?\s*b[hn]d)")
 # OCR reads a zero as the letter O and a one as l or I inside numbers.
 _DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oOQ](?=\d)|(?<=\d)[oO](?=[.,]\d)"
-                              r"|(?<![\w.,])[oO](?=[.,]\d\d)")
+                              r"|(?<![\w.,])[oO](?=[.,]\d\d)|(?<=\d)[oO](?= \d\d(?!\d))")
 # Dates printed with doubled dashes or underscores by some tills ("01-Nov--2017_11:20").
 _DATE_NOISE = re.compile(r"(?<=\w)-{2,}(?=\w)|_")
 
@@ -179,9 +185,9 @@ def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> 
     first_page = [(line, text) for line, text in zip(lines, folded, strict=True)
                   if line.page == lines[0].page][:top]
     for position, (line, text) in enumerate(first_page):
-        if not _TRADE_NAME.search(text) or not _name_like(line.text):
-            continue
         name = _strip_registration(line.text)
+        if not _TRADE_NAME.search(text) or not _name_like(name):
+            continue
         if _LEGAL_FORM_ONLY.match(fold(name)) and position > 0:
             above, above_folded = first_page[position - 1]
             if _name_like(above.text) and not _NOT_A_NAME.search(above_folded):
@@ -193,8 +199,8 @@ def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> 
         if len(_letters(name)) >= 3:
             return _Found(name, 0.8, line)
     for line, text in first_page[:5]:
-        if _name_like(line.text) and not _NOT_A_NAME.search(text):
-            name = _strip_registration(line.text)
+        name = _strip_registration(line.text)
+        if _name_like(name) and not _NOT_A_NAME.search(text):
             if len(_letters(name)) >= 3:
                 return _Found(name, 0.55, line)
     return None
@@ -257,6 +263,8 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
     candidates: list[_Found] = []
     cash: list[Decimal] = []
     change: list[Decimal] = []
+    summary_from = next((position for position, text in enumerate(folded)
+                         if _TAX_SUMMARY.search(text)), len(lines))
     for position, (line, folded_text) in enumerate(zip(lines, folded, strict=True)):
         amount = _amount_on_or_below(position, lines, texts, separator)
         if amount is None:
@@ -268,14 +276,17 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
             cash.append(amount)
             continue
         strength = _label_strength(folded_text)
+        if position > summary_from and strength < 3.0:
+            strength = 0.0
         if not strength and _ROUNDING.search(folded_text):
             strength = 0.5
         if strength and amount > 0:
             # Later lines win ties: totals close the slip, rounding comes after tax.
             candidates.append(_Found(amount, strength + 0.001 * position, line))
+    paid = {c - ch for c in cash for ch in change if c - ch > 0}
+    candidates = [c for c in candidates if c.score >= 1.0 or c.value in paid]
     if not candidates:
         return None
-    paid = {c - ch for c in cash for ch in change if c - ch > 0}
     best = max(candidates, key=lambda c: (c.value in paid, c.score >= 1.0, c.score))
     confirmed = best.value in paid
     score = 0.95 if confirmed else min(0.9, 0.5 + 0.13 * int(best.score))
@@ -295,11 +306,12 @@ def _amount_on_or_below(position: int, lines: list[Line], texts: list[str],
                         separator: str) -> Decimal | None:
     """The last amount with decimals on the line; a label alone on its line takes the
     amount of the next line when it is close below (OCR splits wide slips)."""
-    text = _SPACED_DECIMAL.sub(r"\1.\2", texts[position])
+    text = _SPACED_DECIMAL.sub(r"\1.\2", _GLUED_PREFIX.sub(" ", texts[position]))
+    text = _DASHED_DECIMAL.sub(r"\1.\2", text)
     amounts = [a for a in find_amounts(text, separator) if a.has_decimals]
     if not amounts and _label_strength(fold(text)):
-        amounts = [a for a in find_amounts(_LOST_DECIMAL.sub(r"\1.\2", text), ".")
-                   if a.has_decimals]
+        lost = _LOST_DECIMAL.sub(lambda m: f"{m.group(1).replace(' ', '')}.{m.group(2)}", text)
+        amounts = [a for a in find_amounts(lost, ".") if a.has_decimals]
     if amounts:
         return abs(amounts[-1].value)
     line = lines[position]

@@ -7,20 +7,23 @@ import pytest
 from workers.extraction.dates import find_dates, infer_day_first, parse_date
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("05.03.2018", "2018-03-05"),
-    ("2018-03-05", "2018-03-05"),
-    ("8-9-2022", "2022-09-08"),
-    ("5. März 2018", "2018-03-05"),
-    ("1er janvier 2022", "2022-01-01"),
-    ("3 de marzo de 2022", "2022-03-03"),
-    ("12 dicembre 2021", "2021-12-12"),
-    ("7 mei 2020", "2020-05-07"),
-    ("9 de outubro de 2019", "2019-10-09"),
-    ("Jan 1, 2022", "2022-01-01"),
-    ("March 4th, 2021", "2021-03-04"),
-    ("20/10/15", "2015-10-20"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("05.03.2018", "2018-03-05"),
+        ("2018-03-05", "2018-03-05"),
+        ("8-9-2022", "2022-09-08"),
+        ("5. März 2018", "2018-03-05"),
+        ("1er janvier 2022", "2022-01-01"),
+        ("3 de marzo de 2022", "2022-03-03"),
+        ("12 dicembre 2021", "2021-12-12"),
+        ("7 mei 2020", "2020-05-07"),
+        ("9 de outubro de 2019", "2019-10-09"),
+        ("Jan 1, 2022", "2022-01-01"),
+        ("March 4th, 2021", "2021-03-04"),
+        ("20/10/15", "2015-10-20"),
+    ],
+)
 def test_dates_are_read_in_every_common_form(text, expected):
     assert parse_date(text).isoformat() == expected
 

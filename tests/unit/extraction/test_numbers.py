@@ -12,16 +12,19 @@ from workers.extraction.numbers import (
 )
 
 
-@pytest.mark.parametrize(("text", "separator", "expected"), [
-    ("1.234,56", ",", "1234.56"),
-    ("1,234.56", ".", "1234.56"),
-    ("1 234,56", ",", "1234.56"),
-    ("1'234.56", ".", "1234.56"),
-    ("12,00 EUR", ",", "12.00"),
-    ("€ 1.250", ",", "1250"),
-    ("$ 42.00", ".", "42.00"),
-    ("0,0520", ",", "0.0520"),
-])
+@pytest.mark.parametrize(
+    ("text", "separator", "expected"),
+    [
+        ("1.234,56", ",", "1234.56"),
+        ("1,234.56", ".", "1234.56"),
+        ("1 234,56", ",", "1234.56"),
+        ("1'234.56", ".", "1234.56"),
+        ("12,00 EUR", ",", "12.00"),
+        ("€ 1.250", ",", "1250"),
+        ("$ 42.00", ".", "42.00"),
+        ("0,0520", ",", "0.0520"),
+    ],
+)
 def test_common_amount_notations_read_as_the_same_decimal(text, separator, expected):
     assert parse_amount(text, separator) == Decimal(expected)
 
@@ -56,9 +59,17 @@ def test_the_decimal_separator_is_the_one_most_prices_use():
     assert decimal_separator_of(["no numbers"]) is None
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("Total 12,00 €", "EUR"), ("£ 5.00", "GBP"), ("CHF 10.00", "CHF"), ("₹ 319", "INR"),
-    ("Rs -40.00", "INR"), ("RM 12.50", "MYR"), ("Amount USD 5", "USD"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Total 12,00 €", "EUR"),
+        ("£ 5.00", "GBP"),
+        ("CHF 10.00", "CHF"),
+        ("₹ 319", "INR"),
+        ("Rs -40.00", "INR"),
+        ("RM 12.50", "MYR"),
+        ("Amount USD 5", "USD"),
+    ],
+)
 def test_currency_symbols_and_codes_name_iso_currencies(text, code):
     assert code in [found for found, _ in currency_mentions(text)]

@@ -19,8 +19,9 @@ from workers.extraction.images import ScanImage, deskew, load_scan_images, skew_
 from workers.extraction.ocr import TextBox, extract_scanned, ocr_engine, ocr_pages, words_of_boxes
 
 
-def drawn_image(lines: list[str], size: tuple[int, int] = (600, 300),
-                font_size: int = 28) -> Image.Image:
+def drawn_image(
+    lines: list[str], size: tuple[int, int] = (600, 300), font_size: int = 28
+) -> Image.Image:
     """Black text on white, one line every 1.6 font heights, like a clean scan."""
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
@@ -78,8 +79,9 @@ def test_ocr_reads_a_page_photographed_askew():
 
 
 def test_skew_angle_measures_how_far_text_lines_are_tilted():
-    image = drawn_image([f"Line {n} of the page 12.50 EUR" for n in range(8)],
-                        size=(900, 600), font_size=24)
+    image = drawn_image(
+        [f"Line {n} of the page 12.50 EUR" for n in range(8)], size=(900, 600), font_size=24
+    )
     pixels = np.asarray(image)
     matrix = cv2.getRotationMatrix2D((450, 300), 2.0, 1.0)
     tilted = cv2.warpAffine(pixels, matrix, (900, 600), borderValue=255)
@@ -99,8 +101,10 @@ def test_a_blank_page_is_not_rotated():
 
 @pytest.mark.slow
 def test_extract_scanned_parses_fields_from_an_ocr_read_image():
-    image = drawn_image(["ACME TRADING SDN BHD", "Invoice No 12345", "Date 25/12/2018",
-                         "TOTAL 99.50"], size=(700, 360))
+    image = drawn_image(
+        ["ACME TRADING SDN BHD", "Invoice No 12345", "Date 25/12/2018", "TOTAL 99.50"],
+        size=(700, 360),
+    )
 
     fields = extract_scanned(png_bytes(image), sniff.PNG)
 

@@ -27,62 +27,105 @@ def read(pages: list[Page]) -> dict:
 
 
 def test_the_seller_is_the_company_line_at_the_top_without_its_registration_number():
-    fields = read(slip("WELCOME", "KEDAI RUNCIT MAJU SDN BHD (123456-X)", "NO 5 JALAN BESAR",
-                       "TEL 03-1234 5678", ("TOTAL", "12.50"), ("CASH", "20.00"),
-                       ("CHANGE", "7.50")))
+    fields = read(
+        slip(
+            "WELCOME",
+            "KEDAI RUNCIT MAJU SDN BHD (123456-X)",
+            "NO 5 JALAN BESAR",
+            "TEL 03-1234 5678",
+            ("TOTAL", "12.50"),
+            ("CASH", "20.00"),
+            ("CHANGE", "7.50"),
+        )
+    )
 
     assert fields["vendor_name"] == "KEDAI RUNCIT MAJU SDN BHD"
     assert fields["document_type"] == "receipt"
 
 
 def test_a_legal_form_alone_on_its_line_joins_the_name_above_it():
-    fields = read(slip("SYARIKAT ABC HARDWARE", "SDN BHD", "LOT 12 TAMAN MAJU",
-                       ("TOTAL", "8.00"), ("CASH", "10.00"), ("CHANGE", "2.00")))
+    fields = read(
+        slip(
+            "SYARIKAT ABC HARDWARE",
+            "SDN BHD",
+            "LOT 12 TAMAN MAJU",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
 
     assert fields["vendor_name"] == "SYARIKAT ABC HARDWARE SDN BHD"
 
 
 def test_the_rounded_total_wins_over_the_total_before_rounding():
-    fields = read(slip("ACME MART SDN BHD", ("SUB TOTAL", "30.00"), ("TOTAL QTY", "3.00"),
-                       ("TOTAL INCL GST", "31.82"), ("ROUNDING ADJ", "0.03"),
-                       ("ROUNDED TOTAL (RM)", "31.85"), ("CASH", "50.00"),
-                       ("CHANGE", "18.15")))
+    fields = read(
+        slip(
+            "ACME MART SDN BHD",
+            ("SUB TOTAL", "30.00"),
+            ("TOTAL QTY", "3.00"),
+            ("TOTAL INCL GST", "31.82"),
+            ("ROUNDING ADJ", "0.03"),
+            ("ROUNDED TOTAL (RM)", "31.85"),
+            ("CASH", "50.00"),
+            ("CHANGE", "18.15"),
+        )
+    )
 
     assert fields["total_amount"] == 3185
 
 
 def test_cash_minus_change_picks_the_total_that_was_paid():
-    fields = read(slip("ACME MART SDN BHD", ("TOTAL", "31.82"), ("TOTAL", "31.80"),
-                       ("CASH", "40.00"), ("CHANGE", "8.18")))
+    fields = read(
+        slip(
+            "ACME MART SDN BHD",
+            ("TOTAL", "31.82"),
+            ("TOTAL", "31.80"),
+            ("CASH", "40.00"),
+            ("CHANGE", "8.18"),
+        )
+    )
 
     assert fields["total_amount"] == 3182
 
 
 def test_a_total_split_by_ocr_spacing_is_still_read():
-    fields = read(slip("ACME MART SDN BHD", ("NET TOTAL", "85 , 20"), ("CASH", "100.00"),
-                       ("CHANGE", "14.80")))
+    fields = read(
+        slip("ACME MART SDN BHD", ("NET TOTAL", "85 , 20"), ("CASH", "100.00"), ("CHANGE", "14.80"))
+    )
 
     assert fields["total_amount"] == 8520
 
 
 def test_receipt_dates_are_day_first_when_nothing_says_otherwise():
-    fields = read(slip("ACME MART SDN BHD", "DATE: 04/12/2017 10:15", ("TOTAL", "5.00"),
-                       ("CASH", "5.00"), ("CHANGE", "0.00")))
+    fields = read(
+        slip(
+            "ACME MART SDN BHD",
+            "DATE: 04/12/2017 10:15",
+            ("TOTAL", "5.00"),
+            ("CASH", "5.00"),
+            ("CHANGE", "0.00"),
+        )
+    )
 
     assert fields["invoice_date"] == "2017-12-04"
 
 
 def test_berhad_in_a_company_name_is_not_read_as_bahraini_dinars():
-    fields = read(slip("ACME MART SDN BHD", ("TOTAL", "RM 12.30"), ("CASH", "RM 20.00"),
-                       ("CHANGE", "RM 7.70")))
+    fields = read(
+        slip(
+            "ACME MART SDN BHD", ("TOTAL", "RM 12.30"), ("CASH", "RM 20.00"), ("CHANGE", "RM 7.70")
+        )
+    )
 
     assert fields["currency"] != "BHD"
     assert fields["total_amount"] == 1230
 
 
 def test_an_invoice_is_left_as_the_parser_read_it():
-    pages = slip("Example GmbH", "Rechnung Nr 4711", "Datum 05.03.2018",
-                 ("Gesamtbetrag EUR", "119,00"))
+    pages = slip(
+        "Example GmbH", "Rechnung Nr 4711", "Datum 05.03.2018", ("Gesamtbetrag EUR", "119,00")
+    )
     parsed = parse_invoice_pages(pages, source="ocr")
 
     assert refine_receipt_fields(parsed, pages) == parsed
