@@ -362,14 +362,11 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
 def deliver(delivery_id: str, task_id: str) -> str:
     """Send one delivery and schedule what follows. A second run of the same message after a
     crash sends again (at least once); a run for a delivery that is not due does nothing."""
-    with db.transaction() as conn:
-        delivery = repository.claim_delivery(conn, delivery_id, task_id, LEASE_SECONDS)
-        if delivery is None:
-            return "skipped"
-        endpoint = repository.get_endpoint_by_id(conn, delivery.endpoint_id)
-        event = repository.load_event(conn, delivery.event_id)
-    if endpoint is None or event is None:
-        return "skipped"  # deleted meanwhile: cascades removed the delivery too
+    with db.connection() as conn:
+        claimed = repository.claim_delivery_with_context(conn, delivery_id, task_id, LEASE_SECONDS)
+    if claimed is None:
+        return "skipped"  # not due, held by another run, or deleted with its endpoint
+    delivery, endpoint, event = claimed
     if not endpoint.enabled:
         with db.transaction() as conn:
             repository.record_attempt(
@@ -388,6 +385,19 @@ def deliver(delivery_id: str, task_id: str) -> str:
 
 
 def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) -> str:
+    if outcome.ok and endpoint.failing_since is None:
+        # The common case, in one statement: no endpoint state to change.
+        with db.connection() as conn:
+            following = repository.record_success(
+                conn,
+                delivery,
+                response_status=outcome.status or 200,
+                response_body=outcome.body or "",
+                duration_ms=outcome.duration_ms or 0,
+            )
+        if following:
+            enqueue_delivery(following)
+        return "succeeded"
     now = datetime.now(UTC)
     with db.transaction() as conn:
         if outcome.ok:
