@@ -9,6 +9,7 @@ from flask import Flask, g, request
 from flask_smorest import Api
 
 from api.errors import http_exception_to_error, register_error_handlers, render_error
+from api.schemas import ErrorSchema
 from api.views import api_keys, invoices, meta, schemas, webhooks
 from common import db
 from common.config import Settings, get_settings
@@ -20,6 +21,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 class InvexApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # documents errors in the contract's shape
+
     def handle_http_exception(self, error):
         # flask-smorest's own handler would answer in its shape; ours is the contract's.
         return render_error(http_exception_to_error(error))

@@ -455,3 +455,17 @@ class ApiKeySchema(Schema):
 
 
 ApiKeyListSchema = list_schema(ApiKeySchema, "ApiKeyList")
+
+
+class ErrorDetailSchema(Schema):
+    type = fields.String()
+    code = fields.String(metadata={"description": "Stable; branch on it."})
+    message = fields.String(metadata={"description": "For humans; may change."})
+    param = fields.String()
+    request_id = fields.String()
+
+
+class ErrorSchema(Schema):
+    """Every error, in the contract's shape."""
+
+    error = fields.Nested(ErrorDetailSchema)

@@ -52,7 +52,6 @@ def get_org(conn: Conn, org_id: str) -> Org | None:
     row = conn.execute(
         "select id, name, plan, created_at from orgs where id = %(id)s", {"id": org_id}
     ).fetchone()
-    assert row is not None  # insert/update ... returning always yields the row
     return Org(**row) if row else None
 
 

@@ -88,7 +88,6 @@ def get_endpoint(
         + (" for update" if for_update else ""),
         {"id": endpoint_id, "org_id": org_id, "livemode": livemode},
     ).fetchone()
-    assert row is not None  # insert/update ... returning always yields the row
     return Endpoint(**row) if row else None
 
 
