@@ -49,7 +49,8 @@ def pool() -> ConnectionPool[Conn]:
             existing = ConnectionPool(
                 _url,
                 min_size=1,
-                max_size=10,
+                # above a webhook worker's sender threads, so none waits for a connection
+                max_size=20,
                 timeout=3,
                 open=True,
                 # autocommit: a single statement needs no BEGIN/COMMIT round trips;

@@ -12,7 +12,7 @@ from common.config import get_settings
 
 
 @cache
-def _redis_client() -> redis.Redis:
+def redis_client() -> redis.Redis:
     return redis.Redis.from_url(
         get_settings().redis_url, socket_timeout=1, socket_connect_timeout=1
     )
@@ -20,7 +20,7 @@ def _redis_client() -> redis.Redis:
 
 def broker_is_up() -> bool:
     try:
-        return bool(_redis_client().ping())
+        return bool(redis_client().ping())
     except (redis.RedisError, OSError):
         return False
 

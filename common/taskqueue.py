@@ -22,6 +22,7 @@ EXTRACT_TASK = "invex.extract_invoice"
 SWEEP_TASK = "invex.sweep_overdue_work"
 DELIVER_TASK = "invex.webhooks.deliver"
 DISPATCH_TASK = "invex.webhooks.dispatch_due"
+SEND_DUE_TASK = "invex.webhooks.send_due"
 
 
 def make_celery(redis_url: str) -> Celery:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from common.taskqueue import DELIVER_TASK, DISPATCH_TASK
+from common.taskqueue import DELIVER_TASK, DISPATCH_TASK, SEND_DUE_TASK
 from common.webhooks import service
 
 
@@ -27,3 +27,17 @@ def deliver_webhook(self, delivery_id: str) -> str:
 def dispatch_due_deliveries() -> int:
     """Send every due delivery that heads its chain; harmless to run twice."""
     return service.dispatch_due()
+
+
+@shared_task(
+    name=SEND_DUE_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def send_due_deliveries(self) -> int:
+    """Send everything due, batch after batch, then stop. Each delivery is claimed under a
+    lease; if this worker dies, beat puts its claims back when the lease ends."""
+    return service.send_due_deliveries(self.request.id)

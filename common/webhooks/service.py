@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -215,13 +216,14 @@ def fan_out(
 ) -> None:
     if event_type == "ping":  # pings go to the one endpoint being tested
         return
-    delivery_ids = []
-    for endpoint_id in repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type):
-        delivery_id = new_id("dlv")
-        repository.insert_delivery(conn, delivery_id, endpoint_id, event_id, object_id or event_id)
-        delivery_ids.append(delivery_id)
-    if delivery_ids:
-        db.after_commit(conn, lambda: [enqueue_delivery(d) for d in delivery_ids])
+    endpoint_ids = repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type)
+    for endpoint_id in endpoint_ids:
+        repository.insert_delivery(
+            conn, new_id("dlv"), endpoint_id, event_id, object_id or event_id
+        )
+    if endpoint_ids:
+        # One wake-up for the sender, however many endpoints: it takes due rows in batches.
+        db.after_commit(conn, nudge_sender)
 
 
 def enqueue_delivery(delivery_id: str) -> bool:
@@ -235,11 +237,72 @@ def enqueue_delivery(delivery_id: str) -> bool:
     return True
 
 
+NUDGE_KEY = "invex:webhooks:sender-nudged"
+NUDGE_COALESCE_MS = 20
+
+
+def nudge_sender() -> bool:
+    """Wake a sender (task `send_due_deliveries`). Nudges within 20 ms coalesce into one
+    message: a sender drains everything due before it stops, and beat's `dispatch_due`
+    covers the rare delivery that lands just as a sender finishes."""
+    try:
+        if not _redis().set(NUDGE_KEY, "1", nx=True, px=NUDGE_COALESCE_MS):
+            return True
+        taskqueue.celery_app().send_task(taskqueue.SEND_DUE_TASK, queue=taskqueue.WEBHOOKS_QUEUE)
+    except Exception:  # the broker is down: beat's dispatcher wakes a sender later
+        log.warning("could not wake the webhook sender; beat will", exc_info=True)
+        return False
+    return True
+
+
+def _redis():
+    from common.health import redis_client  # noqa: PLC0415 - the API's cached client
+
+    return redis_client()
+
+
 def dispatch_due(limit: int = 1000) -> int:
-    """Beat: send every delivery that is due and heads its chain. Safe to run twice."""
+    """Beat: put back sends whose worker died (lease over), then wake a sender if anything
+    is due. Safe to run twice."""
     with db.transaction() as conn:
         due = repository.due_delivery_ids(conn, limit)
-    return sum(enqueue_delivery(d) for d in due)
+    if due:
+        _redis().delete(NUDGE_KEY)
+        nudge_sender()
+    return len(due)
+
+
+SENDER_THREADS = 16
+SENDER_BATCH = 64
+SENDER_BUDGET_SECONDS = 30.0
+_sender_pool: ThreadPoolExecutor | None = None
+_sender_pool_lock = threading.Lock()
+
+
+def _senders() -> ThreadPoolExecutor:
+    global _sender_pool  # noqa: PLW0603 - one pool per worker process
+    with _sender_pool_lock:
+        if _sender_pool is None:
+            _sender_pool = ThreadPoolExecutor(SENDER_THREADS, thread_name_prefix="webhook")
+        return _sender_pool
+
+
+def send_due_deliveries(task_id: str) -> int:
+    """Send every due delivery, in batches taken with SKIP LOCKED, concurrently within a
+    batch; stop when nothing is due or after a time budget (the next nudge continues).
+    Deliveries of one chain never share a batch, so their order holds."""
+    sent = 0
+    deadline = time.monotonic() + SENDER_BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        with db.connection() as conn:
+            batch = repository.claim_due_batch(conn, task_id, LEASE_SECONDS, SENDER_BATCH)
+        if not batch:
+            break
+        for _ in _senders().map(lambda claimed: _deliver_claimed(*claimed), batch):
+            sent += 1
+    else:
+        nudge_sender()  # budget spent with work left: hand over to a fresh task
+    return sent
 
 
 # --- delivering --------------------------------------------------------------------------
@@ -366,7 +429,10 @@ def deliver(delivery_id: str, task_id: str) -> str:
         claimed = repository.claim_delivery_with_context(conn, delivery_id, task_id, LEASE_SECONDS)
     if claimed is None:
         return "skipped"  # not due, held by another run, or deleted with its endpoint
-    delivery, endpoint, event = claimed
+    return _deliver_claimed(*claimed)
+
+
+def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, Any]) -> str:
     if not endpoint.enabled:
         with db.transaction() as conn:
             repository.record_attempt(
@@ -396,7 +462,7 @@ def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) ->
                 duration_ms=outcome.duration_ms or 0,
             )
         if following:
-            enqueue_delivery(following)
+            nudge_sender()
         return "succeeded"
     now = datetime.now(UTC)
     with db.transaction() as conn:
@@ -429,11 +495,11 @@ def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) ->
                 _disable(conn, endpoint, "The receiver answered 410 Gone.")
             elif now - failing_since >= DISABLE_AFTER:
                 _disable(conn, endpoint, "Deliveries kept failing for 3 days.")
-        if status != "pending":
-            # The chain moves on: its next delivery need not wait for beat.
-            following = repository.next_in_chain(conn, delivery.endpoint_id, delivery.ordering_key)
-            if following:
-                db.after_commit(conn, lambda: enqueue_delivery(following))
+        # The chain moves on: its next delivery need not wait for beat.
+        if status != "pending" and repository.next_in_chain(
+            conn, delivery.endpoint_id, delivery.ordering_key
+        ):
+            db.after_commit(conn, nudge_sender)
     return status
 
 
