@@ -58,7 +58,7 @@ DELIVERY_COLUMNS = (
 # A delivery may go only when no earlier one of its chain is still pending or being sent.
 HEAD_OF_CHAIN = (
     " not exists (select 1 from webhook_deliveries e where e.endpoint_id ="
-    " d.endpoint_id and e.ordering_key = d.ordering_key and e.id < d.id"
+    " d.endpoint_id and e.ordering_key = d.ordering_key and e.seq < d.seq"
     " and e.status in ('pending', 'sending'))"
 )
 
@@ -149,6 +149,21 @@ def insert_delivery(
     )
 
 
+def insert_deliveries(
+    conn: Conn, rows: list[tuple[str, str]], event_id: str, ordering_key: str
+) -> None:
+    """(delivery ID, endpoint ID) pairs of one event, in one pipelined batch."""
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)"
+            " values (%s, %s, %s, %s)",
+            [
+                (delivery_id, endpoint_id, event_id, ordering_key)
+                for delivery_id, endpoint_id in rows
+            ],
+        )
+
+
 def record_attempt(
     conn: Conn,
     delivery: Delivery,
@@ -193,7 +208,7 @@ def record_attempt(
 def next_in_chain(conn: Conn, endpoint_id: str, ordering_key: str) -> str | None:
     row = conn.execute(
         "select id from webhook_deliveries where endpoint_id = %(endpoint)s and ordering_key ="
-        " %(key)s and status = 'pending' and next_attempt_at <= now() order by id limit 1",
+        " %(key)s and status = 'pending' and next_attempt_at <= now() order by seq limit 1",
         {"endpoint": endpoint_id, "key": ordering_key},
     ).fetchone()
     return row["id"] if row else None
@@ -308,7 +323,7 @@ def claim_due_batch(
     return _with_context(
         "picked as (select d.id from webhook_deliveries d where d.status = 'pending'"
         f" and d.next_attempt_at <= now() and {HEAD_OF_CHAIN}"
-        " order by d.next_attempt_at, d.id limit %(limit)s for update skip locked),"
+        " order by d.next_attempt_at, d.seq limit %(limit)s for update skip locked),"
         f" claimed as (update webhook_deliveries d set {CLAIM_SET} from picked"
         f" where d.id = picked.id returning {DELIVERY_COLUMNS})",
         {"task": task_id, "lease": lease_seconds, "limit": limit},
@@ -334,7 +349,7 @@ def record_success(
         " duration_ms = %(ms)s, last_error = null, updated_at = now() where id = %(id)s)"
         " select id from webhook_deliveries where endpoint_id = %(endpoint)s"
         " and ordering_key = %(key)s and status = 'pending' and next_attempt_at <= now()"
-        " and id > %(id)s order by id limit 1",
+        " order by seq limit 1",
         {
             "id": delivery.id,
             "attempt": delivery.attempts,

@@ -217,11 +217,10 @@ def fan_out(
     if event_type == "ping":  # pings go to the one endpoint being tested
         return
     endpoint_ids = repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type)
-    for endpoint_id in endpoint_ids:
-        repository.insert_delivery(
-            conn, new_id("dlv"), endpoint_id, event_id, object_id or event_id
-        )
     if endpoint_ids:
+        repository.insert_deliveries(
+            conn, [(new_id("dlv"), e) for e in endpoint_ids], event_id, object_id or event_id
+        )
         # One wake-up for the sender, however many endpoints: it takes due rows in batches.
         db.after_commit(conn, nudge_sender)
 

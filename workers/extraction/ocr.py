@@ -23,9 +23,11 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import dataclass
 from typing import Any
 
@@ -382,13 +384,90 @@ def _detection_scale(pixels: np.ndarray, target_height: float | None) -> float:
 # Public entry points ------------------------------------------------------------------
 
 
+# EasyOCR often reads a decimal mark in small print with spaces around it ("529 , 87"),
+# as a semicolon ("56;87"), doubled (",." "., "), and the dots of a date with spaces or an
+# apostrophe ("05. 03 '2018"). Repaired inside one text box only, where the pieces are
+# known to be one printed string.
+_SPACED_MARK = re.compile(r"(?<=\d) ?([.,;]{1,2}) ?(?=\d\d(?!\d))")
+# Letters read for digits inside numbers: "RE1OO1", "2O18", "DEI23456789" (a VAT number:
+# two letters, then only digits).
+_LETTER_ZERO = re.compile(r"(?<=\d)[Oo]+(?=\d)")
+_LETTER_ONE = re.compile(r"(?<=\d)[Il|]+(?=\d)")
+_VAT_NUMBER = re.compile(r"(?<![\w])([A-Z]{2})([0-9IlOo|]{8,12})(?![\w])")
+_BROKEN_DATE = re.compile(r"(?<!\d)(\d{1,2})\. ?(\d{1,2}) ?['.] ?((?:19|20)\d{2})(?!\d)")
+
+
+def repair_numbers(text: str) -> str:
+    """`text` of one OCR box with the usual misreadings of numbers and dates undone."""
+    text = _LETTER_ZERO.sub(lambda m: "0" * len(m.group(0)), text)
+    text = _LETTER_ONE.sub(lambda m: "1" * len(m.group(0)), text)
+    text = _VAT_NUMBER.sub(_vat_digits, text)
+    text = _BROKEN_DATE.sub(r"\1.\2.\3", text)
+
+    def mark(match: re.Match[str]) -> str:
+        last = match.group(1)[-1]
+        return "," if last == ";" else last
+
+    return _SPACED_MARK.sub(mark, text)
+
+
+# Pieces of one number or date that EasyOCR returned as separate boxes ("05." "03" "'2018",
+# "529" "," "87") are joined when they stand this close (share of the word height) and
+# together read as a date or an amount.
+_JOIN_GAP = 0.8
+_JOINED_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})['./-]((?:19|20)?\d{2})$")
+_JOINED_AMOUNT = re.compile(r"^-?\d{1,3}(?:[.,' ]?\d{3})*(?:[.,;]{1,2})\d{2}$")
+
+
+def join_split_numbers(words: Sequence[Word]) -> list[Word]:
+    """Words of one page with numbers and dates that OCR split into pieces joined again."""
+    from workers.extraction.layout import group_lines  # noqa: PLC0415
+
+    joined: list[Word] = []
+    for line in group_lines(list(words)):
+        members = line.words
+        index = 0
+        while index < len(members):
+            best_end, best_text = index + 1, None
+            for end in range(index + 2, min(index + 4, len(members)) + 1):
+                piece = members[index:end]
+                height = max(w.height for w in piece)
+                if any(b.x0 - a.x1 > _JOIN_GAP * height for a, b in pairwise(piece)):
+                    break
+                text = "".join(w.text for w in piece)
+                if any(not any(ch.isdigit() for ch in w.text) for w in (piece[0], piece[-1])):
+                    continue
+                date = _JOINED_DATE.match(text)
+                if date:
+                    best_end, best_text = end, ".".join(date.groups())
+                elif _JOINED_AMOUNT.match(text):
+                    best_end, best_text = end, repair_numbers(text)
+            if best_text is None:
+                joined.append(members[index])
+            else:
+                piece = members[index:best_end]
+                joined.append(Word(best_text, piece[0].x0, min(w.y0 for w in piece),
+                                   piece[-1].x1, max(w.y1 for w in piece), piece[0].page,
+                                   min(w.confidence for w in piece)))
+            index = best_end
+    return joined
+
+
+def _vat_digits(match: re.Match[str]) -> str:
+    digits = match.group(2)
+    if sum(ch.isdigit() for ch in digits) < len(digits) - 2:
+        return match.group(0)  # mostly letters: a word, not a number
+    return match.group(1) + digits.translate(str.maketrans("IlOo|", "11001"))
+
+
 def words_of_boxes(boxes: Sequence[TextBox], page: int, points_per_pixel: float
                    ) -> tuple[Word, ...]:
     """Words from text boxes: a box reading "Total Amount" becomes two words, each given
-    the share of the box width its characters take."""
+    the share of the box width its characters take. Numbers are repaired first
+    (`repair_numbers`)."""
     words = []
     for box in boxes:
-        parts = box.text.split()
+        parts = repair_numbers(box.text).split()
         if not parts:
             continue
         total_chars = sum(len(part) for part in parts) + len(parts) - 1
@@ -418,9 +497,9 @@ def ocr_pages(images: Sequence[ScanImage | Image.Image | np.ndarray],
             pixels, _ = deskew(pixels)
         boxes = engine.read_page(pixels, tuning)
         points_per_pixel = scan.points_per_pixel or _points_per_pixel_from_boxes(boxes)
+        words = join_split_numbers(words_of_boxes(boxes, scan.number, points_per_pixel))
         pages.append(Page(number=scan.number, width=scan.width * points_per_pixel,
-                          height=scan.height * points_per_pixel,
-                          words=words_of_boxes(boxes, scan.number, points_per_pixel)))
+                          height=scan.height * points_per_pixel, words=tuple(words)))
     return pages
 
 
