@@ -10,20 +10,18 @@ import threading
 import pytest
 
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import make_text_pdf
+from tests.support import extract_now, make_text_pdf
 
 
 @pytest.fixture
 def invoice(client, tenant) -> dict:
     """An uploaded invoice, extracted by the real task code run in this process."""
-    from workers.tasks import extract_invoice
-
     created = client.post(
         "/v1/invoices",
         headers=tenant.headers,
         data={"file": (io.BytesIO(make_text_pdf()), "invoice.pdf")},
     ).get_json()
-    assert extract_invoice.apply(args=[created["id"]]).get() == "succeeded"
+    assert extract_now(created["id"]) == "succeeded"
     return client.get(f"/v1/invoices/{created['id']}", headers=tenant.headers).get_json()
 
 
@@ -194,12 +192,10 @@ def test_duplicate_filter(client, tenant):
 
 
 def extracted(client, tenant, data: bytes, name: str) -> dict:
-    from workers.tasks import extract_invoice
-
     created = client.post(
         "/v1/invoices", headers=tenant.headers, data={"file": (io.BytesIO(data), name)}
     ).get_json()
-    assert extract_invoice.apply(args=[created["id"]]).get() == "succeeded"
+    assert extract_now(created["id"]) == "succeeded"
     return created
 
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.support import make_text_pdf
+from tests.support import extract_now, make_text_pdf
 
 BODIES = {  # the smallest valid body, so validation cannot answer before the lookup
     "/v1/invoices/{invoice_id}/comments": {"body": "hello"},
@@ -22,15 +22,13 @@ BODIES = {  # the smallest valid body, so validation cannot answer before the lo
 @pytest.fixture
 def owned(client, tenant) -> dict[str, str]:
     """One of everything, owned by `tenant`, by path parameter name."""
-    from workers.tasks import extract_invoice
-
     headers = tenant.headers
     invoice = client.post(
         "/v1/invoices",
         headers=headers,
         data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")},
     ).get_json()
-    extract_invoice.apply(args=[invoice["id"]])
+    extract_now(invoice["id"])
     endpoint = client.post(
         "/v1/webhooks", headers=headers, json={"url": "https://example.com/h"}
     ).get_json()

@@ -109,8 +109,11 @@ def _to_grey(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, rgba)
-    if image.mode == "I;16" or image.mode.startswith("I;16"):
-        image = image.point(lambda value: value / 256)
+    if image.mode.startswith(("I", "F")):
+        # 16-bit and float scans: Pillow's conversion to 8 bits clips instead of scaling.
+        values = np.asarray(image, dtype=np.float32)
+        top = float(values.max()) or 1.0
+        return np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
     return np.asarray(image.convert("L"), dtype=np.uint8).copy()
 
 

@@ -27,8 +27,8 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import cv2
@@ -99,7 +99,7 @@ class TextBox:
 
 class OcrEngine:
     """EasyOCR's detector and recogniser, driven directly. One instance per process; its
-    methods may be called from several threads (PyTorch modules are read-only here)."""
+    methods may be called from several threads (inference only reads the weights)."""
 
     def __init__(self) -> None:
         import easyocr  # noqa: PLC0415 - imported with the model, only where OCR runs
@@ -108,11 +108,16 @@ class OcrEngine:
 
         self.torch = torch
         _set_torch_threads(torch)
+        models = easyocr_en_models.model_dir()
+        # user_network_directory: otherwise EasyOCR creates ~/.EasyOCR, which a locked-down
+        # worker may not be allowed to write.
         self.reader = easyocr.Reader(
-            ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
+            ["en"], gpu=False, model_storage_directory=models, user_network_directory=models,
             download_enabled=False, verbose=False)
         self.detector = self.reader.detector
         self.detector_channels_last = False
+        self._layout_lock = threading.Lock()
+        self._detector(DEFAULT_TUNING.channels_last)
         # Without native bf16 instructions PyTorch emulates bf16, which is slower than fp32.
         self.bf16_supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         self.recognizer = self.reader.recognizer
@@ -180,13 +185,15 @@ class OcrEngine:
         return contextlib.nullcontext()
 
     def _detector(self, channels_last: bool) -> Any:
-        # The benchmark switches layouts on the one loaded model; production never does.
-        if channels_last != self.detector_channels_last:
-            layout = (self.torch.channels_last if channels_last
-                      else self.torch.contiguous_format)
-            self.detector = self.detector.to(memory_format=layout)
-            self.detector_channels_last = channels_last
-        return self.detector
+        # The benchmark switches layouts on the one loaded model; production sets it once,
+        # at load. The lock keeps two threads from converting the weights at once.
+        with self._layout_lock:
+            if channels_last != self.detector_channels_last:
+                layout = (self.torch.channels_last if channels_last
+                          else self.torch.contiguous_format)
+                self.detector = self.detector.to(memory_format=layout)
+                self.detector_channels_last = channels_last
+            return self.detector
 
     # Recognition ----------------------------------------------------------------------
 
@@ -488,19 +495,28 @@ def ocr_pages(images: Sequence[ScanImage | Image.Image | np.ndarray],
     """OCR each image to a Page of Words with confidences. Coordinates are PDF points when
     the image's resolution is known (ScanImage from a PDF or a file that states its dpi),
     otherwise scaled so that a typical word box is about 11 points high."""
-    engine = ocr_engine()
     pages = []
     for number, image in enumerate(images):
         scan = _as_scan_image(image, number)
-        pixels = scan.pixels
-        if tuning.deskew:
-            pixels, _ = deskew(pixels)
-        boxes = engine.read_page(pixels, tuning)
-        points_per_pixel = scan.points_per_pixel or _points_per_pixel_from_boxes(boxes)
-        words = join_split_numbers(words_of_boxes(boxes, scan.number, points_per_pixel))
-        pages.append(Page(number=scan.number, width=scan.width * points_per_pixel,
-                          height=scan.height * points_per_pixel, words=tuple(words)))
+        pages.append(page_of_boxes(scan, read_boxes(scan, tuning)))
     return pages
+
+
+def read_boxes(scan: ScanImage, tuning: OcrTuning = DEFAULT_TUNING) -> list[TextBox]:
+    """The text boxes of one page, deskewed first (coordinates of the deskewed page, which
+    has the same size)."""
+    pixels = scan.pixels
+    if tuning.deskew:
+        pixels, _ = deskew(pixels)
+    return ocr_engine().read_page(pixels, tuning)
+
+
+def page_of_boxes(scan: ScanImage, boxes: Sequence[TextBox]) -> Page:
+    """The Page a scan's text boxes make: words in points, split numbers joined."""
+    points_per_pixel = scan.points_per_pixel or _points_per_pixel_from_boxes(boxes)
+    words = join_split_numbers(words_of_boxes(boxes, scan.number, points_per_pixel))
+    return Page(number=scan.number, width=scan.width * points_per_pixel,
+                height=scan.height * points_per_pixel, words=tuple(words))
 
 
 def _as_scan_image(image: ScanImage | Image.Image | np.ndarray, number: int) -> ScanImage:
@@ -527,9 +543,12 @@ def _points_per_pixel_from_boxes(boxes: Sequence[TextBox]) -> float:
 def extract_scanned(data: bytes, content_type: str) -> dict[str, Any]:
     """Invoice fields of a scan: an image file (PNG, JPEG, TIFF, WebP) or an image-only PDF,
     read by OCR and parsed like a text page (source "ocr")."""
+    return fields_of_ocr_pages(ocr_pages(load_scan_images(data, content_type)))
+
+
+def fields_of_ocr_pages(pages: list[Page]) -> dict[str, Any]:
+    """The invoice parser's fields for OCR pages, re-read the receipt way for receipts."""
     from workers.extraction.fields import parse_invoice_pages  # noqa: PLC0415
     from workers.extraction.receipts import refine_receipt_fields  # noqa: PLC0415
 
-    pages = ocr_pages(load_scan_images(data, content_type))
-    fields = parse_invoice_pages(pages, source="ocr")
-    return refine_receipt_fields(fields, pages)
+    return refine_receipt_fields(parse_invoice_pages(pages, source="ocr"), pages)

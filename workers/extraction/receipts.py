@@ -34,6 +34,7 @@ _RECEIPT_CUES = {
     "returns": r"refund\w*|non-?\s?refundable|returnable|exchanged?",
     "savings": r"(?:your\s+)?savings?|member\w*|points?",
 }
+_WEAK_CUES = frozenset({"items", "thanks"})
 _CUE_PATTERNS = {name: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])")
                  for name, pattern in _RECEIPT_CUES.items()}
 
@@ -165,11 +166,12 @@ def _is_receipt(fields: dict[str, Any], folded: list[str], pages: list[Page]) ->
     if fields.get("document_type") in ("credit_note", "quote"):
         return False
     text = "\n".join(folded)
-    cues = sum(1 for pattern in _CUE_PATTERNS.values() if pattern.search(text))
+    found = {name for name, pattern in _CUE_PATTERNS.items() if pattern.search(text)}
     # A slip is long and narrow; an invoice page is A4 or Letter (about 0.7).
     if pages and pages[0].height and pages[0].width / pages[0].height < 0.55:
-        cues += 1
-    return cues >= 2
+        found.add("shape")
+    # "Qty" and "thank you" are on many invoices too: they count half.
+    return len(found - _WEAK_CUES) + 0.5 * len(found & _WEAK_CUES) >= 2
 
 
 def _clean_digits(text: str) -> str:
@@ -200,9 +202,8 @@ def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> 
             return _Found(name, 0.8, line)
     for line, text in first_page[:5]:
         name = _strip_registration(line.text)
-        if _name_like(name) and not _NOT_A_NAME.search(text):
-            if len(_letters(name)) >= 3:
-                return _Found(name, 0.55, line)
+        if _name_like(name) and not _NOT_A_NAME.search(text) and len(_letters(name)) >= 3:
+            return _Found(name, 0.55, line)
     return None
 
 

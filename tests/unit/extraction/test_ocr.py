@@ -16,7 +16,16 @@ from PIL import Image, ImageDraw, ImageFont
 from workers.extraction import sniff
 from workers.extraction.errors import ImageTooLarge, TooManyPages
 from workers.extraction.images import ScanImage, deskew, load_scan_images, skew_angle
-from workers.extraction.ocr import TextBox, extract_scanned, ocr_engine, ocr_pages, words_of_boxes
+from workers.extraction.layout import Word
+from workers.extraction.ocr import (
+    TextBox,
+    extract_scanned,
+    join_split_numbers,
+    ocr_engine,
+    ocr_pages,
+    repair_numbers,
+    words_of_boxes,
+)
 
 
 def drawn_image(
@@ -180,6 +189,39 @@ def test_a_text_box_becomes_words_sharing_its_width():
     assert words[1].x1 == pytest.approx(105)
     assert words[0].x1 < words[1].x0
     assert all(word.confidence == 0.9 and word.y0 == 5 for word in words)
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("Bruttosumme 529 , 87", "Bruttosumme 529,87"),
+    ("Steuerbetrag 56;87", "Steuerbetrag 56,87"),
+    ("9 ,.90", "9.90"),
+    ("vom 05. 03 '2018", "vom 05.03.2018"),
+    ("Invoice RE1OO1", "Invoice RE1001"),
+    ("USt-IdNr DEI23456789", "USt-IdNr DE123456789"),
+])
+def test_common_misreadings_of_numbers_are_repaired(read, meant):
+    assert repair_numbers(read) == meant
+
+
+@pytest.mark.parametrize("text", ["Items 1, 2 and 3", "12:30", "DEUTSCHLAND", "1.234,56"])
+def test_text_that_only_looks_like_a_misreading_is_left_alone(text):
+    assert repair_numbers(text) == text
+
+
+def test_pieces_of_a_date_read_as_separate_boxes_are_joined():
+    words = [Word("vom", 10, 0, 28, 10), Word("05.", 32, 0, 46, 10),
+             Word("03", 48, 0, 58, 10), Word("'2018", 60, 0, 84, 10)]
+
+    joined = join_split_numbers(words)
+
+    assert [word.text for word in joined] == ["vom", "05.03.2018"]
+    assert (joined[1].x0, joined[1].x1) == (32, 84)
+
+
+def test_numbers_in_separate_columns_stay_apart():
+    words = [Word("20", 10, 0, 20, 10), Word("19,00", 120, 0, 150, 10)]
+
+    assert join_split_numbers(words) == words
 
 
 @pytest.mark.slow
