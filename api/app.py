@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from api.errors import http_exception_to_error, register_error_handlers, render_error
 from api.schemas import ErrorSchema
-from api.views import api_keys, invoices, meta, schemas, webhooks
+from api.views import api_keys, invoices, meta, schemas, usage, webhooks
 from common import db
 from common.config import Settings, get_settings
 from common.ids import new_id
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(invoices.blp)
     api.register_blueprint(schemas.blp)
     api.register_blueprint(api_keys.blp)
+    api.register_blueprint(usage.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
     register_error_handlers(app)

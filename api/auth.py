@@ -14,6 +14,7 @@ from flask import g, request
 
 from common.accounts.service import Principal, authenticate
 from common.errors import AuthenticationRequired
+from common.usage.service import count_api_call
 
 SCOPE_ATTRIBUTE = "_invex_scope"
 
@@ -37,6 +38,7 @@ def requires(scope: str) -> Callable:
             principal = _principal_from_request()
             principal.require(scope)
             g.principal = principal
+            count_api_call(principal)
             if g.get("api_version") is None:  # no header: the organisation's default
                 g.api_version = principal.api_version
             return view(*args, **kwargs)

@@ -469,3 +469,17 @@ class ErrorSchema(Schema):
     """Every error, in the contract's shape."""
 
     error = fields.Nested(ErrorDetailSchema)
+
+
+class UsageSchema(Schema):
+    object = fields.String()
+    livemode = fields.Boolean()
+    period = fields.Dict(keys=fields.String(), values=fields.Integer())
+    invoices = fields.Integer()
+    pages = fields.Integer()
+    api_calls = fields.Integer(allow_none=True)
+    corrections = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={"description": "Per field: invoices corrected, and their share."},
+    )

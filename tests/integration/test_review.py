@@ -310,3 +310,17 @@ def test_same_vendor_number_and_total_is_suspected_duplicate(client, tenant):
     suspected = [w for w in shown["warnings"] if w["code"] == "duplicate_suspected"]
     assert suspected
     assert suspected[0]["duplicate_of"] == first["id"]
+
+
+def test_usage_reports_corrections_per_field(client, tenant, invoice):
+    client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"vendor_name": "Fixed"}
+    )
+    client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"vendor_name": "Fixed 2"}
+    )
+    report = client.get("/v1/usage", headers=tenant.headers).get_json()
+    assert report["invoices"] == 1
+    assert report["pages"] == 1
+    assert report["corrections"] == {"vendor_name": {"invoices": 1, "share": 1.0}}
+    assert report["api_calls"] >= 3
