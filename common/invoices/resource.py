@@ -4,42 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.invoice_fields import FIELD_NAMES, LIST_FIELDS
 from common.invoices.repository import Invoice
-
-# Every extracted field of the contract, in the order the contract lists them.
-FIELD_NAMES = (
-    "invoice_number",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "purchase_order",
-    "vendor_name",
-    "vendor_email",
-    "vendor_phone",
-    "vendor_tax_id",
-    "vendor_address",
-    "vendor_iban",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "customer_tax_id",
-    "customer_address",
-    "subtotal_amount",
-    "tax_amount",
-    "total_amount",
-    "amount_due",
-    "discount_amount",
-    "tax_rate",
-    "discount_percent",
-    "tax_breakdown",
-    "payment_terms",
-    "payment_method",
-    "payment_reference",
-    "notes",
-    "line_items",
-    "custom_fields",
-)
-LIST_FIELDS = frozenset({"tax_breakdown", "line_items"})
 
 
 def invoice_resource(invoice: Invoice) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from common.db import Conn
 from common.errors import InvalidStateTransition, ResourceNotFound, ValidationFailed
 from common.events import record_event
 from common.ids import new_id
+from common.invoice_fields import FIELD_NAMES
 from common.invoices import repository
 from common.invoices.repository import Invoice
-from common.invoices.resource import FIELD_NAMES, invoice_resource
+from common.invoices.resource import invoice_resource
 
 
 @dataclass(frozen=True)

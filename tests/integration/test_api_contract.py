@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 
 import pytest
 
-from tests.support import make_text_pdf
+from tests.support import ROOT, make_text_pdf
 
 
 def assert_contract_error(response, status: int, code: str) -> dict:
@@ -88,9 +89,20 @@ def test_docs_page_is_served(client):
     assert client.get("/docs").status_code == 200
 
 
-def test_api_process_does_not_load_the_ocr_stack(app):
-    assert "torch" not in sys.modules
-    assert "easyocr" not in sys.modules
+def test_api_process_does_not_load_the_ocr_stack(settings):
+    """A fresh process serving an upload and a download: torch and easyocr never load."""
+    probe = (
+        "import io, sys\n"
+        "from api.app import create_app\n"
+        "from tests.support import ROOT, make_text_pdf\n"
+        "client = create_app().test_client()\n"
+        "client.post('/v1/invoices', data={'file': (io.BytesIO(make_text_pdf()), 'a.pdf')})\n"
+        "print(sorted(m for m in ('torch', 'easyocr') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize("mode", ["live", "test"])

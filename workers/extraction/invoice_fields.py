@@ -7,38 +7,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from common.invoice_fields import SCALAR_FIELDS
 from workers.extraction import money
 
-# The contract's extracted fields (API.md, "The invoice"), in its order.
-SCALAR_FIELDS = (
-    "invoice_number",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "purchase_order",
-    "vendor_name",
-    "vendor_email",
-    "vendor_phone",
-    "vendor_tax_id",
-    "vendor_address",
-    "vendor_iban",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "customer_tax_id",
-    "customer_address",
-    "subtotal_amount",
-    "tax_amount",
-    "total_amount",
-    "amount_due",
-    "discount_amount",
-    "tax_rate",
-    "discount_percent",
-    "payment_terms",
-    "payment_method",
-    "payment_reference",
-    "notes",
-)
+# The contract's extracted fields, named once in common/invoice_fields.py.
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 SOURCES = ("pdf_text", "ocr", "ubl", "cii", "facturx")
 DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "unknown")

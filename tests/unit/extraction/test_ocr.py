@@ -191,14 +191,17 @@ def test_a_text_box_becomes_words_sharing_its_width():
     assert all(word.confidence == 0.9 and word.y0 == 5 for word in words)
 
 
-@pytest.mark.parametrize(("read", "meant"), [
-    ("Bruttosumme 529 , 87", "Bruttosumme 529,87"),
-    ("Steuerbetrag 56;87", "Steuerbetrag 56,87"),
-    ("9 ,.90", "9.90"),
-    ("vom 05. 03 '2018", "vom 05.03.2018"),
-    ("Invoice RE1OO1", "Invoice RE1001"),
-    ("USt-IdNr DEI23456789", "USt-IdNr DE123456789"),
-])
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("Bruttosumme 529 , 87", "Bruttosumme 529,87"),
+        ("Steuerbetrag 56;87", "Steuerbetrag 56,87"),
+        ("9 ,.90", "9.90"),
+        ("vom 05. 03 '2018", "vom 05.03.2018"),
+        ("Invoice RE1OO1", "Invoice RE1001"),
+        ("USt-IdNr DEI23456789", "USt-IdNr DE123456789"),
+    ],
+)
 def test_common_misreadings_of_numbers_are_repaired(read, meant):
     assert repair_numbers(read) == meant
 
@@ -209,8 +212,12 @@ def test_text_that_only_looks_like_a_misreading_is_left_alone(text):
 
 
 def test_pieces_of_a_date_read_as_separate_boxes_are_joined():
-    words = [Word("vom", 10, 0, 28, 10), Word("05.", 32, 0, 46, 10),
-             Word("03", 48, 0, 58, 10), Word("'2018", 60, 0, 84, 10)]
+    words = [
+        Word("vom", 10, 0, 28, 10),
+        Word("05.", 32, 0, 46, 10),
+        Word("03", 48, 0, 58, 10),
+        Word("'2018", 60, 0, 84, 10),
+    ]
 
     joined = join_split_numbers(words)
 

@@ -1,0 +1,36 @@
+"""The contract's invoice fields (API.md, "The invoice"), named once for the API, the
+extraction engine and the exports. Constants only: the engine imports this without servers."""
+
+# Extracted fields holding one value, in the contract's order.
+SCALAR_FIELDS = (
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "purchase_order",
+    "vendor_name",
+    "vendor_email",
+    "vendor_phone",
+    "vendor_tax_id",
+    "vendor_address",
+    "vendor_iban",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_tax_id",
+    "customer_address",
+    "subtotal_amount",
+    "tax_amount",
+    "total_amount",
+    "amount_due",
+    "discount_amount",
+    "tax_rate",
+    "discount_percent",
+    "payment_terms",
+    "payment_method",
+    "payment_reference",
+    "notes",
+)
+LIST_FIELDS = ("tax_breakdown", "line_items")
+# Everything a person may correct with PATCH, and what `expand=extracted` shows.
+FIELD_NAMES = (*SCALAR_FIELDS, *LIST_FIELDS, "custom_fields")
