@@ -35,8 +35,12 @@ CONFIGS: dict[str, dict[str, Any] | None] = {
     "invex": {},
     "invex-fp32-detector": {"detector_bf16": False},
     "invex-no-crop": {"crop_margins": False},
-    "invex-batched-only": {"detector_bf16": False, "channels_last": False,
-                           "crop_margins": False, "deskew": False},
+    "invex-batched-only": {
+        "detector_bf16": False,
+        "channels_last": False,
+        "crop_margins": False,
+        "deskew": False,
+    },
     "invex-detect-text-12px": {"detection_text_height": 12.0},
 }
 DEFAULT_CONFIGS = ("stock", "invex", "invex-fp32-detector", "invex-batched-only")
@@ -56,6 +60,7 @@ def share_read(reference: collections.Counter[str], read: collections.Counter[st
 
 
 # --- text PDFs -------------------------------------------------------------------------------
+
 
 def bench_text_pdfs(corpus: Path, documents: list[dict[str, Any]]) -> None:
     import pymupdf
@@ -89,27 +94,33 @@ def bench_text_pdfs(corpus: Path, documents: list[dict[str, Any]]) -> None:
 
 # --- OCR -------------------------------------------------------------------------------------
 
-def ocr_sample(corpus: Path, documents: list[dict[str, Any]], count: int
-               ) -> list[dict[str, Any]]:
+
+def ocr_sample(corpus: Path, documents: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
     """First pages of scans, alternating A4 invoices (with a text-layer twin where there is
     one) and receipts, so both shapes are measured."""
     twins = {d["source_path"]: d["file"] for d in documents if d["kind"] == "pdf-facturx"}
-    invoices = sorted((d for d in documents if d["kind"] == "pdf-scan"
-                       and "rasterized" in d["file"]),
-                      key=lambda d: d["source_path"] not in twins)
-    receipts = [d for d in documents if d["kind"] in ("image-scan", "pdf-scan")
-                and "sroie" in d["file"]]
+    invoices = sorted(
+        (d for d in documents if d["kind"] == "pdf-scan" and "rasterized" in d["file"]),
+        key=lambda d: d["source_path"] not in twins,
+    )
+    receipts = [
+        d for d in documents if d["kind"] in ("image-scan", "pdf-scan") and "sroie" in d["file"]
+    ]
     sample = []
     for invoice, receipt in zip(invoices, receipts, strict=False):
-        sample.append({"file": str(corpus / invoice["file"]),
-                       "twin": str(corpus / twins[invoice["source_path"]])
-                       if invoice["source_path"] in twins else None})
+        sample.append(
+            {
+                "file": str(corpus / invoice["file"]),
+                "twin": str(corpus / twins[invoice["source_path"]])
+                if invoice["source_path"] in twins
+                else None,
+            }
+        )
         sample.append({"file": str(corpus / receipt["file"]), "twin": None})
     return sample[:count]
 
 
-def run_config(name: str, settings: dict[str, Any] | None, files: list[str],
-               results: Any) -> None:
+def run_config(name: str, settings: dict[str, Any] | None, files: list[str], results: Any) -> None:
     """In a child process: load, warm up, read each page, report times, words and RSS."""
     import cv2
     import numpy as np
@@ -134,20 +145,28 @@ def run_config(name: str, settings: dict[str, Any] | None, files: list[str],
         scan = load_scan_images(data, sniff.sniff_content_type(data[:4096]) or "")[0]
         started, cpu_started = time.perf_counter(), time.process_time()
         if tuning is None:
-            texts = [text for _, text, _ in
-                     engine.reader.readtext(cv2.cvtColor(scan.pixels, cv2.COLOR_GRAY2BGR))]
+            texts = [
+                text
+                for _, text, _ in engine.reader.readtext(
+                    cv2.cvtColor(scan.pixels, cv2.COLOR_GRAY2BGR)
+                )
+            ]
         else:
             (page,) = ocr_pages([scan], tuning)
             texts = [word.text for word in page.words]
-        pages.append({"file": path, "seconds": time.perf_counter() - started,
-                      "cpu_seconds": time.process_time() - cpu_started, "texts": texts})
+        pages.append(
+            {
+                "file": path,
+                "seconds": time.perf_counter() - started,
+                "cpu_seconds": time.process_time() - cpu_started,
+                "texts": texts,
+            }
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    results.put({"name": name, "load_seconds": load_seconds, "peak_mb": peak_mb,
-                 "pages": pages})
+    results.put({"name": name, "load_seconds": load_seconds, "peak_mb": peak_mb, "pages": pages})
 
 
-def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int,
-              names: list[str]) -> None:
+def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: list[str]) -> None:
     import pymupdf
 
     sample = ocr_sample(corpus, documents, count)
@@ -168,12 +187,15 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int,
             with pymupdf.open(item["twin"]) as doc:
                 truth[item["file"]] = word_counts([w[4] for w in doc[0].get_text("words")])
     stock = reports.get("stock")
-    stock_words = ({p["file"]: word_counts(p["texts"]) for p in stock["pages"]}
-                   if stock else {})
-    print(f"OCR: {len(files)} pages ({sum(1 for f in files if f in truth)} with a text-layer "
-          "twin), wall seconds per page, one child process per configuration")
-    header = (f"  {'configuration':24} {'s/page':>7} {'cpu s':>7} {'vs stock':>8} "
-              f"{'peak RSS':>9} {'load s':>6} {'words vs stock':>14} {'words vs truth':>14}")
+    stock_words = {p["file"]: word_counts(p["texts"]) for p in stock["pages"]} if stock else {}
+    print(
+        f"OCR: {len(files)} pages ({sum(1 for f in files if f in truth)} with a text-layer "
+        "twin), wall seconds per page, one child process per configuration"
+    )
+    header = (
+        f"  {'configuration':24} {'s/page':>7} {'cpu s':>7} {'vs stock':>8} "
+        f"{'peak RSS':>9} {'load s':>6} {'words vs stock':>14} {'words vs truth':>14}"
+    )
     print(header)
     stock_mean = statistics.mean(p["seconds"] for p in stock["pages"]) if stock else None
     stock_cpu = statistics.mean(p["cpu_seconds"] for p in stock["pages"]) if stock else None
@@ -184,27 +206,43 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int,
         speedup = f"{stock_mean / mean:7.2f}x" if stock_mean else "       -"
         cpu_speedup = f"{stock_cpu / cpu:.2f}x" if stock_cpu else "-"
         read = {p["file"]: word_counts(p["texts"]) for p in report["pages"]}
-        vs_stock = (statistics.mean(share_read(stock_words[f], read[f]) for f in files)
-                    if stock_words else None)
+        vs_stock = (
+            statistics.mean(share_read(stock_words[f], read[f]) for f in files)
+            if stock_words
+            else None
+        )
         hits = sum(sum((truth[f] & read[f]).values()) for f in truth)
         total = sum(sum(truth[f].values()) for f in truth)
         vs_truth = hits / total if total else None
-        print(f"  {name:24} {mean:7.2f} {cpu:7.2f} {speedup:>8} "
-              f"{report['peak_mb']:7.0f}MB {report['load_seconds']:6.1f} "
-              f"{(f'{vs_stock:.3f}' if vs_stock is not None else '-'):>14} "
-              f"{(f'{vs_truth:.3f}' if vs_truth is not None else '-'):>14}   "
-              f"(cpu {cpu_speedup}, median {statistics.median(seconds):.2f} s)")
-    print("  per page (s): " + json.dumps({
-        Path(f).name: {name: round(r["pages"][i]["seconds"], 2) for name, r in reports.items()}
-        for i, f in enumerate(files)}))
+        print(
+            f"  {name:24} {mean:7.2f} {cpu:7.2f} {speedup:>8} "
+            f"{report['peak_mb']:7.0f}MB {report['load_seconds']:6.1f} "
+            f"{(f'{vs_stock:.3f}' if vs_stock is not None else '-'):>14} "
+            f"{(f'{vs_truth:.3f}' if vs_truth is not None else '-'):>14}   "
+            f"(cpu {cpu_speedup}, median {statistics.median(seconds):.2f} s)"
+        )
+    print(
+        "  per page (s): "
+        + json.dumps(
+            {
+                Path(f).name: {
+                    name: round(r["pages"][i]["seconds"], 2) for name, r in reports.items()
+                }
+                for i, f in enumerate(files)
+            }
+        )
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--ocr-pages", type=int, default=4)
-    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
-                        help=f"comma-separated, from: {', '.join(CONFIGS)}")
+    parser.add_argument(
+        "--configs",
+        default=",".join(DEFAULT_CONFIGS),
+        help=f"comma-separated, from: {', '.join(CONFIGS)}",
+    )
     parser.add_argument("--skip-text", action="store_true")
     parser.add_argument("--skip-ocr", action="store_true")
     args = parser.parse_args()

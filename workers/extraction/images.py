@@ -78,7 +78,8 @@ def _image_pages(data: bytes) -> Iterator[ScanImage]:
                 frames = getattr(image, "n_frames", 1)
                 if frames > MAX_PAGES:
                     raise TooManyPages(
-                        f"The image has {frames} pages; at most {MAX_PAGES} are accepted.")
+                        f"The image has {frames} pages; at most {MAX_PAGES} are accepted."
+                    )
                 for number, frame in enumerate(ImageSequence.Iterator(image)):
                     _check_pixel_count(*frame.size)
                     points_per_pixel = 72.0 / _dpi_of(frame) if _dpi_of(frame) else 0.0
@@ -103,8 +104,7 @@ def _dpi_of(image: Image.Image) -> float | None:
 
 
 def _to_grey(image: Image.Image) -> np.ndarray:
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in
-                                               image.info):
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent areas are paper, not ink: put the image on white before dropping alpha.
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -121,7 +121,8 @@ def _check_pixel_count(width: int, height: int) -> None:
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageTooLarge(
             f"The image is {width}x{height} pixels; at most {MAX_IMAGE_PIXELS:,} pixels are "
-            "accepted.")
+            "accepted."
+        )
     if width < 1 or height < 1:
         raise UnprocessableInvoice("The image has no pixels.")
 
@@ -136,7 +137,8 @@ def _pdf_pages(data: bytes) -> Iterator[ScanImage]:
             raise EncryptedPdf
         if doc.page_count > MAX_PAGES:
             raise TooManyPages(
-                f"The PDF has {doc.page_count} pages; at most {MAX_PAGES} are accepted.")
+                f"The PDF has {doc.page_count} pages; at most {MAX_PAGES} are accepted."
+            )
         for page in doc:
             yield _pdf_page_image(doc, page)
 
@@ -151,8 +153,9 @@ def _pdf_page_image(doc: pymupdf.Document, page: pymupdf.Page) -> ScanImage:
     zoom = RENDER_DPI / 72.0
     width, height = page.rect.width * zoom, page.rect.height * zoom
     _check_pixel_count(int(width), int(height))
-    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY,
-                             alpha=False)
+    pixmap = page.get_pixmap(
+        matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False
+    )
     return ScanImage(_pixmap_array(pixmap), 1.0 / zoom, number)
 
 
@@ -237,14 +240,23 @@ def deskew(pixels: np.ndarray) -> tuple[np.ndarray, float]:
         return pixels, 0.0
     height, width = pixels.shape
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
-    rotated = cv2.warpAffine(pixels, matrix, (width, height), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=_paper_value(pixels))
+    rotated = cv2.warpAffine(
+        pixels,
+        matrix,
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=_paper_value(pixels),
+    )
     return rotated, angle
 
 
 def _paper_value(pixels: np.ndarray) -> int:
-    return int(np.percentile(pixels[:: max(1, pixels.shape[0] // 200),
-                                    :: max(1, pixels.shape[1] // 200)], 90))
+    return int(
+        np.percentile(
+            pixels[:: max(1, pixels.shape[0] // 200), :: max(1, pixels.shape[1] // 200)], 90
+        )
+    )
 
 
 def _shrink(pixels: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
@@ -258,5 +270,9 @@ def _ink_mask(pixels: np.ndarray) -> np.ndarray:
     """Dark marks against their local background, so uneven lighting in photos does not
     turn whole regions into ink."""
     block = max(15, (min(pixels.shape) // 20) | 1)
-    return cv2.adaptiveThreshold(pixels, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                 block, 15) > 0
+    return (
+        cv2.adaptiveThreshold(
+            pixels, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15
+        )
+        > 0
+    )

@@ -35,41 +35,64 @@ _RECEIPT_CUES = {
     "savings": r"(?:your\s+)?savings?|member\w*|points?",
 }
 _WEAK_CUES = frozenset({"items", "thanks"})
-_CUE_PATTERNS = {name: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])")
-                 for name, pattern in _RECEIPT_CUES.items()}
+_CUE_PATTERNS = {
+    name: re.compile(rf"(?<![\w])(?:{pattern})(?![\w])") for name, pattern in _RECEIPT_CUES.items()
+}
 
 # Company name endings and shop words that mark the seller's line at the top of a slip.
 _TRADE_NAME = re.compile(
     r"(?<![\w])(?:s[dao0]n\s*\.?\s*b[hn]d\.?|bhd\.?|berhad|s/b|plt|enterprise|enterprises"
     r"|trading|ltd\.?|limited|inc\.?|llc|gmbh|co\.|company|corporation|corp\.?|store|stores"
     r"|mart|market|supermarket|restaurant|restoran|cafe|bakery|hardware|pharmacy|shop"
-    r"|stationery|kedai|stesen|station|hotel|food|foods|industries|services)(?![\w])")
+    r"|stationery|kedai|stesen|station|hotel|food|foods|industries|services)(?![\w])"
+)
 # A line holding nothing but a legal form: the rest of the name is on the line above.
-_LEGAL_FORM_ONLY = re.compile(r"^\W*(?:s[dao0]n\s*\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited"
-                              r"|inc|llc)\W*$")
+_LEGAL_FORM_ONLY = re.compile(
+    r"^\W*(?:s[dao0]n\s*\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited"
+    r"|inc|llc)\W*$"
+)
 # Lines at the top of a slip that are not the seller's name.
 _NOT_A_NAME = re.compile(
-    r"(?<![\w])(?:tax\s+invoice|invoice|receipt|cash\s+(?:sale|bill)|welcome|tel|fax|phone|gst|reg\w*|co\.?\s*no"
-    r"|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time|cashier)(?![\w])")
+    r"(?<![\w])(?:tax\s+invoice|invoice|receipt|cash\s+(?:sale|bill)|welcome|tel|fax|phone"
+    r"|gst|reg\w*|co\.?\s*no|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time"
+    r"|cashier)(?![\w])"
+)
 # A registration number in parentheses after the name: "(860671-D)", "(Co. No. 123-X)".
-_REGISTRATION = re.compile(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d[^()]*"
-                           r"\)?\s*$", re.IGNORECASE)
+_REGISTRATION = re.compile(
+    r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d[^()]*"
+    r"\)?\s*$",
+    re.IGNORECASE,
+)
 
+# "Total" as OCR reads it off faint till print: "Totai", "Tota |", "T0TAL".
+_TOTAL = r"t[o0]t[a4][l1i|]?"
 # Total labels, strongest first. The grand total after rounding is what the customer paid.
 _TOTAL_LABELS: tuple[tuple[float, re.Pattern[str]], ...] = (
-    (3.0, re.compile(r"(?:rounded|nett?|grand|final)\s*total|total\s*(?:after\s+)?round\w*"
-                     r"|total\s*(?:amount\s*)?(?:payable|due|to\s+pay)|amount\s*(?:payable|due)"
-                     r"|jumlah\s*(?:besar|bersih)")),
-    (2.0, re.compile(r"total\s*(?:amount|sales?)?\s*(?:\(?\s*(?:incl\w*|inc\.?|with)\s*"
-                     r"(?:of\s*)?(?:gst|tax|sst|vat)?\s*\)?)|total\s*\(?\s*rm\s*\)?"
-                     r"|total\s+amount|amount\s*\(?rm\)?")),
-    (1.0, re.compile(r"(?<![\w])(?:total|jumlah)(?![\w])")),
+    (
+        3.0,
+        re.compile(
+            rf"(?:rounded|nett?|grand|final)\s*{_TOTAL}|{_TOTAL}\s*(?:after\s+)?round\w*"
+            rf"|{_TOTAL}\s*(?:amount\s*)?(?:payable|due|to\s+pay)|amount\s*(?:payable|due)"
+            r"|jumlah\s*(?:besar|bersih)"
+        ),
+    ),
+    (
+        2.0,
+        re.compile(
+            rf"{_TOTAL}\s*(?:amount|sales?)?\s*(?:\(?\s*(?:incl\w*|inc\.?|with)\s*"
+            rf"(?:of\s*)?(?:gst|tax|sst|vat)?\s*\)?)|{_TOTAL}\s*\(?\s*rm\s*\)?"
+            rf"|{_TOTAL}\s+amount|amount\s*\(?rm\)?"
+        ),
+    ),
+    (1.0, re.compile(rf"(?<![\w])(?:{_TOTAL}|jumlah)(?![\w])")),
 )
 # "Total" lines that are not the amount paid.
 _NOT_THE_TOTAL = re.compile(
-    r"sub\s*-?\s*total|total\s*(?:qty|quantity|items?|pcs|units?|no\.?\s*of|saving\w*"
-    r"|discount\w*|excl\w*|before|tax\b|gst\b|sst\b|vat\b|weight)|(?:gst|sst|tax|vat)\s*total"
-    r"|excl\w*\s*(?:of\s*)?(?:gst|tax|sst)|total\s*sales?\s*\(?\s*excl")
+    rf"sub\s*-?\s*{_TOTAL}|{_TOTAL}\s*(?:qty|quantity|items?|pcs|units?|no\.?\s*of|saving\w*"
+    rf"|discount\w*|\(?\s*exc\w*|before|tax\b|gst\b|sst\b|vat\b|weight)"
+    rf"|(?:gst|sst|tax|vat)\s*{_TOTAL}|exc\w*\s*(?:of\s*)?(?:gst|tax|sst)"
+    rf"|{_TOTAL}\s*sales?\s*\(?\s*exc"
+)
 # A "rounding" line often carries the rounded total itself rather than the adjustment;
 # such an amount counts only when cash minus change confirms it.
 _ROUNDING = re.compile(r"(?<![\w])round\w*")
@@ -78,20 +101,22 @@ _CHANGE = re.compile(r"(?<![\w])(?:change|baki)(?![\w])")
 _DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
 # OCR reads a slip's "85.20" as "85 . 20" or "85 , 20" (wide dot-matrix spacing), and as
 # "85 20" when the dot is too faint; on a total line both are the amount.
-_SPACED_DECIMAL = re.compile(r"(?<![\d.,-])(\d{1,6})\s*[.,]\s*(\d{2})(?![\d.,-])")
+_SPACED_DECIMAL = re.compile(r"(?<![\d.,-])(\d{1,6})\s*[.,_]\s*(\d{2})(?![\d.,-])")
 # ... or with a dash for the dot ("14-10"), or with spaces inside the number ("4 0 00").
 _DASHED_DECIMAL = re.compile(r"(?<![\d.,-])(\d{1,6})-(\d{2})(?![\d.,-])")
 _LOST_DECIMAL = re.compile(r"(?<![\d.,])(\d(?: ?\d){0,5}) (\d{2})\s*$")
-# A currency prefix glued to the number by OCR ("RM14.10", "RK40").
-_GLUED_PREFIX = re.compile(r"(?<=[A-Za-z])(?=\d)")
+# A ringgit or rupee sign glued to the number, as OCR misreads it ("RM14.10", "RK40").
+_GLUED_PREFIX = re.compile(r"(?<![\w])(R[MKHNA]|Rs)(?=\d)", re.IGNORECASE)
 # A tax summary table closes many slips; its "Total" row sums tax bases, not the bill.
 _TAX_SUMMARY = re.compile(r"(?:gst|tax|sst|vat)\s*(?:summary|analysis|breakdown)|summary")
 # "SDN BHD" / "BHD" (Berhad) is a Malaysian company ending, not Bahraini dinars.
 _BERHAD = re.compile(r"(?<![\w])(?:s[dao0]n\s*\.?\s*b[hn]d|bhd\.?(?=\s*(?:\(|$))|berhad)")
 _MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|s[dao0]n\s*\.?\s*b[hn]d)")
 # OCR reads a zero as the letter O and a one as l or I inside numbers.
-_DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oOQ](?=\d)|(?<=\d)[oO](?=[.,]\d)"
-                              r"|(?<![\w.,])[oO](?=[.,]\d\d)|(?<=\d)[oO](?= \d\d(?!\d))")
+_DIGIT_LOOKALIKE = re.compile(
+    r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oOQ](?=\d)|(?<=\d)[oO](?=[.,]\d)"
+    r"|(?<![\w.,])[oO](?=[.,]\d\d)|(?<=\d)[oO](?= \d\d(?!\d))"
+)
 # Dates printed with doubled dashes or underscores by some tills ("01-Nov--2017_11:20").
 _DATE_NOISE = re.compile(r"(?<=\w)-{2,}(?=\w)|_")
 
@@ -105,27 +130,18 @@ class _Found:
 
 def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str, Any]:
     """`fields` with vendor, date and total re-read the receipt way when the pages are a
-    receipt; otherwise `fields` unchanged."""
+    receipt, and with a Malaysian company's "BHD" (Berhad) no longer taken for Bahraini
+    dinars whatever the document; otherwise `fields` unchanged."""
     lines = document_lines(pages)
     folded = [fold(line.text) for line in lines]
+    fields = correct_berhad_currency(fields, folded)
     if not _is_receipt(fields, folded, pages):
         return fields
     refined = dict(fields)
     refined["document_type"] = "receipt"
     confidence = dict(fields.get("field_confidence") or {})
     texts = [_clean_digits(line.text) for line in lines]
-
     currency = fields.get("currency")
-    if currency == "BHD" and _BERHAD.search("\n".join(folded)):
-        currency = "MYR" if _MALAYSIAN.search("\n".join(folded)) else None
-        refined["currency"] = currency
-        if fields.get("total_amount") is not None:
-            # The parser scaled amounts by the dinar's three decimals.
-            for field in ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
-                          "discount_amount"):
-                if isinstance(fields.get(field), int):
-                    refined[field] = money.to_minor_units(
-                        money.from_minor_units(fields[field], "BHD"), currency)
 
     vendor = read_receipt_vendor(lines, folded)
     if vendor is not None:
@@ -143,9 +159,11 @@ def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str
         minor = money.to_minor_units(total.value, currency)
         if minor != refined.get("total_amount"):
             refined["total_amount"] = minor
-            refined["warnings"] = [w for w in fields.get("warnings") or []
-                                   if w.get("code") not in ("total_not_found",
-                                                            "totals_mismatch")]
+            refined["warnings"] = [
+                w
+                for w in fields.get("warnings") or []
+                if w.get("code") not in ("total_not_found", "totals_mismatch")
+            ]
             # The parser's subtotal and tax were chosen to fit its own total.
             subtotal, tax = refined.get("subtotal_amount"), refined.get("tax_amount")
             if subtotal is not None and tax is not None and subtotal + tax != minor:
@@ -158,6 +176,41 @@ def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str
         confidence["total_amount"] = round(total.score * total.line.confidence, 3)
     refined["field_confidence"] = confidence
     return refined
+
+
+def correct_berhad_currency(fields: dict[str, Any], folded: list[str]) -> dict[str, Any]:
+    """The parser reads "SDN BHD" as an amount in Bahraini dinars (BHD, three decimals):
+    the currency is then ringgit where the page shows it, else unknown, and the amounts
+    are scaled back to two decimals."""
+    text = "\n".join(folded)
+    if fields.get("currency") != "BHD" or not _BERHAD.search(text):
+        return fields
+    currency = "MYR" if _MALAYSIAN.search(text) else None
+
+    def rescale(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return money.to_minor_units(money.from_minor_units(value, "BHD"), currency)
+        return value
+
+    corrected = dict(fields)
+    corrected["currency"] = currency
+    for field in ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount"):
+        corrected[field] = rescale(fields.get(field))
+    corrected["line_items"] = [
+        {
+            key: rescale(value) if key in ("unit_price", "total_price", "tax_amount") else value
+            for key, value in item.items()
+        }
+        for item in fields.get("line_items") or []
+    ]
+    corrected["tax_breakdown"] = [
+        {
+            key: rescale(value) if key in ("taxable_amount", "tax_amount") else value
+            for key, value in row.items()
+        }
+        for row in fields.get("tax_breakdown") or []
+    ]
+    return corrected
 
 
 def _is_receipt(fields: dict[str, Any], folded: list[str], pages: list[Page]) -> bool:
@@ -181,11 +234,13 @@ def _clean_digits(text: str) -> str:
 
 # --- vendor ----------------------------------------------------------------------------------
 
+
 def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> _Found | None:
     """The seller: the top line that carries a company ending or shop word (joined with the
     line above when it is only "SDN BHD"), else the first name-like top line."""
-    first_page = [(line, text) for line, text in zip(lines, folded, strict=True)
-                  if line.page == lines[0].page][:top]
+    first_page = [
+        (line, text) for line, text in zip(lines, folded, strict=True) if line.page == lines[0].page
+    ][:top]
     for position, (line, text) in enumerate(first_page):
         name = _strip_registration(line.text)
         if not _TRADE_NAME.search(text) or not _name_like(name):
@@ -224,6 +279,7 @@ def _name_like(text: str) -> bool:
 
 # --- date ------------------------------------------------------------------------------------
 
+
 def _receipt_day_first(texts: list[str], currency: str | None) -> bool:
     """A date that only reads one way settles it; otherwise day first, except for dollars
     (US slips write month first)."""
@@ -239,8 +295,9 @@ def _receipt_day_first(texts: list[str], currency: str | None) -> bool:
     return currency != "USD"
 
 
-def read_receipt_date(lines: list[Line], texts: list[str], folded: list[str],
-                      day_first: bool) -> _Found | None:
+def read_receipt_date(
+    lines: list[Line], texts: list[str], folded: list[str], day_first: bool
+) -> _Found | None:
     """The date next to a "Date" label, else the first date on the slip."""
     first: _Found | None = None
     for line, text, folded_text in zip(lines, texts, folded, strict=True):
@@ -257,6 +314,7 @@ def read_receipt_date(lines: list[Line], texts: list[str], folded: list[str],
 
 # --- total -----------------------------------------------------------------------------------
 
+
 def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -> _Found | None:
     """The amount paid: the strongest total label's amount (the last such line when several
     are equally strong), preferring the one that equals cash tendered minus change."""
@@ -264,8 +322,10 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
     candidates: list[_Found] = []
     cash: list[Decimal] = []
     change: list[Decimal] = []
-    summary_from = next((position for position, text in enumerate(folded)
-                         if _TAX_SUMMARY.search(text)), len(lines))
+    summary_from = next(
+        (position for position, text in enumerate(folded) if _TAX_SUMMARY.search(text)), len(lines)
+    )
+    rounded_from = len(lines)
     for position, (line, folded_text) in enumerate(zip(lines, folded, strict=True)):
         amount = _amount_on_or_below(position, lines, texts, separator)
         if amount is None:
@@ -281,12 +341,19 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
             strength = 0.0
         if not strength and _ROUNDING.search(folded_text):
             strength = 0.5
+            rounded_from = min(rounded_from, position)
+        elif strength == 1.0 and position > rounded_from:
+            strength = 2.5  # a bare "Total" after the rounding line is the rounded total
         if strength and amount > 0:
             # Later lines win ties: totals close the slip, rounding comes after tax.
             candidates.append(_Found(amount, strength + 0.001 * position, line))
     paid = {c - ch for c in cash for ch in change if c - ch > 0}
     candidates = [c for c in candidates if c.score >= 1.0 or c.value in paid]
     if not candidates:
+        # The total's own figure is unreadable but the slip shows what was paid.
+        labelled = [line for line, text in zip(lines, folded, strict=True) if _label_strength(text)]
+        if labelled and len(paid) == 1:
+            return _Found(paid.pop(), 0.6, labelled[-1])
         return None
     best = max(candidates, key=lambda c: (c.value in paid, c.score >= 1.0, c.score))
     confirmed = best.value in paid
@@ -303,11 +370,12 @@ def _label_strength(folded_text: str) -> float:
     return 0.0
 
 
-def _amount_on_or_below(position: int, lines: list[Line], texts: list[str],
-                        separator: str) -> Decimal | None:
+def _amount_on_or_below(
+    position: int, lines: list[Line], texts: list[str], separator: str
+) -> Decimal | None:
     """The last amount with decimals on the line; a label alone on its line takes the
     amount of the next line when it is close below (OCR splits wide slips)."""
-    text = _SPACED_DECIMAL.sub(r"\1.\2", _GLUED_PREFIX.sub(" ", texts[position]))
+    text = _SPACED_DECIMAL.sub(r"\1.\2", _GLUED_PREFIX.sub(r"\1 ", texts[position]))
     text = _DASHED_DECIMAL.sub(r"\1.\2", text)
     amounts = [a for a in find_amounts(text, separator) if a.has_decimals]
     if not amounts and _label_strength(fold(text)):
@@ -318,11 +386,16 @@ def _amount_on_or_below(position: int, lines: list[Line], texts: list[str],
     line = lines[position]
     if position + 1 < len(lines):
         below = lines[position + 1]
-        if below.page == line.page and below.y0 - line.y1 <= 0.8 * line.height and not any(
-                ch.isalpha() for ch in texts[position + 1].replace("RM", "")):
-            amounts = [a for a in find_amounts(
-                _SPACED_DECIMAL.sub(r"\1.\2", texts[position + 1]), separator)
-                if a.has_decimals]
+        if (
+            below.page == line.page
+            and below.y0 - line.y1 <= 0.8 * line.height
+            and not any(ch.isalpha() for ch in texts[position + 1].replace("RM", ""))
+        ):
+            amounts = [
+                a
+                for a in find_amounts(_SPACED_DECIMAL.sub(r"\1.\2", texts[position + 1]), separator)
+                if a.has_decimals
+            ]
             if amounts:
                 return abs(amounts[-1].value)
     return None

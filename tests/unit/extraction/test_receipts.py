@@ -129,3 +129,39 @@ def test_an_invoice_is_left_as_the_parser_read_it():
     parsed = parse_invoice_pages(pages, source="ocr")
 
     assert refine_receipt_fields(parsed, pages) == parsed
+
+
+def test_a_bare_total_after_the_rounding_line_is_the_rounded_total():
+    fields = read(
+        slip(
+            "ACME MART SDN BHD",
+            ("TOTAL (INCLUSIVE OF GST)", "31.02"),
+            ("ROUNDING ADJ", "-0.02"),
+            ("TOTAL", "31.00"),
+            ("CASH", "31.00"),
+        )
+    )
+
+    assert fields["total_amount"] == 3100
+
+
+def test_an_unreadable_total_is_taken_from_cash_minus_change():
+    fields = read(
+        slip("ACME MART SDN BHD", ("TOTAL", "Y8,80"), ("CASH", "50.00"), ("CHANGE", "31.20"))
+    )
+
+    assert fields["total_amount"] == 1880
+
+
+def test_a_total_before_tax_is_not_the_amount_paid():
+    fields = read(
+        slip(
+            "ACME MART SDN BHD",
+            ("TOTAL:", "43.90"),
+            ("TOTAL (EXC LUDING GST)", "41.42"),
+            ("CASH", "100.00"),
+            ("CHANGE", "56.10"),
+        )
+    )
+
+    assert fields["total_amount"] == 4390
