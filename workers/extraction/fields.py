@@ -247,11 +247,16 @@ def read_invoice_number(doc: Document) -> Candidate | None:
     return best
 
 
+_SOFTWARE_VERSION = re.compile(r"version|release|stylesheet", re.IGNORECASE)
+
+
 def read_date(doc: Document, field: str, day_first: bool) -> Candidate | None:
     candidates: list[Candidate] = []
     for hit in doc.hits_for(field):
         if hit.label.strength < 1.0 and not hit.at_phrase_start:
             continue
+        if _SOFTWARE_VERSION.search(hit.line.text):
+            continue  # "Stylesheet-Version 2.0 vom 18.10.2018" dates the software
         for text, line, trust in _value_texts(doc, hit):
             dates = find_dates(text)
             # The date must follow the label closely, not sit at the end of a sentence.
@@ -279,6 +284,8 @@ def first_date_on_first_page(doc: Document, day_first: bool) -> Candidate | None
     for line in doc.lines:
         if line.page != 0:
             break
+        if _SOFTWARE_VERSION.search(line.text):
+            continue
         for match in find_dates(line.text):
             value = match.value(day_first)
             if value is not None:

@@ -150,7 +150,8 @@ def find_percentages(text: str) -> list[Decimal]:
     return rates
 
 
-_CODE = re.compile(r"\b(" + "|".join(sorted(ISO_CURRENCIES)) + r")\b")
+# "SDN BHD" is the Malaysian company suffix (Sendirian Berhad), not Bahraini dinars.
+_CODE = re.compile(r"(?<!SDN )(?<!SDN\. )\b(" + "|".join(sorted(ISO_CURRENCIES)) + r")\b")
 _SYMBOL_IN_TEXT = re.compile(r"(€|£|¥|₹|₩|US\$|A\$|C\$|R\$|\$|\bRs\.?(?=\s?\d|\s?-)|\bRM(?=\s?\d)"
                              r"|\bCHF\b|\bFr\.(?=\s?\d)|\bkr\.?(?=\s?\d)|(?<=\d)\s?kr\b|\bzł)")
 
