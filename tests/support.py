@@ -91,9 +91,9 @@ class ServiceProcesses:
             return False
         return True
 
-    def start_worker(self, concurrency: int = 1) -> None:
-        log = self.worker_log.open("w")
-        self.worker = subprocess.Popen(
+    def _start_celery_worker(self, queue: str, log_path: Path, *options: str) -> subprocess.Popen:
+        """A real Celery worker process (own session, so it can be killed as a group)."""
+        process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -102,61 +102,34 @@ class ServiceProcesses:
                 "workers.celery_app",
                 "worker",
                 "-Q",
-                "extract",
-                "-c",
-                str(concurrency),
+                queue,
+                *options,
                 "--loglevel",
                 "INFO",
                 "-n",
-                f"extract-{self.port}@%h",
+                f"{queue}-{self.port}@%h",
                 "--without-gossip",
                 "--without-mingle",
             ],
             cwd=ROOT,
             env=self.env,
-            stdout=log,
+            stdout=log_path.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_until(
-            lambda: "ready." in self.worker_log.read_text(),
+            lambda: "ready." in log_path.read_text(),
             60,
-            message="celery worker did not start",
+            message=f"celery worker for {queue} did not start",
         )
+        return process
+
+    def start_worker(self, concurrency: int = 1) -> None:
+        self.worker = self._start_celery_worker("extract", self.worker_log, "-c", str(concurrency))
 
     def start_webhook_worker(self) -> None:
-        log = self.webhooks_log.open("w")
-        self.webhooks = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "-Q",
-                "webhooks",
-                "-P",
-                "threads",
-                "-c",
-                "8",
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"webhooks-{self.port}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_until(
-            lambda: "ready." in self.webhooks_log.read_text(),
-            60,
-            message="celery webhook worker did not start",
+        self.webhooks = self._start_celery_worker(
+            "webhooks", self.webhooks_log, "-P", "threads", "-c", "8"
         )
 
     def kill_webhook_worker(self) -> None:

@@ -19,12 +19,11 @@ from common import db
 from common.accounts.service import Principal
 from common.db import Conn
 from common.errors import InvalidStateTransition, ResourceNotFound, ValidationFailed
-from common.events import record_event
 from common.ids import new_id
 from common.invoice_fields import FIELD_NAMES
 from common.invoices import repository
 from common.invoices.repository import Invoice
-from common.invoices.resource import invoice_resource
+from common.invoices.service import record_invoice_event
 
 
 @dataclass(frozen=True)
@@ -111,14 +110,7 @@ def correct_invoice(
         if not changed:
             return invoice
         updated = repository.update_fields(conn, invoice.id, fields, new_metadata)
-        record_event(
-            conn,
-            org_id=updated.org_id,
-            livemode=updated.livemode,
-            type="invoice.updated",
-            object_id=updated.id,
-            data=invoice_resource(updated),
-        )
+        record_invoice_event(conn, "invoice.updated", updated)
     return updated
 
 
@@ -152,14 +144,7 @@ def move_invoice(
             key_id=principal.key_id,
             reason=reason,
         )
-        record_event(
-            conn,
-            org_id=moved.org_id,
-            livemode=moved.livemode,
-            type=transition.event,
-            object_id=moved.id,
-            data=invoice_resource(moved),
-        )
+        record_invoice_event(conn, transition.event, moved)
     return moved
 
 

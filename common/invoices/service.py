@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from common import db, taskqueue
 from common.accounts.service import Principal
+from common.db import Conn
 from common.errors import ResourceNotFound
 from common.events import record_event
 from common.ids import new_id
@@ -33,6 +34,18 @@ class Page:
     invoices: list[Invoice]
     has_more: bool
     next_cursor: str | None
+
+
+def record_invoice_event(conn: Conn, event_type: str, invoice: Invoice) -> None:
+    """An event carrying the invoice as the contract shows it, in the caller's transaction."""
+    record_event(
+        conn,
+        org_id=invoice.org_id,
+        livemode=invoice.livemode,
+        type=event_type,
+        object_id=invoice.id,
+        data=invoice_resource(invoice),
+    )
 
 
 def create_invoice(
@@ -76,14 +89,7 @@ def create_invoice(
             assert existing is not None
             return existing
         file_store().put(conn, invoice.id, data)
-        record_event(
-            conn,
-            org_id=invoice.org_id,
-            livemode=invoice.livemode,
-            type="invoice.created",
-            object_id=invoice.id,
-            data=invoice_resource(invoice),
-        )
+        record_invoice_event(conn, "invoice.created", invoice)
         db.after_commit(conn, lambda: taskqueue.enqueue_extraction(invoice.id))
     return invoice
 
@@ -172,14 +178,7 @@ def claim_extraction(invoice_id: str, task_id: str, lease_seconds: int) -> Invoi
     with db.transaction() as conn:
         invoice = repository.claim_for_extraction(conn, invoice_id, task_id, lease_seconds)
         if invoice is not None and invoice.attempts == 1:
-            record_event(
-                conn,
-                org_id=invoice.org_id,
-                livemode=invoice.livemode,
-                type="invoice.processing",
-                object_id=invoice.id,
-                data=invoice_resource(invoice),
-            )
+            record_invoice_event(conn, "invoice.processing", invoice)
     return invoice
 
 
@@ -248,14 +247,7 @@ def _finish(
             error_message=error_message,
         )
         if invoice is not None:
-            record_event(
-                conn,
-                org_id=invoice.org_id,
-                livemode=invoice.livemode,
-                type=f"invoice.{status}",
-                object_id=invoice.id,
-                data=invoice_resource(invoice),
-            )
+            record_invoice_event(conn, f"invoice.{status}", invoice)
     return invoice
 
 
@@ -283,14 +275,7 @@ def sweep_overdue_extractions(
                     f"Extraction did not finish after {invoice.attempts} attempts.",
                 )
                 if done is not None:
-                    record_event(
-                        conn,
-                        org_id=done.org_id,
-                        livemode=done.livemode,
-                        type="invoice.failed",
-                        object_id=done.id,
-                        data=invoice_resource(done),
-                    )
+                    record_invoice_event(conn, "invoice.failed", done)
                     failed += 1
             elif repository.release_to_queue(conn, invoice.id, None):
                 requeued.append(invoice.id)
