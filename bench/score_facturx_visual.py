@@ -27,8 +27,16 @@ def main() -> int:
     spec.loader.exec_module(scorer)
     scorer.VISUAL = (*scorer.VISUAL, "pdf-facturx")
     options = [arg for arg in sys.argv[1:] if arg != "--"]
-    sys.argv = [str(SCORER), "--kinds", "pdf-facturx", *options, str(CORPUS), "--",
-                sys.executable, str(DRIVER)]
+    sys.argv = [
+        str(SCORER),
+        "--kinds",
+        "pdf-facturx",
+        *options,
+        str(CORPUS),
+        "--",
+        sys.executable,
+        str(DRIVER),
+    ]
     return scorer.main()
 
 

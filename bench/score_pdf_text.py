@@ -23,8 +23,11 @@ def main() -> None:
         try:
             fields = extract_pdf_text(data)
         except Exception as error:
-            print(json.dumps({"file": path, "error": {"code": type(error).__name__,
-                                                       "message": str(error)}}))
+            print(
+                json.dumps(
+                    {"file": path, "error": {"code": type(error).__name__, "message": str(error)}}
+                )
+            )
             continue
         elapsed = time.perf_counter() - started
         with pymupdf.open(path) as doc:

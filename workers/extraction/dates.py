@@ -16,20 +16,23 @@ from dataclasses import dataclass
 from workers.extraction.layout import fold
 
 MONTHS: dict[str, int] = {}
-for _number, _names in enumerate([
-    "january jan januar janv janvier enero ene gennaio gen januari janeiro jänner jaenner",
-    "february feb februar fevrier fevr fev febrero febbraio febr februari fevereiro",
-    "march mar marz maerz mars marzo maart marco mrt",
-    "april apr avril avr abril aprile",
-    "may mai mayo maggio mag mei maio",
-    "june jun juni juin junio giugno giu junho",
-    "july jul juli juillet juil julio luglio lug julho",
-    "august aug aout agosto ago augustus",
-    "september sep sept septembre septiembre settembre set setembro",
-    "october oct oktober octobre octubre ottobre ott okt outubro out",
-    "november nov novembre noviembre novembro",
-    "december dec dezember decembre diciembre dic dicembre dez dezembro",
-], start=1):
+for _number, _names in enumerate(
+    [
+        "january jan januar janv janvier enero ene gennaio gen januari janeiro jänner jaenner",
+        "february feb februar fevrier fevr fev febrero febbraio febr februari fevereiro",
+        "march mar marz maerz mars marzo maart marco mrt",
+        "april apr avril avr abril aprile",
+        "may mai mayo maggio mag mei maio",
+        "june jun juni juin junio giugno giu junho",
+        "july jul juli juillet juil julio luglio lug julho",
+        "august aug aout agosto ago augustus",
+        "september sep sept septembre septiembre settembre set setembro",
+        "october oct oktober octobre octubre ottobre ott okt outubro out",
+        "november nov novembre noviembre novembro",
+        "december dec dezember decembre diciembre dic dicembre dez dezembro",
+    ],
+    start=1,
+):
     for _name in _names.split():
         MONTHS.setdefault(_name, _number)
 
@@ -37,14 +40,24 @@ _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?
 _YEAR = r"(?P<year>\d{4}|'?\d{2})(?!\d)"
 _PATTERNS = [
     ("iso", re.compile(r"(?<!\d)(?P<year>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})(?!\d)")),
-    ("numeric", re.compile(
-        r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)" + _YEAR)),
+    (
+        "numeric",
+        re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)" + _YEAR),
+    ),
     ("numeric", re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})\s?/\s?(?P<b>\d{1,2})\s?/\s?" + _YEAR)),
-    ("day_month", re.compile(
-        r"(?<![\d\w])(?P<day>\d{1,2})(?:st|nd|rd|th|er|e|º|°)?\.?\s*(?:de\s+|-)?" + _MONTH
-        + r"\s*(?:de\s+|del\s+|-)?,?\s*" + _YEAR)),
-    ("month_day", re.compile(
-        r"(?<![\w])" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR)),
+    (
+        "day_month",
+        re.compile(
+            r"(?<![\d\w])(?P<day>\d{1,2})(?:st|nd|rd|th|er|e|º|°)?\.?\s*(?:de\s+|-)?"
+            + _MONTH
+            + r"\s*(?:de\s+|del\s+|-)?,?\s*"
+            + _YEAR
+        ),
+    ),
+    (
+        "month_day",
+        re.compile(r"(?<![\w])" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR),
+    ),
 ]
 
 # Languages that write the month first in numeric dates.
@@ -112,8 +125,9 @@ def find_dates(text: str) -> list[DateMatch]:
     return found
 
 
-def infer_day_first(texts: list[str], language: str | None = None,
-                    currency: str | None = None) -> bool:
+def infer_day_first(
+    texts: list[str], language: str | None = None, currency: str | None = None
+) -> bool:
     """Whether the document's numeric dates put the day first. A date like "20/03/2023"
     (only day-first is a date) or "03/20/2023" (only month-first) settles it; else US
     English (English text with dollars) is month-first and everything else day-first."""

@@ -37,8 +37,7 @@ from workers.extraction.layout import Line, Page, document_lines, fold, overlap_
 from workers.extraction.line_items import line_items_from_rows, read_tables
 from workers.extraction.numbers import currency_mentions, decimal_separator_of, find_amounts
 
-AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due",
-                 "discount_amount")
+AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 # Phrases that contain an amount label but name something else; matching them first keeps
 # "Gesamtbetrag der Zuschläge" from being read as the total.
 _DECOYS = re.compile(
@@ -50,7 +49,8 @@ _DECOYS = re.compile(
     r"|(?:original|related|associated|previous)\s+invoice\s+date"
     r"|(?:ursprungliche[sn]?\s+)?rechnungsdatum\s+der\s+(?:ursprungs|original)\w*|(?:delivery|order|ship\w*)"
     r"\s+date|liefer\w*datum|leistungs\w*datum|bestell\w*datum|date\s+de\s+livraison"
-    r"|fecha\s+de\s+entrega|data\s+(?:di\s+)?consegna|leverdatum|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*")
+    r"|fecha\s+de\s+entrega|data\s+(?:di\s+)?consegna|leverdatum|prices?\s+(?:are\s+)?incl\w*|prijzen\s+zijn|preise\s+\w*\s*inkl\w*"
+)
 _LANGUAGE_WORDS = {
     "en": {"invoice", "total", "date", "the", "and", "of", "to", "due", "amount", "tax"},
     "de": {"rechnung", "und", "der", "die", "das", "datum", "betrag", "mwst", "ust", "summe"},
@@ -66,17 +66,23 @@ _VAT_ID = re.compile(
     r"|CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}"
     r"|FR[A-Z0-9]{2}\s?\d{9}|GB\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d{7}[A-Z]{1,2}|IT\d{11}"
     r"|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}"
-    r"|SE\d{12}|SI\d{8}|SK\d{10}|NO\d{9}(?:MVA)?)(?![\w])")
+    r"|SE\d{12}|SI\d{8}|SK\d{10}|NO\d{9}(?:MVA)?)(?![\w])"
+)
 _LOCAL_TAX_NUMBER = re.compile(r"(?<![\w])(\d{2,3}/\d{3}/\d{4,5}|\d{3,}[\d/ -]{5,}\d)(?![\w])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_LABEL = re.compile(r"(?<![\w])(?:tel\.?|telefon|phone|tél\.?|fon|telefono|telefoon"
-                          r"|ph\.?|mobile|mobil)\s*[:.]?\s*", re.IGNORECASE)
+_PHONE_LABEL = re.compile(
+    r"(?<![\w])(?:tel\.?|telefon|phone|tél\.?|fon|telefono|telefoon"
+    r"|ph\.?|mobile|mobil)\s*[:.]?\s*",
+    re.IGNORECASE,
+)
 _PHONE = re.compile(r"\+?\(?\d[\d ()/.-]{6,18}\d")
 _IBAN = re.compile(r"(?<![\w])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)(?![\w])")
-_PAYMENT_TERMS = re.compile(r"(?<![\w])(?:payment\s+terms|terms|zahlungsbedingung\w*"
-                            r"|conditions\s+de\s+paiement|condiciones\s+de\s+pago"
-                            r"|termini\s+di\s+pagamento|betalingstermijn|condicoes\s+de\s+pagamento)"
-                            r"\s*:\s*")
+_PAYMENT_TERMS = re.compile(
+    r"(?<![\w])(?:payment\s+terms|terms|zahlungsbedingung\w*"
+    r"|conditions\s+de\s+paiement|condiciones\s+de\s+pago"
+    r"|termini\s+di\s+pagamento|betalingstermijn|condicoes\s+de\s+pagamento)"
+    r"\s*:\s*"
+)
 _INVOICE_NUMBER_TOKEN = re.compile(r"[#]?\s?([A-Za-z0-9][\w/.\-]*\d[\w/.\-]*|\d[\w/.\-]*)")
 
 
@@ -172,13 +178,15 @@ class Document:
             if below is None:
                 break
             column.append(below)
-            probe = LabelHit(hit.label, self.lines[below.index], below, 0,
-                             len(below.text), True)
+            probe = LabelHit(hit.label, self.lines[below.index], below, 0, len(below.text), True)
         return column
 
     def starts_with_label(self, phrase: Line) -> bool:
-        return any(hit.phrase.words[0] is phrase.words[0] and hit.at_phrase_start
-                   for hit in self.hits if hit.line.index == phrase.index)
+        return any(
+            hit.phrase.words[0] is phrase.words[0] and hit.at_phrase_start
+            for hit in self.hits
+            if hit.line.index == phrase.index
+        )
 
 
 def detect_language(folded_lines: list[str]) -> str | None:
@@ -195,11 +203,13 @@ def detect_language(folded_lines: list[str]) -> str | None:
 
 # --- values next to labels ----------------------------------------------------------------
 
-def _value_texts(doc: Document, hit: LabelHit, look_below: bool = True
-                 ) -> list[tuple[str, Line, float]]:
+
+def _value_texts(
+    doc: Document, hit: LabelHit, look_below: bool = True
+) -> list[tuple[str, Line, float]]:
     """Where the value of a label can be, most likely first: (text, line, trust)."""
     places = []
-    rest = hit.phrase.text[hit.end:]
+    rest = hit.phrase.text[hit.end :]
     if rest.strip(" :.#-"):
         places.append((rest, hit.line, 1.0))
     for phrase in doc.phrases_right_of(hit):
@@ -260,7 +270,7 @@ def read_date(doc: Document, field: str, day_first: bool) -> Candidate | None:
         for text, line, trust in _value_texts(doc, hit):
             dates = find_dates(text)
             # The date must follow the label closely, not sit at the end of a sentence.
-            if not dates or len(text[:dates[0].start].split()) > 3:
+            if not dates or len(text[: dates[0].start].split()) > 3:
                 continue
             value = dates[0].value(day_first)
             if value is None:
@@ -302,7 +312,7 @@ def amount_candidates(doc: Document, field: str) -> list[Candidate]:
         # "Tax 15% on $ 112.90   $ 16.94"); otherwise the cell under it.
         line = hit.line
         line_phrases = doc.phrases_by_line[line.index]
-        after = hit.phrase.text[hit.end:]
+        after = hit.phrase.text[hit.end :]
         texts = [after] + [p.text for p in line_phrases if p.x0 > hit.phrase.x1 - 0.5]
         amounts = []
         for text in texts:
@@ -320,8 +330,7 @@ def amount_candidates(doc: Document, field: str) -> list[Candidate]:
             column_values.append((below_amounts[0].value, doc.lines[below.index]))
         for position, (value, line) in enumerate(column_values):
             last = position == len(column_values) - 1
-            candidates.append(Candidate(value, hit.label.strength * (0.85 if last else 0.7),
-                                        line))
+            candidates.append(Candidate(value, hit.label.strength * (0.85 if last else 0.7), line))
     return candidates
 
 
@@ -330,8 +339,7 @@ def _best_per_value(candidates: list[Candidate], limit: int = 6) -> list[Candida
     for candidate in candidates:
         known = by_value.get(candidate.value)
         if known is None:
-            by_value[candidate.value] = Candidate(candidate.value, candidate.score,
-                                                  candidate.line)
+            by_value[candidate.value] = Candidate(candidate.value, candidate.score, candidate.line)
         else:
             # A value printed twice under labels is likelier (totals box and summary).
             known.score = min(1.2, max(known.score, candidate.score) + 0.05)
@@ -385,16 +393,19 @@ def choose_totals(doc: Document, line_sum: Decimal | None) -> Totals:
         # sums are clear: it is then their difference.
         difference = chosen.total.value - chosen.subtotal.value
         if chosen.subtotal.value and Decimal(0) <= difference / chosen.subtotal.value <= Decimal(
-                "0.3"):
+            "0.3"
+        ):
             chosen.tax = Candidate(difference, 0.55, chosen.total.line)
             chosen.tax_derived = True
     if chosen.total is None and chosen.subtotal and chosen.tax:
-        chosen.total = Candidate(chosen.subtotal.value + chosen.tax.value, 0.5,
-                                 chosen.subtotal.line)
+        chosen.total = Candidate(
+            chosen.subtotal.value + chosen.tax.value, 0.5, chosen.subtotal.line
+        )
     return chosen
 
 
 # --- currency, ids, parties -----------------------------------------------------------------
+
 
 def read_currency(doc: Document) -> Candidate | None:
     votes: Counter[str] = Counter()
@@ -405,8 +416,13 @@ def read_currency(doc: Document) -> Candidate | None:
     if "kr" in votes:
         count = votes.pop("kr")
         all_text = " ".join(doc.folded)
-        krona = "NOK" if "mva" in all_text else "DKK" if re.search(r"moms|cvr", all_text) and (
-            "dk" in all_text or "danmark" in all_text) else "SEK"
+        krona = (
+            "NOK"
+            if "mva" in all_text
+            else "DKK"
+            if re.search(r"moms|cvr", all_text) and ("dk" in all_text or "danmark" in all_text)
+            else "SEK"
+        )
         votes[krona] += count
     if votes:
         code, count = votes.most_common(1)[0]
@@ -433,17 +449,22 @@ def party_blocks(doc: Document) -> list[PartyBlock]:
     for line_phrases in doc.phrases_by_line:
         for phrase in line_phrases:
             folded = fold(phrase.text)
-            for role, pattern in (("vendor", VENDOR_HEADINGS), ("customer", CUSTOMER_HEADINGS),
-                                  ("other", OTHER_PARTY_HEADINGS)):
+            for role, pattern in (
+                ("vendor", VENDOR_HEADINGS),
+                ("customer", CUSTOMER_HEADINGS),
+                ("other", OTHER_PARTY_HEADINGS),
+            ):
                 match = pattern.match(folded)
                 if match is None:
                     continue
-                rest = phrase.text[match.end():].strip(" :")
-                if rest and not folded[match.end():].lstrip().startswith(":") and ":" not in (
-                        folded[match.end() - 1:match.end()]):
+                rest = phrase.text[match.end() :].strip(" :")
+                if (
+                    rest
+                    and not folded[match.end() :].lstrip().startswith(":")
+                    and ":" not in (folded[match.end() - 1 : match.end()])
+                ):
                     continue  # "Lieferant GmbH" is a name, not the heading "Lieferant:"
-                blocks.append(PartyBlock(role, phrase, _block_under(doc, phrase),
-                                         rest or None))
+                blocks.append(PartyBlock(role, phrase, _block_under(doc, phrase), rest or None))
                 break
     return blocks
 
@@ -456,20 +477,26 @@ def _block_under(doc: Document, heading: Line, max_lines: int = 9) -> list[Line]
         line = doc.lines[index]
         if line.page != heading.page:
             break
-        column = [p for p in doc.phrases_by_line[index]
-                  if overlap_x(p.x0, p.x1, heading.x0 - 8, max(heading.x1, heading.x0 + 120)) > 0
-                  and p.x0 >= heading.x0 - 25]
+        column = [
+            p
+            for p in doc.phrases_by_line[index]
+            if overlap_x(p.x0, p.x1, heading.x0 - 8, max(heading.x1, heading.x0 + 120)) > 0
+            and p.x0 >= heading.x0 - 25
+        ]
         if not column:
             continue  # a line of the next column over: the gap is measured in this one
         if line.y0 - previous.y1 > 1.2 * previous.height:
             break
         # "Nummer    : 4711" is two phrases; the party line is all of them together.
-        phrase = column[0] if len(column) == 1 else column[0].sub_line(
-            [word for p in column for word in p.words])
+        phrase = (
+            column[0]
+            if len(column) == 1
+            else column[0].sub_line([word for p in column for word in p.words])
+        )
         folded = fold(phrase.text)
-        if any(p.match(folded) for p in (VENDOR_HEADINGS, CUSTOMER_HEADINGS,
-                                          OTHER_PARTY_HEADINGS)) and phrase.text.rstrip(
-                                              ).endswith(":"):
+        if any(
+            p.match(folded) for p in (VENDOR_HEADINGS, CUSTOMER_HEADINGS, OTHER_PARTY_HEADINGS)
+        ) and phrase.text.rstrip().endswith(":"):
             break
         found.append(phrase)
         previous = phrase
@@ -495,8 +522,9 @@ def name_in_block(doc: Document, block: PartyBlock) -> tuple[str, float] | None:
         if prefix is None:
             continue
         # "Name:" and the name can stand in two columns of the same line.
-        rest = phrase.text[prefix.end():].strip() or " ".join(
-            p.text for p in doc.phrases_by_line[phrase.index] if p.x0 > phrase.x1)
+        rest = phrase.text[prefix.end() :].strip() or " ".join(
+            p.text for p in doc.phrases_by_line[phrase.index] if p.x0 > phrase.x1
+        )
         if _looks_like_name(rest):
             return rest.strip(" ,;"), 0.9
     for position, phrase in enumerate(block.lines[:5]):
@@ -507,12 +535,17 @@ def name_in_block(doc: Document, block: PartyBlock) -> tuple[str, float] | None:
 
 
 def _block_line_indexes(blocks: list[PartyBlock], role: str | None = None) -> set[int]:
-    return {line.index for block in blocks if role is None or block.role == role
-            for line in [block.heading, *block.lines]}
+    return {
+        line.index
+        for block in blocks
+        if role is None or block.role == role
+        for line in [block.heading, *block.lines]
+    }
 
 
-def read_vendor_name(doc: Document, blocks: list[PartyBlock],
-                     addressee: Line | None = None) -> Candidate | None:
+def read_vendor_name(
+    doc: Document, blocks: list[PartyBlock], addressee: Line | None = None
+) -> Candidate | None:
     for block in blocks:
         if block.role == "vendor":
             named = name_in_block(doc, block)
@@ -536,7 +569,7 @@ def read_vendor_name(doc: Document, blocks: list[PartyBlock],
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         match = ACCOUNT_HOLDER.search(folded)
         if match:
-            rest = line.text[match.end():].split(" - ")[0].split("  ")[0].strip()
+            rest = line.text[match.end() :].split(" - ")[0].split("  ")[0].strip()
             if _looks_like_name(rest):
                 return Candidate(rest, 0.6, line)
     # The first line of the letterhead.
@@ -584,17 +617,22 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
             left.append(first)
     for position, phrase in enumerate(left):
         text = phrase.text.strip(" ,;")
-        if (phrase.y0 < 0.1 * page.height or not _looks_like_name(text)
-                or _RETURN_ADDRESS_MARK.search(text) or _POSTCODE_LINE.match(text)
-                or doc.starts_with_label(phrase) or find_dates(text)
-                or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)):
+        if (
+            phrase.y0 < 0.1 * page.height
+            or not _looks_like_name(text)
+            or _RETURN_ADDRESS_MARK.search(text)
+            or _POSTCODE_LINE.match(text)
+            or doc.starts_with_label(phrase)
+            or find_dates(text)
+            or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)
+        ):
             continue
         # The sender's name comes back (letterhead, footer, bank line); an addressee's
         # name is printed once.
         folded_name = fold(text)
         if sum(folded_name in folded for folded in doc.folded) > 1:
             continue
-        for below in left[position + 1:position + 5]:
+        for below in left[position + 1 : position + 5]:
             if below.y0 - phrase.y1 > 8 * phrase.height:
                 break
             if abs(below.x0 - phrase.x0) > max(8.0, phrase.height):
@@ -607,8 +645,9 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
     return None
 
 
-def read_tax_ids(doc: Document, blocks: list[PartyBlock]) -> tuple[Candidate | None,
-                                                                  Candidate | None]:
+def read_tax_ids(
+    doc: Document, blocks: list[PartyBlock]
+) -> tuple[Candidate | None, Candidate | None]:
     """(vendor's, customer's) tax identifier: a VAT number in the vendor's block beats a
     local tax number there, which beats any VAT number elsewhere outside the customer's
     block."""
@@ -619,18 +658,22 @@ def read_tax_ids(doc: Document, blocks: list[PartyBlock]) -> tuple[Candidate | N
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         label = TAX_ID_LABEL.search(folded)
         values: list[tuple[str, bool]] = [
-            (m.group(1).replace(" ", ""), True) for m in _VAT_ID.finditer(line.text)]
+            (m.group(1).replace(" ", ""), True) for m in _VAT_ID.finditer(line.text)
+        ]
         if label and not values:
-            rest = line.text[label.end():]
+            rest = line.text[label.end() :]
             local = _LOCAL_TAX_NUMBER.search(rest)
-            if local and len(rest[:local.start()].split()) <= 1:
+            if local and len(rest[: local.start()].split()) <= 1:
                 values.append((local.group(1).strip(), False))
         if not values:
             continue
         is_customer = line.index in customer_lines or bool(CUSTOMER_MARKERS.search(folded))
         for value, is_vat in values:
-            score = (1.0 if is_vat else 0.9) if line.index in vendor_lines else (
-                0.75 if is_vat else 0.45)
+            score = (
+                (1.0 if is_vat else 0.9)
+                if line.index in vendor_lines
+                else (0.75 if is_vat else 0.45)
+            )
             if is_customer:
                 customer.append(Candidate(value, score, line))
             else:
@@ -676,7 +719,7 @@ def read_document_type(doc: Document) -> str:
             break
         for kind, pattern in DOCUMENT_TITLES:
             match = pattern.search(folded)
-            if match and len(folded[:match.start()].split()) <= 2:
+            if match and len(folded[: match.start()].split()) <= 2:
                 return kind
     return "invoice" if any(DOCUMENT_TITLES[-1][1].search(f) for f in doc.folded) else "unknown"
 
@@ -685,13 +728,14 @@ def read_payment_terms(doc: Document) -> Candidate | None:
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         match = _PAYMENT_TERMS.search(folded)
         if match:
-            rest = line.text[match.end():].strip()
+            rest = line.text[match.end() :].strip()
             if rest:
                 return Candidate(rest, 0.6, line)
     return None
 
 
 # --- the whole document ---------------------------------------------------------------------
+
 
 def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str, Any]:
     """All contract fields that the pages show, with a confidence for each."""
@@ -714,7 +758,8 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
 
     put("invoice_number", read_invoice_number(doc))
     invoice_date = read_date(doc, "invoice_date", day_first) or first_date_on_first_page(
-        doc, day_first)
+        doc, day_first
+    )
     put("invoice_date", invoice_date)
     due_date = read_date(doc, "due_date", day_first)
     if due_date and invoice_date and due_date.value < invoice_date.value:
@@ -725,40 +770,92 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
     line_totals = [row.total for row in rows if row.total is not None]
     line_sum = sum(line_totals, Decimal(0)) if line_totals else None
     totals = choose_totals(doc, line_sum)
-    for field, candidate in (("subtotal_amount", totals.subtotal), ("tax_amount", totals.tax),
-                             ("total_amount", totals.total)):
+    for field, candidate in (
+        ("subtotal_amount", totals.subtotal),
+        ("tax_amount", totals.tax),
+        ("total_amount", totals.total),
+    ):
         if candidate is None:
             continue
         boost = 0.15 if totals.balanced else 0.0
-        put(field, Candidate(money.to_minor_units(candidate.value, currency_code),
-                             min(1.0, candidate.score * (0.8 if not totals.balanced else 1.0)
-                                 + boost), candidate.line))
+        put(
+            field,
+            Candidate(
+                money.to_minor_units(candidate.value, currency_code),
+                min(1.0, candidate.score * (0.8 if not totals.balanced else 1.0) + boost),
+                candidate.line,
+            ),
+        )
     for field in ("amount_due", "discount_amount"):
         ranked = _best_per_value(amount_candidates(doc, field))
         if ranked:
             best = max(ranked, key=lambda c: (c.score, c.line.index))
-            put(field, Candidate(money.to_minor_units(abs(best.value) if field ==
-                                                      "discount_amount" else best.value,
-                                                      currency_code), best.score * 0.8,
-                                 best.line))
+            put(
+                field,
+                Candidate(
+                    money.to_minor_units(
+                        abs(best.value) if field == "discount_amount" else best.value, currency_code
+                    ),
+                    best.score * 0.8,
+                    best.line,
+                ),
+            )
     if totals.subtotal and totals.tax and totals.subtotal.value:
         rate = (totals.tax.value / totals.subtotal.value * 100).quantize(Decimal("0.01"))
-        standard = {Decimal(r) for r in ("0", "2.1", "4", "5", "5.5", "6", "7", "8.1", "9",
-                                         "10", "12", "13", "14", "15", "16", "17", "19", "20",
-                                         "21", "22", "23", "24", "25", "27")}
+        standard = {
+            Decimal(r)
+            for r in (
+                "0",
+                "2.1",
+                "4",
+                "5",
+                "5.5",
+                "6",
+                "7",
+                "8.1",
+                "9",
+                "10",
+                "12",
+                "13",
+                "14",
+                "15",
+                "16",
+                "17",
+                "19",
+                "20",
+                "21",
+                "22",
+                "23",
+                "24",
+                "25",
+                "27",
+            )
+        }
         nearest = min(standard, key=lambda r: abs(r - rate))
         if abs(nearest - rate) <= Decimal("0.05"):
             fields["tax_rate"] = money.format_rate(nearest)
-            fields["tax_breakdown"] = [{
-                "rate": money.format_rate(nearest),
-                "taxable_amount": money.to_minor_units(totals.subtotal.value, currency_code),
-                "tax_amount": money.to_minor_units(totals.tax.value, currency_code)}]
+            fields["tax_breakdown"] = [
+                {
+                    "rate": money.format_rate(nearest),
+                    "taxable_amount": money.to_minor_units(totals.subtotal.value, currency_code),
+                    "tax_amount": money.to_minor_units(totals.tax.value, currency_code),
+                }
+            ]
             confidence["tax_rate"] = 0.8 if totals.balanced else 0.5
-    if totals.subtotal and totals.tax and totals.total and not totals.balanced and not (
-            totals.tax_derived):
-        warnings.append(warning("totals_mismatch",
-                                "Subtotal plus tax does not equal the total on the page.",
-                                "total_amount"))
+    if (
+        totals.subtotal
+        and totals.tax
+        and totals.total
+        and not totals.balanced
+        and not (totals.tax_derived)
+    ):
+        warnings.append(
+            warning(
+                "totals_mismatch",
+                "Subtotal plus tax does not equal the total on the page.",
+                "total_amount",
+            )
+        )
 
     blocks = party_blocks(doc)
     customer_name = read_customer_name(doc, blocks)
@@ -783,9 +880,11 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
 
     fields["field_confidence"] = confidence
     core = ("invoice_number", "invoice_date", "currency", "vendor_name", "total_amount")
-    fields["extraction_confidence"] = round(sum(confidence.get(f, 0.0) for f in core)
-                                            / len(core), 3)
+    fields["extraction_confidence"] = round(
+        sum(confidence.get(f, 0.0) for f in core) / len(core), 3
+    )
     if fields["total_amount"] is None:
-        warnings.append(warning("total_not_found", "No total amount was found on the page.",
-                                "total_amount"))
+        warnings.append(
+            warning("total_not_found", "No total amount was found on the page.", "total_amount")
+        )
     return fields

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 
 _NO = r"(?:n(?:o|r|um|umber|ummer|umero|°|º|o\.|r\.)\.?|#|nbr|id|ref)"
-_INVOICE = (r"(?:invoice|inv|bill|\w*rechnung\w*|facture|factura|fattura|factuur|fatura"
-            r"|nota|gutschrift|avoir|credit\s?note|receipt|quittung|recu|recibo|ricevuta)")
+_INVOICE = (
+    r"(?:invoice|inv|bill|\w*rechnung\w*|facture|factura|fattura|factuur|fatura"
+    r"|nota|gutschrift|avoir|credit\s?note|receipt|quittung|recu|recibo|ricevuta)"
+)
 
 
 @dataclass(frozen=True)
@@ -24,134 +26,299 @@ class Label:
 
 
 def _labels(field: str, strength: float, *patterns: str) -> list[Label]:
-    return [Label(field, re.compile(r"(?<![\w])" + pattern + r"(?![\w])"), strength)
-            for pattern in patterns]
+    return [
+        Label(field, re.compile(r"(?<![\w])" + pattern + r"(?![\w])"), strength)
+        for pattern in patterns
+    ]
 
 
 LABELS: list[Label] = [
     # invoice number
-    *_labels("invoice_number", 1.0,
-             r"(?:invoice|bill|receipt)\s*(?:number|no\.?|nr\.?|num\.?|#|id)",
-             r"rechnungs?-?\s?(?:nummer|nr\.?)", r"\w*rechnung\w*\)?\s+(?:nr\.?|nummer|no\.?)",
-             r"gutschrifts?-?\s?(?:nummer|nr\.?)", r"beleg-?\s?(?:nummer|nr\.?)",
-             r"(?:numero|n[°º]|no\.?)\s*(?:de\s+)?(?:la\s+)?facture",
-             r"facture\s*(?:n[°º]|no\.?|num(?:ero)?\.?)", r"avoir\s*(?:n[°º]|no\.?)",
-             r"(?:numero|n[°º]|no\.?)\s*(?:de\s+)?factura", r"factura\s*(?:n[°º]|no\.?|num\.?)",
-             r"(?:numero|n[°º]|no\.?)\s*(?:di\s+|della\s+)?fattura", r"fattura\s*(?:n[°º.]?|nr\.?)",
-             r"factuur\s*(?:nummer|nr\.?|no\.?)", r"factuurnummer", r"fatura\s*(?:n[°º]|no\.?)",
-             r"(?:numero|n[°º])\s*(?:da\s+)?fatura", r"invoice\s+id"),
+    *_labels(
+        "invoice_number",
+        1.0,
+        r"(?:invoice|bill|receipt)\s*(?:number|no\.?|nr\.?|num\.?|#|id)",
+        r"rechnungs?-?\s?(?:nummer|nr\.?)",
+        r"\w*rechnung\w*\)?\s+(?:nr\.?|nummer|no\.?)",
+        r"gutschrifts?-?\s?(?:nummer|nr\.?)",
+        r"beleg-?\s?(?:nummer|nr\.?)",
+        r"(?:numero|n[°º]|no\.?)\s*(?:de\s+)?(?:la\s+)?facture",
+        r"facture\s*(?:n[°º]|no\.?|num(?:ero)?\.?)",
+        r"avoir\s*(?:n[°º]|no\.?)",
+        r"(?:numero|n[°º]|no\.?)\s*(?:de\s+)?factura",
+        r"factura\s*(?:n[°º]|no\.?|num\.?)",
+        r"(?:numero|n[°º]|no\.?)\s*(?:di\s+|della\s+)?fattura",
+        r"fattura\s*(?:n[°º.]?|nr\.?)",
+        r"factuur\s*(?:nummer|nr\.?|no\.?)",
+        r"factuurnummer",
+        r"fatura\s*(?:n[°º]|no\.?)",
+        r"(?:numero|n[°º])\s*(?:da\s+)?fatura",
+        r"invoice\s+id",
+    ),
     # "Handelsrechnung (380) Nr. 4711", "Gutschrift (Selbst ausgestellte Rechnung) Nr. 4711"
     *_labels("invoice_number", 1.0, _INVOICE + r"\s*\([^)]{1,40}\)\s*" + _NO),
     *_labels("invoice_number", 0.6, _INVOICE, r"factuur", r"document\s*(?:no\.?|nr\.?)"),
     # dates
-    *_labels("invoice_date", 1.0,
-             r"(?:invoice|bill|receipt)\s*date", r"date\s+of\s+(?:invoice|issue)",
-             r"rechnungs-?\s?datum", r"belegdatum", r"date\s+(?:de\s+)?(?:la\s+)?facture",
-             r"date\s+d'?\s?emission", r"fecha\s+(?:de\s+)?(?:la\s+)?(?:factura|emision)",
-             r"data\s+(?:della\s+)?fattura", r"data\s+(?:de\s+)?emissao",
-             r"data\s+(?:da\s+)?fatura", r"factuur\s?datum", r"issue\s+date", r"date\s+issued",
-             r"issued\s+(?:at|on)", r"ausgestellt\s+am", r"emise?\s+le", r"emitida\s+el"),
+    *_labels(
+        "invoice_date",
+        1.0,
+        r"(?:invoice|bill|receipt)\s*date",
+        r"date\s+of\s+(?:invoice|issue)",
+        r"rechnungs-?\s?datum",
+        r"belegdatum",
+        r"date\s+(?:de\s+)?(?:la\s+)?facture",
+        r"date\s+d'?\s?emission",
+        r"fecha\s+(?:de\s+)?(?:la\s+)?(?:factura|emision)",
+        r"data\s+(?:della\s+)?fattura",
+        r"data\s+(?:de\s+)?emissao",
+        r"data\s+(?:da\s+)?fatura",
+        r"factuur\s?datum",
+        r"issue\s+date",
+        r"date\s+issued",
+        r"issued\s+(?:at|on)",
+        r"ausgestellt\s+am",
+        r"emise?\s+le",
+        r"emitida\s+el",
+    ),
     *_labels("invoice_date", 0.6, r"date", r"datum", r"fecha", r"data", r"vom", r"dated"),
-    *_labels("due_date", 1.0,
-             r"due\s+date", r"payment\s+due", r"due\s+by", r"due\s+on", r"faelligkeit\w*",
-             r"falligkeit\w*", r"fallig\s+am", r"zahlbar\s+bis", r"netto\s+bis",
-             r"zahlungsziel", r"(?:date\s+d'?\s?)?echeance", r"a\s+payer\s+avant\s+le",
-             r"(?:fecha\s+de\s+)?vencimiento", r"(?:data\s+di\s+)?scadenza",
-             r"vervaldatum", r"te\s+betalen\s+voor", r"(?:data\s+de\s+)?vencimento",
-             r"remit\s+(?:until|by|before)", r"pay(?:able)?\s+(?:by|until|before)",
-             r"(?:uberweisen|zahlen|begleichen)\s+sie\s+(?:\w+\s+){0,3}bis(?:\s+zum)?",
-             r"zahlbar\s+(?:ohne\s+abzug\s+)?bis(?:\s+zum)?", r"payer\s+avant\s+le"),
+    *_labels(
+        "due_date",
+        1.0,
+        r"due\s+date",
+        r"payment\s+due",
+        r"due\s+by",
+        r"due\s+on",
+        r"faelligkeit\w*",
+        r"falligkeit\w*",
+        r"fallig\s+am",
+        r"zahlbar\s+bis",
+        r"netto\s+bis",
+        r"zahlungsziel",
+        r"(?:date\s+d'?\s?)?echeance",
+        r"a\s+payer\s+avant\s+le",
+        r"(?:fecha\s+de\s+)?vencimiento",
+        r"(?:data\s+di\s+)?scadenza",
+        r"vervaldatum",
+        r"te\s+betalen\s+voor",
+        r"(?:data\s+de\s+)?vencimento",
+        r"remit\s+(?:until|by|before)",
+        r"pay(?:able)?\s+(?:by|until|before)",
+        r"(?:uberweisen|zahlen|begleichen)\s+sie\s+(?:\w+\s+){0,3}bis(?:\s+zum)?",
+        r"zahlbar\s+(?:ohne\s+abzug\s+)?bis(?:\s+zum)?",
+        r"payer\s+avant\s+le",
+    ),
     # order reference
-    *_labels("purchase_order", 1.0,
-             r"(?:purchase\s+order|p\.?\s?o\.?)\s*(?:number|no\.?|nr\.?|#)?",
-             r"(?:your\s+)?order\s*(?:number|no\.?|#|ref\w*)", r"bestell(?:ung|nummer|nr\.?)",
-             r"ihre\s+bestellung", r"bon\s+de\s+commande", r"commande\s*(?:n[°º])?",
-             r"pedido", r"ordine", r"bestelnummer", r"uw\s+order", r"order"),
+    *_labels(
+        "purchase_order",
+        1.0,
+        r"(?:purchase\s+order|p\.?\s?o\.?)\s*(?:number|no\.?|nr\.?|#)?",
+        r"(?:your\s+)?order\s*(?:number|no\.?|#|ref\w*)",
+        r"bestell(?:ung|nummer|nr\.?)",
+        r"ihre\s+bestellung",
+        r"bon\s+de\s+commande",
+        r"commande\s*(?:n[°º])?",
+        r"pedido",
+        r"ordine",
+        r"bestelnummer",
+        r"uw\s+order",
+        r"order",
+    ),
     # amounts
-    *_labels("total_amount", 1.0,
-             r"(?:grand|invoice)\s+total", r"total\s+(?:amount|due|incl\.?\w*|eur|usd)",
-             r"total\s+ttc", r"montant\s+ttc", r"net\s+a\s+payer", r"gesamtbetrag",
-             r"rechnungsbetrag", r"bruttosumme", r"brutto(?:betrag)?", r"endbetrag",
-             r"gesamtsumme", r"rechnungssumme(?!\s+ohne)", r"summe\s+brutto",
-             r"total\s+(?:factura|a\s+pagar)", r"importe\s+total",
-             r"totale\s+(?:fattura|documento)",
-             r"factuur\s?totaal", r"totaal\s+(?:incl\.?\w*|bedrag)", r"te\s+betalen",
-             r"valor\s+total", r"total\s+(?:da\s+)?fatura", r"amount\s+payable",
-             r"total\s+payable", r"rounded\s+total", r"total\s+(?:after\s+)?round\w*",
-             r"total\s+incl(?:usive|\.)?\s+(?:of\s+)?(?:gst|vat|tax)"),
-    *_labels("total_amount", 0.7, r"total", r"totale", r"totaal", r"summe", r"gesamt",
-             r"importe", r"montant", r"amount", r"betrag", r"bedrag"),
-    *_labels("subtotal_amount", 1.0,
-             r"sub-?\s?total", r"zwischensumme", r"nettobetrag", r"netto(?:summe)?",
-             r"summe\s+netto", r"rechnungssumme\s+ohne\s+ust\.?", r"gesamt\s+netto",
-             r"warenwert", r"total\s+(?:hors\s+taxes|h\.?t\.?)", r"montant\s+h\.?t\.?",
-             r"sous-?\s?total", r"base\s+imponible", r"imponibile", r"totale\s+imponibile",
-             r"subtotaal", r"totaal\s+excl\.?\w*", r"grondslag",
-             r"total\s+(?:excl\.?\w*|net|before\s+tax)",
-             r"net\s+(?:amount|total)", r"amount\s+excl\.?\w*", r"taxable\s+amount",
-             r"valor\s+liquido", r"total\s+liquido", r"base\s+tributavel"),
-    *_labels("tax_amount", 1.0,
-             r"(?:total\s+)?(?:vat|tax|gst|sales\s+tax)\s*(?:amount|total)",
-             r"steuerbetrag", r"mehrwertsteuer(?:betrag)?", r"umsatzsteuer(?:betrag)?",
-             r"mwst\.?(?:-?betrag)?", r"ust\.?(?:-?betrag)?", r"montant\s+(?:de\s+la\s+)?tva",
-             r"total\s+tva", r"tva", r"cuota\s+(?:de\s+)?iva", r"importe\s+iva", r"iva",
-             r"btw(?:\s?bedrag)?", r"imposta", r"total\s+(?:de\s+)?impostos?"),
+    *_labels(
+        "total_amount",
+        1.0,
+        r"(?:grand|invoice)\s+total",
+        r"total\s+(?:amount|due|incl\.?\w*|eur|usd)",
+        r"total\s+ttc",
+        r"montant\s+ttc",
+        r"net\s+a\s+payer",
+        r"gesamtbetrag",
+        r"rechnungsbetrag",
+        r"bruttosumme",
+        r"brutto(?:betrag)?",
+        r"endbetrag",
+        r"gesamtsumme",
+        r"rechnungssumme(?!\s+ohne)",
+        r"summe\s+brutto",
+        r"total\s+(?:factura|a\s+pagar)",
+        r"importe\s+total",
+        r"totale\s+(?:fattura|documento)",
+        r"factuur\s?totaal",
+        r"totaal\s+(?:incl\.?\w*|bedrag)",
+        r"te\s+betalen",
+        r"valor\s+total",
+        r"total\s+(?:da\s+)?fatura",
+        r"amount\s+payable",
+        r"total\s+payable",
+        r"rounded\s+total",
+        r"total\s+(?:after\s+)?round\w*",
+        r"total\s+incl(?:usive|\.)?\s+(?:of\s+)?(?:gst|vat|tax)",
+    ),
+    *_labels(
+        "total_amount",
+        0.7,
+        r"total",
+        r"totale",
+        r"totaal",
+        r"summe",
+        r"gesamt",
+        r"importe",
+        r"montant",
+        r"amount",
+        r"betrag",
+        r"bedrag",
+    ),
+    *_labels(
+        "subtotal_amount",
+        1.0,
+        r"sub-?\s?total",
+        r"zwischensumme",
+        r"nettobetrag",
+        r"netto(?:summe)?",
+        r"summe\s+netto",
+        r"rechnungssumme\s+ohne\s+ust\.?",
+        r"gesamt\s+netto",
+        r"warenwert",
+        r"total\s+(?:hors\s+taxes|h\.?t\.?)",
+        r"montant\s+h\.?t\.?",
+        r"sous-?\s?total",
+        r"base\s+imponible",
+        r"imponibile",
+        r"totale\s+imponibile",
+        r"subtotaal",
+        r"totaal\s+excl\.?\w*",
+        r"grondslag",
+        r"total\s+(?:excl\.?\w*|net|before\s+tax)",
+        r"net\s+(?:amount|total)",
+        r"amount\s+excl\.?\w*",
+        r"taxable\s+amount",
+        r"valor\s+liquido",
+        r"total\s+liquido",
+        r"base\s+tributavel",
+    ),
+    *_labels(
+        "tax_amount",
+        1.0,
+        r"(?:total\s+)?(?:vat|tax|gst|sales\s+tax)\s*(?:amount|total)",
+        r"steuerbetrag",
+        r"mehrwertsteuer(?:betrag)?",
+        r"umsatzsteuer(?:betrag)?",
+        r"mwst\.?(?:-?betrag)?",
+        r"ust\.?(?:-?betrag)?",
+        r"montant\s+(?:de\s+la\s+)?tva",
+        r"total\s+tva",
+        r"tva",
+        r"cuota\s+(?:de\s+)?iva",
+        r"importe\s+iva",
+        r"iva",
+        r"btw(?:\s?bedrag)?",
+        r"imposta",
+        r"total\s+(?:de\s+)?impostos?",
+    ),
     *_labels("tax_amount", 0.7, r"vat", r"tax", r"taxes", r"gst", r"igst", r"cgst", r"sgst"),
-    *_labels("amount_due", 1.0,
-             r"amount\s+due", r"balance\s+due", r"zahlbetrag", r"zu\s+zahlen(?:der\s+betrag)?",
-             r"offener\s+betrag", r"reste\s+a\s+payer", r"montant\s+du", r"saldo",
-             r"importe\s+a\s+pagar", r"da\s+pagare", r"openstaand\s+bedrag"),
-    *_labels("discount_amount", 1.0, r"discount", r"rabatt", r"remise", r"descuento",
-             r"sconto", r"korting", r"desconto"),
+    *_labels(
+        "amount_due",
+        1.0,
+        r"amount\s+due",
+        r"balance\s+due",
+        r"zahlbetrag",
+        r"zu\s+zahlen(?:der\s+betrag)?",
+        r"offener\s+betrag",
+        r"reste\s+a\s+payer",
+        r"montant\s+du",
+        r"saldo",
+        r"importe\s+a\s+pagar",
+        r"da\s+pagare",
+        r"openstaand\s+bedrag",
+    ),
+    *_labels(
+        "discount_amount",
+        1.0,
+        r"discount",
+        r"rabatt",
+        r"remise",
+        r"descuento",
+        r"sconto",
+        r"korting",
+        r"desconto",
+    ),
 ]
 
 # A party's name written as "Name: ..." under its heading.
-NAME_PREFIX = re.compile(r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"
-                         r"|ragione\s+sociale|naam|nome)\s*:\s*")
+NAME_PREFIX = re.compile(
+    r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"
+    r"|ragione\s+sociale|naam|nome)\s*:\s*"
+)
 # Where the parties are introduced. The block under (or right of) these names the party.
 VENDOR_HEADINGS = re.compile(
     r"^(?:seller|vendor|supplier|from|issued\s+by|sold\s+by|bill\s+from|verkaufer|lieferant"
     r"|rechnungssteller|leistungserbringer|auftragnehmer|fournisseur|vendeur|emetteur"
     r"|proveedor|vendedor|emisor|fornitore|cedente|leverancier|verkoper|fornecedor)\b"
-    r"\s*[:.]?")
+    r"\s*[:.]?"
+)
 CUSTOMER_HEADINGS = re.compile(
     r"^(?:bill(?:ed)?\s+to|invoice\s+to|sold\s+to|customer|client|buyer|billing\s+address"
     r"|kaufer(?:/leistungsempfanger)?|leistungsempfanger|rechnungsempfanger|rechnungsadresse"
     r"|kunde|auftraggeber|empfanger|factur(?:e|ee)\s+a|adresse\s+de\s+facturation|adresse\s+du\s+client|destinataire"
     r"|acheteur|cliente|facturar\s+a|comprador|destinatario|committente|cessionario"
-    r"|factuuradres|klant|afnemer|koper|faturar\s+a|adquirente)\b\s*[:.]?")
+    r"|factuuradres|klant|afnemer|koper|faturar\s+a|adquirente)\b\s*[:.]?"
+)
 # Parties of no interest here whose blocks must not be read as vendor or customer.
 OTHER_PARTY_HEADINGS = re.compile(
     r"^(?:ship\s+to|deliver\s+to|shipping\s+address|delivery\s+address|lieferadresse"
     r"|lieferanschrift|warenempfanger|abweichender\s+\w+|adresse\s+de\s+livraison"
-    r"|livraison|afleveradres|entrega|consegna|payee|zahlungsempfanger)\b")
+    r"|livraison|afleveradres|entrega|consegna|payee|zahlungsempfanger)\b"
+)
 ACCOUNT_HOLDER = re.compile(
     r"(?:account\s+(?:holder|name)|kontoinhaber|titulaire\s+du\s+compte|titular"
-    r"|intestatario|rekeninghouder|ten\s+name\s+van)\s*[:.]?\s*")
+    r"|intestatario|rekeninghouder|ten\s+name\s+van)\s*[:.]?\s*"
+)
 # Legal forms that mark a company name.
 LEGAL_FORM = re.compile(
     r"(?<![\w])(?:gmbh|ag|kg|ohg|ug|e\.\s?k\.|gbr|se|ltd\.?|limited|llc|inc\.?|corp\.?|plc|llp"
     r"|co\.|s\.?a\.?r\.?l\.?|s\.?a\.?s\.?|s\.?a\.?|eurl|sasu|s\.?l\.?|s\.?r\.?l\.?|s\.?p\.?a\.?"
-    r"|b\.?v\.?|n\.?v\.?|vof|lda\.?|pvt\.?|oy|ab|as|a/s|aps|sarl|sas)(?![\w])")
+    r"|b\.?v\.?|n\.?v\.?|vof|lda\.?|pvt\.?|oy|ab|as|a/s|aps|sarl|sas)(?![\w])"
+)
 
 # Tax identifiers and the labels that mark them.
 TAX_ID_LABEL = re.compile(
     r"(?:ust\.?-?\s?id\.?-?\s?nr\.?|ust-?idnr\.?|umsatzsteuer-?\s?id\w*|steuer-?\s?nr\.?"
     r"|steuernummer|vat\s*(?:reg\w*\.?\s*)?(?:no\.?|number|id|#)?|tax\s*id|tin|gstin"
     r"|n[°º]?\s*tva(?:\s+intracom\w*)?|tva\s+intracom\w*|tva|siret|siren|cif|nif|nipc"
-    r"|p\.?\s?iva|partita\s+iva|btw(?:-?\s?(?:nummer|nr\.?|id))?|vat/tin)\s*[:.]?")
+    r"|p\.?\s?iva|partita\s+iva|btw(?:-?\s?(?:nummer|nr\.?|id))?|vat/tin)\s*[:.]?"
+)
 # Words that say the identifier that follows is the reader's own ("your VAT number").
 CUSTOMER_MARKERS = re.compile(r"(?<![\w])(?:uw|ihre|your|votre|su|vostra|vossa|kunden)(?![\w])")
 
 DOCUMENT_TITLES = [
-    ("credit_note", re.compile(r"(?<![\w])(?:credit\s?note|gutschrift|avoir|nota\s+de\s+credito"
-                               r"|nota\s+di\s+credito|creditnota|credit\s+memo)(?![\w])")),
-    ("quote", re.compile(r"(?<![\w])(?:quote|quotation|angebot|devis|presupuesto|preventivo"
-                         r"|offerte|orcamento|estimate)(?![\w])")),
-    ("receipt", re.compile(r"(?<![\w])(?:receipt|quittung|kassenbon|recu|recibo|ricevuta"
-                           r"|kassabon|bon)(?![\w])")),
-    ("invoice", re.compile(r"(?<![\w])(?:invoice|\w*rechnung|facture|factura|fattura|factuur"
-                           r"|fatura|tax\s+invoice|bill)(?![\w])")),
+    (
+        "credit_note",
+        re.compile(
+            r"(?<![\w])(?:credit\s?note|gutschrift|avoir|nota\s+de\s+credito"
+            r"|nota\s+di\s+credito|creditnota|credit\s+memo)(?![\w])"
+        ),
+    ),
+    (
+        "quote",
+        re.compile(
+            r"(?<![\w])(?:quote|quotation|angebot|devis|presupuesto|preventivo"
+            r"|offerte|orcamento|estimate)(?![\w])"
+        ),
+    ),
+    (
+        "receipt",
+        re.compile(
+            r"(?<![\w])(?:receipt|quittung|kassenbon|recu|recibo|ricevuta"
+            r"|kassabon|bon)(?![\w])"
+        ),
+    ),
+    (
+        "invoice",
+        re.compile(
+            r"(?<![\w])(?:invoice|\w*rechnung|facture|factura|fattura|factuur"
+            r"|fatura|tax\s+invoice|bill)(?![\w])"
+        ),
+    ),
 ]
 
 # Words that start a section after the line items (the table is over when one appears).
@@ -159,4 +326,5 @@ SECTION_ENDS = re.compile(
     r"^(?:zahlungsbedingungen|\w*steueraufschlusselung|belegsummen|zu-\s+und\s+abschlage"
     r"|payment\s+terms|terms\s+and\s+conditions|notes?|conditions\s+de\s+paiement"
     r"|modes?\s+de\s+reglement|condiciones\s+de\s+pago|condizioni\s+di\s+pagamento"
-    r"|betalingsvoorwaarden|condicoes\s+de\s+pagamento|bankverbindung|bank\s+details)\s*:?\s*$")
+    r"|betalingsvoorwaarden|condicoes\s+de\s+pagamento|bankverbindung|bank\s+details)\s*:?\s*$"
+)

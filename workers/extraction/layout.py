@@ -106,7 +106,8 @@ class Line:
         for word in self.words:
             if previous is not None:
                 wide = word.x0 - previous.x1 > PHRASE_GAP_RATIO * max(
-                    previous.height, word.height, 1.0)
+                    previous.height, word.height, 1.0
+                )
                 separator = "  " if wide else " "
                 parts.append(separator)
                 offset += len(separator)
@@ -119,8 +120,11 @@ class Line:
 
     def words_in_span(self, start: int, end: int) -> list[Word]:
         """The words that a character span of `text` touches."""
-        return [word for word, begin in zip(self.words, self.starts, strict=True)
-                if begin < end and begin + len(word.text) > start]
+        return [
+            word
+            for word, begin in zip(self.words, self.starts, strict=True)
+            if begin < end and begin + len(word.text) > start
+        ]
 
     def sub_line(self, words: list[Word]) -> Line:
         return Line(words=words, page=self.page, index=self.index)
@@ -184,18 +188,33 @@ def lines_below(lines: list[Line], reference: Line, max_lines_gap: float = 2.6) 
     """Lines under `reference` on the same page, nearest first, no further down than
     `max_lines_gap` line heights."""
     limit = reference.y1 + max_lines_gap * reference.height
-    return [line for line in lines
-            if line.page == reference.page and line.y0 >= reference.y1 - 0.2 * reference.height
-            and line.y0 <= limit and line is not reference]
+    return [
+        line
+        for line in lines
+        if line.page == reference.page
+        and line.y0 >= reference.y1 - 0.2 * reference.height
+        and line.y0 <= limit
+        and line is not reference
+    ]
 
 
-def words_below(lines: list[Line], x0: float, x1: float, reference: Line, *,
-                max_lines_gap: float = 2.6, tolerance: float = 4.0) -> list[Word]:
+def words_below(
+    lines: list[Line],
+    x0: float,
+    x1: float,
+    reference: Line,
+    *,
+    max_lines_gap: float = 2.6,
+    tolerance: float = 4.0,
+) -> list[Word]:
     """The first words under the span x0..x1 of `reference`, reading down (a column value
     under its header, a value under its label)."""
     for line in lines_below(lines, reference, max_lines_gap):
-        found = [word for word in line.words
-                 if overlap_x(word.x0, word.x1, x0 - tolerance, x1 + tolerance) > 0]
+        found = [
+            word
+            for word in line.words
+            if overlap_x(word.x0, word.x1, x0 - tolerance, x1 + tolerance) > 0
+        ]
         if found:
             return found
     return []

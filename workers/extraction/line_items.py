@@ -21,43 +21,181 @@ from workers.extraction.numbers import AmountMatch, find_amounts, find_percentag
 
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "description": (
-        "description", "desc", "details", "particulars", "designation", "libelle",
-        "beschreibung", "bezeichnung", "artikelbezeichnung", "leistungsbeschreibung",
-        "descripcion", "concepto", "descrizione", "omschrijving", "descricao",
-        "artikelbeschreibung", "produktbezeichnung", "nom & designation", "intitule"),
+        "description",
+        "desc",
+        "details",
+        "particulars",
+        "designation",
+        "libelle",
+        "beschreibung",
+        "bezeichnung",
+        "artikelbezeichnung",
+        "leistungsbeschreibung",
+        "descripcion",
+        "concepto",
+        "descrizione",
+        "omschrijving",
+        "descricao",
+        "artikelbeschreibung",
+        "produktbezeichnung",
+        "nom & designation",
+        "intitule",
+    ),
     # Headers that name the description column only when no better one is there; beside
     # "Omschrijving", "Artikel" heads the article-code column.
     "item": (
-        "item", "items", "product", "products", "title", "service", "services", "leistung",
-        "artikel", "article", "articulo", "articolo", "produto", "servico", "produkt"),
+        "item",
+        "items",
+        "product",
+        "products",
+        "title",
+        "service",
+        "services",
+        "leistung",
+        "artikel",
+        "article",
+        "articulo",
+        "articolo",
+        "produto",
+        "servico",
+        "produkt",
+    ),
     "code": (
-        "pos", "pos.", "position", "nr", "nr.", "no", "no.", "#", "art-nr", "art.-nr.",
-        "art-nr.", "art-nr-kunde", "art-nr-lief.", "artikelnummer", "artikelnr", "artikel-nr",
-        "artikel-nr.", "sku", "code", "ref", "ref.", "reference", "referentie", "codice",
-        "codigo", "item no", "item #", "part no", "hsn", "hsn/sac", "ean", "gtin", "artnr",
-        "art.nr.", "art.nr", "artikel nr", "ligne", "code article", "posnr"),
+        "pos",
+        "pos.",
+        "position",
+        "nr",
+        "nr.",
+        "no",
+        "no.",
+        "#",
+        "art-nr",
+        "art.-nr.",
+        "art-nr.",
+        "art-nr-kunde",
+        "art-nr-lief.",
+        "artikelnummer",
+        "artikelnr",
+        "artikel-nr",
+        "artikel-nr.",
+        "sku",
+        "code",
+        "ref",
+        "ref.",
+        "reference",
+        "referentie",
+        "codice",
+        "codigo",
+        "item no",
+        "item #",
+        "part no",
+        "hsn",
+        "hsn/sac",
+        "ean",
+        "gtin",
+        "artnr",
+        "art.nr.",
+        "art.nr",
+        "artikel nr",
+        "ligne",
+        "code article",
+        "posnr",
+    ),
     "quantity": (
-        "qty", "qty.", "quantity", "menge", "anzahl", "anz.", "quantite", "qte", "qte.",
-        "nombre", "cantidad", "cant.", "quantita", "qta", "qta.", "aantal", "hoeveelheid",
-        "quantidade", "qtd", "qtd.", "hours", "hrs", "stunden", "units", "qty/hrs"),
+        "qty",
+        "qty.",
+        "quantity",
+        "menge",
+        "anzahl",
+        "anz.",
+        "quantite",
+        "qte",
+        "qte.",
+        "nombre",
+        "cantidad",
+        "cant.",
+        "quantita",
+        "qta",
+        "qta.",
+        "aantal",
+        "hoeveelheid",
+        "quantidade",
+        "qtd",
+        "qtd.",
+        "hours",
+        "hrs",
+        "stunden",
+        "units",
+        "qty/hrs",
+    ),
     "unit_price": (
-        "price", "rate", "unit price", "price/unit", "einzelpreis", "nettopreis", "preis",
-        "e-preis", "stückpreis", "stuckpreis", "prix", "p.u.", "pu", "prix unitaire",
-        "precio", "precio unitario", "prezzo", "prezzo unitario", "prijs", "stukprijs",
-        "preco", "preco unitario", "unit cost", "tarif", "p.u. ht", "preis/einheit",
-        "preis/einh", "einheitspreis", "listenpreis"),
+        "price",
+        "rate",
+        "unit price",
+        "price/unit",
+        "einzelpreis",
+        "nettopreis",
+        "preis",
+        "e-preis",
+        "stückpreis",
+        "stuckpreis",
+        "prix",
+        "p.u.",
+        "pu",
+        "prix unitaire",
+        "precio",
+        "precio unitario",
+        "prezzo",
+        "prezzo unitario",
+        "prijs",
+        "stukprijs",
+        "preco",
+        "preco unitario",
+        "unit cost",
+        "tarif",
+        "p.u. ht",
+        "preis/einheit",
+        "preis/einh",
+        "einheitspreis",
+        "listenpreis",
+    ),
     "amount": (
-        "amount", "total", "line total", "betrag", "gesamt", "gesamtpreis", "positionsbetrag",
-        "summe", "montant", "importe", "importo", "totale", "bedrag", "totaal", "valor",
-        "subtotal", "net amount", "ext. price", "extended", "nettobetrag", "nettowert",
-        "entgelt", "line amount", "total ht", "montant ht", "gesamtbetrag", "line total",
-        "netto"),
+        "amount",
+        "total",
+        "line total",
+        "betrag",
+        "gesamt",
+        "gesamtpreis",
+        "positionsbetrag",
+        "summe",
+        "montant",
+        "importe",
+        "importo",
+        "totale",
+        "bedrag",
+        "totaal",
+        "valor",
+        "subtotal",
+        "net amount",
+        "ext. price",
+        "extended",
+        "nettobetrag",
+        "nettowert",
+        "entgelt",
+        "line amount",
+        "total ht",
+        "montant ht",
+        "gesamtbetrag",
+        "line total",
+        "netto",
+    ),
 }
 _WORD_COLUMN = {word: column for column, words in COLUMN_WORDS.items() for word in words}
 # A header that names a tax rate and a tax amount heads the VAT breakdown, not the items.
 _TAX_SUMMARY_HEADER = re.compile(
     r"(?<![\w])(?:steuerbetrag|mwst-?\s?betrag|ust-?\s?betrag|vat\s+amount|tax\s+amount"
-    r"|montant\s+(?:de\s+la\s+)?tva|btw\s?bedrag|importe\s+iva|cuota|imposta)(?![\w])")
+    r"|montant\s+(?:de\s+la\s+)?tva|btw\s?bedrag|importe\s+iva|cuota|imposta)(?![\w])"
+)
 # "GTIN: 4012345001235", "Verpackung : Flasche": an item detail under the description.
 _DETAIL_LINE = re.compile(r"^[^\W\d]{3}[\w.\-/ ]{0,26}\s?:\s?\S")
 # A catalogue code before the name: digits and capitals only ("TB100A4", "4012345001235").
@@ -65,9 +203,12 @@ _RATE_WORD = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 _CODE_TOKEN = re.compile(r"^(?=[^a-z]*\d)[A-Z0-9][A-Z0-9./\-_]{3,}$")
 _TOTAL_ROW = re.compile(
     r"(?<![\w])(?:total|totals|totaal|totale|summe|gesamt\w*|\w*summe|montant\s+ttc|tva|vat|tax"
-    r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])")
-_SUBTOTAL_ROW = re.compile(r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
-                           r"|subtotaal|subtotale)(?![\w])")
+    r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])"
+)
+_SUBTOTAL_ROW = re.compile(
+    r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
+    r"|subtotaal|subtotale)(?![\w])"
+)
 _PRICE_DETAIL = re.compile(r":\s?-?\d+[.,]\d")
 # A leading catalogue code in brackets or asterisks ("[FURN_7777] Office Chair").
 _LEADING_CODE = re.compile(r"^(?:\[[^\]]{1,30}\]|\*[^*\s]{1,30}\*)\s+")
@@ -103,8 +244,9 @@ class Table:
         """Where the numeric columns begin: the description ends before this."""
         description = self.column("description")
         start = description.x1 if description else float("-inf")
-        numeric = [c.x0 for c in self.columns
-                   if c.kind not in ("description", "code") and c.x0 > start]
+        numeric = [
+            c.x0 for c in self.columns if c.kind not in ("description", "code") and c.x0 > start
+        ]
         return min(numeric) if numeric else float("inf")
 
 
@@ -146,7 +288,7 @@ def header_columns(line: Line) -> list[Column]:
         for length in (3, 2, 1):
             if index + length > len(words):
                 continue
-            kind = column_kind(" ".join(word.text for word in words[index:index + length]))
+            kind = column_kind(" ".join(word.text for word in words[index : index + length]))
             if kind is not None:
                 matched = (kind, length)
                 break
@@ -154,7 +296,7 @@ def header_columns(line: Line) -> list[Column]:
             index += 1
             continue
         kind, length = matched
-        span = words[index:index + length]
+        span = words[index : index + length]
         columns.append(Column(kind, span[0].x0, span[-1].x1))
         index += length
     return _settle_columns(columns)
@@ -165,8 +307,9 @@ def _settle_columns(columns: list[Column]) -> list[Column]:
     items ("Amount | Product | ... | Total"): line totals never come before the name."""
     for column in columns:
         if column.kind == "item":
-            column.kind = "code" if any(c.kind == "description" for c in columns) else (
-                "description")
+            column.kind = (
+                "code" if any(c.kind == "description" for c in columns) else ("description")
+            )
     description = next((c for c in columns if c.kind == "description"), None)
     amounts = [c for c in columns if c.kind == "amount"]
     if description is not None and len(amounts) > 1:
@@ -191,7 +334,7 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
     """Headers are often two or three lines high ("Positions-" / "betrag"): columns named
     on the lines just above or below the header line count too."""
     header = table.header
-    for other in lines[max(0, position - 3):position + 4]:
+    for other in lines[max(0, position - 3) : position + 4]:
         if other is header or other.page != header.page:
             continue
         if abs(other.y0 - header.y0) > 2.2 * header.height:
@@ -221,8 +364,9 @@ def _column_of(table: Table, x0: float, x1: float) -> Column | None:
     return best
 
 
-def _amounts_with_x(line: Line, decimal_separator: str | None
-                    ) -> list[tuple[AmountMatch, float, float]]:
+def _amounts_with_x(
+    line: Line, decimal_separator: str | None
+) -> list[tuple[AmountMatch, float, float]]:
     found = []
     for amount in find_amounts(line.text, decimal_separator):
         words = line.words_in_span(amount.start, amount.end)
@@ -233,14 +377,16 @@ def _amounts_with_x(line: Line, decimal_separator: str | None
 
 def _description_words(table: Table, line: Line) -> list[str]:
     left, right = table.description_left, table.numbers_left
-    return [word.text for word in line.words
-            if word.x0 >= left and word.x_center < right - 2]
+    return [word.text for word in line.words if word.x0 >= left and word.x_center < right - 2]
 
 
 def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
     every = _amounts_with_x(line, decimal_separator)
-    amounts = [(a, x0, x1) for a, x0, x1 in every
-               if (x0 + x1) / 2 >= table.numbers_left - 0.5 * line.height]
+    amounts = [
+        (a, x0, x1)
+        for a, x0, x1 in every
+        if (x0 + x1) / 2 >= table.numbers_left - 0.5 * line.height
+    ]
     # A count printed before the name ("400,00  Luftballon ...") only joins the arithmetic.
     before_name = [a for a, x0, x1 in every if (x0 + x1) / 2 < table.description_left]
     if not amounts:
@@ -266,15 +412,18 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
     price = by_column.get("unit_price")
     if quantity is not None:
         row.quantity = quantity.value
-        after = line.text[quantity.end:].split()
+        after = line.text[quantity.end :].split()
         if after and re.fullmatch(r"[^\d\s]{1,8}", after[0]) and after[0] not in ("%", "x"):
             row.unit = after[0]
     if price is not None and price is not total:
         row.unit_price = price.value
     others = [a for a, _, _ in amounts if a is not total] + before_name
-    if row.quantity is not None and row.unit_price is not None and abs(
-            row.quantity * row.unit_price - total.value) > Decimal("0.01") * max(
-            1, abs(row.quantity)):
+    if (
+        row.quantity is not None
+        and row.unit_price is not None
+        and abs(row.quantity * row.unit_price - total.value)
+        > Decimal("0.01") * max(1, abs(row.quantity))
+    ):
         # The columns disagree with the arithmetic: trust a pair that multiplies out.
         columns_read = (row.quantity, row.unit_price)
         row.quantity = row.unit_price = None
@@ -300,8 +449,9 @@ def _name_words(table: Table, line: Line) -> list[str]:
     return words
 
 
-def _infer_quantity_and_price(row: Row, others: list[AmountMatch],
-                              kinds: dict[int, str] | None = None) -> None:
+def _infer_quantity_and_price(
+    row: Row, others: list[AmountMatch], kinds: dict[int, str] | None = None
+) -> None:
     """Without clear columns, the pair of numbers whose product is the line total. Where
     both orders multiply out, the columns decide, else the whole number is the quantity."""
     assert row.total is not None
@@ -312,12 +462,17 @@ def _infer_quantity_and_price(row: Row, others: list[AmountMatch],
             if price is quantity:
                 continue
             if abs(quantity.value * price.value - row.total) > Decimal("0.01") * max(
-                    1, abs(quantity.value)):
+                1, abs(quantity.value)
+            ):
                 continue
-            score = 2 * (kinds.get(id(quantity)) == "quantity") + 2 * (
-                kinds.get(id(price)) == "unit_price") + (
-                quantity.value == quantity.value.to_integral_value()
-                and price.value != price.value.to_integral_value())
+            score = (
+                2 * (kinds.get(id(quantity)) == "quantity")
+                + 2 * (kinds.get(id(price)) == "unit_price")
+                + (
+                    quantity.value == quantity.value.to_integral_value()
+                    and price.value != price.value.to_integral_value()
+                )
+            )
             if best is None or score > best[0]:
                 best = (score, quantity, price)
     if best is not None:
@@ -358,8 +513,9 @@ def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[
     return rows, found_header
 
 
-def _read_rows(table: Table, lines: list[Line], position: int,
-               decimal_separator: str | None, rows: list[Row]) -> int:
+def _read_rows(
+    table: Table, lines: list[Line], position: int, decimal_separator: str | None, rows: list[Row]
+) -> int:
     """Rows from the header down to the end of the table; returns where reading stopped.
     Lines are first sorted into item lines (an amount in the amount column) and others,
     then each other line is given to the item it belongs to (see `_assemble_rows`)."""
@@ -370,13 +526,18 @@ def _read_rows(table: Table, lines: list[Line], position: int,
         if line.page != header.page and not any(row for _, row, _ in band):
             break
         folded = fold(line.text)
-        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(
-                line):
+        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
             break
         # A header word repeated under the header is the second line of the header.
-        if line.page == header.page and line.y0 - header.y1 < 1.5 * header.height and all(
+        if (
+            line.page == header.page
+            and line.y0 - header.y1 < 1.5 * header.height
+            and all(
                 column_kind(word.text) or not any(ch.isdigit() for ch in word.text)
-                for word in line.words) and not any(row for _, row, _ in band):
+                for word in line.words
+            )
+            and not any(row for _, row, _ in band)
+        ):
             position += 1
             continue
         is_total, is_subtotal = _is_total_row(table, line)
@@ -392,8 +553,9 @@ def _read_rows(table: Table, lines: list[Line], position: int,
     return position
 
 
-def _assemble_rows(table: Table, band: list[tuple[Line, Row | None, bool]],
-                   decimal_separator: str | None) -> list[Row]:
+def _assemble_rows(
+    table: Table, band: list[tuple[Line, Row | None, bool]], decimal_separator: str | None
+) -> list[Row]:
     """Give each line without an amount to the item it describes. Most layouts print the
     name on the amount's line and continue it below; some print it on a line just above
     the numbers ("Trennblätter A4 ... 9,90  20 Stk" over "198,00"): a line that sits closer
@@ -413,8 +575,11 @@ def _assemble_rows(table: Table, band: list[tuple[Line, Row | None, bool]],
             above = _text_line_above(table, band, probe)
             gap_below = below.y0 - candidate.y1
             gap_above = candidate.y0 - above.y1
-            if candidate.page != line.page or gap_below > 0.5 * candidate.height or (
-                    gap_below >= gap_above - 0.5):
+            if (
+                candidate.page != line.page
+                or gap_below > 0.5 * candidate.height
+                or (gap_below >= gap_above - 0.5)
+            ):
                 break
             leads.setdefault(index, []).insert(0, candidate)
             led.add(probe)
@@ -439,13 +604,15 @@ def _assemble_rows(table: Table, band: list[tuple[Line, Row | None, bool]],
             continue
         # Codes stay in a continued name ("GTIN: 4012345001235 ..."): only a leading code on
         # the item line is a separate column's value.
-        description = [word for word in _description_words(table, line)
-                       if not _RATE_WORD.match(word)]
+        description = [
+            word for word in _description_words(table, line) if not _RATE_WORD.match(word)
+        ]
         # A row whose numbers stand alone takes its description from a line a little
         # further away than a description's own next line would be.
         reach = 0.6 if current.description else 1.0
-        close = (line.page == current.anchor.page
-                 and line.y0 - current.last_y1 <= reach * line.height)
+        close = (
+            line.page == current.anchor.page and line.y0 - current.last_y1 <= reach * line.height
+        )
         # "Bruttopreis :170,00" or "GTIN: 4012345001235" under an item is a detail of it,
         # not its description.
         if _PRICE_DETAIL.search(line.text) or _DETAIL_LINE.match(" ".join(description)):
@@ -458,8 +625,7 @@ def _assemble_rows(table: Table, band: list[tuple[Line, Row | None, bool]],
     return rows
 
 
-def _text_line_above(table: Table, band: list[tuple[Line, Row | None, bool]],
-                     index: int) -> Line:
+def _text_line_above(table: Table, band: list[tuple[Line, Row | None, bool]], index: int) -> Line:
     """The nearest line above band[index] that has description text (or an item), else
     the header: code-only lines ("# ligne BC: 1") do not compete for a name."""
     for probe in range(index - 1, -1, -1):
@@ -469,8 +635,9 @@ def _text_line_above(table: Table, band: list[tuple[Line, Row | None, bool]],
     return table.header
 
 
-def _complete_from_lead_lines(table: Table, row: Row, lead_lines: list[Line],
-                              decimal_separator: str | None) -> None:
+def _complete_from_lead_lines(
+    table: Table, row: Row, lead_lines: list[Line], decimal_separator: str | None
+) -> None:
     """Quantity and price printed on the name's line, above the total."""
     if row.quantity is not None and row.unit_price is not None:
         return
@@ -503,21 +670,29 @@ def line_items_from_rows(rows: list[Row], currency: str | None) -> list[dict[str
         description = clean_description(row.description)
         if description is None and row.quantity is None:
             continue
-        items.append({
-            "description": description,
-            "quantity": None if row.quantity is None else money.format_quantity(row.quantity),
-            "unit": row.unit,
-            "unit_price": None if row.unit_price is None else money.to_minor_units(
-                row.unit_price, currency),
-            "unit_price_decimal": None if row.unit_price is None else format(row.unit_price, "f"),
-            "total_price": None if row.total is None else money.to_minor_units(row.total, currency),
-            "tax_rate": None if row.tax_rate is None else money.format_rate(row.tax_rate),
-        })
+        items.append(
+            {
+                "description": description,
+                "quantity": None if row.quantity is None else money.format_quantity(row.quantity),
+                "unit": row.unit,
+                "unit_price": None
+                if row.unit_price is None
+                else money.to_minor_units(row.unit_price, currency),
+                "unit_price_decimal": None
+                if row.unit_price is None
+                else format(row.unit_price, "f"),
+                "total_price": None
+                if row.total is None
+                else money.to_minor_units(row.total, currency),
+                "tax_rate": None if row.tax_rate is None else money.format_rate(row.tax_rate),
+            }
+        )
     return items
 
 
-def extract_line_items(lines: list[Line], decimal_separator: str | None,
-                       currency: str | None) -> list[dict[str, Any]]:
+def extract_line_items(
+    lines: list[Line], decimal_separator: str | None, currency: str | None
+) -> list[dict[str, Any]]:
     """The document's line items as the contract shows them (prices in minor units)."""
     rows, _ = read_tables(lines, decimal_separator)
     return line_items_from_rows(rows, currency)

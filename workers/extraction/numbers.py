@@ -15,31 +15,98 @@ from decimal import Decimal, InvalidOperation
 # Symbols and the codes that commonly stand for them. "$" alone is read as USD and "kr" as
 # the Nordic krona of the document's language; callers lower the confidence for both.
 CURRENCY_SYMBOLS = {
-    "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₺": "TRY", "₽": "RUB",
-    "zł": "PLN", "kč": "CZK", "fr.": "CHF", "chf": "CHF", "rs.": "INR", "rs": "INR",
-    "rm": "MYR", "$": "USD", "us$": "USD", "a$": "AUD", "c$": "CAD", "r$": "BRL",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "₺": "TRY",
+    "₽": "RUB",
+    "zł": "PLN",
+    "kč": "CZK",
+    "fr.": "CHF",
+    "chf": "CHF",
+    "rs.": "INR",
+    "rs": "INR",
+    "rm": "MYR",
+    "$": "USD",
+    "us$": "USD",
+    "a$": "AUD",
+    "c$": "CAD",
+    "r$": "BRL",
 }
-ISO_CURRENCIES = frozenset({
-    "EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "ISK", "PLN", "CZK", "HUF", "RON", "BGN",
-    "HRK", "TRY", "RUB", "UAH", "JPY", "CNY", "HKD", "SGD", "MYR", "INR", "IDR", "THB", "PHP",
-    "VND", "KRW", "TWD", "AUD", "NZD", "CAD", "MXN", "BRL", "ARS", "CLP", "COP", "PEN", "ZAR",
-    "AED", "SAR", "QAR", "KWD", "BHD", "OMR", "JOD", "TND", "MAD", "EGP", "ILS", "NGN", "KES",
-})
+ISO_CURRENCIES = frozenset(
+    {
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "SEK",
+        "NOK",
+        "DKK",
+        "ISK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "HRK",
+        "TRY",
+        "RUB",
+        "UAH",
+        "JPY",
+        "CNY",
+        "HKD",
+        "SGD",
+        "MYR",
+        "INR",
+        "IDR",
+        "THB",
+        "PHP",
+        "VND",
+        "KRW",
+        "TWD",
+        "AUD",
+        "NZD",
+        "CAD",
+        "MXN",
+        "BRL",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "ZAR",
+        "AED",
+        "SAR",
+        "QAR",
+        "KWD",
+        "BHD",
+        "OMR",
+        "JOD",
+        "TND",
+        "MAD",
+        "EGP",
+        "ILS",
+        "NGN",
+        "KES",
+    }
+)
 
 _SIGN = r"(?P<sign>[-−–+]\s?|\()?"
 _SYMBOL = r"(?P<symbol>(?:[€£¥₹$]|US\$|Rs\.?|RM|CHF|EUR|USD|GBP)\s?)?"
 _TAIL = r"(?![\w/]|[.,]\d)(?P<trail>\s?-(?![\d-])|\))?"
 # Thousands groups joined by "." "," "'" or a no-break space; decimals after "." or ",".
 _NUMBER = re.compile(
-    r"(?<![\w/.,:#-])" + _SIGN + _SYMBOL
+    r"(?<![\w/.,:#-])"
+    + _SIGN
+    + _SYMBOL
     + r"(?P<number>\d{1,3}(?:(?P<sep>[.,'’\u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*(?:[.,]\d{1,4})?"
     r"|\d+(?:[.,]\d{1,4})?)" + _TAIL,
 )
 # The same with a plain space between groups ("1 234,56"): only trusted where the document
 # writes decimal commas, because "1 278.61" in an English table is a quantity and a price.
 _SPACED_NUMBER = re.compile(
-    r"(?<![\w/.,:#-])" + _SIGN + _SYMBOL
-    + r"(?P<number>\d{1,3}(?: \d{3})+(?:,\d{1,4})?)" + _TAIL,
+    r"(?<![\w/.,:#-])" + _SIGN + _SYMBOL + r"(?P<number>\d{1,3}(?: \d{3})+(?:,\d{1,4})?)" + _TAIL,
 )
 _TWO_DECIMALS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,'\u00a0 ]?\d{3})*([.,])\d{2}(?!\d)")
 _PERCENT_AFTER = re.compile(r"\s?%")
@@ -56,7 +123,7 @@ class AmountMatch:
 
 
 def decimal_separator_of(texts: list[str]) -> str | None:
-    """"," or "." as the document writes decimals, judged from numbers with exactly two
+    """ "," or "." as the document writes decimals, judged from numbers with exactly two
     decimals (how prices are written); None when the document gives no sign."""
     commas = dots = 0
     for text in texts:
@@ -105,8 +172,9 @@ def parse_number(raw: str, decimal_separator: str | None = None) -> Decimal | No
         return None
 
 
-def find_amounts(text: str, decimal_separator: str | None = None,
-                 include_percentages: bool = False) -> list[AmountMatch]:
+def find_amounts(
+    text: str, decimal_separator: str | None = None, include_percentages: bool = False
+) -> list[AmountMatch]:
     """Every number in `text` that can be an amount, left to right; percentages ("19 %")
     are left out unless asked for."""
     patterns = [_NUMBER] + ([_SPACED_NUMBER] if decimal_separator == "," else [])
@@ -127,8 +195,9 @@ def find_amounts(text: str, decimal_separator: str | None = None,
             if sign in ("-", "−", "–") or trail == "-" or (sign == "(" and trail == ")"):
                 value = -value
             number = match.group("number")
-            has_decimals = (bool(re.search(r"[.,]\d{2}$", number))
-                            or value != value.to_integral_value())
+            has_decimals = (
+                bool(re.search(r"[.,]\d{2}$", number)) or value != value.to_integral_value()
+            )
             symbol = (match.group("symbol") or "").strip() or None
             found.append(AmountMatch(value, start, end, match.group(0), has_decimals, symbol))
             taken.append((start, end))
@@ -152,8 +221,10 @@ def find_percentages(text: str) -> list[Decimal]:
 
 # "SDN BHD" is the Malaysian company suffix (Sendirian Berhad), not Bahraini dinars.
 _CODE = re.compile(r"(?<!SDN )(?<!SDN\. )\b(" + "|".join(sorted(ISO_CURRENCIES)) + r")\b")
-_SYMBOL_IN_TEXT = re.compile(r"(€|£|¥|₹|₩|US\$|A\$|C\$|R\$|\$|\bRs\.?(?=\s?\d|\s?-)|\bRM(?=\s?\d)"
-                             r"|\bCHF\b|\bFr\.(?=\s?\d)|\bkr\.?(?=\s?\d)|(?<=\d)\s?kr\b|\bzł)")
+_SYMBOL_IN_TEXT = re.compile(
+    r"(€|£|¥|₹|₩|US\$|A\$|C\$|R\$|\$|\bRs\.?(?=\s?\d|\s?-)|\bRM(?=\s?\d)"
+    r"|\bCHF\b|\bFr\.(?=\s?\d)|\bkr\.?(?=\s?\d)|(?<=\d)\s?kr\b|\bzł)"
+)
 
 
 def currency_mentions(text: str) -> list[tuple[str, bool]]:

@@ -22,8 +22,9 @@ def page_words(page: pymupdf.Page) -> Page:
         for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False)
         if text.strip()
     )
-    return Page(number=page.number or 0, width=page.rect.width, height=page.rect.height,
-                words=words)
+    return Page(
+        number=page.number or 0, width=page.rect.width, height=page.rect.height, words=words
+    )
 
 
 def page_has_text_layer(page: pymupdf.Page) -> bool:
@@ -60,8 +61,11 @@ def extract_pdf_text(pdf_bytes: bytes) -> dict[str, Any]:
     fields = parse_invoice_pages(pages, source="pdf_text")
     missing = [str(number + 1) for number, text in enumerate(layers) if not text]
     if missing:
-        fields["warnings"].append({
-            "code": "pages_without_text",
-            "message": f"Page(s) {', '.join(missing)} have no text layer and were not read.",
-            "field": None})
+        fields["warnings"].append(
+            {
+                "code": "pages_without_text",
+                "message": f"Page(s) {', '.join(missing)} have no text layer and were not read.",
+                "field": None,
+            }
+        )
     return fields

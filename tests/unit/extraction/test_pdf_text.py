@@ -242,12 +242,16 @@ def test_a_software_version_date_is_not_the_invoice_date():
     from tests.support import make_text_pdf
     from workers.extraction.pdf_text import extract_pdf_text
 
-    fields = extract_pdf_text(make_text_pdf([
-        "Stylesheet-Version: 2.0 vom 18.10.2018",
-        "Lieferant GmbH, Lieferantenstraße 20, 80333 München",
-        "Handelsrechnung Nr. 471102 vom 05.06.2018",
-        "Gesamtbetrag 119,00 EUR",
-    ]))
+    fields = extract_pdf_text(
+        make_text_pdf(
+            [
+                "Stylesheet-Version: 2.0 vom 18.10.2018",
+                "Lieferant GmbH, Lieferantenstraße 20, 80333 München",
+                "Handelsrechnung Nr. 471102 vom 05.06.2018",
+                "Gesamtbetrag 119,00 EUR",
+            ]
+        )
+    )
     assert fields["invoice_date"] == "2018-06-05"
 
 
@@ -255,9 +259,15 @@ def test_sdn_bhd_is_a_company_suffix_not_bahraini_dinars():
     from tests.support import make_text_pdf
     from workers.extraction.pdf_text import extract_pdf_text
 
-    fields = extract_pdf_text(make_text_pdf([
-        "KEDAI MAKAN MAJU SDN BHD", "Receipt 25/12/2018", "Nasi lemak 2 x 6.25",
-        "Total Payable: 12.50",
-    ]))
+    fields = extract_pdf_text(
+        make_text_pdf(
+            [
+                "KEDAI MAKAN MAJU SDN BHD",
+                "Receipt 25/12/2018",
+                "Nasi lemak 2 x 6.25",
+                "Total Payable: 12.50",
+            ]
+        )
+    )
     assert fields["currency"] != "BHD"
     assert fields["total_amount"] == 1250
