@@ -127,3 +127,14 @@ def get_event(org_id: str, livemode: bool, event_id: str) -> dict:
     if row is None:
         raise ResourceNotFound(f"No event {event_id!r}.", param="id")
     return event_resource(row)
+
+
+def purge_expired_events(batch: int = 10_000) -> int:
+    """Events (and with them their deliveries) older than the 30 days the contract keeps."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            "delete from events where id in (select id from events"
+            " where created_at < now() - make_interval(days => %(days)s) limit %(batch)s)",
+            {"days": RETENTION_DAYS, "batch": batch},
+        )
+        return cur.rowcount

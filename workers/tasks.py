@@ -8,8 +8,10 @@ import time
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from common import idempotency
 from common.config import get_settings
 from common.errors import ServiceUnavailable
+from common.events import purge_expired_events
 from common.invoices import service
 from common.taskqueue import EXTRACT_TASK, SWEEP_TASK
 from workers.extraction import ExtractionError, extract_document
@@ -101,6 +103,8 @@ def sweep_overdue_work() -> dict[str, int]:
     outcome = service.sweep_overdue_extractions(
         settings.requeue_after, settings.extract_max_attempts
     )
+    outcome["idempotency_keys_purged"] = idempotency.purge_expired()
+    outcome["events_purged"] = purge_expired_events()
     if any(outcome.values()):
         log.info("sweeper: %s", outcome)
     return outcome

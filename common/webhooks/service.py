@@ -8,6 +8,7 @@ goes only when no earlier delivery of its chain (endpoint, object) is still pend
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -19,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import redis
 
 from common import db, taskqueue
 from common.accounts.service import Principal
@@ -266,7 +268,8 @@ def dispatch_due(limit: int = 1000) -> int:
     with db.transaction() as conn:
         due = repository.due_delivery_ids(conn, limit)
     if due:
-        _redis().delete(NUDGE_KEY)
+        with contextlib.suppress(redis.RedisError, OSError):
+            _redis().delete(NUDGE_KEY)  # a stale coalescing window must not hide due work
         nudge_sender()
     return len(due)
 
