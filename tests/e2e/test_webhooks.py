@@ -235,3 +235,31 @@ def test_unknown_event_type_names_the_param(service, tenant):
         )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "events"
+
+
+def test_timeouts_walk_the_whole_schedule(service, tenant, monkeypatch):
+    """A receiver slower than the timeout fails every attempt, each logged as a timeout,
+    until the delivery is given up. (The 15 s limit is shortened for the test; the sends run
+    in this process so the shortened limit applies to them.)"""
+    from common.webhooks import service as webhooks
+
+    slow = Receiver(default=(200, 2.0))
+    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 0.5)
+    service.kill_webhook_worker()  # this process sends; no worker may race it
+    try:
+        with service.client(tenant.secret) as http:
+            endpoint = create_endpoint(http, slow.url, ["invoice.created"])
+            post_file(http, make_text_pdf())
+            for attempt in range(1, len(RETRY_DELAYS) + 2):
+                assert webhooks.send_due_deliveries(f"test-{attempt}") == 1
+                log = deliveries(http, endpoint["id"])[0]
+                assert log["attempts"] == attempt
+                assert "Timeout" in log["error"]
+                if attempt <= len(RETRY_DELAYS):
+                    assert log["status"] == "pending"
+                    assert webhooks.send_due_deliveries("early") == 0  # not due yet
+                    move_clock(endpoint["id"], RETRY_DELAYS[attempt - 1])
+            assert log["status"] == "failed"
+    finally:
+        slow.close()
+        service.start_webhook_worker()
