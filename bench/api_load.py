@@ -61,7 +61,15 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.bare_upload_app import CREATE_TABLE  # noqa: E402
-from tests.support import ServiceProcesses, free_port, make_text_pdf, wait_until  # noqa: E402
+from bench.measurement import (  # noqa: E402
+    children,
+    cpu_seconds,
+    machine_busy_seconds,
+    percentile,
+    raise_interrupt,
+    tree,
+)
+from tests.support import ServiceProcesses, free_port, make_text_pdf, private_root, wait_until  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
 # The same as tests/support.py's ServiceProcesses.start_api and the Procfile's `web`.
@@ -75,53 +83,9 @@ GUNICORN_ARGS = [
     "--log-level",
     "warning",
 ]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def private_root(prefix: str) -> Path:
-    # As tests/conftest.py: the `postgres` user must be able to enter the data root.
-    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    root.chmod(0o755)
-    return root
-
-
-def raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 # --- processes ---------------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
-
-
-def tree(pid: int) -> list[int]:
-    pids = [pid]
-    for child in children(pid):
-        pids += tree(child)
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all processes of the machine have used (every core), from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 def command_line(pid: int) -> str:
@@ -274,12 +238,6 @@ def summarise_load(results, clients_list) -> None:
 
 
 # --- upload-to-succeeded -----------------------------------------------------------------
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def unique_pdf(pdf: bytes, tag: str) -> bytes:

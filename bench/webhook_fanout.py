@@ -67,22 +67,17 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests.support import free_port, wait_until  # noqa: E402
+from bench.measurement import (  # noqa: E402
+    cpu_seconds,
+    machine_busy_seconds,
+    percentile,
+    raise_interrupt,
+    tree,
+)
+from tests.support import free_port, private_root, wait_until  # noqa: E402
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EVENT_TYPE = "invoice.succeeded"
 HOOK_PATH = "/hooks"
-
-
-def private_root(prefix: str) -> Path:
-    # As tests/conftest.py: the `postgres` user must be able to enter the data root.
-    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    root.chmod(0o755)
-    return root
-
-
-def raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 # --- the receiver (its own process) -----------------------------------------------------
@@ -211,31 +206,6 @@ class ReceiverProcess:
 # --- processes and CPU ------------------------------------------------------------------
 
 
-def children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
-
-
-def tree(pid: int) -> list[int]:
-    pids = [pid]
-    for child in children(pid):
-        pids += tree(child)
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
-
-
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -266,13 +236,6 @@ class CpuMeter:
         busy = shares.pop("machine")
         shares["others"] = max(0.0, busy - sum(shares.values()))
         return shares
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy since boot (all cores; /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 class WebhookWorker:
@@ -593,12 +556,6 @@ def bare_run(
         "check": check_records(receiver.records(), len(payloads))
         + (f", {len(errors)} errors" if errors else ""),
     }
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def lag_phase(tenant: Tenant, receiver: ReceiverProcess, samples: int) -> dict:

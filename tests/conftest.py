@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support import ServiceProcesses
-
-
-def private_root(prefix: str) -> Path:
-    # Not pytest's tmp_path: as root it lives under a 0700 directory that the `postgres`
-    # user (who runs the private server) cannot enter.
-    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    root.chmod(0o755)
-    return root
+from tests.support import ServiceProcesses, private_root
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,21 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def private_root(prefix: str) -> Path:
+    """A fresh data root for private servers. Not pytest's tmp_path: as root that lives
+    under a 0700 directory the `postgres` user (who runs the private server) cannot enter."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    root.chmod(0o755)
+    return root
 
 
 def free_port() -> int:

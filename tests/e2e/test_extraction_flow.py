@@ -14,12 +14,13 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import Tenant, private_root
+from tests.conftest import Tenant
 from tests.support import (
     ROOT,
     ServiceProcesses,
     make_text_pdf,
     make_ubl_invoice,
+    private_root,
     wait_until,
 )
 
