@@ -621,7 +621,7 @@ TASK_CATEGORIES = (
     ("HTTP post (httpx, after the DNS check)", ("pinned_post (", "_http_client (")),
     ("record_attempt (insert + update)", ("record_attempt (",)),
     ("next_in_chain query", ("next_in_chain (",)),
-    ("enqueue of the next in chain", ("enqueue_delivery (",)),
+    ("wake-up of the sender", ("nudge_sender (",)),
     ("pool check_connection (a SELECT 1 per checkout)", ("check_connection (",)),
     (
         "db.transaction: pool checkout, BEGIN, COMMIT",
@@ -630,7 +630,7 @@ TASK_CATEGORIES = (
     ("rest of deliver/_record_outcome", ("deliver (", "_record_outcome (")),
     (
         "celery task wrapper (trace, ack)",
-        ("deliver_webhook (", "trace_task", "fast_trace", "acknowledge", "on_success"),
+        ("send_due_deliveries (", "trace_task", "fast_trace", "acknowledge", "on_success"),
     ),
 )
 
@@ -643,7 +643,7 @@ def categorise(stack: str, categories) -> str | None:
 
 
 def thread_kind(stack: str) -> str:
-    if "deliver_webhook (" in stack or "trace_task" in stack or "fast_trace" in stack:
+    if "send_due_deliveries (" in stack or "trace_task" in stack or "fast_trace" in stack:
         return "task"
     if "_worker (concurrent/futures" in stack or "/concurrent/futures/thread.py" in stack:
         return "idle pool thread (waiting for a message)"

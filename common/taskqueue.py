@@ -20,7 +20,6 @@ EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXTRACT_TASK = "invex.extract_invoice"
 SWEEP_TASK = "invex.sweep_overdue_work"
-DELIVER_TASK = "invex.webhooks.deliver"
 DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
 

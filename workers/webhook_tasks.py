@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from common.taskqueue import DELIVER_TASK, DISPATCH_TASK, SEND_DUE_TASK
+from common.taskqueue import DISPATCH_TASK, SEND_DUE_TASK
 from common.webhooks import service
-
-
-@shared_task(
-    name=DELIVER_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=45,
-    time_limit=60,
-)
-def deliver_webhook(self, delivery_id: str) -> str:
-    """Send one delivery. Retries are not Celery retries: the next attempt's time is stored
-    in Postgres and beat sends it when due, so neither a worker crash nor a broker flush
-    loses it. A second run of the same message re-sends (at least once, same `evt_` id)."""
-    return service.deliver(delivery_id, self.request.id)
 
 
 @shared_task(name=DISPATCH_TASK, acks_late=True, soft_time_limit=60, time_limit=90)
 def dispatch_due_deliveries() -> int:
-    """Send every due delivery that heads its chain; harmless to run twice."""
+    """Beat: put back sends whose worker died, and wake a sender when anything is due.
+    Harmless to run twice."""
     return service.dispatch_due()
 
 

@@ -299,22 +299,6 @@ CLAIM_SET = (
 )
 
 
-def claim_delivery_with_context(
-    conn: Conn, delivery_id: str, task_id: str, lease_seconds: int
-) -> tuple[Delivery, Endpoint, dict[str, Any]] | None:
-    """Take one due delivery that heads its chain (or this same message's own, redelivered
-    after a crash), with its endpoint and event."""
-    claimed = _with_context(
-        f"claimed as (update webhook_deliveries d set {CLAIM_SET}"
-        " where d.id = %(id)s and ((d.status = 'pending' and d.next_attempt_at <= now()"
-        f" and {HEAD_OF_CHAIN}) or (d.status = 'sending' and (d.lease_expires_at < now()"
-        f" or d.task_id = %(task)s))) returning {DELIVERY_COLUMNS})",
-        {"id": delivery_id, "task": task_id, "lease": lease_seconds},
-        conn,
-    )
-    return claimed[0] if claimed else None
-
-
 def claim_due_batch(
     conn: Conn, task_id: str, lease_seconds: int, limit: int
 ) -> list[tuple[Delivery, Endpoint, dict[str, Any]]]:

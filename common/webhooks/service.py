@@ -181,7 +181,7 @@ def send_test_ping(principal: Principal, endpoint_id: str) -> str:
         )
         delivery_id = new_id("dlv")
         repository.insert_delivery(conn, delivery_id, endpoint.id, event_id, event_id)
-        db.after_commit(conn, lambda: enqueue_delivery(delivery_id))
+        db.after_commit(conn, nudge_sender)
     return delivery_id
 
 
@@ -200,7 +200,7 @@ def retry_delivery(principal: Principal, endpoint_id: str, delivery_id: str) -> 
         if delivery is None:
             raise ResourceNotFound(f"No delivery {delivery_id!r}.", param="id")
         repository.reset_delivery(conn, delivery.id)
-        db.after_commit(conn, lambda: enqueue_delivery(delivery_id))
+        db.after_commit(conn, nudge_sender)
         return repository.get_delivery(conn, endpoint.id, delivery_id) or delivery
 
 
@@ -227,25 +227,14 @@ def fan_out(
         db.after_commit(conn, nudge_sender)
 
 
-def enqueue_delivery(delivery_id: str) -> bool:
-    try:
-        taskqueue.celery_app().send_task(
-            taskqueue.DELIVER_TASK, args=[delivery_id], queue=taskqueue.WEBHOOKS_QUEUE
-        )
-    except Exception:  # the broker is down: beat's dispatcher sends it from the database
-        log.warning("could not enqueue delivery %s; beat will", delivery_id, exc_info=True)
-        return False
-    return True
-
-
 NUDGE_KEY = "invex:webhooks:sender-nudged"
 NUDGE_COALESCE_MS = 20
 
 
 def nudge_sender() -> bool:
-    """Wake a sender (task `send_due_deliveries`). Nudges within 20 ms coalesce into one
-    message: a sender drains everything due before it stops, and beat's `dispatch_due`
-    covers the rare delivery that lands just as a sender finishes."""
+    """Wake a sender (task `send_due_deliveries`). Nudges coalesce into one message until a
+    sender starts (it clears the key first), so none is lost: a held-back nudge's rows were
+    committed before the sender's first claim. The 20 ms expiry only guards a lost message."""
     try:
         if not _redis().set(NUDGE_KEY, "1", nx=True, px=NUDGE_COALESCE_MS):
             return True
@@ -293,6 +282,10 @@ def send_due_deliveries(task_id: str) -> int:
     """Send every due delivery, in batches taken with SKIP LOCKED, concurrently within a
     batch; stop when nothing is due or after a time budget (the next nudge continues).
     Deliveries of one chain never share a batch, so their order holds."""
+    # Open the coalescing window first: a nudge from now on sends a new task, and a nudge
+    # held back before now was for rows already committed, which the claims below see.
+    with contextlib.suppress(redis.RedisError, OSError):
+        _redis().delete(NUDGE_KEY)
     sent = 0
     deadline = time.monotonic() + SENDER_BUDGET_SECONDS
     while time.monotonic() < deadline:
@@ -424,17 +417,9 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
     )
 
 
-def deliver(delivery_id: str, task_id: str) -> str:
-    """Send one delivery and schedule what follows. A second run of the same message after a
-    crash sends again (at least once); a run for a delivery that is not due does nothing."""
-    with db.connection() as conn:
-        claimed = repository.claim_delivery_with_context(conn, delivery_id, task_id, LEASE_SECONDS)
-    if claimed is None:
-        return "skipped"  # not due, held by another run, or deleted with its endpoint
-    return _deliver_claimed(*claimed)
-
-
 def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, Any]) -> str:
+    """Send one claimed delivery and record what follows. A delivery whose sender died is
+    claimed again once its lease ends and sent again: at least once, the same `evt_` id."""
     if not endpoint.enabled:
         with db.transaction() as conn:
             repository.record_attempt(

@@ -148,6 +148,13 @@ def test_three_days_of_failures_disable_the_endpoint(service, tenant, receiver):
         endpoint = create_endpoint(http, receiver.url, ["invoice.created"])
         post_file(http, make_text_pdf())
         wait_until(lambda: len(receiver.requests) == 1, 20)
+        wait_until(  # the failure is recorded (and the endpoint's failing clock started)
+            lambda: (
+                deliveries(http, endpoint["id"])[0]["attempts"] == 1
+                and deliveries(http, endpoint["id"])[0]["status"] == "pending"
+            ),
+            20,
+        )
         move_clock(endpoint["id"], 3 * 24 * 3600)
         dispatch_due()
         wait_until(
