@@ -6,8 +6,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 invex
 WORKDIR /app
-COPY requirements.lock ./
-RUN pip install --no-deps -r requirements.lock
+# EXTRAS=easyocr (docker build --build-arg EXTRAS=easyocr) adds the EasyOCR engine (torch).
+ARG EXTRAS=""
+COPY requirements.lock requirements-easyocr.lock ./
+RUN pip install --no-deps -r requirements.lock \
+    && if [ "$EXTRAS" = "easyocr" ]; then pip install --no-deps -r requirements-easyocr.lock; fi
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY common ./common

@@ -2,23 +2,27 @@
 PYTHON ?= python3
 # CI points VENV at a cache keyed by the lock's hash; on a laptop it is .venv in the clone.
 VENV ?= .venv
+# EXTRAS=easyocr adds the second OCR engine (torch, about 6 GB) from its own lock.
+EXTRAS ?=
+EASYOCR_VENV ?= .venv-easyocr
 PY := $(VENV)/bin/python
-LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
+LOCKS := requirements.lock $(if $(filter easyocr,$(EXTRAS)),requirements-easyocr.lock)
+LOCK_HASH := $(shell cat $(LOCKS) | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.deps-$(LOCK_HASH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up test test-fast lint format typecheck bench accuracy lock clean
+.PHONY: help install up test test-fast test-easyocr lint format typecheck bench accuracy lock clean
 
 help: ## list every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(DEPS_STAMP): requirements.lock
+$(DEPS_STAMP): $(LOCKS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --no-deps --no-input -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-input $(addprefix -r ,$(LOCKS))
 	rm -f $(VENV)/.deps-*
 	touch $@
 
-install: $(DEPS_STAMP) ## build the venv from requirements.lock (and install invex into it)
+install: $(DEPS_STAMP) ## build the venv from requirements.lock (EXTRAS=easyocr: and its lock)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --no-input -e .
 
 up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs are set)
@@ -30,6 +34,11 @@ test: install ## run the test suite (starts its own private PostgreSQL and Redis
 
 test-fast: install ## unit tests only (no servers)
 	$(PY) -m pytest -q tests/unit
+
+test-easyocr: ## the OCR tests with the EasyOCR engine, in a venv with the easyocr extra
+	$(MAKE) install EXTRAS=easyocr VENV=$(EASYOCR_VENV)
+	INVEX_OCR_ENGINE=easyocr $(EASYOCR_VENV)/bin/python -m pytest -q \
+		tests/unit/extraction/test_ocr.py tests/unit/extraction/test_ocr_engines.py
 
 lint: install ## ruff check and format check
 	$(VENV)/bin/ruff check .
@@ -49,9 +58,12 @@ bench: install ## API load and extraction speed benchmarks (print figures)
 accuracy: install ## score the extractor on the development corpus (../shared/corpus)
 	$(PY) bench/accuracy.py
 
-lock: ## rewrite requirements.lock from the current venv
+lock: ## rewrite both locks from the venvs (.venv without extras, EASYOCR_VENV with easyocr)
 	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex'; } > requirements.lock.new
+	{ head -2 requirements-easyocr.lock; $(EASYOCR_VENV)/bin/python -m pip freeze --all --exclude-editable \
+		| grep -v '^invex' | grep -vxFf requirements.lock.new; } > requirements-easyocr.lock.new
 	mv requirements.lock.new requirements.lock
+	mv requirements-easyocr.lock.new requirements-easyocr.lock
 
 clean: ## remove the venv and the embedded servers' data
-	rm -rf $(VENV) .invex
+	rm -rf $(VENV) $(EASYOCR_VENV) .invex

@@ -2,12 +2,14 @@
 
     python bench/extract_speed.py [--corpus DIR] [--ocr-pages N] [--configs a,b] [--skip-text]
 
-Prints figures and asserts nothing. Each OCR configuration runs in its own child process
-(spawned one after another, never in parallel) that loads the model, warms up on a small
-page, reads the same pages, and reports its wall time per page and its peak RSS. Word
-accuracy is the share of reference words read (accents dropped, case folded, split at
-punctuation): against stock EasyOCR's words, and against the text layer of the born-digital
-PDF a rasterized page was made from, where the corpus has it.
+Prints figures and asserts nothing. Each OCR configuration (an engine, or stock EasyOCR
+`readtext` as the baseline) runs in its own child process (spawned one after another, never
+in parallel) that loads the model, warms up on a small page, reads the same pages, and
+reports its wall time per page and its peak RSS. Word accuracy is the share of reference
+words read (accents dropped, case folded, split at punctuation): against stock EasyOCR's
+words, and against the text layer of the born-digital PDF a rasterized page was made from,
+where the corpus has it. "values found" is the share of the pages' true invoice numbers,
+dates, totals and vendor names that appear anywhere in the text read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import statistics
 import sys
 import time
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 
-# Invex's OCR with one change each, to show what each measure is worth.
-CONFIGS: dict[str, dict[str, Any] | None] = {
-    "stock": None,  # easyocr.Reader.readtext with its defaults
-    "invex": {},
-    "invex-fp32-detector": {"detector_bf16": False},
-    "invex-no-crop": {"crop_margins": False},
-    "invex-batched-only": {
-        "detector_bf16": False,
-        "channels_last": False,
-        "crop_margins": False,
-        "deskew": False,
-    },
-    "invex-detect-text-12px": {"detection_text_height": 12.0},
+# Each OCR configuration: an engine of workers/extraction/ocr.py with constructor options,
+# or stock EasyOCR (`easyocr.Reader.readtext` with its defaults) as the baseline.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "stock-easyocr": {"engine": "stock"},
+    "easyocr": {"engine": "easyocr"},
+    "rapidocr": {"engine": "rapidocr"},
+    "rapidocr-line-boxes": {"engine": "rapidocr", "word_boxes": False},
+    "rapidocr-with-cls": {"engine": "rapidocr", "classify": True},
 }
-DEFAULT_CONFIGS = ("stock", "invex", "invex-fp32-detector", "invex-batched-only")
+DEFAULT_CONFIGS = ("stock-easyocr", "easyocr", "rapidocr")
 
 
 def word_counts(texts: list[str]) -> collections.Counter[str]:
@@ -96,55 +94,112 @@ def bench_text_pdfs(corpus: Path, documents: list[dict[str, Any]]) -> None:
 
 
 def ocr_sample(corpus: Path, documents: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-    """First pages of scans, alternating A4 invoices (with a text-layer twin where there is
-    one) and receipts, so both shapes are measured."""
+    """First pages of the corpus scans, alternating A4 invoices (those with a text-layer
+    twin first) and everything else (receipts, photos), so that a short run measures both
+    shapes and `--ocr-pages 60` measures every scan."""
     twins = {d["source_path"]: d["file"] for d in documents if d["kind"] == "pdf-facturx"}
+    scans = [d for d in documents if d["kind"] in ("pdf-scan", "image-scan")]
     invoices = sorted(
-        (d for d in documents if d["kind"] == "pdf-scan" and "rasterized" in d["file"]),
+        (d for d in scans if "rasterized" in d["file"]),
         key=lambda d: d["source_path"] not in twins,
     )
-    receipts = [
-        d for d in documents if d["kind"] in ("image-scan", "pdf-scan") and "sroie" in d["file"]
+    others = [d for d in scans if "rasterized" not in d["file"]]
+    ordered = []
+    for index in range(max(len(invoices), len(others))):
+        ordered.extend(group[index] for group in (invoices, others) if index < len(group))
+    return [
+        {
+            "file": str(corpus / d["file"]),
+            "twin": str(corpus / twins[d["source_path"]]) if d["source_path"] in twins else None,
+            "truth": d.get("truth", {}),
+        }
+        for d in ordered[:count]
     ]
-    sample = []
-    for invoice, receipt in zip(invoices, receipts, strict=False):
-        sample.append(
-            {
-                "file": str(corpus / invoice["file"]),
-                "twin": str(corpus / twins[invoice["source_path"]])
-                if invoice["source_path"] in twins
-                else None,
-            }
+
+
+def values_found(truth: dict[str, Any], texts: list[str]) -> tuple[int, int]:
+    """How many of the page's true invoice number, date, total and vendor name appear
+    anywhere in the text read (spaces and case ignored; any common date and decimal
+    format), and how many there were."""
+    flat = re.sub(r"\s+", "", " ".join(texts)).casefold()
+    digits_only = re.sub(r"[^0-9]", "", flat)
+    wanted: list[list[str]] = []
+    if truth.get("invoice_number"):
+        wanted.append([re.sub(r"\s+", "", str(truth["invoice_number"])).casefold()])
+    if truth.get("vendor_name"):
+        wanted.append([re.sub(r"\s+", "", truth["vendor_name"]).casefold()])
+    if truth.get("total_amount") is not None:
+        units, cents = divmod(abs(int(Decimal(str(truth["total_amount"])) * 100)), 100)
+        wanted.append(
+            [
+                f"{units}.{cents:02d}",
+                f"{units},{cents:02d}",
+                f"{units:,}.{cents:02d}",
+                f"{units:,}.{cents:02d}".replace(",", "X").replace(".", ",").replace("X", "."),
+            ]
         )
-        sample.append({"file": str(corpus / receipt["file"]), "twin": None})
-    return sample[:count]
+    if truth.get("invoice_date"):
+        year, month, day = truth["invoice_date"].split("-")
+        wanted.append(
+            [
+                "DATE:" + day + month + year,
+                "DATE:" + year + month + day,
+                "DATE:" + day + month + year[2:],
+                "DATE:" + month + day + year,
+                "DATE:" + str(int(day)) + str(int(month)) + year,
+            ]
+        )
+    found = 0
+    for options in wanted:
+        for option in options:
+            if option.startswith("DATE:"):
+                if option[5:] in digits_only:
+                    found += 1
+                    break
+            elif option.casefold() in flat:
+                found += 1
+                break
+    return found, len(wanted)
 
 
-def run_config(name: str, settings: dict[str, Any] | None, files: list[str], results: Any) -> None:
-    """In a child process: load, warm up, read each page, report times, words and RSS."""
+def _engine_for(config: dict[str, Any]) -> Any:
+    from workers.extraction import ocr
+
+    options = {k: v for k, v in config.items() if k != "engine"}
+    if config["engine"] == "rapidocr":
+        from workers.extraction.ocr_rapidocr import RapidOcrEngine
+
+        return RapidOcrEngine(ocr.ocr_threads(), **options)
+    from workers.extraction.ocr_easyocr import EasyOcrEngine
+
+    return EasyOcrEngine(ocr.ocr_threads(), **options)
+
+
+def run_config(name: str, config: dict[str, Any], files: list[str], results: Any) -> None:
+    """In a child process: load, warm up, read each page, report times, texts and RSS."""
     import cv2
     import numpy as np
 
     from workers.extraction import sniff
     from workers.extraction.images import load_scan_images
-    from workers.extraction.ocr import OcrTuning, ocr_engine, ocr_pages
+    from workers.extraction.ocr import ocr_pages
 
+    stock = config["engine"] == "stock"
     started = time.perf_counter()
-    engine = ocr_engine()
+    engine = _engine_for({"engine": "easyocr"} if stock else config)
     load_seconds = time.perf_counter() - started
     warm = np.full((200, 400), 255, dtype=np.uint8)
     cv2.putText(warm, "Total 12.50", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
-    tuning = OcrTuning(**settings) if settings is not None else None
-    if tuning is None:
+    if stock:
         engine.reader.readtext(cv2.cvtColor(warm, cv2.COLOR_GRAY2BGR))
     else:
-        ocr_pages([warm], tuning)
+        ocr_pages([warm], engine)
     pages = []
     for path in files:
         data = Path(path).read_bytes()
         scan = load_scan_images(data, sniff.sniff_content_type(data[:4096]) or "")[0]
         started, cpu_started = time.perf_counter(), time.process_time()
-        if tuning is None:
+        if stock:
             texts = [
                 text
                 for _, text, _ in engine.reader.readtext(
@@ -152,7 +207,7 @@ def run_config(name: str, settings: dict[str, Any] | None, files: list[str], res
                 )
             ]
         else:
-            (page,) = ocr_pages([scan], tuning)
+            (page,) = ocr_pages([scan], engine)
             texts = [word.text for word in page.words]
         pages.append(
             {
@@ -186,7 +241,7 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: 
         if item["twin"]:
             with pymupdf.open(item["twin"]) as doc:
                 truth[item["file"]] = word_counts([w[4] for w in doc[0].get_text("words")])
-    stock = reports.get("stock")
+    stock = reports.get("stock-easyocr")
     stock_words = {p["file"]: word_counts(p["texts"]) for p in stock["pages"]} if stock else {}
     print(
         f"OCR: {len(files)} pages ({sum(1 for f in files if f in truth)} with a text-layer "
@@ -194,7 +249,8 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: 
     )
     header = (
         f"  {'configuration':24} {'s/page':>7} {'cpu s':>7} {'vs stock':>8} "
-        f"{'peak RSS':>9} {'load s':>6} {'words vs stock':>14} {'words vs truth':>14}"
+        f"{'peak RSS':>9} {'load s':>6} {'words vs stock':>14} {'words vs truth':>14} "
+        f"{'values found':>12}"
     )
     print(header)
     stock_mean = statistics.mean(p["seconds"] for p in stock["pages"]) if stock else None
@@ -214,11 +270,16 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: 
         hits = sum(sum((truth[f] & read[f]).values()) for f in truth)
         total = sum(sum(truth[f].values()) for f in truth)
         vs_truth = hits / total if total else None
+        found = [
+            values_found(item["truth"], p["texts"])
+            for item, p in zip(sample, report["pages"], strict=True)
+        ]
+        values = sum(f for f, _ in found) / max(1, sum(t for _, t in found))
         print(
             f"  {name:24} {mean:7.2f} {cpu:7.2f} {speedup:>8} "
             f"{report['peak_mb']:7.0f}MB {report['load_seconds']:6.1f} "
             f"{(f'{vs_stock:.3f}' if vs_stock is not None else '-'):>14} "
-            f"{(f'{vs_truth:.3f}' if vs_truth is not None else '-'):>14}   "
+            f"{(f'{vs_truth:.3f}' if vs_truth is not None else '-'):>14} {values:12.3f}   "
             f"(cpu {cpu_speedup}, median {statistics.median(seconds):.2f} s)"
         )
     print(
@@ -237,7 +298,7 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--ocr-pages", type=int, default=4)
+    parser.add_argument("--ocr-pages", type=int, default=4, help="60: every corpus scan")
     parser.add_argument(
         "--configs",
         default=",".join(DEFAULT_CONFIGS),

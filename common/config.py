@@ -39,6 +39,17 @@ SETTINGS = (
     Setting("INVEX_PORT", "8000", "Port the API listens on."),
     Setting("INVEX_WEB_CONCURRENCY", "2", "gunicorn worker processes (each runs 8 threads)."),
     Setting("INVEX_EXTRACT_CONCURRENCY", "2", "Extraction worker processes per `worker`."),
+    Setting(
+        "INVEX_OCR_ENGINE",
+        "rapidocr",
+        "OCR engine for scans and photos: `rapidocr` or `easyocr` (needs the `easyocr` extra).",
+    ),
+    Setting(
+        "INVEX_OCR_THREADS",
+        "0",
+        "Threads each extraction process gives OCR; 0: the machine's cores divided by "
+        "INVEX_EXTRACT_CONCURRENCY.",
+    ),
     Setting("INVEX_MAX_UPLOAD_BYTES", "20971520", "Largest accepted upload (bytes)."),
     Setting("INVEX_MAX_PAGES", "50", "Most pages a document may have."),
     Setting(
@@ -80,6 +91,13 @@ def _int(env: dict[str, str], name: str, minimum: int = 0) -> int:
     return value
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env[name].strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {env[name]!r}")
+    return value
+
+
 def _flag(env: dict[str, str], name: str) -> bool:
     raw = env[name].strip().lower()
     if raw in ("1", "true", "yes", "on"):
@@ -98,6 +116,8 @@ class Settings:
     port: int
     web_concurrency: int
     extract_concurrency: int
+    ocr_engine: str
+    ocr_threads: int
     max_upload_bytes: int
     max_pages: int
     extract_time_limit: int
@@ -124,6 +144,8 @@ class Settings:
             port=_int(env, "INVEX_PORT", 1),
             web_concurrency=_int(env, "INVEX_WEB_CONCURRENCY", 1),
             extract_concurrency=_int(env, "INVEX_EXTRACT_CONCURRENCY", 1),
+            ocr_engine=_choice(env, "INVEX_OCR_ENGINE", ("rapidocr", "easyocr")),
+            ocr_threads=_int(env, "INVEX_OCR_THREADS", 0),
             max_upload_bytes=_int(env, "INVEX_MAX_UPLOAD_BYTES", 1),
             max_pages=_int(env, "INVEX_MAX_PAGES", 1),
             extract_time_limit=_int(env, "INVEX_EXTRACT_TIME_LIMIT", 5),

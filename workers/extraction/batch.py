@@ -1,5 +1,5 @@
-"""`invex extract [--format json|jsonl] [--jobs N] [--timeout S] FILE...`: extract invoices
-from files with no servers at all.
+"""`invex extract [--format json|jsonl] [--jobs N] [--timeout S] [--ocr-engine E] FILE...`:
+extract invoices from files with no servers at all.
 
 Each document runs in a worker process that the command can kill: a document that crashes
 its worker or runs past the time limit becomes an error line and the run goes on with a
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
+from workers.extraction.ocr import DEFAULT_ENGINE, ENGINES, use_engine
+
 DEFAULT_TIMEOUT_SECONDS = 300.0
 # How long past its own deadline a worker may take to report the timeout itself before it
 # is killed (the deadline is only checked between stages).
@@ -35,6 +37,8 @@ def main(argv: list[str]) -> int:
     if args.jobs < 1 or args.timeout <= 0:
         print("invex extract: --jobs and --timeout must be positive", file=sys.stderr)
         return 2
+    if args.ocr_engine:
+        use_engine(args.ocr_engine)  # before the workers fork, so each inherits it
     results = run_batch(
         args.files, jobs=args.jobs, timeout=args.timeout, output_format=args.format, out=sys.stdout
     )
@@ -63,6 +67,12 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         type=float,
         default=DEFAULT_TIMEOUT_SECONDS,
         help="seconds one document may take (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ocr-engine",
+        choices=ENGINES,
+        default=None,
+        help=f"OCR engine for scans (default: INVEX_OCR_ENGINE, else {DEFAULT_ENGINE})",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
     return parser.parse_args(argv)
