@@ -8,12 +8,15 @@ import logging
 from flask import Flask, g, request
 from flask_smorest import Api
 
+from api.auth import RATE_LIMITER
 from api.errors import http_exception_to_error, register_error_handlers, render_error
-from api.schemas import ErrorSchema
-from api.views import api_keys, invoices, meta, schemas, usage, webhooks
+from api.schemas import ErrorSchema, is_storable_text
+from api.views import api_keys, credits, invoices, members, meta, schemas, usage, webhooks
 from common import db
 from common.config import Settings, get_settings
+from common.errors import ResourceNotFound
 from common.ids import new_id
+from common.ratelimit import RateLimiter
 from common.versions import LATEST, check_version, render_for_version
 
 # Room for the multipart envelope around a file at the upload limit.
@@ -57,10 +60,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(invoices.blp)
     api.register_blueprint(schemas.blp)
     api.register_blueprint(api_keys.blp)
+    api.register_blueprint(members.blp)
     api.register_blueprint(usage.blp)
+    api.register_blueprint(credits.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
     register_error_handlers(app)
+    if settings.rate_limits:
+        app.extensions[RATE_LIMITER] = RateLimiter(
+            settings.redis_url,
+            trusted_proxies=settings.trusted_proxies,
+            plan_limits=settings.plan_limits,
+        )
 
     @app.before_request
     def assign_request_id():
@@ -68,11 +79,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         requested = request.headers.get("Invex-Version")
         g.api_version = check_version(requested) if requested is not None else None
 
+    @app.before_request
+    def refuse_impossible_ids():
+        # No object has an ID PostgreSQL cannot even compare (a NUL, say): 404 before a query.
+        if not all(is_storable_text(str(v)) for v in (request.view_args or {}).values()):
+            raise ResourceNotFound()
+
     @app.after_request
     def add_request_id_and_version(response):
         response.headers["Request-Id"] = getattr(g, "request_id", "")
         version = g.get("api_version") or LATEST
         response.headers["Invex-Version"] = version
+        allowance = g.get("rate_limit")
+        if allowance is not None:
+            for name, value in allowance.headers().items():
+                response.headers.setdefault(name, value)
         if version != LATEST and response.mimetype == "application/json":
             payload = response.get_json(silent=True)
             if payload is not None:

@@ -4,21 +4,66 @@ responses look like."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pycountry
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 STATUSES = ("queued", "processing", "succeeded", "failed")
 REVIEW_STATUSES = ("received", "approved", "rejected", "paid", "archived")
 DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "unknown")
 METADATA_MAX_KEYS = 50
+# Unix seconds up to the end of year 9999: later ones are no datetime (a 500, not a 400).
+UNIX_SECONDS = validate.Range(min=0, max=253_402_300_799)
+
+
+def is_storable_text(value: str) -> bool:
+    """PostgreSQL text holds neither NUL characters nor unpaired UTF-16 surrogates (which
+    JSON's `\\ud800` escapes can make); either would fail deep in a query as a 500."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def first_unstorable_text(value: object, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) in `value` that is not storable text."""
+    if isinstance(value, str):
+        return None if is_storable_text(value) else path
+    if isinstance(value, Mapping):  # webargs' MultiDictProxy too
+        for key in value:
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not is_storable_text(key):
+                return inner
+            found = first_unstorable_text(value[key], inner)
+            if found is not None:
+                return found
+    if isinstance(value, list | tuple):
+        for number, item in enumerate(value):
+            found = first_unstorable_text(item, f"{path}.{number}" if path else str(number))
+            if found is not None:
+                return found
+    return None
 
 
 class StrictSchema(Schema):
     class Meta:
         # Unknown parameters are errors with their name as `param`, not silently dropped.
         unknown = "raise"
+
+    @pre_load
+    def refuse_unstorable_text(self, data, **kwargs):
+        path = first_unstorable_text(data)
+        if path is not None:
+            raise ValidationError(
+                "Text may not contain NUL characters or unpaired surrogates.",
+                field_name=path or "_schema",
+            )
+        return data
 
 
 def check_metadata(value: object) -> dict[str, str]:
@@ -75,8 +120,8 @@ class ListArgs(StrictSchema):
     currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
-    created_after = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    created_before = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    created_after = fields.Integer(load_default=None, validate=UNIX_SECONDS)
+    created_before = fields.Integer(load_default=None, validate=UNIX_SECONDS)
     duplicate = fields.Boolean(load_default=None)
 
 
@@ -439,6 +484,15 @@ class ApiKeyCreateArgs(StrictSchema):
     name = fields.String(load_default="", validate=validate.Length(max=200))
     mode = fields.String(load_default=None, validate=validate.OneOf(["live", "test"]))
     scopes = fields.List(fields.String(), load_default=list)
+    member_id = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "Tie the key to a member: it works only while the member is "
+            "active, within the member's role. A key acting for a member makes keys for "
+            "that member only (and by default)."
+        },
+    )
 
 
 class ApiKeySchema(Schema):
@@ -451,10 +505,46 @@ class ApiKeySchema(Schema):
     created = fields.Integer()
     last_used = fields.Integer(allow_none=True)
     revoked = fields.Integer(allow_none=True)
+    member_id = fields.String(allow_none=True)
     secret = fields.String(metadata={"description": "Only in the answer to create."})
 
 
 ApiKeyListSchema = list_schema(ApiKeySchema, "ApiKeyList")
+
+MEMBER_ROLES = ("owner", "admin", "member", "viewer")
+MEMBER_STATUSES = ("active", "inactive", "pending")
+
+
+class MemberListArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
+
+
+class MemberInviteArgs(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    role = fields.String(load_default="member", validate=validate.OneOf(MEMBER_ROLES))
+
+
+class MemberUpdateArgs(StrictSchema):
+    name = fields.String(validate=validate.Length(max=200))
+    role = fields.String(validate=validate.OneOf(MEMBER_ROLES))
+
+
+class MemberSchema(Schema):
+    id = fields.String()
+    object = fields.String()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String(metadata={"enum": list(MEMBER_ROLES)})
+    status = fields.String(metadata={"enum": list(MEMBER_STATUSES)})
+    invited_by = fields.String(allow_none=True, metadata={"description": "The inviting key."})
+    created = fields.Integer()
+    updated = fields.Integer()
+    activated = fields.Integer(allow_none=True)
+    deactivated = fields.Integer(allow_none=True)
+
+
+MemberListSchema = list_schema(MemberSchema, "MemberList")
 
 
 class ErrorDetailSchema(Schema):
@@ -483,3 +573,40 @@ class UsageSchema(Schema):
         values=fields.Dict(),
         metadata={"description": "Per field: invoices corrected, and their share."},
     )
+
+
+class CreditsSchema(Schema):
+    object = fields.String()
+    plan = fields.String()
+    plan_monthly_allotment = fields.Integer(
+        metadata={"description": "Pages of live uploads the plan includes each month (UTC)."}
+    )
+    used = fields.Integer(metadata={"description": "Pages of the allotment used this month."})
+    subscription = fields.Integer(metadata={"description": "Pages left of this month's allotment."})
+    top_up = fields.Integer(
+        metadata={"description": "Top-up pages left; used after the allotment, never expire."}
+    )
+    remaining = fields.Integer(metadata={"description": "`subscription` plus `top_up`."})
+    period = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class DiscoveryEndpointSchema(Schema):
+    method = fields.String()
+    path = fields.String()
+    scope = fields.String(allow_none=True)
+
+
+class DiscoverySchema(Schema):
+    object = fields.String()
+    name = fields.String()
+    version = fields.String()
+    openapi = fields.String()
+    docs = fields.String()
+    endpoints = fields.List(fields.Nested(DiscoveryEndpointSchema))
+
+
+class PingSchema(Schema):
+    pong = fields.Boolean()
+    version = fields.String()
+    status = fields.String(metadata={"enum": ["operational", "degraded"]})
+    checks = fields.Dict(keys=fields.String(), values=fields.Boolean())

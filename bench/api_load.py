@@ -451,6 +451,10 @@ def main() -> int:
             INVEX_DATABASE_URL=database_url,
             INVEX_REDIS_URL=redis_url,
             INVEX_WEBHOOK_ALLOW_PRIVATE="1",
+            # The upload path is measured, not the plan: no rate limits, credits to spare
+            # (bench/rate_limit_overhead.py measures the limits).
+            INVEX_RATE_LIMITS="0",
+            INVEX_PLAN_LIMITS="free.monthly_pages=1000000000",
         )
         from common import db
         from common.accounts.service import create_api_key, create_org

@@ -4,6 +4,9 @@ invex up                      the whole service (embedded servers when no URLs a
 invex migrate                 apply pending migrations
 invex orgs create NAME        create an organisation
 invex keys create --org ID    create an API key (the secret is printed once)
+invex orgs set-plan ORG PLAN  move an organisation to another plan (common/plans.py)
+invex credits top-up ORG N    add N top-up page credits to an organisation
+invex credits show ORG        an organisation's plan and credits this month
 invex extract FILE...         extract invoice fields, no servers needed
 invex settings                every setting with its default
 invex demo-invoice FILE       write a sample invoice PDF
@@ -18,6 +21,7 @@ import sys
 from pathlib import Path
 
 from common.config import ConfigError, Settings, get_settings, settings_markdown
+from common.plans import PLANS
 
 STATE_FILE = "servers.json"
 
@@ -76,12 +80,52 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     from common.accounts.service import create_api_key
 
     created = create_api_key(
-        args.org, livemode=args.mode == "live", scopes=args.scope, name=args.name
+        args.org,
+        livemode=args.mode == "live",
+        scopes=args.scope,
+        name=args.name,
+        member_id=args.member,
     )
     if args.json:
         print(json.dumps({"id": created.key.id, "secret": created.secret}))
     else:
         print(f"created key {created.key.id}; its secret, shown only now:\n{created.secret}")
+    return 0
+
+
+def _print_credits(credits: dict, as_json: bool, done: str) -> None:
+    if as_json:
+        print(json.dumps(credits))
+    else:
+        print(
+            f"{done}{credits['org']}: plan {credits['plan']}"
+            f" ({credits['plan_monthly_allotment']} pages a month), {credits['used']} used"
+            f" this month; remaining {credits['remaining']}"
+            f" ({credits['subscription']} of the allotment + {credits['top_up']} top-up)"
+        )
+
+
+def cmd_orgs_set_plan(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.credits.service import set_plan
+
+    _print_credits(set_plan(args.org, args.plan), args.json, "plan set; ")
+    return 0
+
+
+def cmd_credits_top_up(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.credits.service import add_top_up
+
+    _print_credits(add_top_up(args.org, args.pages), args.json, f"added {args.pages} pages; ")
+    return 0
+
+
+def cmd_credits_show(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.credits.service import org_credits
+
+    _print_credits(org_credits(args.org), args.json, "")
     return 0
 
 
@@ -124,6 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
     org_create = orgs.add_parser("create", help="create an organisation")
     org_create.add_argument("name")
     org_create.add_argument("--json", action="store_true")
+    org_plan = orgs.add_parser("set-plan", help="move an organisation to another plan")
+    org_plan.add_argument("org")
+    org_plan.add_argument("plan", choices=sorted(PLANS))
+    org_plan.add_argument("--json", action="store_true")
+
+    credits = sub.add_parser("credits", help="page credits").add_subparsers(
+        dest="action", required=True
+    )
+    top_up = credits.add_parser("top-up", help="add top-up page credits (they never expire)")
+    top_up.add_argument("org")
+    top_up.add_argument("pages", type=int)
+    top_up.add_argument("--json", action="store_true")
+    show = credits.add_parser("show", help="an organisation's plan and credits this month")
+    show.add_argument("org")
+    show.add_argument("--json", action="store_true")
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
@@ -133,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scope", action="append", default=[], help="repeat for several; none means full access"
     )
     key_create.add_argument("--name", default="")
+    key_create.add_argument(
+        "--member", default=None, help="tie the key to a member (mem_...): its role caps it"
+    )
     key_create.add_argument("--json", action="store_true")
     return parser
 
@@ -144,6 +206,9 @@ COMMANDS = {
     ("demo-invoice", None): cmd_demo_invoice,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
+    ("orgs", "set-plan"): cmd_orgs_set_plan,
+    ("credits", "top-up"): cmd_credits_top_up,
+    ("credits", "show"): cmd_credits_show,
 }
 
 

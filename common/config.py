@@ -6,9 +6,12 @@ generated from the same list (`invex settings --markdown`), so the two cannot dr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields
 from functools import cache
+
+from common import plans
 
 
 class ConfigError(Exception):
@@ -77,6 +80,24 @@ SETTINGS = (
     ),
     Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
     Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
+    Setting(
+        "INVEX_RATE_LIMITS",
+        "1",
+        "0: no rate limits (the `X-RateLimit-*` headers go too). Credits still apply.",
+    ),
+    Setting(
+        "INVEX_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or CIDRs of reverse proxies whose `X-Forwarded-For` "
+        "names the client. Empty: the peer address is the client.",
+    ),
+    Setting(
+        "INVEX_PLAN_LIMITS",
+        "",
+        "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
+        "20000` (numbers: monthly_pages, requests_per_minute, ip_requests_per_minute, "
+        "uploads_per_hour).",
+    ),
 )
 
 
@@ -107,6 +128,25 @@ def _flag(env: dict[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
 
 
+def _networks(
+    env: dict[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in filter(None, (part.strip() for part in env[name].split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an address or CIDR") from None
+    return tuple(networks)
+
+
+def _plan_limits(env: dict[str, str], name: str) -> plans.Overrides:
+    try:
+        return plans.parse_overrides(env[name])
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -127,6 +167,9 @@ class Settings:
     webhook_allow_private: bool
     webhook_allow_http: bool
     log_level: str
+    rate_limits: bool
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    plan_limits: plans.Overrides
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -155,6 +198,9 @@ class Settings:
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
             log_level=env["INVEX_LOG_LEVEL"].upper(),
+            rate_limits=_flag(env, "INVEX_RATE_LIMITS"),
+            trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
+            plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
         )
 
     def require_servers(self) -> None:

@@ -92,6 +92,16 @@ class InvalidStateTransition(InvexError):
     default_message = "The resource cannot make this move from its current state."
 
 
+class ResourceAlreadyExists(InvexError):
+    status, type, code = 409, "invalid_request_error", "resource_already_exists"
+    default_message = "A resource with these unique values already exists."
+
+
+class LastOwner(InvexError):
+    status, type, code = 409, "invalid_request_error", "last_owner"
+    default_message = "An organisation keeps at least one active owner."
+
+
 class FileTooLarge(InvexError):
     status, type, code = 413, "invalid_request_error", "file_too_large"
     default_message = "The upload is larger than the limit."
@@ -115,6 +125,14 @@ class UnprocessableInvoice(InvexError):
 class RateLimited(InvexError):
     status, type, code = 429, "rate_limit_error", "rate_limited"
     default_message = "Too many requests. Retry after the time in Retry-After."
+
+
+class MonthlyLimitReached(InvexError):
+    status, type, code = 429, "rate_limit_error", "monthly_limit_reached"
+    default_message = (
+        "The plan's monthly page allotment and the top-up credits are used up. "
+        "Top up, change the plan, or wait for the next month."
+    )
 
 
 class ServiceUnavailable(InvexError):

@@ -43,6 +43,9 @@ def settings(servers):
     os.environ["INVEX_REDIS_URL"] = servers["redis_url"]
     os.environ["INVEX_WEBHOOK_ALLOW_PRIVATE"] = "1"
     os.environ["INVEX_WEBHOOK_ALLOW_HTTP"] = "1"
+    # Every test client shares one IP; tests/integration/test_limits.py builds its own
+    # app with the limits on.
+    os.environ["INVEX_RATE_LIMITS"] = "0"
     get_settings.cache_clear()
     apply_migrations(servers["database_url"])
     from common import db

@@ -302,3 +302,35 @@ def extract_now(invoice_id: str) -> str:
         return row["status"] if row and row["status"] in ("succeeded", "failed") else None
 
     return wait_until(final_status, 30, message=f"{invoice_id} was not extracted")
+
+
+def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
+    """One object of every kind an API path names, made through the API with `headers`'
+    key (a Flask test client), by path parameter name: `{"invoice_id": "inv_...", ...}`."""
+    import io
+
+    invoice = client.post(
+        "/v1/invoices", headers=headers, data={"file": (io.BytesIO(make_text_pdf()), "a.pdf")}
+    ).get_json()
+    extract_now(invoice["id"])
+    endpoint = client.post(
+        "/v1/webhooks", headers=headers, json={"url": "https://example.com/h"}
+    ).get_json()
+    ping = client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=headers).get_json()
+    schema = client.post(
+        "/v1/schemas", headers=headers, json={"name": "s", "fields": [{"name": "f"}]}
+    ).get_json()
+    key = client.post("/v1/api-keys", headers=headers, json={}).get_json()
+    member = client.post(
+        "/v1/members", headers=headers, json={"email": "owned@example.com"}
+    ).get_json()
+    event = client.get("/v1/events", headers=headers).get_json()["data"][0]
+    return {
+        "invoice_id": invoice["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": ping["id"],
+        "schema_id": schema["id"],
+        "key_id": key["id"],
+        "event_id": event["id"],
+        "member_id": member["id"],
+    }

@@ -32,7 +32,11 @@ class ApiKeys(MethodView):
         principal = current_principal()
         livemode = principal.livemode if args["mode"] is None else args["mode"] == "live"
         created = service.create_api_key_as(
-            principal, livemode=livemode, scopes=args["scopes"], name=args["name"]
+            principal,
+            livemode=livemode,
+            scopes=args["scopes"],
+            name=args["name"],
+            member_id=args["member_id"],
         )
         return api_key_resource(created.key, created.secret)
 

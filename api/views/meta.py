@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from api.auth import SCOPE_ATTRIBUTE
 from api.blueprint import Blueprint
+from api.schemas import DiscoverySchema, PingSchema
 from common.health import service_status
 
 blp = Blueprint("meta", __name__, url_prefix="/v1", description="Discovery and health.")
@@ -33,8 +34,14 @@ def _endpoints() -> list[dict]:
     return sorted(listed, key=lambda e: (e["path"], e["method"]))
 
 
+# The document's default is a bearer key; these two need none.
+UNAUTHENTICATED: dict = {"security": []}
+
+
 @blp.route("")
 class Discovery(MethodView):
+    @blp.doc(**UNAUTHENTICATED)
+    @blp.response(200, DiscoverySchema)
     def get(self):
         """What this server is, and every endpoint with the scope it needs."""
         return jsonify(
@@ -51,6 +58,9 @@ class Discovery(MethodView):
 
 @blp.route("/ping")
 class Ping(MethodView):
+    @blp.doc(**UNAUTHENTICATED)
+    @blp.response(200, PingSchema)
+    @blp.alt_response(503, schema=PingSchema, description="The database or broker is down.")
     def get(self):
         """`operational`, or `degraded` with 503 while the database or the broker is down."""
         checks = service_status()

@@ -27,15 +27,22 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    member_id: str | None = None
 
 
 @dataclass(frozen=True)
 class ActiveKey:
     key: ApiKey
     org_api_version: str
+    org_plan: str = "free"
+    # the member the key acts for, as of this request (None: an organisation key)
+    member_role: str | None = None
+    member_status: str | None = None
 
 
-KEY_COLUMNS = "id, org_id, livemode, name, prefix, scopes, created_at, last_used_at, revoked_at"
+KEY_COLUMNS = (
+    "id, org_id, livemode, name, prefix, scopes, created_at, last_used_at, revoked_at, member_id"
+)
 
 
 def insert_org(conn: Conn, org_id: str, name: str) -> Org:
@@ -65,11 +72,12 @@ def insert_api_key(
     prefix: str,
     secret_sha256: bytes,
     scopes: list[str],
+    member_id: str | None = None,
 ) -> ApiKey:
     row = conn.execute(
-        "insert into api_keys (id, org_id, livemode, name, prefix, secret_sha256, scopes)"
-        " values (%(id)s, %(org_id)s, %(livemode)s, %(name)s, %(prefix)s, %(hash)s, %(scopes)s)"
-        f" returning {KEY_COLUMNS}",
+        "insert into api_keys (id, org_id, livemode, name, prefix, secret_sha256, scopes,"
+        " member_id) values (%(id)s, %(org_id)s, %(livemode)s, %(name)s, %(prefix)s,"
+        f" %(hash)s, %(scopes)s, %(member_id)s) returning {KEY_COLUMNS}",
         {
             "id": key_id,
             "org_id": org_id,
@@ -78,6 +86,7 @@ def insert_api_key(
             "prefix": prefix,
             "hash": secret_sha256,
             "scopes": scopes,
+            "member_id": member_id,
         },
     ).fetchone()
     assert row is not None  # insert/update ... returning always yields the row
@@ -85,24 +94,30 @@ def insert_api_key(
 
 
 def find_active_key_by_hash(conn: Conn, secret_sha256: bytes) -> ActiveKey | None:
-    """The active key with this hash (and its organisation's API version); `last_used_at`
-    moves at most once a minute, in the same statement, so a busy key costs one round trip
+    """The unrevoked key with this hash, its organisation's API version and the role and
+    status of the member it acts for, if any; `last_used_at` moves at most once a minute
+    (and only for a usable key), in the same statement, so a busy key costs one round trip
     and not a write per request."""
     columns = ", ".join(f"k.{c.strip()}" for c in KEY_COLUMNS.split(","))
     row = conn.execute(
-        f"with found as (select {columns}, o.api_version as org_api_version"
+        f"with found as (select {columns}, o.api_version as org_api_version,"
+        " o.plan as org_plan,"
+        " m.role as member_role, m.status as member_status"
         " from api_keys k join orgs o on o.id = k.org_id"
+        " left join members m on m.id = k.member_id"
         " where k.secret_sha256 = %(hash)s and k.revoked_at is null),"
         " touched as (update api_keys set last_used_at = now()"
-        " where id = (select id from found) and (last_used_at is null"
+        " where id = (select id from found where member_id is null"
+        " or member_status = 'active') and (last_used_at is null"
         " or last_used_at < now() - interval '60 seconds'))"
         " select * from found",
         {"hash": secret_sha256},
     ).fetchone()
     if row is None:
         return None
-    version = row.pop("org_api_version")
-    return ActiveKey(ApiKey(**row), version)
+    version, plan = row.pop("org_api_version"), row.pop("org_plan")
+    role, status = row.pop("member_role"), row.pop("member_status")
+    return ActiveKey(ApiKey(**row), version, org_plan=plan, member_role=role, member_status=status)
 
 
 def list_api_keys(conn: Conn, org_id: str) -> list[ApiKey]:

@@ -8,6 +8,7 @@ from common import db, keys
 from common.accounts import repository
 from common.errors import InsufficientScope, InvalidApiKey, ResourceNotFound, ValidationFailed
 from common.ids import new_id
+from common.members import repository as members_repository
 from common.versions import LATEST
 
 SCOPES = frozenset(
@@ -29,6 +30,18 @@ SCOPES = frozenset(
     }
 )
 
+# What each member role may do. A key tied to a member acts with the scopes it holds AND its
+# member's role allows (an empty key scope list meaning all): effective scopes are the
+# intersection, read on every request, so a role change or a deactivation applies at once.
+# Owners and admins differ only in that owners alone manage owners.
+ROLES = ("owner", "admin", "member", "viewer")
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "owner": SCOPES,
+    "admin": SCOPES,
+    "member": SCOPES - {"webhooks:write", "settings:write", "team:write"},
+    "viewer": frozenset(s for s in SCOPES if s.endswith(":read")),
+}
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -39,11 +52,26 @@ class Principal:
     livemode: bool
     scopes: frozenset[str]
     api_version: str = LATEST
+    # the organisation's plan (common/plans.py): its rate limits and monthly allotment
+    plan: str = "free"
+    # the member this key acts for, and that member's role (None: an organisation key)
+    member_id: str | None = None
+    member_role: str | None = None
 
     def require(self, scope: str) -> None:
-        # A key with no scopes has full access (the contract).
+        # A key with no scopes has full access (the contract), within its member's role.
         if self.scopes and scope not in self.scopes:
             raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
+        if self.member_role is not None and scope not in ROLE_SCOPES[self.member_role]:
+            raise InsufficientScope(
+                f"This API key acts for a member with role `{self.member_role}`,"
+                f" which does not allow `{scope}`."
+            )
+
+    @property
+    def manages_owners(self) -> bool:
+        """Organisation keys and owners' keys may grant, remove and suspend the owner role."""
+        return self.member_role in (None, "owner")
 
 
 @dataclass(frozen=True)
@@ -61,8 +89,14 @@ def create_org(name: str) -> repository.Org:
 
 
 def create_api_key(
-    org_id: str, *, livemode: bool = True, scopes: list[str] | None = None, name: str = ""
+    org_id: str,
+    *,
+    livemode: bool = True,
+    scopes: list[str] | None = None,
+    name: str = "",
+    member_id: str | None = None,
 ) -> CreatedKey:
+    """A new key; tied to `member_id` it works only while that member is active."""
     scopes = sorted(set(scopes or []))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
@@ -71,6 +105,15 @@ def create_api_key(
     with db.transaction() as conn:
         if repository.get_org(conn, org_id) is None:
             raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
+        if member_id is not None:
+            member = members_repository.get_member(conn, org_id, member_id)
+            if member is None:
+                raise ResourceNotFound(f"No member {member_id!r}.", param="member_id")
+            if member.status == "inactive":
+                raise ValidationFailed(
+                    f"Member {member_id!r} is deactivated; activate it first.",
+                    param="member_id",
+                )
         key = repository.insert_api_key(
             conn,
             key_id=new_id("key"),
@@ -80,12 +123,15 @@ def create_api_key(
             prefix=secret[: keys.DISPLAY_PREFIX_LENGTH],
             secret_sha256=keys.secret_hash(secret),
             scopes=scopes,
+            member_id=member_id,
         )
     return CreatedKey(key, secret)
 
 
 def authenticate(secret: str) -> Principal:
-    """The principal for a bearer secret; revoked keys fail on the very next request."""
+    """The principal for a bearer secret. The key, and the member it acts for, are read from
+    the database on every request: a revoked key, or a key whose member is deactivated (or
+    still pending), fails on its very next request on every API process."""
     if not keys.secret_looks_valid(secret):
         raise InvalidApiKey()
     with db.connection() as conn:
@@ -93,12 +139,17 @@ def authenticate(secret: str) -> Principal:
     if active is None:
         raise InvalidApiKey()
     key = active.key
+    if key.member_id is not None and active.member_status != "active":
+        raise InvalidApiKey(f"The member this API key acts for is {active.member_status}.")
     return Principal(
         org_id=key.org_id,
         key_id=key.id,
         livemode=key.livemode,
         scopes=frozenset(key.scopes),
         api_version=active.org_api_version,
+        plan=active.org_plan,
+        member_id=key.member_id,
+        member_role=active.member_role,
     )
 
 
@@ -128,6 +179,7 @@ def api_key_resource(key: repository.ApiKey, secret: str | None = None) -> dict:
         "created": int(key.created_at.timestamp()),
         "last_used": int(key.last_used_at.timestamp()) if key.last_used_at else None,
         "revoked": int(key.revoked_at.timestamp()) if key.revoked_at else None,
+        "member_id": key.member_id,
     }
     if secret is not None:
         resource["secret"] = secret
@@ -135,14 +187,29 @@ def api_key_resource(key: repository.ApiKey, secret: str | None = None) -> dict:
 
 
 def create_api_key_as(
-    principal: Principal, *, livemode: bool, scopes: list[str], name: str
+    principal: Principal,
+    *,
+    livemode: bool,
+    scopes: list[str],
+    name: str,
+    member_id: str | None = None,
 ) -> CreatedKey:
     """A key made through the API never holds more than the key that made it: a scoped
-    key can only hand out a subset of its own scopes (an empty list would mean all)."""
+    key can only hand out a subset of its own scopes (an empty list would mean all), and a
+    key acting for a member makes keys for that same member only (so they share its role
+    and lose access with it)."""
     if principal.scopes:
         if not scopes:
             raise InsufficientScope("A scoped key can only create keys with explicit scopes.")
         beyond = sorted(set(scopes) - principal.scopes)
         if beyond:
             raise InsufficientScope(f"This key cannot grant {beyond[0]!r}, which it lacks.")
-    return create_api_key(principal.org_id, livemode=livemode, scopes=scopes, name=name)
+    if principal.member_id is not None:
+        if member_id not in (None, principal.member_id):
+            raise InsufficientScope(
+                "A key acting for a member can only create keys for that member."
+            )
+        member_id = principal.member_id
+    return create_api_key(
+        principal.org_id, livemode=livemode, scopes=scopes, name=name, member_id=member_id
+    )

@@ -73,13 +73,15 @@ def insert_invoice(
     schema_id: str | None,
     duplicate_of: str | None,
     idempotency_key: str | None,
+    file_pages: int | None = None,
 ) -> Invoice | None:
     """Insert a queued invoice; None when this idempotency key already made one."""
     row = conn.execute(
         "insert into invoices (id, org_id, livemode, file_name, content_type, file_size,"
-        " file_sha256, metadata, schema_id, duplicate_of, idempotency_key)"
+        " file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key)"
         " values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,"
-        " %(file_size)s, %(sha)s, %(metadata)s, %(schema_id)s, %(duplicate_of)s, %(ikey)s)"
+        " %(file_size)s, %(sha)s, %(pages)s, %(metadata)s, %(schema_id)s, %(duplicate_of)s,"
+        " %(ikey)s)"
         " on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null"
         f" do nothing returning {COLUMNS}",
         {
@@ -90,6 +92,7 @@ def insert_invoice(
             "content_type": content_type,
             "file_size": file_size,
             "sha": file_sha256,
+            "pages": file_pages,
             "metadata": Jsonb(metadata),
             "schema_id": schema_id,
             "duplicate_of": duplicate_of,

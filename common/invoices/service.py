@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from common import db, taskqueue
 from common.accounts.service import Principal
+from common.config import get_settings
+from common.credits import service as credits
 from common.db import Conn
 from common.errors import ResourceNotFound
 from common.events import record_event
 from common.ids import new_id
 from common.invoices import repository
+from common.invoices.pages import count_pages
 from common.invoices.repository import Invoice, InvoiceFilters
 from common.invoices.resource import invoice_resource
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
@@ -58,9 +61,11 @@ def create_invoice(
     schema_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> Invoice:
-    """Store the file, the queued invoice and its `invoice.created` event together, then
-    send the extraction task. A repeated idempotency key returns the first invoice."""
+    """Store the file, the queued invoice and its `invoice.created` event together and take
+    a live upload's page credits, then send the extraction task. A repeated idempotency key
+    returns the first invoice (and takes nothing)."""
     sha256 = hashlib.sha256(data).hexdigest()
+    pages = count_pages(data, content_type, get_settings().max_pages)
     with db.transaction() as conn:
         if schema_id is not None:
             schemas.get_schema(principal, schema_id, conn)  # 404 names schema_id
@@ -80,6 +85,7 @@ def create_invoice(
             schema_id=schema_id,
             duplicate_of=duplicate_of,
             idempotency_key=idempotency_key,
+            file_pages=pages,
         )
         if invoice is None:  # the same idempotency key already created it
             assert idempotency_key is not None
@@ -90,6 +96,8 @@ def create_invoice(
             return existing
         file_store().put(conn, invoice.id, data)
         record_invoice_event(conn, "invoice.created", invoice)
+        # Last: it locks the organisation's credit balance until the commit.
+        credits.take_pages_for_upload(conn, principal, pages)
         db.after_commit(conn, lambda: taskqueue.enqueue_extraction(invoice.id))
     return invoice
 

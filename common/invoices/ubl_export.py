@@ -57,6 +57,10 @@ _ROOT_NS = {
     "CreditNote": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
 }
 
+# Characters XML 1.0 cannot carry at all (control characters, unpaired surrogates, U+FFFE/F):
+# a PDF's text layer or a person's correction may hold them; the UBL leaves them out.
+_NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 PLACEHOLDER_NUMBER = "NOT-STATED"
 PLACEHOLDER_CURRENCY = "XXX"
 ADJUSTMENT_DESCRIPTION = (
@@ -721,7 +725,7 @@ class _UblBuilder:
         if value is None:
             return None
         element = etree.SubElement(parent, f"{{{_CBC}}}{name}", attributes)
-        element.text = value
+        element.text = _NOT_XML_CHARACTERS.sub("", value)
         return element
 
     def cac(self, parent: etree._Element, name: str) -> etree._Element:

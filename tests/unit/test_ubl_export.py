@@ -235,3 +235,9 @@ def test_validator_reports_xsd_errors() -> None:
     problems = validate_ubl(xml)
     assert problems
     assert problems[0].startswith("XSD")
+
+
+def test_characters_xml_cannot_carry_are_left_out() -> None:
+    fields = {**FULL, "invoice_number": "RE-\x00\x01-42", "notes": "late\x0b fee \ufffe"}
+    tree = _tree(invoice_to_ubl(fields))
+    assert _text(tree, "cbc:ID") == "RE--42"

@@ -1,0 +1,129 @@
+"""Credits: pages of live uploads against the plan's monthly allotment, then top-ups.
+
+A live upload takes its pages inside the transaction that inserts the invoice
+(`take_pages_for_upload`), so an upload is stored if and only if its pages were taken, and
+concurrent uploads can never take more than there is. Test mode never takes credits. A
+replayed upload (same Idempotency-Key) returns the first invoice before this runs, so it is
+never charged twice. Deleting an invoice, or a failed extraction, gives nothing back: the
+pages were received and processed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from common import db, plans
+from common.accounts.service import Principal
+from common.config import get_settings
+from common.credits import repository
+from common.db import Conn
+from common.errors import MonthlyLimitReached, ValidationFailed
+
+
+def current_period(now: datetime | None = None) -> date:
+    """The first day of the current calendar month, UTC (as usage counts months)."""
+    return (now or datetime.now(UTC)).date().replace(day=1)
+
+
+def _next_period(period: date) -> date:
+    return (
+        period.replace(year=period.year + 1, month=1)
+        if period.month == 12
+        else period.replace(month=period.month + 1)
+    )
+
+
+def plan_of(name: str) -> plans.Plan:
+    return plans.plan_named(name, get_settings().plan_limits)
+
+
+def take_pages_for_upload(conn: Conn, principal: Principal, pages: int) -> None:
+    """Take `pages` for a live upload in the caller's transaction, or raise 429
+    `monthly_limit_reached` (and the caller's transaction rolls back).
+
+    Call it last before commit: from here the organisation's balance row is locked until
+    the commit, and every other upload of the organisation waits for it."""
+    if not principal.livemode:
+        return
+    period = current_period()
+    repository.open_period(conn, principal.org_id, period)
+    taken = repository.take_pages(
+        conn, principal.org_id, period, pages, plan_of(principal.plan).monthly_pages
+    )
+    if taken is None:
+        raise MonthlyLimitReached(
+            f"This upload needs {pages} page credit{'s' if pages != 1 else ''}; the plan's"
+            " monthly allotment and the top-up credits are used up.",
+            param="file",
+        )
+
+
+def _resource(plan: plans.Plan, balance: repository.Balance | None, period: date) -> dict:
+    used = balance.used if balance and balance.period == period else 0
+    top_up = balance.top_up if balance else 0
+    subscription = max(plan.monthly_pages - used, 0)
+    start = datetime.combine(period, datetime.min.time(), UTC)
+    end = datetime.combine(_next_period(period), datetime.min.time(), UTC)
+    return {
+        "object": "credits",
+        "plan": plan.name,
+        "plan_monthly_allotment": plan.monthly_pages,
+        "used": used,
+        "subscription": subscription,
+        "top_up": top_up,
+        "remaining": subscription + top_up,
+        "period": {"start": int(start.timestamp()), "end": int(end.timestamp())},
+    }
+
+
+def credits(principal: Principal) -> dict[str, Any]:
+    """The organisation's credits this month (the same for live and test keys: only live
+    uploads take them)."""
+    period = current_period()
+    with db.connection() as conn:
+        plan_name = repository.get_org_plan(conn, principal.org_id)
+        balance = repository.get_balance(conn, principal.org_id)
+    return _resource(plan_of(plan_name or plans.DEFAULT_PLAN), balance, period)
+
+
+# --- operator commands -------------------------------------------------------------------
+
+
+def org_credits(org_id: str) -> dict[str, Any]:
+    period = current_period()
+    with db.connection() as conn:
+        plan_name = repository.get_org_plan(conn, org_id)
+        balance = repository.get_balance(conn, org_id)
+    if plan_name is None:
+        raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
+    return {"org": org_id, **_resource(plan_of(plan_name), balance, period)}
+
+
+def set_plan(org_id: str, plan: str) -> dict[str, Any]:
+    """Move an organisation to `plan`; its limits and allotment apply from the next request
+    (pages already used this month stay used)."""
+    if plan not in plans.PLANS:
+        raise ValidationFailed(
+            f"Unknown plan {plan!r}; plans: {', '.join(plans.PLANS)}.", param="plan"
+        )
+    period = current_period()
+    with db.transaction() as conn:
+        if not repository.set_org_plan(conn, org_id, plan):
+            raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
+        balance = repository.get_balance(conn, org_id)
+    return {"org": org_id, **_resource(plan_of(plan), balance, period)}
+
+
+def add_top_up(org_id: str, pages: int) -> dict[str, Any]:
+    """Add `pages` top-up credits; they are used once the month's allotment is, and never
+    expire."""
+    if pages < 1:
+        raise ValidationFailed("A top-up adds at least 1 page.", param="pages")
+    period = current_period()
+    with db.transaction() as conn:
+        plan_name = repository.get_org_plan(conn, org_id)
+        if plan_name is None:
+            raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
+        balance = repository.add_top_up(conn, org_id, period, pages)
+    return {"org": org_id, **_resource(plan_of(plan_name), balance, period)}
