@@ -1,17 +1,21 @@
 """Bearer authentication and scopes, declared once per view.
 
 `@requires("invoices:read")` both enforces the scope and records it for the discovery
-endpoint and the OpenAPI document.
+endpoint and the OpenAPI document, where it also documents what it adds to every answer:
+the rate limit headers and the 429 of a limit exceeded (and, for uploads, of the monthly
+page credits used up).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any
 
 from flask import current_app, g, request
 
+from api.schemas import ErrorSchema
 from common.accounts.service import Principal, authenticate
 from common.errors import AuthenticationRequired
 from common.ratelimit import UPLOAD_SCOPE, RateLimiter, client_ip
@@ -45,6 +49,61 @@ def _count_against_rate_limits(principal: Principal, scope: str) -> None:
     g.rate_limit = limiter.hit(principal, ip, upload=scope == UPLOAD_SCOPE)
 
 
+# What common/ratelimit.py's Allowance.headers() sends; absent when rate limits are off
+# (INVEX_RATE_LIMITS=0) or Redis cannot be reached, hence not `required`.
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed in the tightest window that applies to this one.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in that window after this one.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "Unix time (seconds) when the oldest request leaves that window.",
+        "schema": {"type": "integer"},
+    },
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before a request can succeed.",
+        "schema": {"type": "integer"},
+    }
+}
+RATE_LIMITED = (
+    "`rate_limited`: a limit of the organisation's plan is exceeded (requests per minute"
+    " per key and per client address{uploads}). Retry-After says when to try again."
+)
+MONTHLY_LIMIT_REACHED = (
+    " `monthly_limit_reached` (live uploads): the plan's monthly page allotment and the"
+    " top-up credits are used up; no Retry-After (top up, change plan or wait for the month)."
+)
+
+
+def _document_limits(wrapper: Callable, scope: str) -> None:
+    """Add the rate limit headers to the view's documented answers and a 429, in the
+    `_apidoc` flask-smorest's decorators below this one recorded (copied, not changed:
+    functools.wraps shares the dict with the view)."""
+    doc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for entries in responses.values():
+        for entry in entries:
+            if isinstance(entry, dict):  # not a reference to a shared response
+                entry["headers"] = {**RATE_LIMIT_HEADERS, **(entry.get("headers") or {})}
+    upload = scope == UPLOAD_SCOPE
+    description = RATE_LIMITED.format(uploads=", uploads per hour" if upload else "")
+    responses.setdefault(429, []).append(
+        {
+            "schema": ErrorSchema,
+            "description": description + (MONTHLY_LIMIT_REACHED if upload else ""),
+            "headers": {**RATE_LIMIT_HEADERS, **RETRY_AFTER},
+            "content_type": None,
+        }
+    )
+    wrapper._apidoc = doc  # type: ignore[attr-defined]
+
+
 def requires(scope: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -59,6 +118,7 @@ def requires(scope: str) -> Callable:
             return view(*args, **kwargs)
 
         setattr(wrapper, SCOPE_ATTRIBUTE, scope)
+        _document_limits(wrapper, scope)
         return wrapper
 
     return decorator

@@ -2,6 +2,8 @@
 
     python bench/api_load.py [--duration 10] [--warmup 3] [--rounds 2] [--clients 8,32]
                              [--latency-uploads 50] [--durable] [--profile SECONDS]
+                             [--skip-ratelimit] [--skip-list-scale]
+                             [--list-invoices 1000000] [--list-requests 200]
 
 What it does, in one run:
 
@@ -24,6 +26,11 @@ What it does, in one run:
    and from the rows' own timestamps (created_at -> updated_at). Goal: p50 < 150 ms.
 5. `--profile S` adds a py-spy recording of both Invex gunicorn workers during one more
    32-client run of S seconds and prints where request time and CPU go.
+6. Rate limiting on against off: bench/rate_limit_overhead.py's measurement on these
+   servers, its overhead per request (goal: under 1 ms). `--skip-ratelimit` leaves it out.
+7. `GET /v1/invoices` at scale: bench/invoice_list_scale.py's run on this database, an
+   organisation of `--list-invoices` invoices seeded with COPY, p50/p99 and the plan of
+   each filter (goal: p99 under 20 ms). `--skip-list-scale` leaves it out.
 
 The load generator is wrk (`apt-get install -y wrk`) with `bench/wrk_upload.lua`: one
 thread (`-t1`), so it takes at most one of the 2 cores, and in practice a few percent of
@@ -61,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.bare_upload_app import CREATE_TABLE  # noqa: E402
+from bench.invoice_list_scale import run_invoice_list_scale  # noqa: E402
 from bench.measurement import (  # noqa: E402
     children,
     cpu_seconds,
@@ -69,6 +77,7 @@ from bench.measurement import (  # noqa: E402
     raise_interrupt,
     tree,
 )
+from bench.rate_limit_overhead import measure_rate_limit_overhead  # noqa: E402
 from tests.support import ServiceProcesses, free_port, make_text_pdf, private_root, wait_until  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
@@ -336,7 +345,8 @@ CATEGORIES = (
     ("create_invoice: Celery send_task", ("enqueue_extraction (",)),
     ("create_invoice: event insert", ("record_event (",)),
     ("create_invoice: file insert", ("put (common/storage",)),
-    ("create_invoice: duplicate lookup", ("find_first_with_sha (",)),
+    ("create_invoice: page credits", ("take_pages_for_upload (",)),
+    ("create_invoice: page count", ("count_pages (",)),
     ("create_invoice: invoice insert", ("insert_invoice (",)),
     ("create_invoice: other (pool, begin/commit)", ("create_invoice (",)),
     ("argument parsing (webargs/multipart)", ("_load_location_data", "webargs", "formparser")),
@@ -432,6 +442,18 @@ def main() -> int:
         "--durable", action="store_true", help="PostgreSQL with fsync and synchronous_commit on"
     )
     parser.add_argument("--profile", type=int, default=0, metavar="SECONDS")
+    parser.add_argument(
+        "--skip-ratelimit", action="store_true", help="no rate limiting on/off comparison"
+    )
+    parser.add_argument(
+        "--skip-list-scale", action="store_true", help="no GET /v1/invoices at scale"
+    )
+    parser.add_argument(
+        "--list-invoices", type=int, default=1_000_000, help="invoices of the big organisation"
+    )
+    parser.add_argument(
+        "--list-requests", type=int, default=200, help="requests per list filter, after warm-up"
+    )
     args = parser.parse_args()
     clients_list = [int(c) for c in args.clients.split(",")]
     if shutil.which("wrk") is None:
@@ -573,6 +595,15 @@ def main() -> int:
             f"{command_line(latency_service.worker.pid)[:80]})"
         )
         latency_phase(latency_service, token, pdf, args.latency_uploads)
+        latency_service.stop()
+
+        if not args.skip_ratelimit:
+            print("\nRate limiting, on against off (bench/rate_limit_overhead.py):")
+            measure_rate_limit_overhead(database_url, redis_url, redis._process.pid)
+        if not args.skip_list_scale:
+            run_invoice_list_scale(
+                database_url, redis_url, invoices=args.list_invoices, requests=args.list_requests
+            )
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; stopping everything", file=sys.stderr)

@@ -1,6 +1,7 @@
 """How fast extraction is: text PDFs (ms per page) and OCR (s per page, peak memory).
 
     python bench/extract_speed.py [--corpus DIR] [--ocr-pages N] [--configs a,b] [--skip-text]
+                                  [--skip-ocr] [--large-photo rapidocr,easyocr]
 
 Prints figures and asserts nothing. Each OCR configuration (an engine, or stock EasyOCR
 `readtext` as the baseline) runs in its own child process (spawned one after another, never
@@ -295,6 +296,63 @@ def bench_ocr(corpus: Path, documents: list[dict[str, Any]], count: int, names: 
     )
 
 
+# --- a huge photo ----------------------------------------------------------------------------
+
+
+def run_large_photo(engine_name: str, path: str, megapixels: float, results: Any) -> None:
+    """In a child process: a corpus receipt photo enlarged to `megapixels`, saved as JPEG
+    like a phone would, read by the whole scan path (decode, fit, deskew, OCR, words)."""
+    import io
+
+    from PIL import Image
+
+    from workers.extraction import sniff
+    from workers.extraction.images import load_scan_images
+    from workers.extraction.ocr import ocr_engine, ocr_pages
+
+    with Image.open(path) as image:
+        scale = (megapixels * 1e6 / (image.width * image.height)) ** 0.5
+        big = image.convert("RGB").resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.BICUBIC
+        )
+    buffer = io.BytesIO()
+    big.save(buffer, format="JPEG", quality=90)
+    data = buffer.getvalue()
+    engine = ocr_engine(engine_name)
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    (page,) = ocr_pages(load_scan_images(data, sniff.JPEG), engine)
+    results.put(
+        {
+            "engine": engine_name,
+            "size": f"{big.width}x{big.height}",
+            "seconds": time.perf_counter() - started,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "loaded_mb": before_mb,
+            "words": len(page.words),
+        }
+    )
+
+
+def bench_large_photo(corpus: Path, documents: list[dict[str, Any]], engines: list[str]) -> None:
+    photo = next(d for d in documents if d["kind"] == "image-scan" and d["file"].endswith(".jpg"))
+    print(f"Huge photo: {photo['file']} enlarged to 35 megapixels (JPEG), whole scan path")
+    context = multiprocessing.get_context("spawn")
+    for name in engines:
+        queue = context.Queue()
+        child = context.Process(
+            target=run_large_photo, args=(name, str(corpus / photo["file"]), 35.0, queue)
+        )
+        child.start()
+        report = queue.get()
+        child.join()
+        print(
+            f"  {name:10} {report['size']}: {report['seconds']:.1f} s, peak RSS "
+            f"{report['peak_mb']:.0f} MB (model loaded: {report['loaded_mb']:.0f} MB), "
+            f"{report['words']} words"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -306,12 +364,20 @@ def main() -> None:
     )
     parser.add_argument("--skip-text", action="store_true")
     parser.add_argument("--skip-ocr", action="store_true")
+    parser.add_argument(
+        "--large-photo",
+        metavar="ENGINES",
+        default="",
+        help="also read a 35-megapixel photo with these engines (e.g. rapidocr,easyocr)",
+    )
     args = parser.parse_args()
     documents = [json.loads(line) for line in (args.corpus / "manifest.jsonl").open()]
     if not args.skip_text:
         bench_text_pdfs(args.corpus, documents)
     if not args.skip_ocr:
         bench_ocr(args.corpus, documents, args.ocr_pages, args.configs.split(","))
+    if args.large_photo:
+        bench_large_photo(args.corpus, documents, args.large_photo.split(","))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,35 @@ def test_openapi_document_describes_the_upload(client):
     assert {"file", "metadata", "wait", "schema_id"} <= set(properties)
 
 
+def test_openapi_document_lists_rate_limits_on_every_authenticated_operation(client):
+    spec = client.get("/v1/openapi.json").get_json()
+    headers = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's, not an operation
+                continue
+            if operation.get("security") == []:  # discovery and ping: no key, no limits
+                assert "429" not in operation["responses"], (method, path)
+                continue
+            limited = operation["responses"]["429"]
+            assert "`rate_limited`" in limited["description"], (method, path)
+            assert headers | {"Retry-After"} <= set(limited["headers"]), (method, path)
+            success = next(r for code, r in operation["responses"].items() if code < "300")
+            assert headers <= set(success["headers"]), (method, path)
+
+
+def test_openapi_document_lists_monthly_limit_reached_on_the_upload_only(client):
+    paths = client.get("/v1/openapi.json").get_json()["paths"]
+    assert (
+        "`monthly_limit_reached`"
+        in paths["/v1/invoices"]["post"]["responses"]["429"]["description"]
+    )
+    assert (
+        "monthly_limit_reached"
+        not in paths["/v1/invoices"]["get"]["responses"]["429"]["description"]
+    )
+
+
 def test_docs_page_is_served(client):
     assert client.get("/docs").status_code == 200
 

@@ -158,6 +158,28 @@ def test_list_filters_by_status(client, tenant):
     assert done["data"] == []
 
 
+def test_list_filters_by_creation_time(client, tenant):
+    from common import db
+
+    earlier = upload(client, tenant).get_json()["id"]
+    later = upload(client, tenant).get_json()["id"]
+    with db.transaction() as conn:
+        conn.execute(
+            "update invoices set created_at = now() - interval '20 minutes' where id = %(id)s",
+            {"id": earlier},
+        )
+        now = conn.execute("select extract(epoch from now())::bigint as t").fetchone()["t"]
+
+    def listed(query: str) -> list[str]:
+        body = client.get(f"/v1/invoices?{query}", headers=tenant.headers).get_json()
+        return [invoice["id"] for invoice in body["data"]]
+
+    ten_minutes_ago = now - 600
+    assert listed(f"created_before={ten_minutes_ago}") == [earlier]
+    assert listed(f"created_after={ten_minutes_ago}") == [later]
+    assert listed(f"created_after={now - 3600}&created_before={now + 60}") == [later, earlier]
+
+
 def test_bad_cursor_is_a_validation_error(client, tenant):
     response = client.get("/v1/invoices?cursor=%%%", headers=tenant.headers)
     assert assert_contract_error(response, 400, "validation_error")["param"] == "cursor"

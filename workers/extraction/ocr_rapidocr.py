@@ -39,9 +39,9 @@ class RapidOcrEngine:
     def __init__(self, threads: int, *, word_boxes: bool = True, classify: bool = False) -> None:
         import rapidocr  # noqa: PLC0415 - imported with the model, only where OCR runs
 
-        # RapidOCR logs every model path it loads at INFO; one line per process is noise
-        # in a worker's log.
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        # RapidOCR logs every model path it loads at INFO and every blank page at WARNING;
+        # neither is news in a worker's log.
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         models = Path(rapidocr.__file__).parent / "models"
         missing = [name for name in _MODELS.values() if not (models / name).is_file()]
         if missing:
@@ -51,7 +51,7 @@ class RapidOcrEngine:
             )
         self.word_boxes = word_boxes
         self._params: dict[str, Any] = {
-            "Global.log_level": "warning",
+            "Global.log_level": "error",
             "Global.text_score": TEXT_SCORE,
             "Global.use_cls": classify,
             "Global.return_word_box": word_boxes,
