@@ -54,7 +54,6 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -70,15 +69,16 @@ import httpx  # noqa: E402
 from bench.bare_upload_app import CREATE_TABLE  # noqa: E402
 from bench.invoice_list_scale import run_invoice_list_scale  # noqa: E402
 from bench.measurement import (  # noqa: E402
+    BenchServers,
     children,
     cpu_seconds,
     machine_busy_seconds,
     percentile,
-    raise_interrupt,
+    run_main,
     tree,
 )
 from bench.rate_limit_overhead import measure_rate_limit_overhead  # noqa: E402
-from tests.support import ServiceProcesses, free_port, make_text_pdf, private_root, wait_until  # noqa: E402
+from tests.support import ServiceProcesses, free_port, make_text_pdf, wait_until  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
 # The same as tests/support.py's ServiceProcesses.start_api and the Procfile's `web`.
@@ -459,16 +459,9 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, raise_interrupt)
-
-    from common.embedded import PrivatePostgres, PrivateRedis
-
-    root = private_root("invex-bench-")
-    postgres = PrivatePostgres(root, durable=args.durable)
-    redis = PrivateRedis(root, persistent=True)
-    stoppers = [redis.stop, postgres.stop]  # run in reverse order of starting
-    try:
-        database_url, redis_url = postgres.start(), redis.start()
+    with BenchServers(durable=args.durable, persistent_redis=True) as servers:
+        database_url, redis_url = servers.database_url, servers.redis_url
+        postgres, redis, root = servers.postgres, servers.redis, servers.root
         os.environ.update(
             INVEX_DATABASE_URL=database_url,
             INVEX_REDIS_URL=redis_url,
@@ -501,10 +494,10 @@ def main() -> int:
         pdf_path.write_bytes(pdf)
 
         invex = ServiceProcesses(database_url, redis_url)
-        stoppers.append(invex.stop)
+        servers.stop_later(invex.stop)
         invex.start_api()
         bare = BareServer(database_url)
-        stoppers.append(bare.stop)
+        servers.stop_later(bare.stop)
         bare.start()
         assert invex.api is not None
         assert bare.process is not None
@@ -584,7 +577,7 @@ def main() -> int:
         bare.stop()
         invex.stop()
         latency_service = ServiceProcesses(database_url, re.sub(r"/0$", "/1", redis_url))
-        stoppers.append(latency_service.stop)
+        servers.stop_later(latency_service.stop)
         latency_service.start_api()
         latency_service.start_worker(concurrency=2)
         assert latency_service.worker is not None
@@ -605,17 +598,6 @@ def main() -> int:
                 database_url, redis_url, invoices=args.list_invoices, requests=args.list_requests
             )
         return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping everything", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip cleanup
-        for stop in reversed(stoppers):
-            try:
-                stop()
-            except Exception as exc:  # keep stopping the rest
-                print(f"cleanup: {exc}", file=sys.stderr)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def check_upload(targets: dict, pdf: bytes) -> None:
@@ -646,4 +628,4 @@ def wrk_version() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

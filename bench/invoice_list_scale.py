@@ -36,7 +36,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -51,8 +50,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from ulid import ULID  # noqa: E402
 
-from bench.measurement import percentile, raise_interrupt  # noqa: E402
-from tests.support import ServiceProcesses, private_root  # noqa: E402
+from bench.measurement import BenchServers, percentile, run_main  # noqa: E402
+from tests.support import ServiceProcesses  # noqa: E402
 
 LIST_INDEXES_MIGRATION = 9
 VENDOR_COUNT = 3000
@@ -577,21 +576,10 @@ def main() -> int:
         help=f"measure before migration {LIST_INDEXES_MIGRATION:04d}, apply it, measure again",
     )
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, raise_interrupt)
-
-    from common.embedded import PrivatePostgres, PrivateRedis
-
-    root = private_root("invex-bench-")
-    postgres = PrivatePostgres(root, durable=False)
-    redis_server = PrivateRedis(root, persistent=False)
-    stoppers = [redis_server.stop, postgres.stop]
-    try:
-        database_url, redis_url = postgres.start(), redis_server.start()
-        os.environ.update(INVEX_DATABASE_URL=database_url, INVEX_REDIS_URL=redis_url)
-        from common.config import get_settings
+    with BenchServers() as servers:
         from common.migrations import apply_migrations
 
-        get_settings.cache_clear()
+        database_url, redis_url = servers.database_url, servers.redis_url
         print(
             f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
             f"{platform.python_version()}), load average at start {os.getloadavg()[0]:.2f};"
@@ -620,18 +608,7 @@ def main() -> int:
             old = before.get(label, (float("nan"), float("nan")))
             print(f"{label:<52} {old[0]:>6.1f} -> {p50:>5.1f} {old[1]:>8.1f} -> {p99:>5.1f}")
         return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping everything", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for stop in reversed(stoppers):
-            try:
-                stop()
-            except Exception as exc:  # keep stopping the rest
-                print(f"cleanup: {exc}", file=sys.stderr)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

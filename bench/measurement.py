@@ -1,17 +1,91 @@
-"""What the benchmarks share: CPU use of process trees and of the machine (from /proc),
-percentiles, and turning SIGTERM into the same clean-up path as Ctrl-C."""
+"""What the benchmarks share: private servers that are always stopped, CPU use of process
+trees and of the machine (from /proc), percentiles, and turning SIGTERM into the same
+clean-up path as Ctrl-C."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def raise_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def run_main(main: Callable[[], int]) -> int:
+    """`main()`'s exit status; 130 after Ctrl-C or SIGTERM (clean-up has run by then)."""
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("\ninterrupted; everything stopped", file=sys.stderr)
+        return 130
+
+
+class BenchServers:
+    """A private PostgreSQL and Redis for one bench run (as tests/conftest.py starts them:
+    `common.embedded`, under a 0755 directory in /tmp), their URLs in the environment, and
+    whatever the run starts beside them (`stop_later`). Everything is stopped in reverse
+    order on the way out, also after Ctrl-C or SIGTERM (see `run_main`)."""
+
+    def __init__(
+        self, prefix: str = "invex-bench-", *, durable: bool = False, persistent_redis: bool = False
+    ) -> None:
+        from common.embedded import PrivatePostgres, PrivateRedis
+        from tests.support import private_root
+
+        self.root = private_root(prefix)
+        self.postgres = PrivatePostgres(self.root, durable=durable)
+        self.redis = PrivateRedis(self.root, persistent=persistent_redis)
+        self._stoppers: list[Callable[[], Any]] = []
+        self.database_url = self.redis_url = ""
+
+    def __enter__(self) -> BenchServers:
+        try:
+            self._stoppers.append(self.postgres.stop)
+            self.database_url = self.postgres.start()
+            self._stoppers.append(self.redis.stop)
+            self.redis_url = self.redis.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        os.environ.update(INVEX_DATABASE_URL=self.database_url, INVEX_REDIS_URL=self.redis_url)
+        from common.config import get_settings
+
+        get_settings.cache_clear()
+        return self
+
+    @property
+    def redis_pid(self) -> int:
+        return self.redis._process.pid
+
+    def stop_later(self, stop: Callable[[], Any]) -> None:
+        self._stoppers.append(stop)
+
+    def stop_now(self, stop: Callable[[], Any]) -> None:
+        self._stoppers.remove(stop)
+        stop()
+
+    def __exit__(self, *exc: object) -> None:
+        # A second Ctrl-C must not skip the clean-up.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for stop in reversed(self._stoppers):
+                try:
+                    stop()
+                except Exception as error:  # keep stopping the rest
+                    print(f"cleanup: {error}", file=sys.stderr)
+            shutil.rmtree(self.root, ignore_errors=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def children(pid: int) -> list[int]:

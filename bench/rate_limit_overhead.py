@@ -28,8 +28,6 @@ import argparse
 import dataclasses
 import os
 import platform
-import shutil
-import signal
 import statistics
 import sys
 import time
@@ -40,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.measurement import cpu_seconds, percentile, raise_interrupt, tree  # noqa: E402
-from tests.support import ServiceProcesses, private_root  # noqa: E402
+from bench.measurement import BenchServers, cpu_seconds, percentile, run_main, tree  # noqa: E402
+from tests.support import ServiceProcesses  # noqa: E402
 
 PATH = "/v1/invoices?limit=1"
 
@@ -203,47 +201,24 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="blocks per server")
     parser.add_argument("--calls", type=int, default=5000, help="direct RateLimiter.hit calls")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, raise_interrupt)
-
-    from common.embedded import PrivatePostgres, PrivateRedis
-
-    root = private_root("invex-bench-")
-    postgres = PrivatePostgres(root, durable=False)
-    redis_server = PrivateRedis(root, persistent=True)
-    stoppers = [redis_server.stop, postgres.stop]
-    try:
-        database_url, redis_url = postgres.start(), redis_server.start()
-        os.environ.update(INVEX_DATABASE_URL=database_url, INVEX_REDIS_URL=redis_url)
-        from common.config import get_settings
+    with BenchServers(persistent_redis=True) as servers:
         from common.migrations import apply_migrations
 
-        get_settings.cache_clear()
-        apply_migrations(database_url)
+        apply_migrations(servers.database_url)
         print(
             f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python "
             f"{platform.python_version()}), load average at start {os.getloadavg()[0]:.2f}"
         )
         measure_rate_limit_overhead(
-            database_url,
-            redis_url,
-            redis_server._process.pid,
+            servers.database_url,
+            servers.redis_url,
+            servers.redis_pid,
             requests=args.requests,
             rounds=args.rounds,
             calls=args.calls,
         )
-        return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping everything", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for stop in reversed(stoppers):
-            try:
-                stop()
-            except Exception as exc:  # keep stopping the rest
-                print(f"cleanup: {exc}", file=sys.stderr)
-        shutil.rmtree(root, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

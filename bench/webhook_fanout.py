@@ -68,13 +68,15 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.measurement import (  # noqa: E402
+    BenchServers,
     cpu_seconds,
     machine_busy_seconds,
     percentile,
     raise_interrupt,
+    run_main,
     tree,
 )
-from tests.support import free_port, private_root, wait_until  # noqa: E402
+from tests.support import free_port, wait_until  # noqa: E402
 
 EVENT_TYPE = "invoice.succeeded"
 HOOK_PATH = "/hooks"
@@ -790,16 +792,9 @@ def main() -> int:
         return 0
     thread_counts = [int(c) for c in args.concurrency.split(",")]
     endpoint_counts = [int(n) for n in args.endpoints.split(",")]
-    signal.signal(signal.SIGTERM, raise_interrupt)
-
-    from common.embedded import PrivatePostgres, PrivateRedis
-
-    root = private_root("invex-bench-webhooks-")
-    postgres = PrivatePostgres(root, durable=False)
-    redis = PrivateRedis(root, persistent=True)
-    stoppers = [redis.stop, postgres.stop]  # run in reverse order of starting
-    try:
-        database_url, redis_url = postgres.start(), redis.start()
+    with BenchServers("invex-bench-webhooks-", persistent_redis=True) as servers:
+        database_url, redis_url = servers.database_url, servers.redis_url
+        postgres, redis, root = servers.postgres, servers.redis, servers.root
         os.environ.update(
             INVEX_DATABASE_URL=database_url,
             INVEX_REDIS_URL=redis_url,
@@ -816,7 +811,7 @@ def main() -> int:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
         receiver = ReceiverProcess()
-        stoppers.append(receiver.stop)
+        servers.stop_later(receiver.stop)
         receiver.start()
 
         postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
@@ -881,7 +876,7 @@ def main() -> int:
         def start_worker(pool: str, concurrency: int, prefetch: int | None) -> WebhookWorker:
             worker = WebhookWorker(env, pool, concurrency, root, prefetch)
             worker_ref["w"] = worker
-            stoppers.append(worker.stop)
+            servers.stop_later(worker.stop)
             worker.start()
             receiver.reset()
             warm.record(100)  # imports, pools and connections of every thread
@@ -889,8 +884,7 @@ def main() -> int:
             return worker
 
         def stop_worker(worker: WebhookWorker) -> None:
-            worker.stop()
-            stoppers.remove(worker.stop)
+            servers.stop_now(worker.stop)
 
         def drain_all(worker: WebhookWorker, label: str) -> dict[int, dict]:
             results = {}
@@ -991,18 +985,7 @@ def main() -> int:
                 meter=meter,
             )
         return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping everything", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip cleanup
-        for stop in reversed(stoppers):
-            try:
-                stop()
-            except Exception as exc:  # keep stopping the rest
-                print(f"cleanup: {exc}", file=sys.stderr)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -42,7 +42,10 @@ _PATTERNS = [
     ("iso", re.compile(r"(?<!\d)(?P<year>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})(?!\d)")),
     (
         "numeric",
-        re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)" + _YEAR),
+        # A stray dot before the day (".05.03.2019", OCR noise or a leader) is not a digit.
+        re.compile(
+            r"(?<![\d,/])(?<!\d\.)(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)" + _YEAR
+        ),
     ),
     ("numeric", re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})\s?/\s?(?P<b>\d{1,2})\s?/\s?" + _YEAR)),
     (

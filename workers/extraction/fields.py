@@ -42,7 +42,13 @@ AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", 
 # "Gesamtbetrag der Zuschläge" from being read as the total.
 _DECOYS = re.compile(
     r"gesamtbetrag\s+der\s+(?:zu|ab)schlage|positionssumme|erhaltene\s+anzahlung\w*"
-    r"|total\s+(?:qty|quantity|items|weight|pages?)|tax\s*\(%\)|tax\s*%|(?:vat|tva|mwst|ust)\s*%"
+    r"|total\s+(?:qty|quantity|items|weight|pages?)|tax\s*\(%\)|tax\s*%|(?:vat|tva|mwst|ust)\.?-?\s*%"
+    # Tax identifiers are not tax amounts: "USt-IdNr", "VAT Reg. No", "MwSt-Nr", "Tax ID".
+    r"|ust\.?-?\s?id\.?\w*(?:\.?-?\s?nr\.?)?|umsatzsteuer-?\s?id\w*|mwst\.?-?\s?(?:nr|nummer)\b"
+    r"|(?:vat|gst|tax)\s*(?:reg\w*\.?\s*)?(?:no\b|nr\b|number|id\b|identifier)|tva\s+intracom\w*"
+    r"|n[°º]?\s*(?:de\s+)?tva"
+    # A period of service is not the invoice date: "Date de début de prestation", "Start date".
+    r"|date\s+(?:de\s+)?(?:debut|fin)\w*|(?:start|end)\s+date|date\s+(?:de\s+)?(?:la\s+)?prestation"
     r"|montant\s+ht(?=\s*$)|date\s+of\s+(?:delivery|order|service)"
     # The date of an earlier invoice this one refers to (a correction, a credit note).
     r"|date\s+de\s+(?:la\s+)?facture\s+(?:associee|d'?origine|initiale)"
@@ -411,8 +417,10 @@ def read_currency(doc: Document) -> Candidate | None:
     votes: Counter[str] = Counter()
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         labelled = bool(re.search(r"wahrung|currency|devise|moneda|valuta|valuta|moeda", folded))
+        # A symbol in a line OCR could hardly read ("B 1 1 : # ¥ 0 0 7") is likely noise.
+        symbol_weight = 0.8 if line.confidence >= 0.5 else 0.2
         for code, as_code in currency_mentions(line.text):
-            votes[code] += 3 if labelled else (1.0 if as_code else 0.8)
+            votes[code] += 3 if labelled else (1.0 if as_code else symbol_weight)
     if "kr" in votes:
         count = votes.pop("kr")
         all_text = " ".join(doc.folded)
@@ -464,6 +472,8 @@ def party_blocks(doc: Document) -> list[PartyBlock]:
                     and ":" not in (folded[match.end() - 1 : match.end()])
                 ):
                     continue  # "Lieferant GmbH" is a name, not the heading "Lieferant:"
+                if rest and not any(ch.isalpha() for ch in rest):
+                    continue  # "Customer: 10023" labels the customer's number, not a block
                 blocks.append(PartyBlock(role, phrase, _block_under(doc, phrase), rest or None))
                 break
     return blocks
@@ -580,8 +590,10 @@ def read_vendor_name(
         folded = fold(phrase.text)
         if any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES):
             continue
-        if _looks_like_name(phrase.text) and len(phrase.text) <= 50:
-            return Candidate(phrase.text.strip(" ,;"), 0.35, phrase)
+        # "Name | Street 1 | 12345 Town": the sender's one-line return address.
+        text = _RETURN_ADDRESS_SEPARATOR.split(phrase.text)[0]
+        if _looks_like_name(text) and len(text) <= 50:
+            return Candidate(text.strip(" ,;"), 0.35, phrase)
     return None
 
 
@@ -594,6 +606,7 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
     return read_window_addressee(doc, blocks)
 
 
+_RETURN_ADDRESS_SEPARATOR = re.compile(r"\s+[|●•·]\s+")
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
 _RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
@@ -625,6 +638,7 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
             or doc.starts_with_label(phrase)
             or find_dates(text)
             or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)
+            or _centred(phrase, page)
         ):
             continue
         # The sender's name comes back (letterhead, footer, bank line); an addressee's
@@ -645,6 +659,13 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
     return None
 
 
+def _centred(phrase: Line, page: Page) -> bool:
+    """Whether a phrase stands in the middle of the page, as a letterhead or a till slip's
+    heading does; a window address is at the left."""
+    middle = (phrase.x0 + phrase.x1) / 2
+    return phrase.x0 > 0.2 * page.width and abs(middle - page.width / 2) < 0.1 * page.width
+
+
 def read_tax_ids(
     doc: Document, blocks: list[PartyBlock]
 ) -> tuple[Candidate | None, Candidate | None]:
@@ -660,6 +681,10 @@ def read_tax_ids(
         values: list[tuple[str, bool]] = [
             (m.group(1).replace(" ", ""), True) for m in _VAT_ID.finditer(line.text)
         ]
+        if label and not values:
+            spaced = _spaced_vat_id(line.text[label.end() :])
+            if spaced:
+                values.append((spaced, True))
         if label and not values:
             rest = line.text[label.end() :]
             local = _LOCAL_TAX_NUMBER.search(rest)
@@ -681,6 +706,23 @@ def read_tax_ids(
     vendor.sort(key=lambda c: (-c.score, c.line.index))
     customer.sort(key=lambda c: (-c.score, c.line.index))
     return (vendor[0] if vendor else None), (customer[0] if customer else None)
+
+
+# A VAT number printed (or read by OCR) in groups: "FR 32 123 456 789", "DE 123 456 789".
+_SPACED_VAT = re.compile(r"^[\s:.#-]*([A-Z]{2}(?:\s?[0-9A-Z]{1,4}){2,6})(?![\w])")
+
+
+def _spaced_vat_id(rest: str) -> str | None:
+    """The VAT number right after a tax-ID label when it is written in spaced groups."""
+    match = _SPACED_VAT.match(rest)
+    if match is None:
+        return None
+    groups = match.group(1).split()
+    for end in range(len(groups), 0, -1):  # the longest run of groups that is a VAT number
+        compact = "".join(groups[:end])
+        if _VAT_ID.fullmatch(compact):
+            return compact
+    return None
 
 
 def read_contacts(doc: Document, blocks: list[PartyBlock]) -> dict[str, Candidate]:

@@ -276,8 +276,12 @@ ACCOUNT_HOLDER = re.compile(
 # Legal forms that mark a company name.
 LEGAL_FORM = re.compile(
     r"(?<![\w])(?:gmbh|ag|kg|ohg|ug|e\.\s?k\.|gbr|se|ltd\.?|limited|llc|inc\.?|corp\.?|plc|llp"
-    r"|co\.|s\.?a\.?r\.?l\.?|s\.?a\.?s\.?|s\.?a\.?|eurl|sasu|s\.?l\.?|s\.?r\.?l\.?|s\.?p\.?a\.?"
-    r"|b\.?v\.?|n\.?v\.?|vof|lda\.?|pvt\.?|oy|ab|as|a/s|aps|sarl|sas)(?![\w])"
+    r"|co\.|s\.?a\.?r\.?l\.?|s\.?a\.?s\.?|s\.?a\.?|eurl|sasu|s\.?l\.?|s\.?r\.?l\.?"
+    # "S.p.A." / "SpA" at the end of a name, not the word "spa" ("Hydrating spa mask").
+    r"|s\.p\.a\.?|spa(?=\W*$)"
+    r"|b\.?v\.?|n\.?v\.?|vof|lda\.?|pvt\.?|oy|ab|as|a/s|aps|sarl|sas"
+    # Malaysia, Singapore: Sendirian Berhad, Berhad, Private Limited.
+    r"|s[dao0]n\.?\s*b[hn]d\.?|bhd\.?|berhad|s/b|pte\.?\s*ltd\.?)(?![\w])"
 )
 
 # Tax identifiers and the labels that mark them.

@@ -203,7 +203,9 @@ _RATE_WORD = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 _CODE_TOKEN = re.compile(r"^(?=[^a-z]*\d)[A-Z0-9][A-Z0-9./\-_]{3,}$")
 _TOTAL_ROW = re.compile(
     r"(?<![\w])(?:total|totals|totaal|totale|summe|gesamt\w*|\w*summe|montant\s+ttc|tva|vat|tax"
-    r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag)(?![\w])"
+    r"|mwst|ust|iva|btw|balance|amount\s+due|net\s+a\s+payer|zahlbetrag|endbetrag"
+    # net sums under the items: "Positionen netto", "Nettobetrag", "Net total"
+    r"|netto|nettobetrag|net\s+(?:total|amount))(?![\w])"
 )
 _SUBTOTAL_ROW = re.compile(
     r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"

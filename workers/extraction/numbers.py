@@ -222,7 +222,7 @@ def find_percentages(text: str) -> list[Decimal]:
 # "SDN BHD" is the Malaysian company suffix (Sendirian Berhad), not Bahraini dinars.
 _CODE = re.compile(r"(?<!SDN )(?<!SDN\. )\b(" + "|".join(sorted(ISO_CURRENCIES)) + r")\b")
 _SYMBOL_IN_TEXT = re.compile(
-    r"(€|£|¥|₹|₩|US\$|A\$|C\$|R\$|\$|\bRs\.?(?=\s?\d|\s?-)|\bRM(?=\s?\d)"
+    r"(€|£|¥|₹|₩|US\$|A\$|C\$|R\$|\$|\bRs\.?(?=\s?\d|\s?-)|\bRM(?=\s?\d)|(?<=\()RM(?=\))"
     r"|\bCHF\b|\bFr\.(?=\s?\d)|\bkr\.?(?=\s?\d)|(?<=\d)\s?kr\b|\bzł)"
 )
 

@@ -33,6 +33,8 @@ from PIL import Image
 from workers.extraction.errors import ExtractionError
 from workers.extraction.images import ScanImage, deskew, load_scan_images
 from workers.extraction.layout import Page, Word
+from workers.extraction.ocr_words import split_glued_words
+from workers.extraction.pipeline import OCR_TEXT_KEY
 
 ENGINES = ("rapidocr", "easyocr")
 DEFAULT_ENGINE = "rapidocr"
@@ -354,15 +356,17 @@ def read_boxes(scan: ScanImage, engine: OcrEngine | None = None) -> list[TextBox
 
 
 def page_of_boxes(scan: ScanImage, boxes: Sequence[TextBox]) -> Page:
-    """The Page a scan's text boxes make: words in points, split numbers joined."""
+    """The Page a scan's text boxes make: words in points, split numbers joined, and
+    words the engine ran together ("Invoice103767", "vom06.10.2018") cut apart."""
     points_per_pixel = scan.points_per_pixel or _points_per_pixel_from_boxes(boxes)
     words = join_split_numbers(words_of_boxes(boxes, scan.number, points_per_pixel))
-    return Page(
+    page = Page(
         number=scan.number,
         width=scan.width * points_per_pixel,
         height=scan.height * points_per_pixel,
         words=tuple(words),
     )
+    return split_glued_words(page)
 
 
 def _as_scan_image(image: ScanImage | Image.Image | np.ndarray, number: int) -> ScanImage:
@@ -387,8 +391,18 @@ def _points_per_pixel_from_boxes(boxes: Sequence[TextBox]) -> float:
 
 def extract_scanned(data: bytes, content_type: str) -> dict[str, Any]:
     """Invoice fields of a scan: an image file (PNG, JPEG, TIFF, WebP) or an image-only PDF,
-    read by OCR and parsed like a text page (source "ocr")."""
-    return fields_of_ocr_pages(ocr_pages(load_scan_images(data, content_type)))
+    read by OCR and parsed like a text page (source "ocr"); under OCR_TEXT_KEY the text
+    read, one line per printed line."""
+    pages = ocr_pages(load_scan_images(data, content_type))
+    fields = fields_of_ocr_pages(pages)
+    fields[OCR_TEXT_KEY] = ocr_text(pages)
+    return fields
+
+
+def ocr_text(pages: list[Page]) -> str:
+    from workers.extraction.layout import document_lines  # noqa: PLC0415
+
+    return "\n".join(line.text for line in document_lines(pages))
 
 
 def fields_of_ocr_pages(pages: list[Page]) -> dict[str, Any]:

@@ -39,6 +39,9 @@ MAX_PAGES = 50
 # ourselves before decoding, so a tiny file declaring a huge canvas costs nothing.
 MAX_IMAGE_PIXELS = 60_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# The key under which OCR hands the text it read to extract_document along with the fields
+# (taken out again there: it is not an invoice field), for custom fields.
+OCR_TEXT_KEY = "ocr_text"
 # A text layer with fewer visible characters than this is a scan with stray marks.
 MIN_TEXT_LAYER_CHARS = 20
 IMAGE_TYPES = frozenset({sniff.PNG, sniff.JPEG, sniff.TIFF, sniff.WEBP})
@@ -74,11 +77,11 @@ def extract_document(
         embedded_xml_name = fields.pop("embedded_xml_name", None)
     else:
         fields, pages = _extract_image(data, content_type, deadline)
+    ocr_text = fields.pop(OCR_TEXT_KEY, None)  # scans: the text OCR read
     _check_deadline(deadline)
     if custom_fields:
-        fields["custom_fields"] = extract_custom_fields(
-            _document_text(data, content_type), custom_fields, fields.get("currency")
-        )
+        text = ocr_text if ocr_text is not None else _document_text(data, content_type)
+        fields["custom_fields"] = extract_custom_fields(text, custom_fields, fields.get("currency"))
     return Extraction(
         fields=apply_checks(_complete(fields)),
         pages=pages,
@@ -89,7 +92,7 @@ def extract_document(
 
 def _document_text(data: bytes, content_type: str) -> str:
     """The document as lines of text, for custom fields: an XML e-invoice's element texts,
-    a PDF's text layer. Scans have none yet (custom fields of scans come back empty)."""
+    a PDF's text layer (scans bring the text OCR read with their fields)."""
     if content_type == sniff.XML:
         root = parse_untrusted_xml(data)
         return "\n".join(t.strip() for t in root.itertext() if t.strip())

@@ -9,6 +9,8 @@ recognises a receipt and re-reads vendor, date and total for it; invoices pass u
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,23 +18,24 @@ from typing import Any
 
 from workers.extraction import money
 from workers.extraction.dates import find_dates
-from workers.extraction.layout import Line, Page, document_lines, fold
-from workers.extraction.numbers import decimal_separator_of, find_amounts
+from workers.extraction.layout import Line, Page, document_lines, fold, phrases
+from workers.extraction.numbers import ISO_CURRENCIES, decimal_separator_of, find_amounts
 
 # Words that appear on till slips and seldom on invoices. Two different ones make a
 # receipt (one alone, e.g. "cash", also occurs in invoice payment terms).
 _RECEIPT_CUES = {
     "receipt": r"receipts?|resit",
-    "cash": r"cash",
-    "change": r"change|baki",
+    "cash": r"cash|especes?|efectivo|bargeld|contanti",
+    "change": r"change|baki|rendu|monnaie|cambio|ruckgeld|wisselgeld",
     "rounding": r"rounding|round\s*adj\w*|rounded",
     "tender": r"tender\w*",
-    "cashier": r"cashier|kasir|server|operator",
-    "thanks": r"thank\s*you|terima\s*kasih|please\s+come\s+again",
+    "cashier": r"cashier|kasir|server|operator|caissiere?|cajero|kassierer\w*|cassiere",
+    "thanks": r"thank\s*you|terima\s*kasih|please\s+come\s+again|merci|gracias|danke|grazie",
     "till": r"counter|terminal|pos\s*(?:no|id)|till|table\s*(?:no)?",
     "items": r"qty|quantity|item\s*\(?s\)?|no\.?\s+of\s+items",
     "returns": r"refund\w*|non-?\s?refundable|returnable|exchanged?",
     "savings": r"(?:your\s+)?savings?|member\w*|points?",
+    "card": r"paid\s+by|visa|master\s?card|amex|debit\s+card",
 }
 _WEAK_CUES = frozenset({"items", "thanks"})
 _CUE_PATTERNS = {
@@ -57,15 +60,34 @@ _NOT_A_NAME = re.compile(
     r"|gst|reg\w*|co\.?\s*no|roc|no\.|jalan|jln|lot|taman|www|http|email|e-mail|date|time"
     r"|cashier)(?![\w])"
 )
-# A registration number in parentheses after the name: "(860671-D)", "(Co. No. 123-X)".
-_REGISTRATION = re.compile(
-    r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?|roc\s*no\.?)?[^()]*\d[^()]*"
-    r"\)?\s*$",
-    re.IGNORECASE,
+# A registration number after the name: "(860671-D)", "(Co. No. 123-X)", or a bare
+# "519537-X" whose bracket OCR lost (digits then one check letter).
+_REGISTRATION_IN_BRACKETS = re.compile(r"\s*\([^()]*\d[^()]*\)?\s*$")
+_REGISTRATION_TOKEN = re.compile(
+    r"\s*(?:(?<![A-Za-z0-9])[A-Z]{1,2})?\d{4,}\s?-\s?[A-Z]\)?\s*$", re.IGNORECASE
 )
+# "Owned by", "operated by", "a member of": the company behind the shop follows.
+_OWNER_MARK = re.compile(
+    r"(?<![\w])(?:(?:owned|operated|managed|run)\s+by|a\s+(?:member|division|subsidiary)\s+of)"
+    r"(?![\w])"
+)
+# A name that ends in a legal form is complete.
+_LEGAL_END = re.compile(
+    r"(?:s[dao0]n\s*\.?\s*b[hn]d|bhd|berhad|s/b|plt|ltd|limited|inc|llc|gmbh|corp|co)\W*$"
+)
+# Address words: a line with one is the address under the name, not more of the name.
+_ADDRESS_WORD = re.compile(
+    r"(?<![\w])(?:jalan|jln|lorong|lot|taman|no|road|rd|street|st|avenue|ave|floor|level|blok"
+    r"|block|bandar|persiaran|kawasan|plaza|mall|tingkat|batu|kampung|kg|off|centre|center"
+    r"|strasse|rue|via|calle)(?![\w])"
+)
+_SLASH_B = re.compile(r"(?<![\w])S\s?[/7l1|I]\s?B(?![\w])")
+# A word of letters with one 1 or 0 among them ("1DEA", "H0TEL"; three letters at least).
+_LOOKALIKE_WORD = re.compile(r"(?<![\w])[A-Za-z]*[10][A-Za-z]*(?![\w])")
+_LETTER_FOR_DIGIT = str.maketrans("10", "IO")
 
-# "Total" as OCR reads it off faint till print: "Totai", "Tota |", "T0TAL".
-_TOTAL = r"t[o0]t[a4][l1i|]?"
+# "Total" as OCR reads it off faint till print: "Totai", "Tota |", "T0TAL", "TOTL".
+_TOTAL = r"t[o0]t(?:[a4][l1i|]?|[l1|])"
 # Total labels, strongest first. The grand total after rounding is what the customer paid.
 _TOTAL_LABELS: tuple[tuple[float, re.Pattern[str]], ...] = (
     (
@@ -82,6 +104,8 @@ _TOTAL_LABELS: tuple[tuple[float, re.Pattern[str]], ...] = (
             rf"{_TOTAL}\s*(?:amount|sales?)?\s*(?:\(?\s*(?:incl\w*|inc\.?|with)\s*"
             rf"(?:of\s*)?(?:gst|tax|sst|vat)?\s*\)?)|{_TOTAL}\s*\(?\s*rm\s*\)?"
             rf"|{_TOTAL}\s+amount|amount\s*\(?rm\)?"
+            # "Amt paid incl. GST": the bill with its tax, whatever was tendered.
+            r"|(?:amt|amount)\s*paid\s*\(?\s*incl\w*"
         ),
     ),
     (1.0, re.compile(rf"(?<![\w])(?:{_TOTAL}|jumlah)(?![\w])")),
@@ -96,8 +120,11 @@ _NOT_THE_TOTAL = re.compile(
 # A "rounding" line often carries the rounded total itself rather than the adjustment;
 # such an amount counts only when cash minus change confirms it.
 _ROUNDING = re.compile(r"(?<![\w])round\w*")
-_CASH = re.compile(r"(?<![\w])(?:cash|tendered|tender|paid|payment|card|visa|master\w*)(?![\w])")
-_CHANGE = re.compile(r"(?<![\w])(?:change|baki)(?![\w])")
+_CASH = re.compile(
+    r"(?<![\w])(?:cash|tendered|tender|paid|payment|card|visa|master\w*|especes?|efectivo"
+    r"|bargeld|contanti)(?![\w])"
+)
+_CHANGE = re.compile(r"(?<![\w])(?:change|baki|rendu|monnaie|cambio|ruckgeld|wisselgeld)(?![\w])")
 _DATE_LABEL = re.compile(r"(?<![\w])(?:date|tarikh|dated)(?![\w])")
 # OCR reads a slip's "85.20" as "85 . 20" or "85 , 20" (wide dot-matrix spacing), and as
 # "85 20" when the dot is too faint; on a total line both are the amount.
@@ -116,7 +143,11 @@ _MALAYSIAN = re.compile(r"(?<![\w])(?:rm\s?\d|ringgit|malaysia|s[dao0]n\s*\.?\s*
 _DIGIT_LOOKALIKE = re.compile(
     r"(?<=\d)[oOlI](?=\d)|(?<=\d[.,])[oOQ](?=\d)|(?<=\d)[oO](?=[.,]\d)"
     r"|(?<![\w.,])[oO](?=[.,]\d\d)|(?<=\d)[oO](?= \d\d(?!\d))"
+    # right after the ringgit sign: "RMI11.90", "RMO.00"
+    r"|(?<=RM)[oOQlI|](?=\d|[.,]\d\d)"
 )
+# A date written without separators, year first: "20180428" (some tills print it so).
+_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 # Dates printed with doubled dashes or underscores by some tills ("01-Nov--2017_11:20").
 _DATE_NOISE = re.compile(r"(?<=\w)-{2,}(?=\w)|_")
 
@@ -237,10 +268,18 @@ def _clean_digits(text: str) -> str:
 
 def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> _Found | None:
     """The seller: the top line that carries a company ending or shop word (joined with the
-    line above when it is only "SDN BHD"), else the first name-like top line."""
+    line above when it is only "SDN BHD", and with the line below when the name runs on
+    there), else the first name-like top line. Lines from "Owned by" on name the company
+    behind the shop, not the shop."""
     first_page = [
         (line, text) for line, text in zip(lines, folded, strict=True) if line.page == lines[0].page
     ][:top]
+    owner_from = next(
+        (position for position, (_, text) in enumerate(first_page) if _OWNER_MARK.search(text)),
+        None,
+    )
+    if owner_from is not None:
+        first_page = first_page[:owner_from]
     for position, (line, text) in enumerate(first_page):
         name = _strip_registration(line.text)
         if not _TRADE_NAME.search(text) or not _name_like(name):
@@ -253,18 +292,56 @@ def read_receipt_vendor(lines: list[Line], folded: list[str], top: int = 12) -> 
             below = _strip_registration(first_page[position + 1][0].text)
             if _LEGAL_FORM_ONLY.match(fold(below)):
                 name = f"{name} {below}"
+            else:
+                name = _with_run_on(name, line, first_page[position + 1][0])
         if len(_letters(name)) >= 3:
-            return _Found(name, 0.8, line)
-    for line, text in first_page[:5]:
+            return _Found(_tidy_name(name), 0.8, line)
+    for position, (line, text) in enumerate(first_page[:5]):
         name = _strip_registration(line.text)
         if _name_like(name) and not _NOT_A_NAME.search(text) and len(_letters(name)) >= 3:
-            return _Found(name, 0.55, line)
+            if position + 1 < len(first_page):
+                name = _with_run_on(name, line, first_page[position + 1][0])
+            return _Found(_tidy_name(name), 0.55, line)
     return None
 
 
+def _with_run_on(name: str, line: Line, below: Line) -> str:
+    """`name` with the next line added when the name runs on there ("TSH POWER HARDWARE" /
+    "TRADING"): a line as large, close below, of letters only, that is no address, label
+    or registration; a name that already ends in a legal form is complete."""
+    text = below.text.strip()
+    if (
+        _LEGAL_END.search(fold(name))
+        or any(ch.isdigit() for ch in text)
+        or not _name_like(text)
+        or _NOT_A_NAME.search(fold(text))
+        or _ADDRESS_WORD.search(fold(text))
+        or below.height < 0.8 * line.height
+        or below.y0 - line.y1 > 0.8 * line.height
+    ):
+        return name
+    return f"{name} {text}"
+
+
 def _strip_registration(text: str) -> str:
-    stripped = _REGISTRATION.sub("", text).strip(" ,;:-")
+    """The name without the registration number printed after it: "(860671-D)",
+    "(Co. No. 123-X)", "519537-X" (its bracket lost)."""
+    stripped = text.strip(" ,;:.-")
+    stripped = _REGISTRATION_IN_BRACKETS.sub("", stripped)
+    stripped = _REGISTRATION_TOKEN.sub("", stripped).strip(" ,;:-")
     return stripped or text.strip()
+
+
+def _tidy_name(name: str) -> str:
+    """OCR's usual slips in a name undone: "S7B" is "S/B" (Sendirian Berhad), a 1 or 0 among
+    letters is an I or O ("URBAN 1DEA")."""
+    name = _SLASH_B.sub("S/B", name)
+
+    def letters_for_digits(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return word.translate(_LETTER_FOR_DIGIT) if len(_letters(word)) >= 3 else word
+
+    return _LOOKALIKE_WORD.sub(letters_for_digits, name)
 
 
 def _letters(text: str) -> str:
@@ -298,10 +375,13 @@ def _receipt_day_first(texts: list[str], currency: str | None) -> bool:
 def read_receipt_date(
     lines: list[Line], texts: list[str], folded: list[str], day_first: bool
 ) -> _Found | None:
-    """The date next to a "Date" label, else the first date on the slip."""
+    """The date next to a "Date" label, else the first date on the slip; a label followed
+    only by a compact date ("Date/Time 20180428/191204") gives that date."""
     first: _Found | None = None
+    compact: _Found | None = None
     for line, text, folded_text in zip(lines, texts, folded, strict=True):
-        for match in find_dates(text):
+        matches = find_dates(text)
+        for match in matches:
             value = match.value(day_first)
             if value is None:
                 continue
@@ -309,7 +389,14 @@ def read_receipt_date(
                 return _Found(value.isoformat(), 0.9, line)
             if first is None:
                 first = _Found(value.isoformat(), 0.7, line)
-    return first
+        label = _DATE_LABEL.search(folded_text)
+        if label and not matches and compact is None:
+            found = _COMPACT_DATE.search(text, label.end())
+            if found:
+                year, month, day = (int(part) for part in found.groups())
+                with contextlib.suppress(ValueError):
+                    compact = _Found(dt.date(year, month, day).isoformat(), 0.6, line)
+    return first or compact
 
 
 # --- total -----------------------------------------------------------------------------------
@@ -326,8 +413,15 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
         (position for position, text in enumerate(folded) if _TAX_SUMMARY.search(text)), len(lines)
     )
     rounded_from = len(lines)
+    entries: list[tuple[int, Line, str, Decimal | None]] = []
     for position, (line, folded_text) in enumerate(zip(lines, folded, strict=True)):
-        amount = _amount_on_or_below(position, lines, texts, separator)
+        segments = _label_segments(line, separator)
+        if segments:
+            entries.extend((position, line, fold(text), amount) for text, amount in segments)
+        else:
+            amount = _amount_on_or_below(position, lines, texts, separator)
+            entries.append((position, line, folded_text, amount))
+    for position, line, folded_text, amount in entries:
         if amount is None:
             continue
         if _CHANGE.search(folded_text):
@@ -359,6 +453,30 @@ def read_receipt_total(lines: list[Line], texts: list[str], folded: list[str]) -
     confirmed = best.value in paid
     score = 0.95 if confirmed else min(0.9, 0.5 + 0.13 * int(best.score))
     return _Found(best.value, score, best.line)
+
+
+def _label_segments(line: Line, separator: str) -> list[tuple[str, Decimal]]:
+    """A line that holds two labels with their amounts ("Total saving: 0.00   Total 6.85")
+    cut into (label and amount text, amount) pieces; [] for a line with one label or none.
+    A piece starts at each phrase with a word of three letters or more that is not a
+    currency code."""
+    pieces: list[list[str]] = []
+    for phrase in phrases(line):
+        words = re.findall(r"[^\W\d_]{3,}", phrase.text)
+        if not pieces or any(word.upper() not in ISO_CURRENCIES for word in words):
+            pieces.append([])
+        pieces[-1].append(phrase.text)
+    if len(pieces) < 2:
+        return []
+    found = []
+    for piece in pieces:
+        text = _clean_digits(" ".join(piece))
+        text = _SPACED_DECIMAL.sub(r"\1.\2", _GLUED_PREFIX.sub(r"\1 ", text))
+        amounts = [a for a in find_amounts(text, separator) if a.has_decimals]
+        if not amounts:
+            return []
+        found.append((text, abs(amounts[-1].value)))
+    return found
 
 
 def _label_strength(folded_text: str) -> float:

@@ -236,3 +236,28 @@ def test_a_catalogue_code_before_the_name_and_a_tax_rate_are_not_the_description
         ],
     )
     assert items[0]["description"] == "Artificial turf"
+
+
+def test_net_sums_under_the_items_are_not_items(pdf):
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Bezeichnung"),
+                (300, 100, "Menge"),
+                (360, 100, "Preis"),
+                (480, 100, "Gesamt"),
+                (50, 116, "Druckerpapier A4"),
+                (305, 116, "2"),
+                (365, 116, "4,50"),
+                (480, 116, "9,00"),
+                (120, 150, "Positionen netto"),
+                (480, 150, "9,00"),
+                (120, 162, "Versandkosten netto"),
+                (480, 162, "4,99"),
+                (120, 174, "Endsumme"),
+                (480, 174, "16,65"),
+            ]
+        ],
+    )
+    assert [(i["description"], i["total_price"]) for i in items] == [("Druckerpapier A4", 900)]

@@ -248,3 +248,24 @@ def test_scan_images_report_their_size():
     scan = ScanImage(np.zeros((20, 30), dtype=np.uint8), 1.0)
 
     assert (scan.width, scan.height) == (30, 20)
+
+
+@pytest.mark.slow
+def test_custom_fields_are_read_from_the_text_of_a_scan():
+    from workers.extraction.pipeline import extract_document
+
+    image = drawn_image(
+        ["ACME TRADING GMBH", "Invoice No 12345", "Cost centre: CC-4711", "TOTAL 99.50"],
+        size=(700, 360),
+    )
+
+    extraction = extract_document(
+        png_bytes(image),
+        custom_fields=[
+            {"name": "cost_centre", "labels": ["Cost centre"], "type": "string"},
+            {"name": "reference", "pattern": r"CC-(\d+)", "type": "string"},
+        ],
+    )
+
+    assert extraction.fields["custom_fields"] == {"cost_centre": "CC-4711", "reference": "4711"}
+    assert "ocr_text" not in extraction.fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workers.extraction.fields import parse_invoice_pages
 from workers.extraction.layout import Page, Word
+from workers.extraction.ocr_words import split_glued_words
 from workers.extraction.receipts import refine_receipt_fields
 
 
@@ -23,6 +24,9 @@ def slip(*rows: str | tuple[str, str]) -> list[Page]:
 
 
 def read(pages: list[Page]) -> dict:
+    """The fields of slip pages as OCR hands them on (glued words cut, as page_of_boxes
+    does), read as a receipt."""
+    pages = [split_glued_words(page) for page in pages]
     return refine_receipt_fields(parse_invoice_pages(pages, source="ocr"), pages)
 
 
@@ -165,3 +169,122 @@ def test_a_total_before_tax_is_not_the_amount_paid():
     )
 
     assert fields["total_amount"] == 4390
+
+
+def test_a_name_that_runs_on_to_the_next_line_is_read_whole():
+    fields = read(
+        slip(
+            "MAJU JAYA HARDWARE",
+            "TRADING",
+            "123456-T",
+            "NO 5 JALAN BESAR",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
+
+    assert fields["vendor_name"] == "MAJU JAYA HARDWARE TRADING"
+
+
+def test_the_owner_company_after_owned_by_is_not_the_shop():
+    fields = read(
+        slip(
+            "KEDAI BUKU CERIA",
+            "NO 5 JALAN BESAR",
+            "OWNED BY :",
+            "CERIA HOLDINGS SDN BHD (998877-K)",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
+
+    assert fields["vendor_name"] == "KEDAI BUKU CERIA"
+
+
+def test_ocr_slips_in_the_sellers_name_are_undone():
+    fields = read(
+        slip(
+            "BINTANG 1DEA S7B519537-X)",
+            "NO 5 JALAN BESAR",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
+
+    assert fields["vendor_name"] == "BINTANG IDEA S/B"
+
+
+def test_two_labels_on_one_line_each_keep_their_own_amount():
+    fields = read(
+        slip(
+            "KEDAI MAJU SDN BHD",
+            ("Total with GST @ 6%", "6.83"),
+            ("ROUNDING", "0.02"),
+            ("TOTAL SAVING: 0.00", "TOTAL 6.85"),
+            ("CASH", "20.00"),
+        )
+    )
+
+    assert fields["total_amount"] == 685
+
+
+def test_a_misread_total_label_and_ringgit_sign_still_give_the_total():
+    fields = read(
+        slip(
+            "KEDAI MAJU SDN BHD",
+            ("Sub Total", "RM 68.87"),
+            ("GST 6%", "RM 4.13"),
+            ("TOTL, :", "RM 73.00"),
+            ("CASH", "RMO73.00"),
+            ("CHANGE", "RMO.00"),
+        )
+    )
+
+    assert fields["total_amount"] == 7300
+
+
+def test_a_compact_date_after_a_date_label_is_the_receipt_date():
+    fields = read(
+        slip(
+            "KEDAI MAJU SDN BHD",
+            "Date/Time 11.22 20180428/191204",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
+
+    assert fields["invoice_date"] == "2018-04-28"
+
+
+def test_a_date_glued_to_its_time_is_read():
+    fields = read(
+        slip(
+            "KEDAI MAJU SDN BHD",
+            "Date 03/02/201815:28",
+            ("TOTAL", "8.00"),
+            ("CASH", "10.00"),
+            ("CHANGE", "2.00"),
+        )
+    )
+
+    assert fields["invoice_date"] == "2018-02-03"
+
+
+def test_french_till_words_make_a_receipt():
+    fields = read(
+        slip(
+            "CAFE DU PORT",
+            "CAISSIER 1",
+            ("Total", "56.00"),
+            ("ESPECES", "60.00"),
+            ("RENDU", "4.00"),
+            "Merci de votre visite",
+        )
+    )
+
+    assert fields["document_type"] == "receipt"
+    assert fields["total_amount"] == 5600
