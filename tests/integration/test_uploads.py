@@ -150,6 +150,71 @@ def test_list_pages_newest_first_with_stable_cursors(client, tenant):
     assert page3["next_cursor"] is None
 
 
+def uploads_with_vendors(client, tenant, vendors: list[str]) -> list[str]:
+    """Invoices uploaded oldest first, their extracted vendor names set as given."""
+    from common import db
+
+    ids = []
+    for n, vendor in enumerate(vendors):
+        invoice_id = upload(client, tenant, make_text_pdf([f"Invoice {n}"])).get_json()["id"]
+        with db.transaction() as conn:
+            conn.execute(
+                "update invoices set fields = jsonb_build_object('vendor_name', %(v)s::text)"
+                " where id = %(id)s",
+                {"v": vendor, "id": invoice_id},
+            )
+        ids.append(invoice_id)
+    return ids
+
+
+def vendor_page(client, tenant, query: str) -> list[str]:
+    return [
+        i["id"]
+        for i in client.get(f"/v1/invoices?{query}", headers=tenant.headers).get_json()["data"]
+    ]
+
+
+def test_the_vendor_filter_is_a_case_insensitive_substring(client, tenant):
+    ids = uploads_with_vendors(client, tenant, ["Zeder Office GmbH", "Acme", "zeder office KG"])
+
+    assert vendor_page(client, tenant, "vendor=ZEDER%20office") == [ids[2], ids[0]]
+    assert vendor_page(client, tenant, "vendor=50%25") == []  # % is a character, not a wildcard
+
+
+def test_a_vendor_found_only_among_older_invoices_is_still_listed(client, tenant, monkeypatch):
+    from common.invoices import repository
+
+    # Beside another filter the vendor is first looked for among the two newest invoices,
+    # which are another vendor's.
+    monkeypatch.setattr(repository, "VENDOR_FIRST_LOOK", 2)
+    ids = uploads_with_vendors(client, tenant, ["Zeder", "Other", "Zeder", "Other", "Other"])
+
+    assert vendor_page(client, tenant, "vendor=zeder&status=queued") == [ids[2], ids[0]]
+    assert vendor_page(client, tenant, "vendor=zeder&status=queued&limit=1") == [ids[2]]
+    assert vendor_page(client, tenant, "vendor=zeder") == [ids[2], ids[0]]
+
+
+def test_a_vendor_on_the_newest_invoices_fills_the_page_from_the_first_look(
+    client, tenant, monkeypatch
+):
+    from common.invoices import repository
+
+    monkeypatch.setattr(repository, "VENDOR_FIRST_LOOK", 3)
+    ids = uploads_with_vendors(client, tenant, ["Zeder", "Zeder", "Other", "Zeder", "Zeder"])
+
+    seen, cursor = [], ""
+    while True:  # one per page: the first look holds the page and the next one's first row
+        page = client.get(
+            f"/v1/invoices?vendor=zeder&status=queued&limit=1{cursor}", headers=tenant.headers
+        ).get_json()
+        seen += [i["id"] for i in page["data"]]
+        if not page["has_more"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+
+    assert seen == [ids[4], ids[3], ids[1], ids[0]]
+
+
 def test_list_filters_by_status(client, tenant):
     upload(client, tenant)
     queued = client.get("/v1/invoices?status=queued", headers=tenant.headers).get_json()
