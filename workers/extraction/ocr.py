@@ -109,11 +109,12 @@ def ocr_engine(name: str | None = None) -> OcrEngine:
         with _engines_lock:  # two threads asking at once load the model once
             engine = _engines.get(name)
             if engine is None:
-                engine = _engines[name] = _load(name)
+                engine = _engines[name] = load_engine(name)
     return engine
 
 
-def _load(name: str) -> OcrEngine:
+def load_engine(name: str) -> OcrEngine:
+    """A new instance of the named engine (`ocr_engine` keeps one per process)."""
     threads = ocr_threads()
     if name == "rapidocr":
         from workers.extraction.ocr_rapidocr import RapidOcrEngine  # noqa: PLC0415

@@ -105,35 +105,15 @@ def test_rapidocr_keeps_german_and_french_accents():
     assert "Société" in words
 
 
-def test_rapidocr_loads_its_models_without_touching_the_network(monkeypatch):
-    if not engine_available("rapidocr"):
-        pytest.skip("rapidocr is not installed")
-    from workers.extraction.ocr_rapidocr import RapidOcrEngine
-
+@pytest.mark.parametrize("engine_name", ENGINE_PARAMS)
+def test_each_engine_loads_its_models_without_touching_the_network(engine_name, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError(f"network connection attempted: {args}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
 
-    engine = RapidOcrEngine(threads=1)
-
-    assert engine.read_page(drawn(["Total 99.50"]))
-
-
-@pytest.mark.easyocr
-def test_easyocr_loads_its_weights_without_touching_the_network(monkeypatch):
-    if not engine_available("easyocr"):
-        pytest.skip("easyocr is not installed")
-    from workers.extraction.ocr_easyocr import EasyOcrEngine
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network connection attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-    engine = EasyOcrEngine(threads=1)
+    engine = ocr.load_engine(engine_name)  # a fresh instance, not the cached one
 
     assert engine.read_page(drawn(["Total 99.50"]))
 
