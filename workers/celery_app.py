@@ -12,7 +12,7 @@ from typing import Any
 from celery.signals import celeryd_after_setup, worker_process_init
 
 from common import db
-from common.config import ConfigError, get_settings
+from common.config import get_settings
 from common.taskqueue import EXTRACT_QUEUE, make_celery
 from workers.extraction import ocr
 
@@ -31,11 +31,12 @@ app.conf.include = ["workers.tasks", "workers.webhook_tasks"]
 @celeryd_after_setup.connect
 def _check_ocr_engine(sender: Any, instance: Any, **_: Any) -> None:
     # An extraction worker without its OCR engine would fail every scan: refuse to start.
+    # SystemExit, because Celery logs and swallows a signal handler's ordinary exceptions.
     consumed = instance.app.amqp.queues.consume_from or instance.app.amqp.queues
     if EXTRACT_QUEUE in consumed and not ocr.engine_available(settings.ocr_engine):
-        raise ConfigError(
-            f"INVEX_OCR_ENGINE={settings.ocr_engine} but its packages are not installed "
-            "(for easyocr: pip install 'invex[easyocr]')"
+        raise SystemExit(
+            f"invex: INVEX_OCR_ENGINE={settings.ocr_engine} but its packages are not "
+            "installed (for easyocr: pip install 'invex[easyocr]')"
         )
 
 

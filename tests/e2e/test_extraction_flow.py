@@ -23,6 +23,7 @@ from tests.support import (
     private_root,
     wait_until,
 )
+from workers.extraction.ocr import engine_available
 
 pytestmark = pytest.mark.slow
 
@@ -217,3 +218,22 @@ def test_key_from_the_cli_authenticates(service, settings):
     tenant = Tenant("CLI Org")
     with service.client(tenant.secret) as http:
         assert http.get("/v1/invoices").status_code == 200
+
+
+@pytest.mark.skipif(engine_available("easyocr"), reason="the easyocr extra is installed here")
+def test_an_extraction_worker_refuses_to_start_without_its_ocr_engine(settings):
+    env = {**os.environ, "INVEX_OCR_ENGINE": "easyocr"}
+    command = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker"]
+
+    worker = subprocess.run(
+        [*command, "-Q", "extract", "-c", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert worker.returncode != 0
+    assert "INVEX_OCR_ENGINE=easyocr" in worker.stderr
+    assert "invex[easyocr]" in worker.stderr
