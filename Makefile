@@ -14,7 +14,7 @@ DEPS_STAMP := $(VENV)/.deps-$(LOCK_HASH)
 .PHONY: help install up test test-fast test-easyocr lint format typecheck bench accuracy lock clean
 
 help: ## list every target
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(DEPS_STAMP): $(LOCKS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
