@@ -211,6 +211,12 @@ _SUBTOTAL_ROW = re.compile(
     r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
     r"|subtotaal|subtotale)(?![\w])"
 )
+_DATE_TOKEN = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)")
+# An allowance or charge label opening a line: "Remise :", "Discount -", "Zuschlag:".
+_ALLOWANCE = re.compile(
+    r"(?:remise|rabais|discount|allowance|rabatt|nachlass|abschlag|zuschlag|surcharge|charge"
+    r"|sconto|descuento|korting|toeslag)\s?[:\-]"
+)
 _PRICE_DETAIL = re.compile(r":\s?-?\d+[.,]\d")
 # A leading catalogue code in brackets or asterisks ("[FURN_7777] Office Chair").
 _LEADING_CODE = re.compile(r"^(?:\[[^\]]{1,30}\]|\*[^*\s]{1,30}\*)\s+")
@@ -419,6 +425,17 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
             row.unit = after[0]
     if price is not None and price is not total:
         row.unit_price = price.value
+    if quantity is not None and price is not None and price is not total:
+        # A rate column squeezed against the total ("191.00  19  573.00"): when the amount
+        # read as the total does not multiply out but an amount right of it does, the
+        # rightmost one is the line total.
+        product = quantity.value * price.value
+        if abs(product - total.value) > Decimal("0.01") * max(1, abs(quantity.value)):
+            right = [a for a, _, _ in amounts if a.start > total.end and a.has_decimals]
+            match = next((a for a in right if abs(a.value - product) <= Decimal("0.01")), None)
+            if match is not None:
+                total = match
+                row.total = match.value
     others = [a for a, _, _ in amounts if a is not total] + before_name
     if (
         row.quantity is not None
@@ -525,7 +542,15 @@ def _read_rows(
     band: list[tuple[Line, Row | None, bool]] = []  # (line, row it starts, is a barrier)
     while position < len(lines):
         line = lines[position]
-        if line.page != header.page and not any(row for _, row, _ in band):
+        # A header printed last on its page heads rows on the next page: only header
+        # lines lay between it and the page break.
+        if (
+            line.page != header.page
+            and not any(row for _, row, _ in band)
+            and (
+                any(seen.page == header.page for seen, _, _ in band) or line.page != header.page + 1
+            )
+        ):
             break
         folded = fold(line.text)
         if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
@@ -551,8 +576,23 @@ def _read_rows(
             continue
         band.append((line, _start_row(table, line, decimal_separator), False))
         position += 1
-    rows.extend(_assemble_rows(table, band, decimal_separator))
+    rows.extend(_without_allowances(_assemble_rows(table, band, decimal_separator)))
     return position
+
+
+def _without_allowances(rows: list[Row]) -> list[Row]:
+    """A discount or charge on the whole invoice printed under the items ("REMISE :
+    REMISE COMMERCIALE  -5,00", "Surcharge: freight  10.00") is no item: it has only an
+    amount where the items of its table have a quantity and a price."""
+    if not any(row.quantity is not None and row.unit_price is not None for row in rows):
+        return rows
+    return [
+        row
+        for row in rows
+        if row.quantity is not None
+        or row.unit_price is not None
+        or not _ALLOWANCE.match(fold(clean_description(row.description) or ""))
+    ]
 
 
 def _assemble_rows(
@@ -565,7 +605,9 @@ def _assemble_rows(
     leads: dict[int, list[Line]] = {}
     led: set[int] = set()
     for index, (line, row, _) in enumerate(band):
-        if row is None or row.description:
+        # An item line whose text is a detail ("Date fin : 31/12/2018") may have its name
+        # printed on the line tight above, like an item line without text.
+        if row is None or (row.description and not _is_detail(row.description[0])):
             continue
         below = line
         probe = index - 1
@@ -596,7 +638,8 @@ def _assemble_rows(
         if row is not None:
             lead_lines = leads.get(index, [])
             if lead_lines:
-                row.description[:0] = [" ".join(_name_words(table, lead)) for lead in lead_lines]
+                # The name above replaces a detail read on the item line.
+                row.description[:] = [" ".join(_name_words(table, lead)) for lead in lead_lines]
                 _complete_from_lead_lines(table, row, lead_lines, decimal_separator)
             rows.append(row)
             # Under a name printed above its numbers come details, not more of the name.
@@ -625,6 +668,12 @@ def _assemble_rows(
         elif description:
             current = None
     return rows
+
+
+def _is_detail(text: str) -> bool:
+    """A detail of an item rather than its name: "Label : value" or a service period
+    ("Période de 01/12/2018 au 31/12/2018", "01.07.2024 - 31.07.2024")."""
+    return bool(_DETAIL_LINE.match(text)) or len(_DATE_TOKEN.findall(text)) >= 2
 
 
 def _text_line_above(table: Table, band: list[tuple[Line, Row | None, bool]], index: int) -> Line:

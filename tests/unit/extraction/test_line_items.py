@@ -261,3 +261,112 @@ def test_net_sums_under_the_items_are_not_items(pdf):
         ],
     )
     assert [(i["description"], i["total_price"]) for i in items] == [("Druckerpapier A4", 900)]
+
+
+def test_a_header_printed_last_on_its_page_heads_the_rows_on_the_next_page(pdf):
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Rechnung 4711"),
+                (50, 800, "Beschreibung"),
+                (300, 800, "Menge"),
+                (360, 800, "Preis"),
+                (480, 800, "Betrag"),
+            ],
+            [
+                (50, 60, "Schrauben M4"),
+                (305, 60, "2"),
+                (365, 60, "3,50"),
+                (485, 60, "7,00"),
+                (50, 76, "Muttern M4"),
+                (305, 76, "4"),
+                (365, 76, "1,25"),
+                (485, 76, "5,00"),
+                (380, 120, "Summe"),
+                (480, 120, "12,00"),
+            ],
+        ],
+    )
+    assert [(i["description"], i["total_price"]) for i in items] == [
+        ("Schrauben M4", 700),
+        ("Muttern M4", 500),
+    ]
+
+
+def test_a_rate_column_against_the_total_is_not_the_line_total(pdf):
+    # The rate sits under the right edge of the amount header, the total further right.
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Description"),
+                (250, 100, "Quantity"),
+                (330, 100, "Unit Price"),
+                (400, 100, "VAT %"),
+                (452, 100, "Amount"),
+                (50, 116, "Office chair"),
+                (265, 116, "3"),
+                (335, 116, "191.00"),
+                (446, 116, "19"),
+                (520, 116, "573.00"),
+                (380, 160, "Total"),
+                (520, 160, "573.00"),
+            ]
+        ],
+    )
+    assert [(i["description"], i["quantity"], i["total_price"]) for i in items] == [
+        ("Office chair", "3", 57300)
+    ]
+
+
+def test_a_name_printed_just_above_replaces_a_detail_on_the_numbers_line(pdf):
+    # Each item's name sits tight above its numbers; the numbers line carries a detail.
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Designation"),
+                (300, 100, "Qte"),
+                (360, 100, "Prix"),
+                (480, 100, "Montant"),
+                (50, 140, "MAINTENANCE ANNUELLE"),
+                (50, 148, "Du 01/03/2024 au 31/03/2024"),
+                (305, 148, "1"),
+                (365, 148, "80,00"),
+                (485, 148, "80,00"),
+                (50, 166, "CABLES RESEAU"),
+                (50, 174, "Reference : RJ45-CAT6"),
+                (305, 174, "4"),
+                (365, 174, "2,50"),
+                (485, 174, "10,00"),
+            ]
+        ],
+    )
+    assert [(i["description"], i["total_price"]) for i in items] == [
+        ("MAINTENANCE ANNUELLE", 8000),
+        ("CABLES RESEAU", 1000),
+    ]
+
+
+def test_a_discount_under_the_items_is_not_an_item(pdf):
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Description"),
+                (300, 100, "Qty"),
+                (360, 100, "Price"),
+                (480, 100, "Amount"),
+                (50, 116, "Printer paper"),
+                (305, 116, "10"),
+                (365, 116, "4.00"),
+                (480, 116, "40.00"),
+                (50, 140, "Discount: loyal customer"),
+                (485, 140, "-4.00"),
+                (50, 156, "Surcharge : express delivery"),
+                (485, 156, "6.00"),
+            ]
+        ],
+    )
+    assert [(i["description"], i["total_price"]) for i in items] == [("Printer paper", 4000)]
