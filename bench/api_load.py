@@ -463,8 +463,6 @@ def main() -> int:
         database_url, redis_url = servers.database_url, servers.redis_url
         postgres, redis, root = servers.postgres, servers.redis, servers.root
         os.environ.update(
-            INVEX_DATABASE_URL=database_url,
-            INVEX_REDIS_URL=redis_url,
             INVEX_WEBHOOK_ALLOW_PRIVATE="1",
             # The upload path is measured, not the plan: no rate limits, credits to spare
             # (bench/rate_limit_overhead.py measures the limits).

@@ -793,11 +793,9 @@ def main() -> int:
     thread_counts = [int(c) for c in args.concurrency.split(",")]
     endpoint_counts = [int(n) for n in args.endpoints.split(",")]
     with BenchServers("invex-bench-webhooks-", persistent_redis=True) as servers:
-        database_url, redis_url = servers.database_url, servers.redis_url
+        database_url = servers.database_url
         postgres, redis, root = servers.postgres, servers.redis, servers.root
         os.environ.update(
-            INVEX_DATABASE_URL=database_url,
-            INVEX_REDIS_URL=redis_url,
             INVEX_WEBHOOK_ALLOW_PRIVATE="1",
             INVEX_WEBHOOK_ALLOW_HTTP="1",
         )

@@ -134,6 +134,14 @@ def infer_day_first(
     """Whether the document's numeric dates put the day first. A date like "20/03/2023"
     (only day-first is a date) or "03/20/2023" (only month-first) settles it; else US
     English (English text with dollars) is month-first and everything else day-first."""
+    votes = day_first_votes(texts)
+    if votes:
+        return votes > 0
+    return not (language == "en" and currency in (None, "USD"))
+
+
+def day_first_votes(texts: list[str]) -> int:
+    """Dates that only read day first, less those that only read month first."""
     votes = 0
     for text in texts:
         for match in find_dates(text):
@@ -141,9 +149,7 @@ def infer_day_first(
                 votes += 1
             elif match.month_first and not match.day_first:
                 votes -= 1
-    if votes:
-        return votes > 0
-    return not (language == "en" and currency in (None, "USD"))
+    return votes
 
 
 def parse_date(text: str, day_first: bool = True) -> dt.date | None:

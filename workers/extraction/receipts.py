@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from workers.extraction import money
-from workers.extraction.dates import find_dates
+from workers.extraction.dates import day_first_votes, find_dates
 from workers.extraction.layout import Line, Page, document_lines, fold, phrases
 from workers.extraction.numbers import ISO_CURRENCIES, decimal_separator_of, find_amounts
 
@@ -360,13 +360,7 @@ def _name_like(text: str) -> bool:
 def _receipt_day_first(texts: list[str], currency: str | None) -> bool:
     """A date that only reads one way settles it; otherwise day first, except for dollars
     (US slips write month first)."""
-    votes = 0
-    for text in texts:
-        for match in find_dates(text):
-            if match.day_first and not match.month_first:
-                votes += 1
-            elif match.month_first and not match.day_first:
-                votes -= 1
+    votes = day_first_votes(texts)
     if votes:
         return votes > 0
     return currency != "USD"
