@@ -163,19 +163,6 @@ def values_found(truth: dict[str, Any], texts: list[str]) -> tuple[int, int]:
     return found, len(wanted)
 
 
-def _engine_for(config: dict[str, Any]) -> Any:
-    from workers.extraction import ocr
-
-    options = {k: v for k, v in config.items() if k != "engine"}
-    if config["engine"] == "rapidocr":
-        from workers.extraction.ocr_rapidocr import RapidOcrEngine
-
-        return RapidOcrEngine(ocr.ocr_threads(), **options)
-    from workers.extraction.ocr_easyocr import EasyOcrEngine
-
-    return EasyOcrEngine(ocr.ocr_threads(), **options)
-
-
 def run_config(name: str, config: dict[str, Any], files: list[str], results: Any) -> None:
     """In a child process: load, warm up, read each page, report times, texts and RSS."""
     import cv2
@@ -183,11 +170,12 @@ def run_config(name: str, config: dict[str, Any], files: list[str], results: Any
 
     from workers.extraction import sniff
     from workers.extraction.images import load_scan_images
-    from workers.extraction.ocr import ocr_pages
+    from workers.extraction.ocr import load_engine, ocr_pages
 
     stock = config["engine"] == "stock"
     started = time.perf_counter()
-    engine = _engine_for({"engine": "easyocr"} if stock else config)
+    options = {key: value for key, value in config.items() if key != "engine"}
+    engine = load_engine("easyocr" if stock else config["engine"], **options)
     load_seconds = time.perf_counter() - started
     warm = np.full((200, 400), 255, dtype=np.uint8)
     cv2.putText(warm, "Total 12.50", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)

@@ -417,6 +417,27 @@ def check_records(records: list[dict], expected: int) -> str:
     return note + (f", {duplicates} duplicate(s)" if duplicates else "")
 
 
+def delivery_report(
+    receiver: ReceiverProcess,
+    *,
+    seconds: float,
+    expected: int,
+    events: int,
+    generated: float,
+    cpu: dict,
+) -> dict:
+    """One delivery run's figures: first enqueue (or consumer start) to last receipt."""
+    return {
+        "rate": expected / seconds,
+        "seconds": seconds,
+        "deliveries": expected,
+        "events": events,
+        "generate_rate": events / generated,
+        "cpu": cpu,
+        "check": check_records(receiver.records(), expected),
+    }
+
+
 def invex_drain(
     worker: WebhookWorker,
     tenant: Tenant,
@@ -441,16 +462,14 @@ def invex_drain(
     states = tenant.delivery_states(event_ids)
     if states.get("succeeded", 0) != expected:
         wait_until(lambda: tenant.delivery_states(event_ids).get("succeeded") == expected, 10)
-    seconds = stats["last"] - started
-    return {
-        "rate": expected / seconds,
-        "seconds": seconds,
-        "deliveries": expected,
-        "events": events,
-        "generate_rate": events / generated,
-        "cpu": cpu,
-        "check": check_records(receiver.records(), expected),
-    }
+    return delivery_report(
+        receiver,
+        seconds=stats["last"] - started,
+        expected=expected,
+        events=events,
+        generated=generated,
+        cpu=cpu,
+    )
 
 
 def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int, meter: CpuMeter) -> dict:
@@ -465,16 +484,14 @@ def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int, meter
     generated = time.time() - started
     stats = receiver.wait_for(expected, timeout=300)
     cpu = meter.stop()
-    seconds = stats["last"] - started
-    return {
-        "rate": expected / seconds,
-        "seconds": seconds,
-        "deliveries": expected,
-        "events": events,
-        "generate_rate": events / generated,
-        "cpu": cpu,
-        "check": check_records(receiver.records(), expected),
-    }
+    return delivery_report(
+        receiver,
+        seconds=stats["last"] - started,
+        expected=expected,
+        events=events,
+        generated=generated,
+        cpu=cpu,
+    )
 
 
 def signed_requests(event_ids: list[str], secret: str) -> list[tuple[bytes, str]]:

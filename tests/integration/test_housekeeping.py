@@ -10,21 +10,16 @@ def test_sweeper_forgets_old_idempotency_keys_and_events(tenant):
     from workers.tasks import sweep_overdue_work
 
     with db.transaction() as conn:
-        old_event = record_event(
-            conn,
-            org_id=tenant.org.id,
-            livemode=True,
-            type="invoice.deleted",
-            object_id=None,
-            data={},
-        )
-        new_event = record_event(
-            conn,
-            org_id=tenant.org.id,
-            livemode=True,
-            type="invoice.deleted",
-            object_id=None,
-            data={},
+        old_event, new_event = (
+            record_event(
+                conn,
+                org_id=tenant.org.id,
+                livemode=True,
+                type="invoice.deleted",
+                object_id=None,
+                data={},
+            )
+            for _ in range(2)
         )
         conn.execute(
             "update events set created_at = now() - interval '31 days' where id = %(id)s",

@@ -113,18 +113,19 @@ def ocr_engine(name: str | None = None) -> OcrEngine:
     return engine
 
 
-def load_engine(name: str) -> OcrEngine:
-    """A new instance of the named engine (`ocr_engine` keeps one per process)."""
+def load_engine(name: str, **options: Any) -> OcrEngine:
+    """A new instance of the named engine (`ocr_engine` keeps one per process); `options`
+    go to its constructor (the benchmark compares them)."""
     threads = ocr_threads()
     if name == "rapidocr":
         from workers.extraction.ocr_rapidocr import RapidOcrEngine  # noqa: PLC0415
 
-        return RapidOcrEngine(threads)
+        return RapidOcrEngine(threads, **options)
     if name == "easyocr":
         try:
             from workers.extraction.ocr_easyocr import EasyOcrEngine  # noqa: PLC0415
 
-            return EasyOcrEngine(threads)
+            return EasyOcrEngine(threads, **options)
         except ModuleNotFoundError as exc:
             raise OcrEngineUnavailable(
                 f"The easyocr OCR engine needs the `easyocr` extra (pip install "
