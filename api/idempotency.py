@@ -8,10 +8,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, make_response, request
+from flask import Response, g, make_response, request
 
 from api.auth import current_principal
 from common import idempotency
+from common.accounts.service import Principal
 
 
 def request_fingerprint() -> str:
@@ -44,7 +45,13 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
     return response
 
 
-def idempotent(view: Callable) -> Callable:
+def idempotent(view: Callable | None = None, *, claimed_in_view: bool = False) -> Callable:
+    """`Idempotency-Key` for a view. `claimed_in_view=True`: the view claims the key inside
+    the statement that does its work (it passes `view_claim()` to its service, which raises
+    KeyAlreadyClaimed when the key has a record); this then decides as for any view."""
+    if view is None:
+        return functools.partial(idempotent, claimed_in_view=claimed_in_view)
+
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any):
         key = request.headers.get("Idempotency-Key")
@@ -52,26 +59,64 @@ def idempotent(view: Callable) -> Callable:
             return view(*args, **kwargs)
         idempotency.check_key(key)
         principal = current_principal()
-        stored = idempotency.claim(principal.org_id, principal.livemode, key, request_fingerprint())
+        fingerprint = request_fingerprint()
+
+        def run() -> Any:
+            return view(*args, **kwargs)
+
+        if claimed_in_view:
+            g.idempotency_claim = idempotency.Claim(key, fingerprint)
+            try:
+                return _run_owning_key(run, principal, key, g.idempotency_claim)
+            except idempotency.KeyAlreadyClaimed:
+                g.idempotency_claim = None
+            _rewind_uploads()  # the view runs again, from the first byte
+        stored = idempotency.claim(principal.org_id, principal.livemode, key, fingerprint)
         if stored is not None:
             return _replay(stored)
-        try:
-            response = make_response(view(*args, **kwargs))
-        except BaseException:
-            # Nothing was stored: the client may retry with the same key.
-            idempotency.release(principal.org_id, principal.livemode, key)
-            raise
-        if response.status_code >= 500:
-            idempotency.release(principal.org_id, principal.livemode, key)
-        else:
-            idempotency.complete(
-                principal.org_id,
-                principal.livemode,
-                key,
-                idempotency.StoredResponse(
-                    response.status_code, response.get_data(), response.content_type or ""
-                ),
-            )
-        return response
+        return _run_owning_key(run, principal, key, None)
 
     return wrapper
+
+
+def _rewind_uploads() -> None:
+    for upload in request.files.values():
+        upload.stream.seek(0)
+
+
+def view_claim() -> idempotency.Claim | None:
+    """The key the current view is to claim in its own statement, if any."""
+    return g.get("idempotency_claim")
+
+
+def _run_owning_key(
+    run: Callable[[], Any],
+    principal: Principal,
+    key: str,
+    in_view: idempotency.Claim | None,
+) -> Response:
+    """Run the view and store its answer under the key, or free the key on a 500. With
+    `in_view`, the key is this request's only once the view's statement recorded it."""
+    try:
+        response = make_response(run())
+    except idempotency.KeyAlreadyClaimed:
+        raise
+    except BaseException:
+        # Nothing was stored: the client may retry with the same key.
+        if in_view is None or in_view.recorded:
+            idempotency.release(principal.org_id, principal.livemode, key)
+        raise
+    if in_view is not None and not in_view.recorded:
+        return response  # refused before its work started: nothing to keep
+    if response.status_code >= 500:
+        idempotency.release(principal.org_id, principal.livemode, key)
+    else:
+        idempotency.complete(
+            principal.org_id,
+            principal.livemode,
+            key,
+            idempotency.StoredResponse(
+                response.status_code, response.get_data(), response.content_type or ""
+            ),
+        )
+    return response

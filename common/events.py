@@ -33,6 +33,11 @@ EVENT_TYPES = frozenset(
 )
 
 
+def event_data(obj: dict) -> Jsonb:
+    """An event's `data`: the object as the contract shows it."""
+    return Jsonb({"object": obj})
+
+
 def record_event(
     conn: Conn,
     *,
@@ -55,7 +60,7 @@ def record_event(
             "livemode": livemode,
             "type": type,
             "object_id": object_id,
-            "data": Jsonb({"object": data}),
+            "data": event_data(data),
         },
     )
     # Imported here: the webhooks service records events too (a cycle at import time).

@@ -2,6 +2,10 @@
 
 A key is claimed in its own committed transaction before the request runs, so two identical
 requests racing see each other: the loser gets `idempotency_in_progress`, then a replay.
+An upload claims it instead inside the one statement that stores the upload (`Claim`): the
+claim commits with the upload, and a racing twin's statement waits on the key's unique index,
+then fails and goes the usual way. A request refused before its work started (a 422) stores
+nothing there, as with Stripe: the client may correct it and retry with the same key.
 Responses below 500 are stored and replayed for 24 hours; a 500 frees the key so the client
 can retry. A claim older than STALE_CLAIM_SECONDS belongs to a process that died; it is taken
 over (uploads stay single anyway: the invoice row carries the key under a unique index).
@@ -23,6 +27,28 @@ class StoredResponse:
     status: int
     body: bytes
     content_type: str
+
+
+# The record's primary key: an insert that meets it means the key was used before.
+CLAIMED = "idempotency_keys_pkey"
+
+
+@dataclass
+class Claim:
+    """A key to claim inside the statement that does the request's work (an upload), one
+    round trip fewer than `claim` and committed with the work or not at all. `recorded` turns
+    True once that statement committed: from then on the key is this request's to complete
+    (or to release, on a 500)."""
+
+    key: str
+    request_hash: str
+    recorded: bool = False
+
+
+class KeyAlreadyClaimed(Exception):
+    """The statement claiming a Claim met a record of its key (a retry, a racing twin, or an
+    expired record not yet purged) and rolled back; `claim` then decides as for any view.
+    Never reaches a client: api/idempotency.py catches it."""
 
 
 def check_key(key: str) -> str:

@@ -37,3 +37,8 @@ def first_id_at(prefix: str, moment: datetime) -> str:
         raise ValueError(f"unknown ID prefix {prefix!r}")
     milliseconds = max(0, int(moment.timestamp() * 1000))
     return f"{prefix}_{ULID.from_bytes(milliseconds.to_bytes(6, 'big') + bytes(10))}"
+
+
+def id_time(id_: str) -> datetime:
+    """The moment (UTC, to the millisecond) `new_id` minted `id_`."""
+    return ULID.from_str(id_.partition("_")[2]).datetime

@@ -2,23 +2,30 @@
 
 Task names are strings so the API never imports worker code (and with it, the OCR stack).
 Sending happens after the transaction that wrote the job row has committed; if the broker is
-unreachable the row stays queued and the sweeper sends it later, so nothing is lost.
+unreachable the row stays queued and the sweeper sends it later, so nothing is lost. Where
+many commits feed one task that takes all pending rows (the webhook sender, the extraction
+dispatcher), a commit only nudges it: `coalesced_nudge` sends one message for many commits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterable
 from functools import cache
 
+import redis
 from celery import Celery
 
 from common.config import get_settings
+from common.health import redis_client
 
 log = logging.getLogger(__name__)
 
 EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXTRACT_TASK = "invex.extract_invoice"
+DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
 DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
@@ -40,6 +47,8 @@ def make_celery(redis_url: str) -> Celery:
         task_default_queue=EXTRACT_QUEUE,
         task_routes={
             EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
+            # On the queue every extraction worker serves: no process of its own to run.
+            DISPATCH_EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
             "invex.webhooks.*": {"queue": WEBHOOKS_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
@@ -64,6 +73,8 @@ def make_celery(redis_url: str) -> Celery:
             "sweep-overdue-work": {"task": SWEEP_TASK, "schedule": float(settings.sweep_interval)},
             # Retries come due by the clock in Postgres; beat turns them into tasks.
             "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
+            # Uploads only nudge the extraction dispatcher; this sends what a lost nudge left.
+            "dispatch-extractions": {"task": DISPATCH_EXTRACT_TASK, "schedule": 5.0},
         },
     )
     return app
@@ -86,3 +97,58 @@ def enqueue_extraction(invoice_id: str) -> bool:
         )
         return False
     return True
+
+
+def send_extractions(invoice_ids: Iterable[str]) -> None:
+    """Send one extraction task per invoice over one producer; raises when the broker is
+    unreachable (the caller's transaction then rolls back and the invoices stay undispatched)."""
+    app = celery_app()
+    with app.producer_or_acquire() as producer:
+        for invoice_id in invoice_ids:
+            app.send_task(EXTRACT_TASK, args=[invoice_id], queue=EXTRACT_QUEUE, producer=producer)
+
+
+def coalesced_nudge(key: str, window_ms: int, task: str, queue: str) -> bool:
+    """Send `task` (no arguments) unless a nudge under `key` sent it less than `window_ms` ago
+    and the task has not yet cleared the key (`clear_nudge`, first thing when it runs).
+
+    For a task that takes all pending work from the database: the rows of a held-back nudge
+    were committed before the pending task's claim, so it takes them too. An atomic SET NX PX
+    is one Redis round trip, far cheaper than building and publishing a Celery message.
+    False (logged) when Redis or the broker is unreachable; a periodic run of the task in
+    beat then does the work.
+    """
+    try:
+        if not redis_client().set(key, "1", nx=True, px=window_ms):
+            return True
+        celery_app().send_task(task, queue=queue)
+    except Exception:  # Redis or the broker is down: beat runs the task later
+        log.warning("could not send %s; beat will", task, exc_info=True)
+        return False
+    return True
+
+
+def clear_nudge(key: str) -> None:
+    """Open `key`'s window again, so the next nudge sends a fresh task. Called by the task
+    before it claims anything: a nudge held back until now was for committed rows it sees."""
+    with contextlib.suppress(redis.RedisError, OSError):
+        redis_client().delete(key)
+
+
+# While a dispatch message is pending, more nudges add nothing: the dispatcher, when it runs,
+# claims every invoice committed before it starts. It may wait a while: it queues behind OCR
+# jobs on the extract queue, so it does not clear the key at once. The expiry only bounds the
+# harm of a lost message (a flushed broker): a second later an upload sends another, and
+# beat's run every 5 s sends the rest. A long backlog costs at most one extra (and quick)
+# dispatch message a second.
+EXTRACT_NUDGE_KEY = "invex:extract:dispatch-nudged"
+EXTRACT_NUDGE_WINDOW_MS = 1000
+
+
+def nudge_extraction_dispatcher() -> bool:
+    """Wake the extraction dispatcher (task `dispatch_extractions`) after a commit that
+    queued invoices; coalesced, see EXTRACT_NUDGE_WINDOW_MS. False (logged) when the broker
+    is unreachable: the invoices stay undispatched and beat's run dispatches them."""
+    return coalesced_nudge(
+        EXTRACT_NUDGE_KEY, EXTRACT_NUDGE_WINDOW_MS, DISPATCH_EXTRACT_TASK, EXTRACT_QUEUE
+    )

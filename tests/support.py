@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,12 @@ class ServiceProcesses:
         import redis
 
         redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("extract", "webhooks")
+        # and their invoices, never dispatched, would be dispatched ahead of ours
+        with psycopg.connect(self.env["INVEX_DATABASE_URL"], autocommit=True) as conn:
+            conn.execute(
+                "update invoices set dispatched_at = now()"
+                " where status = 'queued' and dispatched_at is null"
+            )
         self.start_api()
         self.start_worker()
         self.start_webhook_worker()

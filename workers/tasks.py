@@ -13,7 +13,7 @@ from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.events import purge_expired_events
 from common.invoices import service
-from common.taskqueue import EXTRACT_TASK, SWEEP_TASK
+from common.taskqueue import DISPATCH_EXTRACT_TASK, EXTRACT_TASK, SWEEP_TASK
 from workers.extraction import ExtractionError, extract_document
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,19 @@ def extract_invoice(self, invoice_id: str) -> str:
     )
     service.record_extraction(invoice_id, task_id, result.fields, result.pages)
     return "succeeded"
+
+
+@shared_task(
+    name=DISPATCH_EXTRACT_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def dispatch_extractions() -> int:
+    """Send the extraction tasks of uploads that only nudged (and of any a lost nudge left:
+    beat runs this every 5 s). A second run finds nothing left to send."""
+    return service.dispatch_extractions()
 
 
 @shared_task(name=SWEEP_TASK, acks_late=True, soft_time_limit=60, time_limit=90)

@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from api.auth import current_principal, requires
 from api.blueprint import Blueprint
-from api.idempotency import idempotent
+from api.idempotency import idempotent, view_claim
 from api.schemas import (
     CommentArgs,
     CommentListSchema,
@@ -81,7 +81,7 @@ def _read_upload(upload) -> tuple[str, bytes]:
 @blp.route("")
 class Invoices(MethodView):
     @requires("upload:write")
-    @idempotent
+    @idempotent(claimed_in_view=True)
     @blp.arguments(UploadArgs, location="multipart")
     @blp.response(202, InvoiceSchema)
     @blp.alt_response(200, schema=InvoiceSchema, description="Extraction finished within `wait`.")
@@ -98,6 +98,7 @@ class Invoices(MethodView):
             metadata=args["metadata"],
             schema_id=args["schema_id"],
             idempotency_key=request.headers.get("Idempotency-Key"),
+            claim=view_claim(),
         )
         if args["wait"] > 0:
             invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])

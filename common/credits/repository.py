@@ -15,35 +15,34 @@ class Balance:
     top_up: int
 
 
-def open_period(conn: Conn, org_id: str, period: date) -> None:
-    """Make sure the organisation has a balance row for `period`; a row of an earlier month
-    starts the new one at 0 used (top-ups carry over). Locks the row until commit, as
-    `insert ... on conflict do update` always does."""
-    conn.execute(
-        "insert into credit_balances as b (org_id, period) values (%(org)s, %(period)s)"
-        " on conflict (org_id) do update set period = excluded.period, used = 0,"
-        " updated_at = now() where b.period < excluded.period",
-        {"org": org_id, "period": period},
-    )
-
-
-def take_pages(conn: Conn, org_id: str, period: date, pages: int, allotment: int) -> Balance | None:
-    """Take `pages` from what is left of the month's `allotment`, then from the top-up, in
-    one conditional update: None (and nothing taken) when both together are too few.
-
-    Exact under concurrency: the update waits for the row lock of any other transaction
-    taking pages and then re-checks its condition against the committed row."""
-    row = conn.execute(
-        "update credit_balances set"
-        " used = used + least(%(pages)s, greatest(%(allotment)s - used, 0)),"
-        " top_up = top_up - greatest(%(pages)s - greatest(%(allotment)s - used, 0), 0),"
-        " updated_at = now()"
-        " where org_id = %(org)s and period = %(period)s"
-        " and %(pages)s <= greatest(%(allotment)s - used, 0) + top_up"
-        " returning period, used, top_up",
-        {"org": org_id, "period": period, "pages": pages, "allotment": allotment},
-    ).fetchone()
-    return Balance(**row) if row else None
+# What an upload takes, embedded as a CTE in the upload's single statement
+# (common/invoices/repository.py insert_upload) over the invoice it inserts (`invoice`): the
+# pages come from what is left of the month's allotment, then from the top-up. A row of an
+# earlier month starts the new one at 0 used (top-ups carry over); an organisation without a
+# row starts with nothing but its allotment.
+#
+# Too few credits drive `top_up` below 0, so the check constraint EXHAUSTED fails the whole
+# statement and nothing of the upload is stored. Exact under concurrency: the upsert waits
+# for the row lock of any other upload taking pages and then computes from the committed
+# row; the lock is held only until that same statement commits, inside PostgreSQL.
+# Parameters: credit_charge (false: take nothing), credit_period, credit_pages,
+# credit_allotment.
+EXHAUSTED = "credit_balances_top_up_check"
+_USED = "(case when b.period < excluded.period then 0 else b.used end)"
+_LEFT = f"greatest(%(credit_allotment)s - {_USED}, 0)"
+TAKE_UPLOAD_PAGES = (
+    "insert into credit_balances as b (org_id, period, used, top_up)"
+    " select invoice.org_id, %(credit_period)s, least(%(credit_pages)s, %(credit_allotment)s),"
+    # PostgreSQL checks the proposed row before it finds the conflict: with a row in place,
+    # the proposed one must pass (0); the first row's top-up is what it lacks, negative.
+    " case when exists (select from credit_balances where org_id = invoice.org_id) then 0"
+    " else -greatest(%(credit_pages)s - %(credit_allotment)s, 0) end"
+    " from invoice where %(credit_charge)s"
+    " on conflict (org_id) do update set"
+    f" used = {_USED} + least(%(credit_pages)s, {_LEFT}),"
+    f" top_up = b.top_up - greatest(%(credit_pages)s - {_LEFT}, 0),"
+    " period = greatest(b.period, excluded.period), updated_at = now()"
+)
 
 
 def add_top_up(conn: Conn, org_id: str, period: date, pages: int) -> Balance:

@@ -1,8 +1,9 @@
 """Credits: pages of live uploads against the plan's monthly allotment, then top-ups.
 
-A live upload takes its pages inside the transaction that inserts the invoice
-(`take_pages_for_upload`), so an upload is stored if and only if its pages were taken, and
-concurrent uploads can never take more than there is. Test mode never takes credits. A
+A live upload takes its pages in the very statement that inserts the invoice (the
+`upload_charge` it describes, applied by repository.TAKE_UPLOAD_PAGES), so an upload is
+stored if and only if its pages were taken, and concurrent uploads can never take more than
+there is. Test mode never takes credits. A
 replayed upload (same Idempotency-Key) returns the first invoice before this runs, so it is
 never charged twice. Deleting an invoice, or a failed extraction, gives nothing back: the
 pages were received and processed.
@@ -10,14 +11,16 @@ pages were received and processed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+import psycopg
 
 from common import db, plans
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.credits import repository
-from common.db import Conn
 from common.errors import MonthlyLimitReached, ValidationFailed
 
 
@@ -38,25 +41,36 @@ def plan_of(name: str) -> plans.Plan:
     return plans.plan_named(name, get_settings().plan_limits)
 
 
-def take_pages_for_upload(conn: Conn, principal: Principal, pages: int) -> None:
-    """Take `pages` for a live upload in the caller's transaction, or raise 429
-    `monthly_limit_reached` (and the caller's transaction rolls back).
+@dataclass(frozen=True)
+class UploadCharge:
+    """The parameters of repository.TAKE_UPLOAD_PAGES for one upload."""
 
-    Call it last before commit: from here the organisation's balance row is locked until
-    the commit, and every other upload of the organisation waits for it."""
-    if not principal.livemode:
-        return
-    period = current_period()
-    repository.open_period(conn, principal.org_id, period)
-    taken = repository.take_pages(
-        conn, principal.org_id, period, pages, plan_of(principal.plan).monthly_pages
+    credit_charge: bool
+    credit_period: date
+    credit_pages: int
+    credit_allotment: int
+
+
+def upload_charge(principal: Principal, pages: int) -> UploadCharge:
+    """What an upload of `pages` takes: its pages this month against the plan's allotment,
+    or nothing in test mode."""
+    return UploadCharge(
+        credit_charge=principal.livemode,
+        credit_period=current_period(),
+        credit_pages=pages,
+        credit_allotment=plan_of(principal.plan).monthly_pages,
     )
-    if taken is None:
-        raise MonthlyLimitReached(
-            f"This upload needs {pages} page credit{'s' if pages != 1 else ''}; the plan's"
-            " monthly allotment and the top-up credits are used up.",
-            param="file",
-        )
+
+
+def limit_reached(exc: psycopg.errors.CheckViolation, pages: int) -> MonthlyLimitReached | None:
+    """The 429 an upload's statement meant when it failed on the credits' check, else None."""
+    if exc.diag.constraint_name != repository.EXHAUSTED:
+        return None
+    return MonthlyLimitReached(
+        f"This upload needs {pages} page credit{'s' if pages != 1 else ''}; the plan's"
+        " monthly allotment and the top-up credits are used up.",
+        param="file",
+    )
 
 
 def _resource(plan: plans.Plan, balance: repository.Balance | None, period: date) -> dict:

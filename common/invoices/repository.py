@@ -9,8 +9,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from common.credits.repository import TAKE_UPLOAD_PAGES
 from common.db import Conn
 from common.ids import first_id_at
+from common.webhooks.repository import SUBSCRIBED
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ COLUMNS = (
 )
 
 
-# An invoice's ID (a ULID, minted by the API inside the transaction that inserts the row)
-# and its created_at (that transaction's start, on the database's clock) are the same moment
+# An invoice's created_at is the moment its ID (a ULID) names, to the millisecond; rows
+# stored by earlier versions took it from the database's clock instead, the same moment
 # give or take the clock difference between the two hosts. The list's creation-time filters
 # add ID bounds this much wider than the window, which holds for any clocks kept by NTP.
 ID_CLOCK_MARGIN = timedelta(hours=1)
@@ -75,50 +77,103 @@ def _invoice(row: dict | None) -> Invoice | None:
     return Invoice(**row) if row else None
 
 
-def insert_invoice(
+@dataclass(frozen=True)
+class StoredUpload:
+    invoice: Invoice | None  # None: this idempotency key already made an invoice
+    deliveries: int  # webhook deliveries of its `invoice.created` event
+
+
+# An upload in one statement, so one round trip and one implicit transaction (the
+# connection is in autocommit): the invoice, marked `duplicate_of` the tenant's first
+# invoice with the same bytes; its file; the idempotency claim when one is given; the
+# `invoice.created` event and its deliveries; the page credits. Each CTE after `invoice`
+# reads the row it inserted, so none writes anything when the idempotency key already made
+# an invoice (`on conflict do nothing` leaves `invoice` empty), and a failure anywhere (the
+# key's record exists, the credits run out) stores nothing at all. Locks (the credit
+# balance's row, the key's index entry) are held only until this statement commits.
+UPLOAD = f"""
+with invoice as (
+    insert into invoices (id, org_id, livemode, file_name, content_type, file_size,
+        file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key,
+        created_at, updated_at)
+    values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,
+        %(file_size)s, %(sha)s, %(pages)s, %(metadata)s, %(schema_id)s,
+        (select first.id from invoices first where first.org_id = %(org_id)s
+         and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s
+         order by first.id limit 1),
+        %(ikey)s, %(created_at)s, %(created_at)s)
+    on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
+    do nothing
+    returning {COLUMNS}
+), file as (
+    insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
+), claim as (
+    -- no `on conflict`: a record of the key fails the statement (common/idempotency.py)
+    insert into idempotency_keys (org_id, livemode, key, request_hash)
+    select %(org_id)s, %(livemode)s, %(ikey)s, %(request_hash)s
+    where %(request_hash)s::text is not null
+), event as (
+    -- the invoice as rendered before the insert; only duplicate_of comes from the row
+    insert into events (id, org_id, livemode, type, object_id, data)
+    select %(event_id)s, org_id, livemode, %(event_type)s, id,
+        jsonb_set(%(event_data)s, '{{object,duplicate_of}}',
+            coalesce(to_jsonb(duplicate_of), 'null'))
+    from invoice
+    returning id
+), deliveries as (
+    insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)
+    select invex_new_id('dlv'), e.id, event.id, %(id)s
+    from event, webhook_endpoints e where {SUBSCRIBED} order by e.id
+    returning id
+), credits as (
+    {TAKE_UPLOAD_PAGES}
+)
+select invoice.*, (select count(*) from deliveries) as deliveries from invoice
+"""
+
+
+def insert_upload(
     conn: Conn,
+    invoice: Invoice,
     *,
-    invoice_id: str,
-    org_id: str,
-    livemode: bool,
-    file_name: str,
-    content_type: str,
-    file_size: int,
-    file_sha256: str,
-    metadata: dict[str, str],
-    schema_id: str | None,
+    data: bytes,
     idempotency_key: str | None,
-    file_pages: int | None = None,
-) -> Invoice | None:
-    """Insert a queued invoice, marked `duplicate_of` the tenant's first invoice with the
-    same bytes (looked up in the same statement: one round trip); None when this
-    idempotency key already made one."""
+    claim_hash: str | None,
+    event_id: str,
+    event_type: str,
+    event_data: Jsonb,
+    charge: dict[str, Any],
+) -> StoredUpload:
+    """Store a queued `invoice` (as built by the caller, minus `duplicate_of`) with `data`
+    and everything that goes with it (UPLOAD). `claim_hash`: claim `idempotency_key` with
+    this request hash. `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
     row = conn.execute(
-        "insert into invoices (id, org_id, livemode, file_name, content_type, file_size,"
-        " file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key)"
-        " values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,"
-        " %(file_size)s, %(sha)s, %(pages)s, %(metadata)s, %(schema_id)s,"
-        " (select first.id from invoices first where first.org_id = %(org_id)s"
-        "  and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s"
-        "  order by first.id limit 1),"
-        " %(ikey)s)"
-        " on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null"
-        f" do nothing returning {COLUMNS}",
+        UPLOAD,
         {
-            "id": invoice_id,
-            "org_id": org_id,
-            "livemode": livemode,
-            "file_name": file_name,
-            "content_type": content_type,
-            "file_size": file_size,
-            "sha": file_sha256,
-            "pages": file_pages,
-            "metadata": Jsonb(metadata),
-            "schema_id": schema_id,
+            "id": invoice.id,
+            "org_id": invoice.org_id,
+            "livemode": invoice.livemode,
+            "file_name": invoice.file_name,
+            "content_type": invoice.content_type,
+            "file_size": invoice.file_size,
+            "sha": invoice.file_sha256,
+            "pages": invoice.file_pages,
+            "metadata": Jsonb(invoice.metadata),
+            "schema_id": invoice.schema_id,
             "ikey": idempotency_key,
+            "created_at": invoice.created_at,
+            "data": data,
+            "request_hash": claim_hash,
+            "event_id": event_id,
+            "event_type": event_type,
+            "event_data": event_data,
+            **charge,
         },
     ).fetchone()
-    return _invoice(row)
+    if row is None:
+        return StoredUpload(None, 0)
+    deliveries = row.pop("deliveries")
+    return StoredUpload(Invoice(**row), deliveries)
 
 
 def find_by_idempotency_key(conn: Conn, org_id: str, livemode: bool, key: str) -> Invoice | None:
@@ -343,10 +398,24 @@ def release_to_queue(conn: Conn, invoice_id: str, task_id: str | None) -> bool:
     return cur.rowcount == 1
 
 
-def queued_overdue(conn: Conn, older_than_seconds: int, limit: int) -> list[str]:
-    """Queued invoices whose task may have been lost; their clock restarts as they are read."""
+def claim_undispatched(conn: Conn, limit: int) -> list[str]:
+    """Up to `limit` queued invoices whose extraction task has not been sent, marked sent.
+    The rows stay locked until the caller's transaction ends, so a second dispatcher skips
+    them (SKIP LOCKED) rather than sending them too; a rollback leaves them unsent."""
     rows = conn.execute(
-        "update invoices set enqueued_at = now() where id in ("
+        "update invoices set dispatched_at = now() where id in ("
+        " select id from invoices where status = 'queued' and dispatched_at is null"
+        " order by id limit %(limit)s for update skip locked) returning id",
+        {"limit": limit},
+    ).fetchall()
+    return [row["id"] for row in rows]
+
+
+def queued_overdue(conn: Conn, older_than_seconds: int, limit: int) -> list[str]:
+    """Queued invoices whose task may have been lost; their clock restarts as they are read,
+    and they count as dispatched (the caller sends their tasks)."""
+    rows = conn.execute(
+        "update invoices set enqueued_at = now(), dispatched_at = now() where id in ("
         " select id from invoices where status = 'queued'"
         " and enqueued_at < now() - make_interval(secs => %(age)s)"
         " order by enqueued_at limit %(limit)s for update skip locked) returning id",

@@ -6,19 +6,22 @@ committed (the job row is the source of truth; the sweeper repairs a lost send).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
-from common import db, taskqueue
+import psycopg
+
+from common import db, idempotency, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.credits import service as credits
 from common.db import Conn
 from common.errors import ResourceNotFound
-from common.events import record_event
-from common.ids import new_id
+from common.events import event_data, record_event
+from common.ids import id_time, new_id
 from common.invoices import repository
 from common.invoices.pages import count_pages
 from common.invoices.repository import Invoice, InvoiceFilters
@@ -26,6 +29,7 @@ from common.invoices.resource import invoice_resource
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.schemas import service as schemas
 from common.storage import file_store
+from common.webhooks.service import nudge_sender
 
 log = logging.getLogger(__name__)
 
@@ -60,44 +64,78 @@ def create_invoice(
     metadata: dict[str, str] | None = None,
     schema_id: str | None = None,
     idempotency_key: str | None = None,
+    claim: idempotency.Claim | None = None,
 ) -> Invoice:
-    """Store the file, the queued invoice and its `invoice.created` event together and take
-    a live upload's page credits, then send the extraction task. A repeated idempotency key
-    returns the first invoice (and takes nothing)."""
+    """Store the file, the queued invoice, its `invoice.created` event (and deliveries) and
+    take a live upload's page credits, all in one statement, then wake the extraction
+    dispatcher.
+
+    `claim`: claim the idempotency key in that statement too (KeyAlreadyClaimed when it was
+    claimed before). A key that already made an invoice returns it, and takes nothing.
+    """
     sha256 = hashlib.sha256(data).hexdigest()
     pages = count_pages(data, content_type, get_settings().max_pages)
-    # Pipelined: the rows below go out without waiting for each other; the connection
-    # waits only for the invoice row, the webhook endpoints and the credits (4 round trips).
-    with db.transaction(pipelined=True) as conn:
-        if schema_id is not None:
-            schemas.get_schema(principal, schema_id, conn)  # 404 names schema_id
-        invoice = repository.insert_invoice(
-            conn,
-            invoice_id=new_id("inv"),
-            org_id=principal.org_id,
-            livemode=principal.livemode,
-            file_name=file_name,
-            content_type=content_type,
-            file_size=len(data),
-            file_sha256=sha256,
-            metadata=metadata or {},
-            schema_id=schema_id,
-            idempotency_key=idempotency_key,
-            file_pages=pages,
-        )
-        if invoice is None:  # the same idempotency key already created it
-            assert idempotency_key is not None
+    if schema_id is not None:
+        schemas.get_schema(principal, schema_id)  # 404 names schema_id
+    invoice_id = new_id("inv")
+    # created_at is the ID's own moment, so the event can be rendered before the insert
+    created_at = id_time(invoice_id)
+    queued = Invoice(
+        id=invoice_id,
+        org_id=principal.org_id,
+        livemode=principal.livemode,
+        status="queued",
+        review_status="received",
+        file_name=file_name,
+        content_type=content_type,
+        file_size=len(data),
+        file_sha256=sha256,
+        file_pages=pages,
+        fields={},
+        error_code=None,
+        error_message=None,
+        metadata=metadata or {},
+        schema_id=schema_id,
+        duplicate_of=None,  # the statement looks it up
+        attempts=0,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    try:
+        with db.connection() as conn:
+            stored = repository.insert_upload(
+                conn,
+                queued,
+                data=data,
+                idempotency_key=idempotency_key,
+                claim_hash=claim.request_hash if claim else None,
+                event_id=new_id("evt"),
+                event_type="invoice.created",
+                event_data=event_data(invoice_resource(queued)),
+                charge=dataclasses.asdict(credits.upload_charge(principal, pages)),
+            )
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name == idempotency.CLAIMED:
+            raise idempotency.KeyAlreadyClaimed() from exc
+        raise
+    except psycopg.errors.CheckViolation as exc:
+        raise credits.limit_reached(exc, pages) or exc from exc
+    if claim is not None:
+        claim.recorded = True
+    if stored.invoice is None:  # the same idempotency key already created it
+        assert idempotency_key is not None
+        with db.connection() as conn:
             existing = repository.find_by_idempotency_key(
                 conn, principal.org_id, principal.livemode, idempotency_key
             )
-            assert existing is not None
-            return existing
-        file_store().put(conn, invoice.id, data)
-        record_invoice_event(conn, "invoice.created", invoice)
-        # Last: it locks the organisation's credit balance until the commit.
-        credits.take_pages_for_upload(conn, principal, pages)
-        db.after_commit(conn, lambda: taskqueue.enqueue_extraction(invoice.id))
-    return invoice
+        assert existing is not None
+        return existing
+    if stored.deliveries:
+        nudge_sender()
+    # One message wakes the dispatcher for every upload committed meanwhile (it sends each
+    # one's extraction task); a lost nudge is covered by beat's dispatch every 5 s.
+    taskqueue.nudge_extraction_dispatcher()
+    return stored.invoice
 
 
 def get_invoice(principal: Principal, invoice_id: str) -> Invoice:
@@ -260,6 +298,32 @@ def _finish(
 def release_extraction(invoice_id: str, task_id: str) -> bool:
     with db.transaction() as conn:
         return repository.release_to_queue(conn, invoice_id, task_id)
+
+
+def dispatch_extractions(batch: int = 200) -> int:
+    """Send the extraction task of every queued invoice whose task has not been sent (an
+    upload only nudges: taskqueue.nudge_extraction_dispatcher); returns how many were sent.
+
+    Safe to run from several workers at once: each batch is claimed with SKIP LOCKED. If the
+    broker is down the batch's transaction rolls back, its invoices stay undispatched and the
+    error propagates; beat's run every 5 s tries again.
+    """
+    # Open the coalescing window first: a nudge from now on sends a new dispatch, and a
+    # nudge held back before now was for invoices already committed, which the claims see.
+    taskqueue.clear_nudge(taskqueue.EXTRACT_NUDGE_KEY)
+    sent = 0
+    while True:
+        # Sent before the commit, with the claimed rows still locked: a crash between the two
+        # leaves them undispatched and the next dispatch sends them again. A duplicate message
+        # is harmless (extract_invoice: one for an invoice someone else holds, or one already
+        # finished, does nothing), and a worker that takes a message before this commit waits
+        # on the row's lock, then claims the invoice as usual.
+        with db.transaction() as conn:
+            claimed = repository.claim_undispatched(conn, batch)
+            taskqueue.send_extractions(claimed)
+        sent += len(claimed)
+        if len(claimed) < batch:
+            return sent
 
 
 def sweep_overdue_extractions(

@@ -3,7 +3,12 @@ people corrected each extracted field, the accuracy users actually see."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,17 +35,61 @@ def _calls_key(org_id: str, livemode: bool, start: datetime) -> str:
     return f"invex:usage:{org_id}:{'live' if livemode else 'test'}:{start:%Y-%m}:calls"
 
 
+# API calls are counted in the process and added to Redis once a second by a daemon thread,
+# so a request costs no round trip for its count. A crash loses at most a second's counts;
+# a Redis outage keeps them (one integer per organisation and mode) until it returns.
+FLUSH_SECONDS = 1.0
+
+
+class _PendingCalls:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._expire_at: dict[str, int] = {}
+        self._flusher_pid: int | None = None
+
+    def add(self, key: str, expire_at: int) -> None:
+        with self._lock:
+            self._counts[key] += 1
+            self._expire_at[key] = expire_at
+            if self._flusher_pid != os.getpid():  # none yet, or inherited across a fork
+                self._flusher_pid = os.getpid()
+                threading.Thread(
+                    target=self._flush_forever, name="usage-flush", daemon=True
+                ).start()
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+            expire_at = dict(self._expire_at)
+        if not counts:
+            return
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for key, calls in counts.items():
+                pipe.incrby(key, calls)
+                pipe.expireat(key, expire_at[key])
+            pipe.execute()
+        except (redis.RedisError, OSError):
+            log.debug("usage counter unavailable", exc_info=True)
+            with self._lock:
+                self._counts.update(counts)  # counted again on the next flush
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
+
+
+_pending = _PendingCalls()
+atexit.register(_pending.flush)
+
+
 def count_api_call(principal: Principal) -> None:
-    """One authenticated request; a Redis outage costs the count, never the request."""
+    """One authenticated request; never a round trip, and a Redis outage never fails it."""
     start, end = _period(datetime.now(UTC))
     key = _calls_key(principal.org_id, principal.livemode, start)
-    try:
-        pipe = redis_client().pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expireat(key, int(end.timestamp()) + 40 * 86400)
-        pipe.execute()
-    except (redis.RedisError, OSError):
-        log.debug("usage counter unavailable", exc_info=True)
+    _pending.add(key, int(end.timestamp()) + 40 * 86400)
 
 
 def usage(principal: Principal) -> dict[str, Any]:
@@ -61,6 +110,7 @@ def usage(principal: Principal) -> dict[str, Any]:
             " and i.created_at >= %(start)s and i.created_at < %(end)s group by h.field",
             params,
         ).fetchall()
+    _pending.flush()  # this process's latest calls; others' arrive within FLUSH_SECONDS
     try:
         calls = int(
             redis_client().get(_calls_key(principal.org_id, principal.livemode, start)) or 0

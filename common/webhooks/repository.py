@@ -130,13 +130,33 @@ def delete_endpoint(conn: Conn, endpoint_id: str) -> None:
     conn.execute("delete from webhook_endpoints where id = %(id)s", {"id": endpoint_id})
 
 
-def subscribed_endpoint_ids(conn: Conn, org_id: str, livemode: bool, event_type: str) -> list[str]:
-    rows = conn.execute(
-        "select id from webhook_endpoints where org_id = %(org_id)s and livemode = %(livemode)s"
-        " and enabled and (events = '{}' or %(type)s = any(events)) order by id",
-        {"org_id": org_id, "livemode": livemode, "type": event_type},
-    ).fetchall()
-    return [row["id"] for row in rows]
+# The endpoints (alias `e`) subscribed to an event: its tenant's enabled endpoints that take
+# every type or its type. Parameters org_id, livemode, event_type. The upload's statement
+# (common/invoices/repository.py insert_upload) embeds it too.
+SUBSCRIBED = (
+    "e.org_id = %(org_id)s and e.livemode = %(livemode)s and e.enabled"
+    " and (e.events = '{}' or %(event_type)s = any(e.events))"
+)
+
+
+def insert_deliveries_for_event(
+    conn: Conn, *, event_id: str, org_id: str, livemode: bool, event_type: str, ordering_key: str
+) -> int:
+    """A delivery of the event to each subscribed endpoint, in one statement (the database
+    mints their IDs: invex_new_id, migration 0011); how many it made."""
+    cur = conn.execute(
+        "insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)"
+        " select invex_new_id('dlv'), e.id, %(event_id)s, %(ordering_key)s"
+        f" from webhook_endpoints e where {SUBSCRIBED} order by e.id",
+        {
+            "event_id": event_id,
+            "org_id": org_id,
+            "livemode": livemode,
+            "event_type": event_type,
+            "ordering_key": ordering_key,
+        },
+    )
+    return cur.rowcount
 
 
 def insert_delivery(
@@ -147,21 +167,6 @@ def insert_delivery(
         " values (%(id)s, %(endpoint)s, %(event)s, %(key)s)",
         {"id": delivery_id, "endpoint": endpoint_id, "event": event_id, "key": ordering_key},
     )
-
-
-def insert_deliveries(
-    conn: Conn, rows: list[tuple[str, str]], event_id: str, ordering_key: str
-) -> None:
-    """(delivery ID, endpoint ID) pairs of one event, in one pipelined batch."""
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            "insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)"
-            " values (%s, %s, %s, %s)",
-            [
-                (delivery_id, endpoint_id, event_id, ordering_key)
-                for delivery_id, endpoint_id in rows
-            ],
-        )
 
 
 def record_attempt(

@@ -8,7 +8,6 @@ goes only when no earlier delivery of its chain (endpoint, object) is still pend
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -20,7 +19,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import redis
 
 from common import db, taskqueue
 from common.accounts.service import Principal
@@ -218,11 +216,14 @@ def fan_out(
 ) -> None:
     if event_type == "ping":  # pings go to the one endpoint being tested
         return
-    endpoint_ids = repository.subscribed_endpoint_ids(conn, org_id, livemode, event_type)
-    if endpoint_ids:
-        repository.insert_deliveries(
-            conn, [(new_id("dlv"), e) for e in endpoint_ids], event_id, object_id or event_id
-        )
+    if repository.insert_deliveries_for_event(
+        conn,
+        event_id=event_id,
+        org_id=org_id,
+        livemode=livemode,
+        event_type=event_type,
+        ordering_key=object_id or event_id,
+    ):
         # One wake-up for the sender, however many endpoints: it takes due rows in batches.
         db.after_commit(conn, nudge_sender)
 
@@ -234,21 +235,11 @@ NUDGE_COALESCE_MS = 20
 def nudge_sender() -> bool:
     """Wake a sender (task `send_due_deliveries`). Nudges coalesce into one message until a
     sender starts (it clears the key first), so none is lost: a held-back nudge's rows were
-    committed before the sender's first claim. The 20 ms expiry only guards a lost message."""
-    try:
-        if not _redis().set(NUDGE_KEY, "1", nx=True, px=NUDGE_COALESCE_MS):
-            return True
-        taskqueue.celery_app().send_task(taskqueue.SEND_DUE_TASK, queue=taskqueue.WEBHOOKS_QUEUE)
-    except Exception:  # the broker is down: beat's dispatcher wakes a sender later
-        log.warning("could not wake the webhook sender; beat will", exc_info=True)
-        return False
-    return True
-
-
-def _redis():
-    from common.health import redis_client  # noqa: PLC0415 - the API's cached client
-
-    return redis_client()
+    committed before the sender's first claim. The 20 ms expiry only guards a lost message.
+    False (logged) when the broker is down: beat's dispatcher wakes a sender later."""
+    return taskqueue.coalesced_nudge(
+        NUDGE_KEY, NUDGE_COALESCE_MS, taskqueue.SEND_DUE_TASK, taskqueue.WEBHOOKS_QUEUE
+    )
 
 
 def dispatch_due(limit: int = 1000) -> int:
@@ -257,8 +248,7 @@ def dispatch_due(limit: int = 1000) -> int:
     with db.transaction() as conn:
         due = repository.due_delivery_ids(conn, limit)
     if due:
-        with contextlib.suppress(redis.RedisError, OSError):
-            _redis().delete(NUDGE_KEY)  # a stale coalescing window must not hide due work
+        taskqueue.clear_nudge(NUDGE_KEY)  # a stale coalescing window must not hide due work
         nudge_sender()
     return len(due)
 
@@ -284,8 +274,7 @@ def send_due_deliveries(task_id: str) -> int:
     Deliveries of one chain never share a batch, so their order holds."""
     # Open the coalescing window first: a nudge from now on sends a new task, and a nudge
     # held back before now was for rows already committed, which the claims below see.
-    with contextlib.suppress(redis.RedisError, OSError):
-        _redis().delete(NUDGE_KEY)
+    taskqueue.clear_nudge(NUDGE_KEY)
     sent = 0
     deadline = time.monotonic() + SENDER_BUDGET_SECONDS
     while time.monotonic() < deadline:

@@ -129,6 +129,20 @@ def test_a_refused_upload_stores_nothing(client, tenant, plan_limits):
     assert listed["data"] == []
 
 
+def test_an_upload_refused_for_credits_can_be_retried_under_its_key(client, tenant, plan_limits):
+    from common.credits.service import add_top_up
+
+    plan_limits("free.monthly_pages=1")
+    headers = {"Idempotency-Key": "retry-after-top-up"}
+    pdf = make_text_pdf(pages=2)
+    refused = upload(client, tenant.secret, pdf, **headers)
+    assert_contract_error(refused, 429, "monthly_limit_reached")
+    add_top_up(tenant.org.id, 1)
+    accepted = upload(client, tenant.secret, pdf, **headers)
+    assert accepted.status_code == 202
+    assert credits_of(client, tenant)["remaining"] == 0
+
+
 def test_a_replayed_upload_is_not_charged_again(client, tenant, plan_limits):
     plan_limits("free.monthly_pages=1")
     headers = {"Idempotency-Key": "credits-replay-1"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+import time
 
 import pytest
 
@@ -332,3 +333,20 @@ def test_usage_reports_corrections_per_field(client, tenant, invoice):
     assert report["pages"] == 1
     assert report["corrections"] == {"vendor_name": {"invoices": 1, "share": 1.0}}
     assert report["api_calls"] >= 3
+
+
+def test_api_calls_are_counted_exactly_and_reach_redis_within_seconds(client, tenant):
+    from common.health import redis_client
+    from common.usage.service import FLUSH_SECONDS
+
+    for _ in range(5):
+        assert client.get("/v1/invoices", headers=tenant.headers).status_code == 200
+    keys = redis_client().keys(f"invex:usage:{tenant.org.id}:live:*:calls")
+    deadline = time.monotonic() + FLUSH_SECONDS * 5
+    # the process's flusher thread adds them, with no request to carry them
+    while (int(redis_client().get(keys[0]) or 0) if keys else 0) < 5:
+        assert time.monotonic() < deadline, "the calls never reached Redis"
+        time.sleep(0.05)
+        keys = keys or redis_client().keys(f"invex:usage:{tenant.org.id}:live:*:calls")
+    report = client.get("/v1/usage", headers=tenant.headers).get_json()
+    assert report["api_calls"] == 6  # the five lists and this read

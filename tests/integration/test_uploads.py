@@ -121,6 +121,74 @@ def test_racing_identical_uploads_create_exactly_one_invoice(app, tenant):
     assert [i["id"] for i in listed] == list(ids)
 
 
+def test_an_upload_refused_before_its_work_keeps_no_record_of_its_key(client, tenant):
+    """As with Stripe: a request that failed validation stores no answer, so the client can
+    correct it and retry under the same key."""
+    headers = {"Idempotency-Key": "fix-and-retry"}
+    refused = upload(client, tenant, b"MZ\x90\x00 not an invoice", headers=headers)
+    assert_contract_error(refused, 415, "unsupported_file_type")
+    retried = upload(client, tenant, make_text_pdf(), headers=headers)
+    assert retried.status_code == 202, (retried.headers, retried.get_data())
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_a_key_whose_record_expired_still_returns_the_invoice_it_made(client, tenant):
+    from common import db
+
+    pdf = make_text_pdf()
+    first = upload(client, tenant, pdf, headers={"Idempotency-Key": "old-key"}).get_json()
+    with db.connection() as conn:
+        conn.execute(
+            "update idempotency_keys set created_at = now() - interval '25 hours'"
+            " where key = 'old-key'"
+        )
+    again = upload(client, tenant, pdf, headers={"Idempotency-Key": "old-key"})
+    assert again.status_code == 202
+    assert "Idempotent-Replayed" not in again.headers  # the record was forgotten, not replayed
+    assert again.get_json()["id"] == first["id"]
+    listed = client.get("/v1/invoices", headers=tenant.headers).get_json()["data"]
+    assert [i["id"] for i in listed] == [first["id"]]
+
+
+def test_the_created_event_carries_the_invoice_as_the_upload_answered_it(client, tenant):
+    pdf = make_text_pdf()
+    upload(client, tenant, pdf)
+    duplicate = upload(client, tenant, pdf).get_json()
+    assert duplicate["duplicate_of"] is not None
+    events = client.get("/v1/events", headers=tenant.headers).get_json()["data"]
+    created = [e for e in events if e["type"] == "invoice.created"]
+    assert created[0]["data"]["object"] == duplicate
+    assert created[0]["data"]["object"]["created"] == duplicate["created"]
+
+
+def test_an_invoice_is_created_at_the_moment_its_id_names(client, tenant):
+    from common.ids import id_time
+
+    invoice = upload(client, tenant).get_json()
+    assert invoice["created"] == int(id_time(invoice["id"]).timestamp())
+
+
+def test_ids_minted_by_the_database_have_the_form_of_the_others(settings):
+    from ulid import ULID
+
+    from common import db
+    from common.ids import id_time, new_id
+
+    before = new_id("dlv")
+    with db.connection() as conn:
+        rows = conn.execute(
+            "select invex_new_id('dlv') as id from generate_series(1, 500)"
+        ).fetchall()
+    ids = [row["id"] for row in rows]
+    assert len(set(ids)) == 500
+    for minted in ids:
+        prefix, _, body = minted.partition("_")
+        assert prefix == "dlv"
+        assert str(ULID.from_str(body)) == body  # 26 characters of Crockford base32
+        assert id_time(before) <= id_time(minted)
+        assert (id_time(minted) - id_time(before)).total_seconds() < 5
+
+
 def test_same_file_again_is_marked_duplicate(client, tenant):
     pdf = make_text_pdf()
     first = upload(client, tenant, pdf).get_json()
