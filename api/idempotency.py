@@ -84,9 +84,13 @@ def _rewind_uploads() -> None:
         upload.stream.seek(0)
 
 
-def view_claim() -> idempotency.Claim | None:
-    """The key the current view is to claim in its own statement, if any."""
-    return g.get("idempotency_claim")
+def view_claim(*, created_status: int | None) -> idempotency.Claim | None:
+    """The key the current view is to claim in its own statement, if any. `created_status`:
+    the view answers the created object under this status (Claim.created_status)."""
+    claim: idempotency.Claim | None = g.get("idempotency_claim")
+    if claim is not None:
+        claim.created_status = created_status
+    return claim
 
 
 def _run_owning_key(
@@ -106,8 +110,8 @@ def _run_owning_key(
         if in_view is None or in_view.recorded:
             idempotency.release(principal.org_id, principal.livemode, key)
         raise
-    if in_view is not None and not in_view.recorded:
-        return response  # refused before its work started: nothing to keep
+    if in_view is not None and (not in_view.recorded or in_view.completed):
+        return response  # refused before its work started, or its answer stored with it
     if response.status_code >= 500:
         idempotency.release(principal.org_id, principal.livemode, key)
     else:

@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import psycopg  # noqa: E402
 
 from bench.bare_upload_app import CREATE_TABLE  # noqa: E402
 from bench.invoice_list_scale import run_invoice_list_scale  # noqa: E402
@@ -570,10 +571,18 @@ def main() -> int:
                 Path(tempfile.mkdtemp(prefix="invex-bench-profile-")),
             )
 
-        # A fresh API and a worker on Redis database 1: the tasks the load phase queued
-        # on database 0 stay there, unconsumed, and do not delay these uploads.
+        # A fresh API and a worker on Redis database 1: the messages the load phase queued
+        # on database 0 stay there, unconsumed, and its invoices, never dispatched (no
+        # worker ran), are marked dispatched, or the worker's dispatcher would queue their
+        # thousands of extractions ahead of these uploads.
         bare.stop()
         invex.stop()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            parked = conn.execute(
+                "update invoices set dispatched_at = now()"
+                " where status = 'queued' and dispatched_at is null"
+            ).rowcount
+        print(f"\n{parked} invoices of the load phase left queued, undispatched")
         latency_service = ServiceProcesses(database_url, re.sub(r"/0$", "/1", redis_url))
         servers.stop_later(latency_service.stop)
         latency_service.start_api()

@@ -38,11 +38,17 @@ class Claim:
     """A key to claim inside the statement that does the request's work (an upload), one
     round trip fewer than `claim` and committed with the work or not at all. `recorded` turns
     True once that statement committed: from then on the key is this request's to complete
-    (or to release, on a 500)."""
+    (or to release, on a 500).
+
+    `created_status`: when the answer is the created object as the statement stores it (an
+    upload without `wait`), the statement also stores that answer under this status, so the
+    request needs no `complete` (`completed` turns True); None leaves it to `complete`."""
 
     key: str
     request_hash: str
+    created_status: int | None = None
     recorded: bool = False
+    completed: bool = False
 
 
 class KeyAlreadyClaimed(Exception):

@@ -98,7 +98,8 @@ class Invoices(MethodView):
             metadata=args["metadata"],
             schema_id=args["schema_id"],
             idempotency_key=request.headers.get("Idempotency-Key"),
-            claim=view_claim(),
+            # without `wait` the answer is the queued invoice, stored with the upload
+            claim=view_claim(created_status=202 if args["wait"] == 0 else None),
         )
         if args["wait"] > 0:
             invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])

@@ -81,6 +81,7 @@ def _invoice(row: dict | None) -> Invoice | None:
 class StoredUpload:
     invoice: Invoice | None  # None: this idempotency key already made an invoice
     deliveries: int  # webhook deliveries of its `invoice.created` event
+    claim_completed: bool  # the claim was stored with its answer
 
 
 # An upload in one statement, so one round trip and one implicit transaction (the
@@ -107,11 +108,6 @@ with invoice as (
     returning {COLUMNS}
 ), file as (
     insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
-), claim as (
-    -- no `on conflict`: a record of the key fails the statement (common/idempotency.py)
-    insert into idempotency_keys (org_id, livemode, key, request_hash)
-    select %(org_id)s, %(livemode)s, %(ikey)s, %(request_hash)s
-    where %(request_hash)s::text is not null
 ), event as (
     -- the invoice as rendered before the insert; only duplicate_of comes from the row
     insert into events (id, org_id, livemode, type, object_id, data)
@@ -119,16 +115,32 @@ with invoice as (
         jsonb_set(%(event_data)s, '{{object,duplicate_of}}',
             coalesce(to_jsonb(duplicate_of), 'null'))
     from invoice
-    returning id
+    returning id, data
 ), deliveries as (
     insert into webhook_deliveries (id, endpoint_id, event_id, ordering_key)
     select invex_new_id('dlv'), e.id, event.id, %(id)s
     from event, webhook_endpoints e where {SUBSCRIBED} order by e.id
     returning id
+), claim as (
+    -- no `on conflict`: a record of the key fails the statement (common/idempotency.py);
+    -- with a created_status, the answer is the invoice as the event shows it
+    insert into idempotency_keys (org_id, livemode, key, request_hash,
+        status_code, response_body, content_type, completed_at)
+    select %(org_id)s, %(livemode)s, %(ikey)s, %(request_hash)s,
+        answer.status, answer.body, answer.content_type, answer.at
+    from (select) as always left join (
+        select %(created_status)s::int as status, 'application/json' as content_type,
+            convert_to((data -> 'object')::text, 'UTF8') as body, now() as at
+        from event where %(created_status)s::int is not null
+    ) as answer on true
+    where %(request_hash)s::text is not null
+    returning completed_at is not null as completed
 ), credits as (
     {TAKE_UPLOAD_PAGES}
 )
-select invoice.*, (select count(*) from deliveries) as deliveries from invoice
+select invoice.*, (select count(*) from deliveries) as deliveries,
+    coalesce((select completed from claim), false) as claim_completed
+from invoice
 """
 
 
@@ -139,6 +151,7 @@ def insert_upload(
     data: bytes,
     idempotency_key: str | None,
     claim_hash: str | None,
+    created_status: int | None,
     event_id: str,
     event_type: str,
     event_data: Jsonb,
@@ -146,7 +159,8 @@ def insert_upload(
 ) -> StoredUpload:
     """Store a queued `invoice` (as built by the caller, minus `duplicate_of`) with `data`
     and everything that goes with it (UPLOAD). `claim_hash`: claim `idempotency_key` with
-    this request hash. `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
+    this request hash, and with `created_status` store the invoice as the answer too.
+    `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
     row = conn.execute(
         UPLOAD,
         {
@@ -164,6 +178,7 @@ def insert_upload(
             "created_at": invoice.created_at,
             "data": data,
             "request_hash": claim_hash,
+            "created_status": created_status,
             "event_id": event_id,
             "event_type": event_type,
             "event_data": event_data,
@@ -171,9 +186,9 @@ def insert_upload(
         },
     ).fetchone()
     if row is None:
-        return StoredUpload(None, 0)
-    deliveries = row.pop("deliveries")
-    return StoredUpload(Invoice(**row), deliveries)
+        return StoredUpload(None, 0, False)
+    deliveries, completed = row.pop("deliveries"), row.pop("claim_completed")
+    return StoredUpload(Invoice(**row), deliveries, completed)
 
 
 def find_by_idempotency_key(conn: Conn, org_id: str, livemode: bool, key: str) -> Invoice | None:

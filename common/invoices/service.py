@@ -109,6 +109,7 @@ def create_invoice(
                 data=data,
                 idempotency_key=idempotency_key,
                 claim_hash=claim.request_hash if claim else None,
+                created_status=claim.created_status if claim else None,
                 event_id=new_id("evt"),
                 event_type="invoice.created",
                 event_data=event_data(invoice_resource(queued)),
@@ -121,7 +122,7 @@ def create_invoice(
     except psycopg.errors.CheckViolation as exc:
         raise credits.limit_reached(exc, pages) or exc from exc
     if claim is not None:
-        claim.recorded = True
+        claim.recorded, claim.completed = True, stored.claim_completed
     if stored.invoice is None:  # the same idempotency key already created it
         assert idempotency_key is not None
         with db.connection() as conn:

@@ -83,9 +83,29 @@ def test_replayed_upload_returns_the_same_invoice(client, tenant):
     assert again.status_code == first.status_code == 202
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["id"] == first.get_json()["id"]
-    assert again.get_json()["_meta"] == {"idempotent_replay": True}
+    assert again.get_json() == {**first.get_json(), "_meta": {"idempotent_replay": True}}
     listed = client.get("/v1/invoices", headers=tenant.headers).get_json()["data"]
     assert len(listed) == 1
+
+
+def test_a_replayed_upload_with_wait_answers_what_the_first_answered(client, tenant):
+    pdf = make_text_pdf()
+    headers = {"Idempotency-Key": "upload-wait"}
+    first = upload(client, tenant, pdf, headers=headers, wait="1")  # no worker: still queued
+    again = upload(client, tenant, pdf, headers=headers, wait="1")
+    assert again.status_code == first.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == {**first.get_json(), "_meta": {"idempotent_replay": True}}
+
+
+def test_a_replay_for_a_client_on_an_older_version_has_that_version_s_shape(client, tenant):
+    pdf = make_text_pdf()
+    upload(client, tenant, pdf)
+    old = {"Idempotency-Key": "old-shape", "Invex-Version": "2026-06-01"}
+    first = upload(client, tenant, pdf, headers=old)
+    again = upload(client, tenant, pdf, headers=old)
+    assert first.get_json()["is_duplicate"] is True
+    assert again.get_json() == {**first.get_json(), "_meta": {"idempotent_replay": True}}
 
 
 def test_same_key_with_another_file_is_a_conflict(client, tenant):
