@@ -82,17 +82,18 @@ from bench.rate_limit_overhead import measure_rate_limit_overhead  # noqa: E402
 from tests.support import ServiceProcesses, free_port, make_text_pdf, wait_until  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
-# The same as tests/support.py's ServiceProcesses.start_api and the Procfile's `web`.
-GUNICORN_ARGS = [
-    "--workers",
-    "2",
-    "--worker-class",
-    "gthread",
-    "--threads",
-    "8",
-    "--log-level",
-    "warning",
-]
+# gunicorn as tests/support.py ServiceProcesses.start_api and the Procfile `web` run it.
+def gunicorn_args(workers: int, threads: int) -> list[str]:
+    return [
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
 
 
 # --- processes ---------------------------------------------------------------------------
@@ -109,7 +110,8 @@ def command_line(pid: int) -> str:
 class BareServer:
     """bench/bare_upload_app.py under gunicorn with Invex's gunicorn arguments."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, gunicorn: list[str]) -> None:
+        self.gunicorn = gunicorn
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -124,7 +126,7 @@ class BareServer:
                 "bench.bare_upload_app:app",
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                *GUNICORN_ARGS,
+                *self.gunicorn,
             ],
             cwd=ROOT,
             env=self.env,
@@ -438,6 +440,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", default="8,32")
+    parser.add_argument(
+        "--web-workers", type=int, default=2, help="gunicorn processes (Procfile: 2)"
+    )
+    parser.add_argument(
+        "--web-threads", type=int, default=8, help="threads per process (Procfile: 8)"
+    )
     parser.add_argument("--latency-uploads", type=int, default=50)
     parser.add_argument(
         "--durable", action="store_true", help="PostgreSQL with fsync and synchronous_commit on"
@@ -494,8 +502,8 @@ def main() -> int:
 
         invex = ServiceProcesses(database_url, redis_url)
         servers.stop_later(invex.stop)
-        invex.start_api()
-        bare = BareServer(database_url)
+        invex.start_api(args.web_workers, args.web_threads)
+        bare = BareServer(database_url, gunicorn_args(args.web_workers, args.web_threads))
         servers.stop_later(bare.stop)
         bare.start()
         assert invex.api is not None
@@ -520,7 +528,10 @@ def main() -> int:
             "durable" if args.durable else "fsync=off, synchronous_commit=off (as the tests)"
         )
         print(f"PostgreSQL: private, {durability}; Redis: private, appendonly everysec")
-        print(f"gunicorn (both servers): {' '.join(GUNICORN_ARGS)}")
+        print(
+            "gunicorn (both servers): "
+            + " ".join(gunicorn_args(args.web_workers, args.web_threads))
+        )
         print(
             f"Load: wrk -t1, {args.warmup:g} s warm-up + {args.duration:g} s per run,"
             f" {args.rounds} round(s) alternating Invex/bare; PDF {len(pdf)} bytes + a"

@@ -77,7 +77,8 @@ class ServiceProcesses:
         self.start_worker()
         self.start_webhook_worker()
 
-    def start_api(self) -> None:
+    def start_api(self, workers: int = 2, threads: int = 8) -> None:
+        """gunicorn as the Procfile runs it (`web`), by default with its default size."""
         self.api = subprocess.Popen(
             [
                 sys.executable,
@@ -87,11 +88,11 @@ class ServiceProcesses:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "2",
+                str(workers),
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "8",
+                str(threads),
                 "--log-level",
                 "warning",
             ],
