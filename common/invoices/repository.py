@@ -107,7 +107,9 @@ with invoice as (
     do nothing
     returning {COLUMNS}
 ), file as (
+    -- the bytes, unless the file store keeps them elsewhere (common/storage.py)
     insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
+    where %(data)s::bytea is not null
 ), event as (
     -- the invoice as rendered before the insert; only duplicate_of comes from the row
     insert into events (id, org_id, livemode, type, object_id, data)
@@ -148,7 +150,7 @@ def insert_upload(
     conn: Conn,
     invoice: Invoice,
     *,
-    data: bytes,
+    data: bytes | None,
     idempotency_key: str | None,
     claim_hash: str | None,
     created_status: int | None,

@@ -101,12 +101,16 @@ def create_invoice(
         created_at=created_at,
         updated_at=created_at,
     )
+    store = file_store()
+    if not store.in_upload_statement:  # elsewhere first; an upload that fails leaves it orphaned
+        with db.connection() as conn:
+            store.put(conn, invoice_id, data)
     try:
         with db.connection() as conn:
             stored = repository.insert_upload(
                 conn,
                 queued,
-                data=data,
+                data=data if store.in_upload_statement else None,
                 idempotency_key=idempotency_key,
                 claim_hash=claim.request_hash if claim else None,
                 created_status=claim.created_status if claim else None,
@@ -120,7 +124,10 @@ def create_invoice(
             raise idempotency.KeyAlreadyClaimed() from exc
         raise
     except psycopg.errors.CheckViolation as exc:
-        raise credits.limit_reached(exc, pages) or exc from exc
+        refused = credits.limit_reached(exc, pages)
+        if refused is None:
+            raise
+        raise refused from exc
     if claim is not None:
         claim.recorded, claim.completed = True, stored.claim_completed
     if stored.invoice is None:  # the same idempotency key already created it

@@ -357,3 +357,42 @@ def test_reprocess_of_a_queued_invoice_changes_nothing(client, tenant):
     again = client.post(f"/v1/invoices/{invoice['id']}/reprocess", headers=tenant.headers)
     assert again.status_code == 202
     assert again.get_json()["status"] == "queued"
+
+
+class DictFileStore:
+    """A file store that keeps bytes outside PostgreSQL, as object storage would."""
+
+    in_upload_statement = False
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, conn, invoice_id: str, data: bytes) -> None:
+        self.files[invoice_id] = data
+
+    def get(self, conn, invoice_id: str) -> bytes | None:
+        return self.files.get(invoice_id)
+
+    def delete(self, conn, invoice_id: str) -> None:
+        self.files.pop(invoice_id, None)
+
+
+def test_a_file_store_outside_the_database_gets_the_bytes_instead_of_invoice_files(
+    client, tenant, monkeypatch
+):
+    from common import db
+    from common.invoices import service
+
+    store = DictFileStore()
+    monkeypatch.setattr(service, "file_store", lambda: store)
+    pdf = make_text_pdf(["Stored elsewhere"])
+    invoice = upload(client, tenant, pdf).get_json()
+    assert store.files == {invoice["id"]: pdf}
+    with db.connection() as conn:
+        row = conn.execute(
+            "select count(*) as n from invoice_files where invoice_id = %(id)s",
+            {"id": invoice["id"]},
+        ).fetchone()
+    assert row["n"] == 0
+    fetched = client.get(f"/v1/invoices/{invoice['id']}/file", headers=tenant.headers)
+    assert fetched.data == pdf
