@@ -1,5 +1,7 @@
-"""Uploading, idempotency, listing and managing invoices through the API (no worker runs
-here, so invoices stay queued; extraction is covered in tests/e2e)."""
+"""Uploading, idempotency, listing and managing invoices through the API. No worker is
+started for these tests, so invoices stay queued, unless the worker the suite's e2e tests
+started is still running and takes one (tests/support.py extract_now): a test that waits
+accepts both. Extraction is covered in tests/e2e."""
 
 from __future__ import annotations
 
@@ -91,9 +93,10 @@ def test_replayed_upload_returns_the_same_invoice(client, tenant):
 def test_a_replayed_upload_with_wait_answers_what_the_first_answered(client, tenant):
     pdf = make_text_pdf()
     headers = {"Idempotency-Key": "upload-wait"}
-    first = upload(client, tenant, pdf, headers=headers, wait="1")  # no worker: still queued
+    # 202 and queued, or 200 and extracted if the suite's e2e worker is running by now
+    first = upload(client, tenant, pdf, headers=headers, wait="1")
     again = upload(client, tenant, pdf, headers=headers, wait="1")
-    assert again.status_code == first.status_code == 202
+    assert again.status_code == first.status_code
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == {**first.get_json(), "_meta": {"idempotent_replay": True}}
 
