@@ -79,23 +79,15 @@ from bench.measurement import (  # noqa: E402
     tree,
 )
 from bench.rate_limit_overhead import measure_rate_limit_overhead  # noqa: E402
-from tests.support import ServiceProcesses, free_port, make_text_pdf, wait_until  # noqa: E402
+from tests.support import (  # noqa: E402
+    ServiceProcesses,
+    free_port,
+    gunicorn_args,
+    make_text_pdf,
+    wait_until,
+)
 
 LUA_SCRIPT = ROOT / "bench" / "wrk_upload.lua"
-
-
-# gunicorn as tests/support.py ServiceProcesses.start_api and the Procfile `web` run it.
-def gunicorn_args(workers: int, threads: int) -> list[str]:
-    return [
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--log-level",
-        "warning",
-    ]
 
 
 # --- processes ---------------------------------------------------------------------------

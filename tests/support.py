@@ -41,6 +41,20 @@ def wait_until(predicate, timeout: float, interval: float = 0.05, message: str =
     raise AssertionError(f"timed out after {timeout} s: {message}")
 
 
+def gunicorn_args(workers: int, threads: int) -> list[str]:
+    """The Procfile's `web` options (bench/api_load.py gives its bare server the same)."""
+    return [
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
+
+
 class ServiceProcesses:
     """gunicorn and a Celery extraction worker against the given servers."""
 
@@ -87,14 +101,7 @@ class ServiceProcesses:
                 "api.wsgi:app",
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
-                "--log-level",
-                "warning",
+                *gunicorn_args(workers, threads),
             ],
             cwd=ROOT,
             env=self.env,
