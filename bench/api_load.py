@@ -24,6 +24,8 @@ What it does, in one run:
    on another Redis database, and measures upload-to-`succeeded` latency sequentially:
    with `wait=30` on the upload (what a client sees), with a client polling GET every 5 ms,
    and from the rows' own timestamps (created_at -> updated_at). Goal: p50 < 150 ms.
+   Then the work uploads leave to the extraction tier (a coalesced nudge replaced one Celery
+   message per upload): the dispatcher's CPU per invoice, on 2,000 of the load phase's.
 5. `--profile S` adds a py-spy recording of both Invex gunicorn workers during one more
    32-client run of S seconds and prints where request time and CPU go.
 6. Rate limiting on against off: bench/rate_limit_overhead.py's measurement on these
@@ -601,6 +603,7 @@ def main() -> int:
         )
         latency_phase(latency_service, token, pdf, args.latency_uploads)
         latency_service.stop()
+        dispatch_phase(database_url, postgres_pids)
 
         if not args.skip_ratelimit:
             print("\nRate limiting, on against off (bench/rate_limit_overhead.py):")
@@ -610,6 +613,28 @@ def main() -> int:
                 database_url, redis_url, invoices=args.list_invoices, requests=args.list_requests
             )
         return 0
+
+
+def dispatch_phase(database_url: str, postgres_pids, count: int = 2000) -> None:
+    """What uploads leave to the extraction tier instead of a Celery message each: the
+    dispatcher's claims and one task message per invoice (dispatch_extractions), run here in
+    one process on `count` of the load phase's invoices (their messages go to the load
+    phase's Redis database, which nothing consumes)."""
+    from common.invoices import service
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "update invoices set dispatched_at = null where id in (select id from invoices"
+            " where status = 'queued' order by id limit %(count)s)",
+            {"count": count},
+        )
+    own, database = time.process_time(), cpu_seconds(postgres_pids())
+    sent = service.dispatch_extractions()
+    own, database = time.process_time() - own, cpu_seconds(postgres_pids()) - database
+    print(
+        f"\nExtraction dispatch (extraction tier, in one process): {sent} invoices,"
+        f" {own / sent * 1000:.3f} ms CPU each (PostgreSQL {database / sent * 1000:.3f} ms)"
+    )
 
 
 def check_upload(targets: dict, pdf: bytes) -> None:
