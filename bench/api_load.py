@@ -17,7 +17,8 @@ What it does, in one run:
 3. Loads `POST /v1/invoices` and the bare `POST /upload` with wrk at each client count,
    alternating Invex, bare, Invex, bare (`--rounds`), each run a warm-up then a fixed
    duration, and prints uploads/s, p50/p99 latency, the CPU seconds each party used, and
-   the Invex/bare ratio (goal: >= 0.5).
+   the Invex/bare ratio (goal: >= 0.5); also the CPU milliseconds per upload of each server
+   and of PostgreSQL, steadier than rates on a shared machine.
    No extraction worker runs during this phase (the tasks wait in Redis, unconsumed), so
    the two servers compete only with PostgreSQL and wrk for the 2 cores.
 4. Starts a fresh Invex API and a Celery extraction worker (`-c 2`, the Procfile default)
@@ -210,15 +211,21 @@ def print_load_table(results: list[tuple[str, int, int, dict]]) -> None:
     print(
         f"{'server':<7} {'clients':>7} {'round':>5} {'uploads/s':>10} {'p50 ms':>8}"
         f" {'p99 ms':>8} {'errors':>6} {'cores: server':>14} {'postgres':>9} {'wrk':>6}"
-        f" {'other':>6}"
+        f" {'other':>6}  {'CPU ms per upload: server':>25} {'postgres':>9}"
     )
     for name, clients, rnd, r in results:
         print(
             f"{name:<7} {clients:>7} {rnd:>5} {r['rate']:>10.0f} {r['p50_us'] / 1000:>8.1f}"
             f" {r['p99_us'] / 1000:>8.1f} {r['errors']:>6} {r['server_cpu_share']:>14.2f}"
             f" {r['postgres_cpu_share']:>9.2f} {r['wrk_cpu_share']:>6.2f}"
-            f" {r['other_cpu_share']:>6.2f}"
+            f" {r['other_cpu_share']:>6.2f}  {per_upload_ms(r, 'server_cpu'):>25.2f}"
+            f" {per_upload_ms(r, 'postgres_cpu'):>9.2f}"
         )
+
+
+def per_upload_ms(result: dict, key: str) -> float:
+    """CPU milliseconds per upload: steadier than rates when the machine is shared."""
+    return result[key] / max(result["requests"], 1) * 1000
 
 
 def summarise_load(results, clients_list) -> None:
@@ -227,6 +234,7 @@ def summarise_load(results, clients_list) -> None:
         f"{'clients':>7} {'Invex up/s':>10} {'bare up/s':>10} {'ratio':>6}"
         f" {'Invex p50/p99 ms':>17} {'bare p50/p99 ms':>16}"
     )
+    cpu = {}
     for clients in clients_list:
         row = {}
         for name in ("invex", "bare"):
@@ -236,12 +244,22 @@ def summarise_load(results, clients_list) -> None:
                 statistics.median(r["p50_us"] for r in runs) / 1000,
                 statistics.median(r["p99_us"] for r in runs) / 1000,
             )
+            cpu[name, clients] = statistics.median(
+                per_upload_ms(r, "server_cpu") + per_upload_ms(r, "postgres_cpu") for r in runs
+            )
         ratio = row["invex"][0] / row["bare"][0]
         print(
             f"{clients:>7} {row['invex'][0]:>10.0f} {row['bare'][0]:>10.0f} {ratio:>5.2f}x"
             f" {row['invex'][1]:>8.1f} /{row['invex'][2]:>6.1f}"
             f" {row['bare'][1]:>8.1f} /{row['bare'][2]:>6.1f}"
             f"   {'meets' if ratio >= 0.5 else 'BELOW'} the 0.5x goal"
+        )
+    print("CPU ms per upload, server and PostgreSQL together (median over rounds):")
+    for clients in clients_list:
+        invex, bare = cpu["invex", clients], cpu["bare", clients]
+        print(
+            f"{clients:>7} clients: Invex {invex:.2f}, bare {bare:.2f}"
+            f" (bare/Invex {bare / invex:.2f}x: the rate ratio a CPU-bound machine allows)"
         )
 
 
