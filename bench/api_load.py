@@ -458,6 +458,9 @@ def main() -> int:
         "--web-workers", type=int, default=2, help="gunicorn processes (Procfile: 2)"
     )
     parser.add_argument(
+        "--test-mode", action="store_true", help="upload with a test-mode key (no page credits)"
+    )
+    parser.add_argument(
         "--web-threads", type=int, default=8, help="threads per process (Procfile: 8)"
     )
     parser.add_argument("--latency-uploads", type=int, default=50)
@@ -501,7 +504,8 @@ def main() -> int:
         apply_migrations(database_url)
         db.configure(database_url)
         org = create_org("Bench GmbH")
-        token = create_api_key(org.id, livemode=True).secret
+        # a test-mode key takes no page credits (so no upload waits on the credit balance)
+        token = create_api_key(org.id, livemode=not args.test_mode).secret
         with db.transaction() as conn:
             conn.execute(CREATE_TABLE)
 
