@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -109,13 +109,8 @@ def connection() -> Iterator[Conn]:
 
 
 @contextmanager
-def transaction(*, pipelined: bool = False) -> Iterator[Conn]:
+def transaction() -> Iterator[Conn]:
     """A connection inside one transaction: committed on success, rolled back on error.
-
-    `pipelined`: statements are sent without waiting for each answer (psycopg's pipeline
-    mode); the connection waits only where code reads a result, and BEGIN and COMMIT
-    travel with the statements around them. For a hot path that writes several rows: the
-    upload's transaction takes 4 round trips instead of 9.
 
     Database outages surface as ServiceUnavailable (503) rather than as internal errors.
     """
@@ -123,7 +118,7 @@ def transaction(*, pipelined: bool = False) -> Iterator[Conn]:
     try:
         with pool().connection() as conn:
             try:
-                with conn.pipeline() if pipelined else nullcontext(), conn.transaction():
+                with conn.transaction():
                     yield conn
             finally:
                 callbacks = _after_commit.pop(id(conn), [])
