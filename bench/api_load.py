@@ -19,8 +19,9 @@ What it does, in one run:
    duration, and prints uploads/s, p50/p99 latency, the CPU seconds each party used, and
    the Invex/bare ratio (goal: >= 0.5); also the CPU milliseconds per upload of each server
    and of PostgreSQL, steadier than rates on a shared machine.
-   No extraction worker runs during this phase (the tasks wait in Redis, unconsumed), so
-   the two servers compete only with PostgreSQL and wrk for the 2 cores.
+   No extraction worker runs during this phase (uploads only nudge the dispatcher, which
+   nothing runs: the invoices stay queued, undispatched), so the two servers compete only
+   with PostgreSQL and wrk for the 2 cores.
 4. Starts a fresh Invex API and a Celery extraction worker (`-c 2`, the Procfile default)
    on another Redis database, and measures upload-to-`succeeded` latency sequentially:
    with `wait=30` on the upload (what a client sees), with a client polling GET every 5 ms,
@@ -360,7 +361,6 @@ CATEGORIES = (
     ("idempotency: claim transaction", ("claim (common/idempotency",)),
     ("idempotency: complete transaction", ("complete (common/idempotency",)),
     ("idempotency: request fingerprint", ("request_fingerprint (",)),
-    ("create_invoice: Celery send_task", ("enqueue_extraction (",)),
     ("create_invoice: wake-up of the extraction dispatcher", ("nudge_extraction_dispatcher (",)),
     ("create_invoice: webhook sender wake-up", ("nudge_sender (",)),
     ("create_invoice: page count", ("count_pages (",)),

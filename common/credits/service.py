@@ -3,10 +3,10 @@
 A live upload takes its pages in the very statement that inserts the invoice (the
 `upload_charge` it describes, applied by repository.TAKE_UPLOAD_PAGES), so an upload is
 stored if and only if its pages were taken, and concurrent uploads can never take more than
-there is. Test mode never takes credits. A
-replayed upload (same Idempotency-Key) returns the first invoice before this runs, so it is
-never charged twice. Deleting an invoice, or a failed extraction, gives nothing back: the
-pages were received and processed.
+there is. Test mode never takes credits. A replayed upload (same Idempotency-Key) inserts no
+invoice, and the statement takes pages only for the invoice it inserts, so it is never
+charged twice. Deleting an invoice, or a failed extraction, gives nothing back: the pages
+were received and processed.
 """
 
 from __future__ import annotations

@@ -44,14 +44,12 @@ FLUSH_SECONDS = 1.0
 class _PendingCalls:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
-        self._expire_at: dict[str, int] = {}
+        self._counts: Counter[tuple[str, int]] = Counter()  # (key, its expiry) -> calls
         self._flusher_pid: int | None = None
 
     def add(self, key: str, expire_at: int) -> None:
         with self._lock:
-            self._counts[key] += 1
-            self._expire_at[key] = expire_at
+            self._counts[key, expire_at] += 1
             if self._flusher_pid != os.getpid():  # none yet, or inherited across a fork
                 self._flusher_pid = os.getpid()
                 threading.Thread(
@@ -61,14 +59,13 @@ class _PendingCalls:
     def flush(self) -> None:
         with self._lock:
             counts, self._counts = self._counts, Counter()
-            expire_at = dict(self._expire_at)
         if not counts:
             return
         try:
             pipe = redis_client().pipeline(transaction=False)
-            for key, calls in counts.items():
+            for (key, expire_at), calls in counts.items():
                 pipe.incrby(key, calls)
-                pipe.expireat(key, expire_at[key])
+                pipe.expireat(key, expire_at)
             pipe.execute()
         except (redis.RedisError, OSError):
             log.debug("usage counter unavailable", exc_info=True)
