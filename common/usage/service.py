@@ -75,7 +75,10 @@ class _PendingCalls:
     def _flush_forever(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # a defect must not end the counting for the process's life
+                log.exception("usage counter flush failed")
 
 
 _pending = _PendingCalls()
