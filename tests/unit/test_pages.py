@@ -1,0 +1,49 @@
+"""Pages as credits count them, before an upload is accepted: what a damaged, encrypted or
+overlong file counts."""
+
+from __future__ import annotations
+
+import io
+
+import pymupdf
+from PIL import Image
+
+from common.invoices.pages import count_pages
+
+PDF = "application/pdf"
+
+
+def pdf_of(pages: int, **save: object) -> bytes:
+    doc = pymupdf.open()
+    for _ in range(pages):
+        doc.new_page()
+    return doc.tobytes(**save)
+
+
+def test_a_pdf_counts_its_pages():
+    assert count_pages(pdf_of(3), PDF, 200) == 3
+
+
+def test_an_encrypted_pdf_counts_its_pages_without_the_password():
+    encrypted = pdf_of(4, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    assert count_pages(encrypted, PDF, 200) == 4
+
+
+def test_a_pdf_longer_than_the_limit_counts_the_limit():
+    assert count_pages(pdf_of(5), PDF, 2) == 2
+
+
+def test_what_mupdf_cannot_open_counts_one_page():
+    assert count_pages(b"%PDF-1.7\n" + b"\x00" * 500, PDF, 200) == 1
+    assert count_pages(b"not a pdf at all", PDF, 200) == 1
+
+
+def test_a_multi_frame_tiff_counts_its_frames():
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:])
+    assert count_pages(out.getvalue(), "image/tiff", 200) == 3
+
+
+def test_an_xml_invoice_counts_one_page():
+    assert count_pages(b"<Invoice/>", "application/xml", 200) == 1
