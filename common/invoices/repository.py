@@ -105,7 +105,7 @@ with invoice as (
         %(ikey)s, %(created_at)s, %(created_at)s)
     on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
     do nothing
-    returning {COLUMNS}
+    returning id, org_id, livemode, duplicate_of
 ), file as (
     -- the bytes, unless the file store keeps them elsewhere (common/storage.py)
     insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
@@ -140,7 +140,7 @@ with invoice as (
 ), credits as (
     {TAKE_UPLOAD_PAGES}
 )
-select invoice.*, (select count(*) from deliveries) as deliveries,
+select invoice.duplicate_of, (select count(*) from deliveries) as deliveries,
     coalesce((select completed from claim), false) as claim_completed
 from invoice
 """
@@ -189,8 +189,9 @@ def insert_upload(
     ).fetchone()
     if row is None:
         return StoredUpload(None, 0, False)
-    deliveries, completed = row.pop("deliveries"), row.pop("claim_completed")
-    return StoredUpload(Invoice(**row), deliveries, completed)
+    # the rest of the row is the caller's `invoice`: only the lookup is news
+    stored = dataclasses.replace(invoice, duplicate_of=row["duplicate_of"])
+    return StoredUpload(stored, row["deliveries"], row["claim_completed"])
 
 
 def find_by_idempotency_key(conn: Conn, org_id: str, livemode: bool, key: str) -> Invoice | None:
