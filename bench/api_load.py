@@ -16,9 +16,10 @@ What it does, in one run:
    bytes into a table with psycopg 3 + psycopg_pool, one insert per request.
 3. Loads `POST /v1/invoices` and the bare `POST /upload` with wrk at each client count,
    alternating Invex, bare, Invex, bare (`--rounds`), each run a warm-up, a VACUUM ANALYZE
-   (as pgbench does; see `settle`), then a fixed duration, and prints uploads/s, p50/p99 latency, the CPU seconds each party used, and
-   the Invex/bare ratio (goal: >= 0.5); also the CPU milliseconds per upload of each server
-   and of PostgreSQL, steadier than rates on a shared machine.
+   (as pgbench does; see `settle`), then a fixed duration, and prints uploads/s, p50/p99
+   latency, the CPU seconds each party used, and the Invex/bare ratio (goal: >= 0.5);
+   also the CPU milliseconds per upload of each server and of PostgreSQL, steadier than
+   rates on a shared machine.
    No extraction worker runs during this phase (uploads only nudge the dispatcher, which
    nothing runs: the invoices stay queued, undispatched), so the two servers compete only
    with PostgreSQL and wrk for the 2 cores.

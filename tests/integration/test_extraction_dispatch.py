@@ -214,7 +214,7 @@ def test_invoices_queued_before_the_migration_count_as_dispatched(servers, tmp_p
                 (invoice_id, status),
             )
 
-    assert apply_migrations(database_url) == ["0012_add_invoice_dispatch.sql"]
+    assert apply_migrations(database_url)[0] == "0012_add_invoice_dispatch.sql"
 
     with psycopg.connect(database_url) as conn:
         rows = dict(conn.execute("select id, dispatched_at is not null from invoices").fetchall())
