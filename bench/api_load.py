@@ -384,7 +384,7 @@ CATEGORIES = (
     ("idempotency: claim transaction", ("claim (common/idempotency",)),
     ("idempotency: complete transaction", ("complete (common/idempotency",)),
     ("idempotency: request fingerprint", ("request_fingerprint (",)),
-    ("create_invoice: wake-up of the extraction dispatcher", ("nudge_extraction_dispatcher (",)),
+    ("nudge thread: wake-up of the extraction dispatcher", ("nudge_extraction_dispatcher (",)),
     ("create_invoice: webhook sender wake-up", ("nudge_sender (",)),
     ("create_invoice: page count", ("count_pages (",)),
     ("create_invoice: the upload statement", ("insert_upload (",)),

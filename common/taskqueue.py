@@ -4,14 +4,19 @@ Task names are strings so the API never imports worker code (and with it, the OC
 Sending happens after the transaction that wrote the job row has committed; if the broker is
 unreachable the row stays queued and the sweeper sends it later, so nothing is lost. Where
 many commits feed one task that takes all pending rows (the webhook sender, the extraction
-dispatcher), a commit only nudges it: `coalesced_nudge` sends one message for many commits.
+dispatcher), a commit only nudges it: `coalesced_nudge` sends one message for many commits,
+and a request hands its nudge to a `BackgroundNudge` thread, so it waits on no round trip.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
-from collections.abc import Iterable
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
 from functools import cache
 
 import redis
@@ -135,6 +140,53 @@ def clear_nudge(key: str) -> None:
         redis_client().delete(key)
 
 
+class BackgroundNudge:
+    """Runs `nudge` (a coalesced_nudge) from a thread of this process, for requests that
+    must not wait on Redis for it. `soon()` asks; the thread runs the nudge at once when it
+    has been idle, else `spacing` seconds after its previous run, once for every request
+    that asked meanwhile: under load, one round trip per `spacing` per process instead of
+    one per upload, at the price of up to `spacing` before the dispatcher hears of an upload.
+
+    Each run starts after the asks it answers (the flag is taken, then the nudge runs), so
+    a commit followed by `soon()` is always followed by a nudge that sees it committed, as
+    when the request nudged itself. Asks pending when the process ends are nudged at exit;
+    a process killed first leaves them to beat's periodic run.
+    """
+
+    def __init__(self, nudge: Callable[[], object], *, name: str, spacing: float) -> None:
+        self._nudge = nudge
+        self._name = name
+        self._spacing = spacing
+        self._wanted = threading.Condition(threading.Lock())
+        self._asked = False
+        self._thread_pid: int | None = None
+        atexit.register(self.run_if_asked)
+
+    def soon(self) -> None:
+        with self._wanted:
+            self._asked = True
+            if self._thread_pid != os.getpid():  # none yet, or inherited across a fork
+                self._thread_pid = os.getpid()
+                threading.Thread(target=self._run_forever, name=self._name, daemon=True).start()
+            self._wanted.notify()
+
+    def run_if_asked(self) -> None:
+        with self._wanted:
+            asked, self._asked = self._asked, False
+        if asked:
+            self._nudge()
+
+    def _run_forever(self) -> None:
+        while True:
+            with self._wanted:
+                self._wanted.wait_for(lambda: self._asked)
+            try:
+                self.run_if_asked()
+            except Exception:  # a defect must not end the nudging for the process's life
+                log.exception("%s failed", self._name)
+            time.sleep(self._spacing)
+
+
 # While a dispatch message is pending, more nudges add nothing: the dispatcher, when it runs,
 # claims every invoice committed before it starts. It may wait a while: it queues behind OCR
 # jobs on the extract queue, so it does not clear the key at once. The expiry only bounds the
@@ -152,3 +204,17 @@ def nudge_extraction_dispatcher() -> bool:
     return coalesced_nudge(
         EXTRACT_NUDGE_KEY, EXTRACT_NUDGE_WINDOW_MS, DISPATCH_EXTRACT_TASK, EXTRACT_QUEUE
     )
+
+
+# An upload asks and goes on; see BackgroundNudge. An idle process nudges at once; a busy
+# one tells the dispatcher of an upload at most 20 ms later, and talks to Redis for it 50
+# times a second at most, however many uploads it takes.
+EXTRACT_NUDGE_SPACING = 0.02
+_extraction_nudge = BackgroundNudge(
+    nudge_extraction_dispatcher, name="extract-nudge", spacing=EXTRACT_NUDGE_SPACING
+)
+
+
+def nudge_extraction_dispatcher_soon() -> None:
+    """nudge_extraction_dispatcher from this process's nudge thread: no round trip here."""
+    _extraction_nudge.soon()

@@ -141,8 +141,9 @@ def create_invoice(
     if stored.deliveries:
         nudge_sender()
     # One message wakes the dispatcher for every upload committed meanwhile (it sends each
-    # one's extraction task); a lost nudge is covered by beat's dispatch every 5 s.
-    taskqueue.nudge_extraction_dispatcher()
+    # one's extraction task), sent by this process's nudge thread, not by the request; a
+    # lost nudge is covered by beat's dispatch every 5 s.
+    taskqueue.nudge_extraction_dispatcher_soon()
     return stored.invoice
 
 

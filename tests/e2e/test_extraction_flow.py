@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 
+from common import taskqueue
 from tests.conftest import Tenant
 from tests.support import (
     ROOT,
@@ -150,7 +151,12 @@ def test_flushed_broker_is_repaired_by_the_sweeper(service, servers, tenant):
                 ).json()["id"]
                 for n in range(3)
             ]
-            redis.Redis.from_url(servers["redis_url"]).flushall()
+            # The API's nudge thread sends the uploads' nudge (and, 20 ms after it, answers
+            # the later asks with a SET NX that finds the key): let them land, then lose them.
+            broker = redis.Redis.from_url(servers["redis_url"])
+            wait_until(lambda: broker.exists(taskqueue.EXTRACT_NUDGE_KEY), 5, interval=0.01)
+            time.sleep(10 * taskqueue.EXTRACT_NUDGE_SPACING)
+            broker.flushall()
             service.start_worker()
             time.sleep(1)
             assert all(status_of(http, i) == "queued" for i in ids)
