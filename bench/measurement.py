@@ -103,13 +103,19 @@ def tree(pid: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of a process tree (`tree(root)`), those of its exited processes too.
+
+    A live process counts its own time; one that has exited counts in its parent's
+    (cutime, cstime, once waited for). Without that, a PostgreSQL backend or autovacuum
+    worker that ended during a measurement took its whole life's CPU out of the total, which
+    then could even shrink."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
     return total / CLOCK_TICKS
 
 
