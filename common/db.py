@@ -56,8 +56,10 @@ def pool() -> ConnectionPool[Conn]:
                 # autocommit: a single statement needs no BEGIN/COMMIT round trips;
                 # transaction() opens an explicit one where several statements must agree.
                 kwargs={"row_factory": dict_row, "connect_timeout": 3, "autocommit": True},
+                # no `reset` callback: with one, psycopg_pool hands every returned
+                # connection to its worker thread (a wake-up and a GIL hand-over per return);
+                # _checked_out() notes the return time instead
                 check=_check_if_idle,
-                reset=_stamp_return,
                 connection_class=psycopg.Connection[dict[str, Any]],
                 name="invex",
             )
@@ -65,8 +67,14 @@ def pool() -> ConnectionPool[Conn]:
         return existing
 
 
-def _stamp_return(conn: Conn) -> None:
-    _returned_at[id(conn)] = time.monotonic()
+@contextmanager
+def _checked_out(timeout: float | None = None) -> Iterator[Conn]:
+    """A connection of the pool, its return time noted for _check_if_idle."""
+    with pool().connection(timeout=timeout) as conn:
+        try:
+            yield conn
+        finally:
+            _returned_at[id(conn)] = time.monotonic()
 
 
 def _check_if_idle(conn: Conn) -> None:
@@ -102,7 +110,7 @@ def after_commit(conn: Conn, callback: Callable[[], object]) -> None:
 def connection() -> Iterator[Conn]:
     """A connection in autocommit mode, for one statement that needs no transaction."""
     try:
-        with pool().connection() as conn:
+        with _checked_out() as conn:
             yield conn
     except (PoolTimeout, psycopg.OperationalError) as exc:
         raise ServiceUnavailable() from exc
@@ -116,7 +124,7 @@ def transaction() -> Iterator[Conn]:
     """
     callbacks: list[Callable[[], object]] = []
     try:
-        with pool().connection() as conn:
+        with _checked_out() as conn:
             try:
                 with conn.transaction():
                     yield conn
@@ -130,7 +138,7 @@ def transaction() -> Iterator[Conn]:
 
 def database_is_up() -> bool:
     try:
-        with pool().connection(timeout=2) as conn:
+        with _checked_out(timeout=2) as conn:
             conn.execute("select 1")
         return True
     except (PoolTimeout, psycopg.Error):
