@@ -19,7 +19,8 @@ What it does, in one run:
    (as pgbench does; see `settle`), then a fixed duration, and prints uploads/s, p50/p99
    latency, the CPU seconds each party used, and the Invex/bare ratio (goal: >= 0.5);
    also the CPU milliseconds per upload of each server and of PostgreSQL, steadier than
-   rates on a shared machine.
+   rates on a shared machine. A run in which one gunicorn worker accepted all of wrk's
+   connections is done again (`lopsided`), for either server.
    No extraction worker runs during this phase (uploads only nudge the dispatcher, which
    nothing runs: the invoices stay queued, undispatched), so the two servers compete only
    with PostgreSQL and wrk for the 2 cores.
@@ -195,11 +196,20 @@ def measure(
         run_wrk(target, pdf_path, clients=clients, seconds=warmup)
     settle(database_url)
     server_pids = tree(target["pid"])
-    pg_pids = postgres_pids()
-    server_cpu, pg_cpu = cpu_seconds(server_pids), cpu_seconds(pg_pids)
-    machine = machine_busy_seconds()
-    result = run_wrk(target, pdf_path, clients=clients, seconds=seconds)
-    machine = machine_busy_seconds() - machine
+    workers = children(target["pid"])
+    repeats = 0
+    while True:
+        pg_pids = postgres_pids()
+        server_cpu, pg_cpu = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+        before = [cpu_seconds([w]) for w in workers]
+        machine = machine_busy_seconds()
+        result = run_wrk(target, pdf_path, clients=clients, seconds=seconds)
+        machine = machine_busy_seconds() - machine
+        worker_cpu = [cpu_seconds([w]) - b for w, b in zip(workers, before, strict=True)]
+        if not lopsided(worker_cpu) or repeats == LOPSIDED_RETRIES:
+            break
+        repeats += 1
+    result["repeats"] = repeats
     result["server_cpu"] = cpu_seconds(server_pids) - server_cpu
     result["postgres_cpu"] = cpu_seconds(postgres_pids()) - pg_cpu
     # Everything else on the machine (other sessions, Redis, this script): noise to report.
@@ -215,6 +225,21 @@ def measure(
     for key in ("wrk_cpu", "server_cpu", "postgres_cpu", "other_cpu"):
         result[key + "_share"] = result[key] / seconds_run  # cores in use on average
     return result
+
+
+# wrk opens its connections at once and keeps them; gunicorn's workers share one listening
+# socket, and now and then one worker accepts every connection before the other wakes. That
+# run measures one process on one core (about 0.9 cores busy, half the rate), for Invex and
+# the bare endpoint alike (seen about one run in five of each), not the application: it is
+# repeated, up to this many times, and the table says how often.
+LOPSIDED_RETRIES = 3
+LOPSIDED_SHARE = 0.15
+
+
+def lopsided(worker_cpu: list[float]) -> bool:
+    """One gunicorn worker did (almost) all the work of the run."""
+    total = sum(worker_cpu)
+    return len(worker_cpu) > 1 and total > 0 and min(worker_cpu) < LOPSIDED_SHARE * total
 
 
 def settle(database_url: str) -> None:
@@ -235,7 +260,7 @@ def print_load_table(results: list[tuple[str, int, int, dict]]) -> None:
     print(
         f"{'server':<7} {'clients':>7} {'round':>5} {'uploads/s':>10} {'p50 ms':>8}"
         f" {'p99 ms':>8} {'errors':>6} {'cores: server':>14} {'postgres':>9} {'wrk':>6}"
-        f" {'other':>6}  {'CPU ms per upload: server':>25} {'postgres':>9}"
+        f" {'other':>6}  {'CPU ms per upload: server':>25} {'postgres':>9} {'repeats':>7}"
     )
     for name, clients, rnd, r in results:
         print(
@@ -243,7 +268,7 @@ def print_load_table(results: list[tuple[str, int, int, dict]]) -> None:
             f" {r['p99_us'] / 1000:>8.1f} {r['errors']:>6} {r['server_cpu_share']:>14.2f}"
             f" {r['postgres_cpu_share']:>9.2f} {r['wrk_cpu_share']:>6.2f}"
             f" {r['other_cpu_share']:>6.2f}  {per_upload_ms(r, 'server_cpu'):>25.2f}"
-            f" {per_upload_ms(r, 'postgres_cpu'):>9.2f}"
+            f" {per_upload_ms(r, 'postgres_cpu'):>9.2f} {r['repeats']:>7}"
         )
 
 
@@ -613,7 +638,9 @@ def main() -> int:
         summarise_load(results, clients_list)
         print(
             "(cores: average CPU in use during the run, from /proc; wrk's from its rusage;"
-            " other = the rest of the machine, e.g. other sessions: noise when above ~0.1)"
+            " other = the rest of the machine, e.g. other sessions: noise when above ~0.1;"
+            " repeats: runs done again because one gunicorn worker had accepted every"
+            " connection, see LOPSIDED_RETRIES)"
         )
 
         if args.profile:
