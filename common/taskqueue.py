@@ -207,8 +207,8 @@ def nudge_extraction_dispatcher() -> bool:
 
 
 # An upload asks and goes on; see BackgroundNudge. An idle process nudges at once; a busy
-# one tells the dispatcher of an upload at most 20 ms later, and talks to Redis for it 50
-# times a second at most, however many uploads it takes.
+# one tells the dispatcher of an upload some 20 ms later at most, and talks to Redis for it
+# 50 times a second at most, however many uploads it takes.
 EXTRACT_NUDGE_SPACING = 0.02
 _extraction_nudge = BackgroundNudge(
     nudge_extraction_dispatcher, name="extract-nudge", spacing=EXTRACT_NUDGE_SPACING

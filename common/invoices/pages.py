@@ -20,8 +20,8 @@ IMAGES = frozenset({"image/png", "image/jpeg", "image/tiff", "image/webp"})
 
 def _pdf_page_count(data: bytes) -> int:
     """MuPDF's own calls (PyMuPDF's documented low-level binding): the page tree's count,
-    without what `pymupdf.open` also does (reading the metadata, for one), a quarter of its
-    time on every upload."""
+    without what `pymupdf.open` also does (reading the metadata, for one), in a quarter of
+    its time, on every upload."""
     stream = mupdf.fz_open_buffer(mupdf.fz_new_buffer_from_copied_data(data))
     return mupdf.fz_count_pages(mupdf.fz_open_document_with_stream("pdf", stream))
 
