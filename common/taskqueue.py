@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from celery import Celery
 
 from common.config import get_settings
 from common.health import redis_client
+from common.threads import ProcessThread
 
 log = logging.getLogger(__name__)
 
@@ -159,15 +159,13 @@ class BackgroundNudge:
         self._spacing = spacing
         self._wanted = threading.Condition(threading.Lock())
         self._asked = False
-        self._thread_pid: int | None = None
+        self._thread = ProcessThread(self._run_forever, name)
         atexit.register(self.run_if_asked)
 
     def soon(self) -> None:
         with self._wanted:
             self._asked = True
-            if self._thread_pid != os.getpid():  # none yet, or inherited across a fork
-                self._thread_pid = os.getpid()
-                threading.Thread(target=self._run_forever, name=self._name, daemon=True).start()
+            self._thread.ensure()
             self._wanted.notify()
 
     def run_if_asked(self) -> None:

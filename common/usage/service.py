@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -17,6 +16,7 @@ import redis
 from common import db
 from common.accounts.service import Principal
 from common.health import redis_client
+from common.threads import ProcessThread
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,12 @@ class _PendingCalls:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, int]] = Counter()  # (key, its expiry) -> calls
-        self._flusher_pid: int | None = None
+        self._flusher = ProcessThread(self._flush_forever, "usage-flush")
 
     def add(self, key: str, expire_at: int) -> None:
         with self._lock:
             self._counts[key, expire_at] += 1
-            if self._flusher_pid != os.getpid():  # none yet, or inherited across a fork
-                self._flusher_pid = os.getpid()
-                threading.Thread(
-                    target=self._flush_forever, name="usage-flush", daemon=True
-                ).start()
+            self._flusher.ensure()
 
     def flush(self) -> None:
         with self._lock:
