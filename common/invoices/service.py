@@ -29,7 +29,7 @@ from common.invoices.resource import invoice_resource
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.schemas import service as schemas
 from common.storage import file_store
-from common.webhooks.service import nudge_sender
+from common.webhooks.service import nudge_sender_soon
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +138,11 @@ def create_invoice(
             )
         assert existing is not None
         return existing
-    if stored.deliveries:
-        nudge_sender()
     # One message wakes the dispatcher for every upload committed meanwhile (it sends each
-    # one's extraction task), sent by this process's nudge thread, not by the request; a
-    # lost nudge is covered by beat's dispatch every 5 s.
+    # one's extraction task), as one wakes the webhook sender; both are sent by this
+    # process's nudge threads, not by the request. Beat covers a lost nudge within 5 s.
+    if stored.deliveries:
+        nudge_sender_soon()
     taskqueue.nudge_extraction_dispatcher_soon()
     return stored.invoice
 

@@ -224,8 +224,9 @@ def fan_out(
         event_type=event_type,
         ordering_key=object_id or event_id,
     ):
-        # One wake-up for the sender, however many endpoints: it takes due rows in batches.
-        db.after_commit(conn, nudge_sender)
+        # One wake-up for the sender, however many endpoints: it takes due rows in batches;
+        # sent by this process's nudge thread, so the change waits on no round trip for it.
+        db.after_commit(conn, nudge_sender_soon)
 
 
 NUDGE_KEY = "invex:webhooks:sender-nudged"
@@ -240,6 +241,16 @@ def nudge_sender() -> bool:
     return taskqueue.coalesced_nudge(
         NUDGE_KEY, NUDGE_COALESCE_MS, taskqueue.SEND_DUE_TASK, taskqueue.WEBHOOKS_QUEUE
     )
+
+
+_sender_nudge = taskqueue.BackgroundNudge(
+    nudge_sender, name="webhook-nudge", spacing=NUDGE_COALESCE_MS / 1000
+)
+
+
+def nudge_sender_soon() -> None:
+    """nudge_sender from this process's nudge thread (taskqueue.BackgroundNudge)."""
+    _sender_nudge.soon()
 
 
 def dispatch_due(limit: int = 1000) -> int:
