@@ -535,29 +535,15 @@ def main() -> int:
         return 2
     with BenchServers(durable=args.durable, persistent_redis=True) as servers:
         database_url, redis_url = servers.database_url, servers.redis_url
-        postgres, redis, root = servers.postgres, servers.redis, servers.root
-        os.environ.update(
-            INVEX_WEBHOOK_ALLOW_PRIVATE="1",
-            # The upload path is measured, not the plan: no rate limits, credits to spare
-            # (bench/rate_limit_overhead.py measures the limits).
-            INVEX_RATE_LIMITS="0",
-            INVEX_PLAN_LIMITS="free.monthly_pages=1000000000",
-        )
+        redis, root = servers.redis, servers.root
+        os.environ["INVEX_WEBHOOK_ALLOW_PRIVATE"] = "1"
+        token = servers.upload_token(livemode=not args.test_mode)
         from common import db
-        from common.accounts.service import create_api_key, create_org
-        from common.config import get_settings
-        from common.migrations import apply_migrations
 
-        get_settings.cache_clear()
-        apply_migrations(database_url)
-        db.configure(database_url)
-        org = create_org("Bench GmbH")
-        # a test-mode key takes no page credits (so no upload waits on the credit balance)
-        token = create_api_key(org.id, livemode=not args.test_mode).secret
         with db.transaction() as conn:
             conn.execute(CREATE_TABLE)
 
-        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+        postmaster = servers.postmaster_pid
 
         def postgres_pids() -> list[int]:
             return tree(postmaster)

@@ -67,6 +67,26 @@ class BenchServers:
     def redis_pid(self) -> int:
         return self.redis._process.pid
 
+    @property
+    def postmaster_pid(self) -> int:
+        return int((self.postgres.data / "postmaster.pid").read_text().split()[0])
+
+    def upload_token(self, *, livemode: bool = True) -> str:
+        """Migrate the database and return the API key of a new organisation, set up to
+        measure the upload path rather than the plan: no rate limits, credits to spare
+        (bench/rate_limit_overhead.py measures the limits). A test-mode key takes no page
+        credits, so no upload waits on the organisation's credit balance."""
+        os.environ.update(INVEX_RATE_LIMITS="0", INVEX_PLAN_LIMITS="free.monthly_pages=1000000000")
+        from common import db
+        from common.accounts.service import create_api_key, create_org
+        from common.config import get_settings
+        from common.migrations import apply_migrations
+
+        get_settings.cache_clear()
+        apply_migrations(self.database_url)
+        db.configure(self.database_url)
+        return create_api_key(create_org("Bench GmbH").id, livemode=livemode).secret
+
     def stop_later(self, stop: Callable[[], Any]) -> None:
         self._stoppers.append(stop)
 

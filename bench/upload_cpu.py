@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import secrets
 import statistics
 import sys
@@ -94,26 +93,13 @@ def main() -> int:
     args = parser.parse_args()
 
     with BenchServers(prefix="invex-upload-cpu-") as servers:
-        os.environ.update(
-            INVEX_DATABASE_URL=servers.database_url,
-            INVEX_REDIS_URL=servers.redis_url,
-            INVEX_RATE_LIMITS="0",
-            INVEX_PLAN_LIMITS="free.monthly_pages=1000000000",
-        )
-        from common import db
-        from common.accounts.service import create_api_key, create_org
-        from common.config import get_settings
-        from common.migrations import apply_migrations
-
-        get_settings.cache_clear()
-        apply_migrations(servers.database_url)
-        db.configure(servers.database_url)
+        token = servers.upload_token()
         from api.app import create_app
+        from common.config import get_settings
 
         app = create_app(get_settings())
         client = app.test_client()
-        token = create_api_key(create_org("Bench GmbH").id).secret
-        postmaster = int((servers.postgres.data / "postmaster.pid").read_text().split()[0])
+        postmaster = servers.postmaster_pid
         pdf = make_text_pdf()
         sent = 0
 

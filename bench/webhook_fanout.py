@@ -811,7 +811,7 @@ def main() -> int:
     endpoint_counts = [int(n) for n in args.endpoints.split(",")]
     with BenchServers("invex-bench-webhooks-", persistent_redis=True) as servers:
         database_url = servers.database_url
-        postgres, redis, root = servers.postgres, servers.redis, servers.root
+        redis, root = servers.redis, servers.root
         os.environ.update(
             INVEX_WEBHOOK_ALLOW_PRIVATE="1",
             INVEX_WEBHOOK_ALLOW_HTTP="1",
@@ -829,7 +829,7 @@ def main() -> int:
         servers.stop_later(receiver.stop)
         receiver.start()
 
-        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+        postmaster = servers.postmaster_pid
         worker_ref: dict[str, WebhookWorker] = {}
         meter = CpuMeter(
             {
