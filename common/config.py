@@ -92,6 +92,13 @@ SETTINGS = (
         "names the client. Empty: the peer address is the client.",
     ),
     Setting(
+        "INVEX_KEY_CACHE_SECONDS",
+        "10",
+        "How long an API process may reuse a key it has read (with its organisation and "
+        "member). Any change to them empties every process's cache at once (LISTEN/NOTIFY); "
+        "this bounds a lost notification. 0: read the key on every request.",
+    ),
+    Setting(
         "INVEX_PLAN_LIMITS",
         "",
         "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
@@ -170,6 +177,7 @@ class Settings:
     rate_limits: bool
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     plan_limits: plans.Overrides
+    key_cache_seconds: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -201,6 +209,7 @@ class Settings:
             rate_limits=_flag(env, "INVEX_RATE_LIMITS"),
             trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
             plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
+            key_cache_seconds=_int(env, "INVEX_KEY_CACHE_SECONDS", 0),
         )
 
     def require_servers(self) -> None:

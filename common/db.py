@@ -37,17 +37,23 @@ def configure(database_url: str) -> None:
     _url = database_url
 
 
-def pool() -> ConnectionPool[Conn]:
+def database_url() -> str:
+    """The URL this process's connections go to: configure()'s, else the settings'."""
     if not _url:
         settings = get_settings()
         settings.require_servers()
         configure(settings.database_url)
     assert _url
+    return _url
+
+
+def pool() -> ConnectionPool[Conn]:
+    url = database_url()
     with _lock:
-        existing = _pools.get(_url)
+        existing = _pools.get(url)
         if existing is None:
             existing = ConnectionPool(
-                _url,
+                url,
                 min_size=1,
                 # above a webhook worker's sender threads, so none waits for a connection
                 max_size=20,
@@ -63,7 +69,7 @@ def pool() -> ConnectionPool[Conn]:
                 connection_class=psycopg.Connection[dict[str, Any]],
                 name="invex",
             )
-            _pools[_url] = existing
+            _pools[url] = existing
         return existing
 
 

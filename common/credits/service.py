@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from common import db, plans
-from common.accounts.service import Principal
+from common.accounts.service import Principal, principals
 from common.config import get_settings
 from common.credits import repository
 from common.errors import MonthlyLimitReached, ValidationFailed
@@ -125,6 +125,7 @@ def set_plan(org_id: str, plan: str) -> dict[str, Any]:
     with db.transaction() as conn:
         if not repository.set_org_plan(conn, org_id, plan):
             raise ValidationFailed(f"No organisation {org_id!r}.", param="org")
+        db.after_commit(conn, principals.forget_all)  # the plan is part of each principal
         balance = repository.get_balance(conn, org_id)
     return {"org": org_id, **_resource(plan_of(plan), balance, period)}
 

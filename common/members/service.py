@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common import db
-from common.accounts.service import ROLES, Principal
+from common.accounts.service import ROLES, Principal, principals
 from common.db import Conn
 from common.errors import (
     InsufficientScope,
@@ -130,6 +130,8 @@ def update_member(
             changes["role"] = role
         if not changes:
             return member
+        if "role" in changes:
+            db.after_commit(conn, principals.forget_all)  # the role is part of the principal
         return repository.update_member(conn, member.id, changes)
 
 
@@ -148,6 +150,7 @@ def move_member(principal: Principal, member_id: str, action: str) -> Member:
             _check_may_manage_owner(principal)
         if move.to_status != "active":
             _check_not_last_owner(conn, member)
+        db.after_commit(conn, principals.forget_all)  # its keys work only while it is active
         return repository.set_member_status(conn, member.id, move.to_status)
 
 
