@@ -48,3 +48,45 @@ def test_an_id_names_the_moment_it_was_minted():
     before = datetime.now(UTC).replace(microsecond=0)
     minted = id_time(new_id("inv"))
     assert before <= minted <= datetime.now(UTC)
+
+
+def test_ids_are_ulids_that_python_ulid_reads_as_the_same_moment():
+    from ulid import ULID
+
+    from common.ids import id_time
+
+    for _ in range(1000):
+        minted = new_id("inv")
+        body = ULID.from_str(minted.partition("_")[2])
+        assert str(body) == minted.partition("_")[2]
+        assert body.datetime == id_time(minted)
+
+
+def test_ids_spell_what_python_ulid_spells_for_the_same_bits():
+    from ulid import ULID
+
+    from common.ids import _ulid
+
+    for ms, random in [(0, 0), (1, 1), ((1 << 48) - 1, (1 << 80) - 1), (1763948400123, 12345)]:
+        expected = ULID.from_bytes(ms.to_bytes(6, "big") + random.to_bytes(10, "big"))
+        assert _ulid(ms, random) == str(expected)
+
+
+def test_a_forked_child_neither_repeats_nor_continues_its_parents_ids():
+    import os
+
+    from common.ids import _FROM_CROCKFORD, _ms_of
+
+    def random_part(id_: str) -> int:
+        return int(id_[14:].translate(_FROM_CROCKFORD), 32)
+
+    before = new_id("inv")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write, new_id("inv").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 100).decode()
+    assert _ms_of(theirs) >= _ms_of(before)
+    assert random_part(theirs) not in (random_part(before), random_part(before) + 1)
