@@ -190,8 +190,9 @@ def insert_upload(
     if row is None:
         return StoredUpload(None, 0, False)
     # the rest of the row is the caller's `invoice`: only the lookup is news
-    stored = dataclasses.replace(invoice, duplicate_of=row["duplicate_of"])
-    return StoredUpload(stored, row["deliveries"], row["claim_completed"])
+    if row["duplicate_of"] is not None:
+        invoice = dataclasses.replace(invoice, duplicate_of=row["duplicate_of"])
+    return StoredUpload(invoice, row["deliveries"], row["claim_completed"])
 
 
 def find_by_idempotency_key(conn: Conn, org_id: str, livemode: bool, key: str) -> Invoice | None:

@@ -6,7 +6,6 @@ committed (the job row is the source of truth; the sweeper repairs a lost send).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import time
@@ -117,7 +116,7 @@ def create_invoice(
                 event_id=new_id("evt"),
                 event_type="invoice.created",
                 event_data=event_data(invoice_resource(queued)),
-                charge=dataclasses.asdict(credits.upload_charge(principal, pages)),
+                charge=vars(credits.upload_charge(principal, pages)),  # flat: no asdict copy
             )
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == idempotency.CLAIMED:
