@@ -10,7 +10,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from common.credits.repository import TAKE_UPLOAD_PAGES
-from common.db import Conn
+from common.db import Conn, reused_cursor
 from common.ids import first_id_at
 from common.webhooks.repository import SUBSCRIBED
 
@@ -163,7 +163,8 @@ def insert_upload(
     and everything that goes with it (UPLOAD). `claim_hash`: claim `idempotency_key` with
     this request hash, and with `created_status` store the invoice as the answer too.
     `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
-    row = conn.execute(
+    cursor = reused_cursor(conn)
+    row = cursor.execute(
         UPLOAD,
         {
             "id": invoice.id,
