@@ -31,7 +31,10 @@ What it does, in one run:
    Then the work uploads leave to the extraction tier (a coalesced nudge replaced one Celery
    message per upload): the dispatcher's CPU per invoice, on 2,000 of the load phase's.
 5. `--profile S` adds a py-spy recording of both Invex gunicorn workers during one more
-   32-client run of S seconds and prints where request time and CPU go.
+   32-client run of S seconds and prints where request time and CPU go: wall time, samples
+   of threads on a core (which py-spy cannot tell from threads waiting for the GIL, so a
+   round trip's wait shows up there) and samples of the thread holding the GIL (`--gil`:
+   the CPU spent in Python, the one to read for what to make cheaper).
 6. Rate limiting on against off: bench/rate_limit_overhead.py's measurement on these
    servers, its overhead per request (goal: under 1 ms). `--skip-ratelimit` leaves it out.
 7. `GET /v1/invoices` at scale: bench/invoice_list_scale.py's run on this database, an
@@ -414,7 +417,8 @@ CATEGORIES = (
     ("create_invoice: page count", ("count_pages (",)),
     ("create_invoice: the upload statement", ("insert_upload (",)),
     ("create_invoice: other (pool, rendering the event)", ("create_invoice (",)),
-    ("argument parsing (webargs/multipart)", ("_load_location_data", "webargs", "formparser")),
+    # "Parser.parse (webargs": webargs' own wrapper is in the stack of the whole view
+    ("argument parsing (webargs/multipart)", ("Parser.parse (webargs", "formparser")),
     ("response: marshmallow dump / JSON", ("marshmallow", "flask/json", "invoice_resource")),
     ("rest of the view / Flask / smorest", ("wsgi_app (",)),
     ("gunicorn: reading, writing, accept", ("gunicorn",)),
@@ -435,7 +439,7 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int, workdir: Path) -> 
         return
     workers = children(target["pid"])
     recorders = []
-    for mode in ("wall", "cpu"):
+    for mode in ("wall", "cpu", "gil"):
         for pid in workers:
             out = workdir / f"profile-{mode}-{pid}.txt"
             args = [
@@ -455,6 +459,8 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int, workdir: Path) -> 
             ]
             if mode == "wall":
                 args.append("--idle")
+            elif mode == "gil":  # only the thread running Python: true CPU in Python code
+                args.append("--gil")
             recorders.append(
                 (
                     mode,
@@ -470,7 +476,7 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int, workdir: Path) -> 
         f"\nProfile: py-spy (100 Hz, both gunicorn workers) during a 32-client run "
         f"({result['requests'] / (result['duration_us'] / 1e6):.0f} uploads/s under py-spy):"
     )
-    for mode in ("wall", "cpu"):
+    for mode in ("wall", "cpu", "gil"):
         totals: collections.Counter[str] = collections.Counter()
         for m, out, _ in recorders:
             if m != mode or not out.exists():
@@ -482,11 +488,11 @@ def profile_phase(target: dict, pdf_path: Path, seconds: int, workdir: Path) -> 
                     continue
                 totals[categorise(stack)] += int(count)
         total = sum(totals.values()) or 1
-        title = (
-            "wall time of threads handling a request"
-            if mode == "wall"
-            else "CPU samples (threads on a core)"
-        )
+        title = {
+            "wall": "wall time of threads handling a request",
+            "cpu": "CPU samples (threads on a core, or waiting for the GIL)",
+            "gil": "samples of the thread holding the GIL (the CPU spent in Python)",
+        }[mode]
         print(f"  {title}:")
         for name, count in totals.most_common():
             print(f"    {name:<48} {100 * count / total:5.1f}%")
