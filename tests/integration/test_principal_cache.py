@@ -158,3 +158,11 @@ def test_a_silent_change_is_seen_once_the_entry_expires(client, tenant, monkeypa
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_a_cache_of_zero_seconds_keeps_nothing_and_listens_to_nothing():
+    cache: PrincipalCache[str] = PrincipalCache(db.database_url, lambda: 0)
+    cache.put(b"key", "principal", cache.generation())
+    time.sleep(0.2)
+    assert not cache.listening
+    assert cache.get(b"key") is None
