@@ -34,7 +34,8 @@ SCOPES = frozenset(
 
 # What each member role may do. A key tied to a member acts with the scopes it holds AND its
 # member's role allows (an empty key scope list meaning all): effective scopes are the
-# intersection, read on every request, so a role change or a deactivation applies at once.
+# intersection, part of the principal (authenticate), so a role change or a deactivation
+# applies on the next request (principal_cache: every API process forgets it at the commit).
 # Owners and admins differ only in that owners alone manage owners.
 ROLES = ("owner", "admin", "member", "viewer")
 ROLE_SCOPES: dict[str, frozenset[str]] = {
