@@ -46,31 +46,32 @@ def kill_listeners() -> None:
         )
 
 
-def test_a_key_is_read_once_while_nothing_changes(client, tenant):
-    secret = tenant.new_key()
+REVOKE_THE_ORGS_KEYS = "update api_keys set revoked_at = now() where org_id = %(o)s"
+
+
+def cached_key_headers(client, secret: str) -> dict[str, str]:
+    """Headers of `secret`, once this process has read its key with the listener up (so
+    the principal is kept)."""
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/v1/invoices", headers=headers).status_code == 200
     wait_until(lambda: principals.listening, 5, message="the listener connects")
     assert client.get("/v1/invoices", headers=headers).status_code == 200
+    return headers
+
+
+def test_a_key_is_read_once_while_nothing_changes(client, tenant):
+    headers = cached_key_headers(client, tenant.new_key())
     # Revoked where no trigger reports it: the process answers from what it read.
-    silent_change(
-        "update api_keys set revoked_at = now() where org_id = %(o)s", {"o": tenant.org.id}
-    )
+    silent_change(REVOKE_THE_ORGS_KEYS, {"o": tenant.org.id})
     assert client.get("/v1/invoices", headers=headers).status_code == 200
     principals.forget_all()
     assert_contract_error(client.get("/v1/invoices", headers=headers), 401, "invalid_api_key")
 
 
 def test_a_key_revoked_by_another_session_fails_within_a_second(client, tenant):
-    secret = tenant.new_key()
-    headers = {"Authorization": f"Bearer {secret}"}
-    assert client.get("/v1/invoices", headers=headers).status_code == 200
-    wait_until(lambda: principals.listening, 5, message="the listener connects")
-    assert client.get("/v1/invoices", headers=headers).status_code == 200
+    headers = cached_key_headers(client, tenant.new_key())
     revoked_at = time.monotonic()
-    change_behind_the_apis_back(
-        "update api_keys set revoked_at = now() where org_id = %(o)s", {"o": tenant.org.id}
-    )
+    change_behind_the_apis_back(REVOKE_THE_ORGS_KEYS, {"o": tenant.org.id})
     wait_until(
         lambda: client.get("/v1/invoices", headers=headers).status_code == 401,
         1,
@@ -142,14 +143,8 @@ def test_a_silent_change_is_seen_once_the_entry_expires(client, tenant, monkeypa
     monkeypatch.setenv("INVEX_KEY_CACHE_SECONDS", "1")
     get_settings.cache_clear()
     try:
-        secret = create_api_key(tenant.org.id).secret
-        headers = {"Authorization": f"Bearer {secret}"}
-        assert client.get("/v1/invoices", headers=headers).status_code == 200
-        wait_until(lambda: principals.listening, 5, message="the listener connects")
-        assert client.get("/v1/invoices", headers=headers).status_code == 200
-        silent_change(
-            "update api_keys set revoked_at = now() where org_id = %(o)s", {"o": tenant.org.id}
-        )
+        headers = cached_key_headers(client, create_api_key(tenant.org.id).secret)
+        silent_change(REVOKE_THE_ORGS_KEYS, {"o": tenant.org.id})
         wait_until(
             lambda: client.get("/v1/invoices", headers=headers).status_code == 401,
             2,
