@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # The channel migration 0014's triggers notify on.
 CHANNEL = "invex_auth_changed"
+# The listener's connection, as pg_stat_activity shows it.
+APPLICATION_NAME = "invex principal-cache listener"
 # The listener asks the server for a reply this often, so a dead connection is found (and
 # the cache switched off) within about this long even when no notification comes.
 PROBE_SECONDS = 2.0
@@ -59,12 +61,19 @@ class PrincipalCache(Generic[T]):
         self._entries: dict[bytes, tuple[T, float]] = {}
         self._generation = 0
         self._listening = False
-        self._pid = os.getpid()
         self._listener = ProcessThread(self._listen_forever, "principal-cache-listener")
+        os.register_at_fork(after_in_child=self._forget_the_parent)
+
+    def _forget_the_parent(self) -> None:
+        """In a forked child: the parent's listener is not ours (ProcessThread starts one on
+        the next generation()), nor what it vouched for; its lock may have been held."""
+        self._lock = threading.Lock()
+        self._entries, self._listening = {}, False
+        self._generation += 1
 
     def get(self, key: bytes) -> T | None:
         entry = self._entries.get(key)
-        if entry is None or not self._listening or self._pid != os.getpid():
+        if entry is None or not self._listening:
             return None
         value, expires = entry
         return value if time.monotonic() < expires else None
@@ -72,8 +81,6 @@ class PrincipalCache(Generic[T]):
     def generation(self) -> int:
         """Read before the lookup whose result is then `put`; starts the listener."""
         with self._lock:
-            if self._pid != os.getpid():  # forked: the parent's entries and listener are not ours
-                self._pid, self._entries, self._listening = os.getpid(), {}, False
             if self._ttl() > 0:
                 self._listener.ensure()
             return self._generation
@@ -96,7 +103,7 @@ class PrincipalCache(Generic[T]):
 
     @property
     def listening(self) -> bool:
-        return self._listening and self._pid == os.getpid()
+        return self._listening
 
     def _set_listening(self, listening: bool) -> None:
         with self._lock:
@@ -112,7 +119,7 @@ class PrincipalCache(Generic[T]):
                     self._database_url(),
                     autocommit=True,
                     connect_timeout=3,
-                    application_name="invex principal-cache listener",
+                    application_name=APPLICATION_NAME,
                 ) as conn:
                     conn.execute(f"listen {CHANNEL}")
                     # Only now: a change committed before LISTEN took effect has no

@@ -9,12 +9,10 @@ import psycopg
 import pytest
 
 from common import db
-from common.accounts.principal_cache import PrincipalCache
+from common.accounts.principal_cache import APPLICATION_NAME, PrincipalCache
 from common.accounts.service import create_api_key, principals
 from tests.integration.test_api_contract import assert_contract_error
 from tests.support import wait_until
-
-LISTENER = "invex principal-cache listener"
 
 
 def change_behind_the_apis_back(sql: str, params: dict) -> None:
@@ -42,7 +40,7 @@ def kill_listeners() -> None:
     with psycopg.connect(db.database_url(), autocommit=True) as conn:
         conn.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity where application_name = %s",
-            (LISTENER,),
+            (APPLICATION_NAME,),
         )
 
 
