@@ -45,7 +45,6 @@ class _Minter(threading.local):
     the previous one plus one), as python-ulid's generator did for the process; no lock.
     Random bytes come 256 IDs' worth per read, and never from a buffer a fork copied."""
 
-    pid = 0
     last_ms = -1
     last_random = 0
     random = b""
@@ -53,8 +52,6 @@ class _Minter(threading.local):
 
     def next(self) -> tuple[int, int]:
         ms = time.time_ns() // 1_000_000
-        if self.pid != os.getpid():  # a forked child: start afresh, the parent goes on
-            self.pid, self.last_ms, self.random, self.offset = os.getpid(), -1, b"", 0
         if ms == self.last_ms and self.last_random + 1 < 1 << _RANDOM_BITS:
             self.last_random += 1
             return ms, self.last_random
@@ -67,6 +64,16 @@ class _Minter(threading.local):
 
 
 _minter = _Minter()
+
+
+def _start_afresh_in_a_forked_child() -> None:
+    """The child's one thread (the one that forked) drops its copy of the parent's state:
+    neither repeats nor continues the other's random bytes. `_minter.__dict__` is read here,
+    in that thread: bound at import, it would be the importing thread's."""
+    _minter.__dict__.clear()
+
+
+os.register_at_fork(after_in_child=_start_afresh_in_a_forked_child)
 
 
 def _ulid(ms: int, random: int) -> str:
