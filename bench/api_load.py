@@ -407,13 +407,11 @@ def latency_phase(service: ServiceProcesses, token: str, pdf: bytes, count: int)
 # Category of request time -> substrings of py-spy frames ("function (file:line)"). The first
 # category with a pattern anywhere in a stack takes the sample: specific ones come first.
 CATEGORIES = (
-    ("auth: authenticate (key lookup + last_used)", ("authenticate (common/accounts",)),
-    ("usage: API call counter (Redis)", ("count_api_call (",)),
-    ("idempotency: claim transaction", ("claim (common/idempotency",)),
-    ("idempotency: complete transaction", ("complete (common/idempotency",)),
+    ("auth: authenticate (cached principal, or key lookup)", ("authenticate (common/accounts",)),
+    ("usage: API call counter", ("count_api_call (",)),
     ("idempotency: request fingerprint", ("request_fingerprint (",)),
     ("nudge thread: wake-up of the extraction dispatcher", ("nudge_extraction_dispatcher (",)),
-    ("create_invoice: webhook sender wake-up", ("nudge_sender (",)),
+    ("nudge thread: wake-up of the webhook sender", ("nudge_sender (",)),
     ("create_invoice: page count", ("count_pages (",)),
     ("create_invoice: the upload statement", ("insert_upload (",)),
     ("create_invoice: other (pool, rendering the event)", ("create_invoice (",)),
