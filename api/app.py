@@ -10,6 +10,7 @@ from flask_smorest import Api
 
 from api.auth import RATE_LIMITER
 from api.errors import http_exception_to_error, register_error_handlers, render_error
+from api.json_provider import OrjsonProvider
 from api.schemas import ErrorSchema, is_storable_text
 from api.views import api_keys, credits, invoices, members, meta, schemas, usage, webhooks
 from common import db
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level)
 
     app = Flask("invex")
+    app.json = OrjsonProvider(app)
     app.config.update(
         # Werkzeug refuses a larger body while it streams in, before it is all read.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + MULTIPART_OVERHEAD,

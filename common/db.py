@@ -15,10 +15,16 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_dumps
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from common import fastjson
 from common.config import get_settings
 from common.errors import ServiceUnavailable
+
+# What Jsonb wraps goes to PostgreSQL written by orjson (common/fastjson.py): an upload
+# writes its event and its metadata.
+set_json_dumps(fastjson.dumps)
 
 # Connections of the pool return rows as dicts (row_factory=dict_row).
 Conn = psycopg.Connection[dict[str, Any]]
@@ -49,6 +55,9 @@ def database_url() -> str:
 
 
 def pool() -> ConnectionPool[Conn]:
+    existing = _pools.get(_url) if _url else None
+    if existing is not None:  # every checkout: no lock, no settings
+        return existing
     url = database_url()
     with _lock:
         existing = _pools.get(url)

@@ -8,6 +8,7 @@ checked at start by common/config.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -66,10 +67,12 @@ def parse_overrides(text: str) -> Overrides:
     return tuple(parsed)
 
 
+@functools.lru_cache(maxsize=256)
 def plan_named(name: str, overrides: Overrides = ()) -> Plan:
     """The plan of that name with the operator's overrides; an unknown name (a plan
     retired from the code while organisations still hold it) gets the default plan's
-    numbers under its own name rather than failing every request."""
+    numbers under its own name rather than failing every request. Kept once made: plans
+    are frozen, and every upload and rate-limited request asks."""
     plan = PLANS.get(name) or replace(PLANS[DEFAULT_PLAN], name=name)
     changes: dict[str, Any] = {
         number: value for plan_name, number, value in overrides if plan_name == name
