@@ -47,3 +47,10 @@ def test_a_multi_frame_tiff_counts_its_frames():
 
 def test_an_xml_invoice_counts_one_page():
     assert count_pages(b"<Invoice/>", "application/xml", 200) == 1
+
+
+def test_mupdf_messages_are_not_kept_for_the_life_of_the_process():
+    # PyMuPDF stores every MuPDF warning in a list of its own; a damaged file adds several
+    for _ in range(20):
+        assert count_pages(b"%PDF-1.7\n" + b"\x00" * 500, PDF, 200) == 1
+    assert pymupdf.JM_mupdf_warnings_store == []

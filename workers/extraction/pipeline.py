@@ -16,6 +16,7 @@ from typing import Any
 import pymupdf
 from PIL import Image
 
+from common.mupdf_warnings import forget_mupdf_warnings
 from workers.extraction import sniff
 from workers.extraction.checks import apply_checks
 from workers.extraction.custom_fields import extract_custom_fields
@@ -60,6 +61,21 @@ def extract_document(
     Raises an ExtractionError subclass (with a stable `code`) when the document cannot be
     extracted.
     """
+    try:
+        return _extract_document(
+            data, filename=filename, deadline=deadline, custom_fields=custom_fields
+        )
+    finally:
+        forget_mupdf_warnings()  # what MuPDF said about this file, kept by PyMuPDF
+
+
+def _extract_document(
+    data: bytes,
+    *,
+    filename: str | None,
+    deadline: float | None,
+    custom_fields: list[dict[str, Any]] | None,
+) -> Extraction:
     _check_deadline(deadline)
     if not data:
         raise UnprocessableInvoice("The file is empty.")

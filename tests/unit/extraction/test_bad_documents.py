@@ -87,6 +87,8 @@ def test_corrupt_pdf_is_unprocessable(data):
         extract_document(data)
 
     assert raised.value.code == "unprocessable_invoice"
+    # what MuPDF said about it is not kept by PyMuPDF for the life of the worker
+    assert pymupdf.JM_mupdf_warnings_store == []
 
 
 def test_empty_file_is_unprocessable():
