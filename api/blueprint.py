@@ -5,6 +5,7 @@ and one schema instance per route's arguments."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import flask_smorest
@@ -29,7 +30,19 @@ class InvexParser(FlaskParser):
     }
 
     def load_multipart(self, req, schema):
-        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+        data = CombinedMultiDict([req.form, req.files])
+        if _has_list_fields(schema):
+            return MultiDictProxy(data, schema)
+        # each name's first value, as MultiDictProxy gives for a field that is not a list,
+        # at half the cost of loading through the proxy
+        return data.to_dict()
+
+
+@functools.cache
+def _has_list_fields(schema: marshmallow.Schema) -> bool:
+    """Whether webargs loads some field of `schema` as the list of a name's values (its
+    own rule, asked once per schema: each route's schema is one instance)."""
+    return bool(MultiDictProxy({}, schema).multiple_keys)
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -81,11 +81,40 @@ _pending = _PendingCalls()
 atexit.register(_pending.flush)
 
 
+class _MonthKeys:
+    """The current month's counter key of each organisation and mode, made once a month:
+    a request costs a lookup, not a calendar computation and a strftime. A new month starts
+    an empty table, so it holds only the tenants seen this month; the month's state is one
+    tuple, replaced whole, so a thread never sees half of a new month."""
+
+    def __init__(self) -> None:
+        # (ends at, Unix seconds; its first moment; the keys' expiry; (org, livemode) -> key)
+        self._month: tuple[float, datetime, int, dict[tuple[str, bool], str]] = (
+            0.0,
+            datetime.min,
+            0,
+            {},
+        )
+
+    def key(self, org_id: str, livemode: bool) -> tuple[str, int]:
+        now = time.time()
+        ends_at, start, expire_at, keys = self._month
+        if now >= ends_at:
+            start, end = _period(datetime.fromtimestamp(now, UTC))
+            ends_at, expire_at, keys = end.timestamp(), int(end.timestamp()) + 40 * 86400, {}
+            self._month = (ends_at, start, expire_at, keys)
+        key = keys.get((org_id, livemode))
+        if key is None:
+            key = keys[org_id, livemode] = _calls_key(org_id, livemode, start)
+        return key, expire_at
+
+
+_month_keys = _MonthKeys()
+
+
 def count_api_call(principal: Principal) -> None:
     """One authenticated request; never a round trip, and a Redis outage never fails it."""
-    start, end = _period(datetime.now(UTC))
-    key = _calls_key(principal.org_id, principal.livemode, start)
-    _pending.add(key, int(end.timestamp()) + 40 * 86400)
+    _pending.add(*_month_keys.key(principal.org_id, principal.livemode))
 
 
 def usage(principal: Principal) -> dict[str, Any]:
