@@ -29,6 +29,8 @@ def sniff_content_type(head: bytes) -> str | None:
     """The content type of a document from its first bytes (about 4 KB), or None when it
     is none of the accepted kinds: PDF, PNG, JPEG, TIFF, WebP, UBL or CII XML."""
     head = head[:SNIFF_BYTES]
+    if head.startswith(b"%PDF-"):  # most uploads: no XML decoding of a binary head
+        return PDF
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if head.startswith(b"\xff\xd8\xff"):
