@@ -1,9 +1,10 @@
 """JSON writing through orjson, several times faster than the standard library's, with the
 standard library's results: what orjson would write differently (dates, datetimes,
 dataclasses) goes to `default` as with json.dumps, and what it cannot write at all (an
-integer beyond 64 bits) is written by json.dumps. Used for what PostgreSQL stores as json
-or jsonb (common/db.py) and for the API's answers (api/json_provider.py). Reading stays the
-standard library's, which keeps integers of any size exact."""
+integer beyond 64 bits, a lone surrogate) is written by json.dumps. Used for what
+PostgreSQL stores as json or jsonb (common/db.py) and for the API's answers
+(api/json_provider.py). Reading stays the standard library's, which keeps integers of any
+size exact."""
 
 from __future__ import annotations
 
@@ -23,4 +24,5 @@ def dumps(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     try:
         return orjson.dumps(obj, default=default, option=OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: json.dumps writes it, or raises as before
-        return json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":")).encode()
+        # ASCII with escapes, as before: a lone surrogate has no UTF-8 to encode into
+        return json.dumps(obj, default=default, separators=(",", ":")).encode()

@@ -26,6 +26,12 @@ def test_reads_back_as_the_standard_librarys_output(value):
     assert json.loads(fastjson.dumps(value)) == json.loads(json.dumps(value))
 
 
+def test_a_lone_surrogate_is_written_escaped_as_json_dumps_writes_it():
+    # orjson refuses it (no UTF-8 for it); PostgreSQL then refuses the escape in jsonb,
+    # as it did before, rather than the dumper failing to encode
+    assert fastjson.dumps({"text": "a\ud800b"}) == b'{"text":"a\\ud800b"}'
+
+
 def test_dates_go_to_default_as_with_json_dumps():
     moment = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     written = fastjson.dumps({"at": moment, "on": date(2026, 11, 24)}, default=str)
