@@ -407,6 +407,40 @@ class Tenant:
             ).fetchall()
         return {row["status"]: row["n"] for row in rows}
 
+    def unfinished(self, event_ids: list[str]) -> str:
+        """Deliveries of these events that took more than one attempt or have not
+        succeeded, by status and last error: what a run that stalls reports."""
+        from common import db
+
+        with db.transaction() as conn:
+            rows = conn.execute(
+                "select status, attempts, coalesce(last_error, '') as error, count(*) as n"
+                " from webhook_deliveries where event_id = any(%(ids)s)"
+                " and (attempts > 1 or status <> 'succeeded')"
+                " group by 1, 2, 3 order by n desc limit 10",
+                {"ids": event_ids},
+            ).fetchall()
+        return "; ".join(
+            f"{r['n']} {r['status']} after {r['attempts']} attempt(s) {r['error'][:120]!r}"
+            for r in rows
+        )
+
+
+def wait_for_deliveries(
+    receiver: ReceiverProcess, tenant: Tenant, event_ids: list[str], expected: int
+) -> dict:
+    """The receiver's figures once it has `expected` deliveries. No beat runs beside the
+    worker here, so a delivery whose first attempt failed waits for a retry that nothing
+    wakes (60 s later, beat's job in production): a run that stalls says which deliveries
+    and why, rather than only that the receiver is short."""
+    try:
+        return receiver.wait_for(expected, timeout=300)
+    except RuntimeError as stalled:
+        states = tenant.delivery_states(event_ids)
+        raise RuntimeError(
+            f"{stalled}; deliveries by status: {states}; {tenant.unfinished(event_ids)}"
+        ) from None
+
 
 # --- measurements ------------------------------------------------------------------------
 
@@ -457,7 +491,7 @@ def invex_drain(
     meter.start()
     started = time.time()
     worker.add_consumer()
-    stats = receiver.wait_for(expected, timeout=300)
+    stats = wait_for_deliveries(receiver, tenant, event_ids, expected)
     cpu = meter.stop()
     states = tenant.delivery_states(event_ids)
     if states.get("succeeded", 0) != expected:
@@ -480,9 +514,9 @@ def invex_live(tenant: Tenant, receiver: ReceiverProcess, deliveries: int, meter
     receiver.reset()
     meter.start()
     started = time.time()
-    tenant.record(events)
+    event_ids = tenant.record(events)
     generated = time.time() - started
-    stats = receiver.wait_for(expected, timeout=300)
+    stats = wait_for_deliveries(receiver, tenant, event_ids, expected)
     cpu = meter.stop()
     return delivery_report(
         receiver,
