@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,13 +28,25 @@ set_json_dumps(fastjson.dumps)
 # Connections of the pool return rows as dicts (row_factory=dict_row).
 Conn = psycopg.Connection[dict[str, Any]]
 
+
+class PooledConnection(Conn):
+    """A connection of this process's pool, carrying what the process keeps per connection
+    so that it goes with the connection: the cursor of the hot statement (reused_cursor)
+    and when it came back to the pool (_check_if_idle). Dictionaries keyed by the
+    connection kept both for good: by id(), nothing ever removed them; weakly, the key never
+    died, because the cursor refers to its connection. The pool replaces its connections
+    hourly and after failures."""
+
+    kept_cursor: psycopg.Cursor[dict[str, Any]] | None = None
+    returned_at = 0.0
+
+
 # A connection back in the pool for longer than this is probed before reuse (it may have
 # died with a server restart); a hot one is not, which saves a round trip per checkout.
 IDLE_CHECK_SECONDS = 2.0
 
 _lock = threading.Lock()
-_returned_at: dict[int, float] = {}
-_pools: dict[str, ConnectionPool[Conn]] = {}
+_pools: dict[str, ConnectionPool[PooledConnection]] = {}
 _url: str | None = None
 
 
@@ -54,7 +65,7 @@ def database_url() -> str:
     return _url
 
 
-def pool() -> ConnectionPool[Conn]:
+def pool() -> ConnectionPool[PooledConnection]:
     existing = _pools.get(_url) if _url else None
     if existing is not None:  # every checkout: no lock, no settings
         return existing
@@ -76,7 +87,7 @@ def pool() -> ConnectionPool[Conn]:
                 # connection to its worker thread (a wake-up and a GIL hand-over per return);
                 # _checked_out() notes the return time instead
                 check=_check_if_idle,
-                connection_class=psycopg.Connection[dict[str, Any]],
+                connection_class=PooledConnection,
                 name="invex",
             )
             _pools[url] = existing
@@ -84,38 +95,35 @@ def pool() -> ConnectionPool[Conn]:
 
 
 @contextmanager
-def _checked_out(timeout: float | None = None) -> Iterator[Conn]:
+def _checked_out(timeout: float | None = None) -> Iterator[PooledConnection]:
     """A connection of the pool, its return time noted for _check_if_idle."""
     with pool().connection(timeout=timeout) as conn:
         try:
             yield conn
         finally:
-            _returned_at[id(conn)] = time.monotonic()
+            conn.returned_at = time.monotonic()
 
 
-def _check_if_idle(conn: Conn) -> None:
+def _check_if_idle(conn: PooledConnection) -> None:
     """Probe connections that sat idle: one that died with the server (restart, failover)
     is replaced before it is handed out, so the process recovers by itself. A connection
     that dies while hot fails its request with 503 and the pool drops it on return."""
-    if time.monotonic() - _returned_at.get(id(conn), 0.0) > IDLE_CHECK_SECONDS:
+    if time.monotonic() - conn.returned_at > IDLE_CHECK_SECONDS:
         ConnectionPool.check_connection(conn)
 
 
-# Cursors kept with their connection (see reused_cursor); gone with the connection.
-_cursors: weakref.WeakKeyDictionary[Conn, psycopg.Cursor[dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def reused_cursor(conn: Conn) -> psycopg.Cursor[dict[str, Any]]:
-    """The cursor kept with `conn`, for a hot statement with many parameters: psycopg keeps
-    the dumper of each parameter type per cursor, and `conn.execute` makes a new cursor
-    that looks them all up again (24 us of the upload statement's 117 in a micro-benchmark
-    of its 22 parameters). Only the thread holding the connection uses it, as the
-    connection itself."""
-    cursor = _cursors.get(conn)
+    """The cursor kept with a pooled `conn` (PooledConnection), for a hot statement with
+    many parameters: psycopg keeps the dumper of each parameter type per cursor, and
+    `conn.execute` makes a new cursor that looks them all up again (24 us of the upload
+    statement's 117 in a micro-benchmark of its 22 parameters). Only the thread holding the
+    connection uses it, as the connection itself. A connection from elsewhere gets a new
+    cursor."""
+    if not isinstance(conn, PooledConnection):
+        return conn.cursor()
+    cursor = conn.kept_cursor
     if cursor is None or cursor.closed:
-        cursor = _cursors[conn] = conn.cursor()
+        cursor = conn.kept_cursor = conn.cursor()
     return cursor
 
 
