@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -303,6 +304,11 @@ def send_due_deliveries(task_id: str) -> int:
 # --- delivering --------------------------------------------------------------------------
 
 _local = threading.local()
+# Receiving hosts whose client (and its kept-alive connections) a sender thread keeps; the
+# least recently used one beyond this is closed. Unbounded, an instance delivering to many
+# receivers kept a client per host per thread for good, and their idle connections open
+# (a file descriptor each) until the process ran out of them.
+CLIENTS_PER_THREAD = 32
 
 
 def _http_client(url: str) -> httpx.Client:
@@ -310,16 +316,20 @@ def _http_client(url: str) -> httpx.Client:
     pinned IP, so one client per host keeps a TLS connection verified for host A from
     carrying a delivery for host B on the same IP. No proxies from the environment: a proxy
     would resolve the name itself, after our check."""
-    clients: dict[str, httpx.Client] = _local.__dict__.setdefault("clients", {})
+    clients: OrderedDict[str, httpx.Client] = _local.__dict__.setdefault("clients", OrderedDict())
     host = httpx.URL(url).host
     client = clients.get(host)
-    if client is None:
-        client = clients[host] = httpx.Client(
-            follow_redirects=False,
-            timeout=TIMEOUT_SECONDS,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
-        )
+    if client is not None:
+        clients.move_to_end(host)
+        return client
+    client = clients[host] = httpx.Client(
+        follow_redirects=False,
+        timeout=TIMEOUT_SECONDS,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
+    )
+    if len(clients) > CLIENTS_PER_THREAD:
+        clients.popitem(last=False)[1].close()
     return client
 
 
