@@ -25,22 +25,23 @@ def _pdf_page_count(data: bytes) -> int:
     count, without what `pymupdf.open` also does (reading the metadata, for one) and
     without `fz_open_document`'s asking every document handler whether the bytes are its
     own (they are a PDF: the sniffer said so). The `ll_` functions skip the binding's
-    wrapper objects, so what they return is dropped here. On every upload: 0.016 ms for
-    a 1-page PDF, against 0.027 through the wrapper objects and 0.2 through
-    `pymupdf.open(...).page_count` (a micro-benchmark)."""
+    wrapper objects, so what they return is dropped here, each as soon as the next holds
+    its own reference (the stream keeps the buffer, the document the stream). On every
+    upload: 0.016 ms for a 1-page PDF, against 0.027 through the wrapper objects and 0.2
+    through `pymupdf.open(...).page_count` (a micro-benchmark)."""
     buffer = mupdf.ll_fz_new_buffer_from_copied_data(data)
     try:
         stream = mupdf.ll_fz_open_buffer(buffer)
-        try:
-            document = mupdf.ll_pdf_open_document_with_stream(stream)
-            try:
-                return mupdf.ll_pdf_count_pages(document)
-            finally:
-                mupdf.ll_pdf_drop_document(document)
-        finally:
-            mupdf.ll_fz_drop_stream(stream)
     finally:
         mupdf.ll_fz_drop_buffer(buffer)
+    try:
+        document = mupdf.ll_pdf_open_document_with_stream(stream)
+    finally:
+        mupdf.ll_fz_drop_stream(stream)
+    try:
+        return mupdf.ll_pdf_count_pages(document)
+    finally:
+        mupdf.ll_pdf_drop_document(document)
 
 
 def count_pages(data: bytes, content_type: str, max_pages: int) -> int:
