@@ -88,25 +88,21 @@ class _MonthKeys:
     tuple, replaced whole, so a thread never sees half of a new month."""
 
     def __init__(self) -> None:
-        # (ends at, Unix seconds; its first moment; the keys' expiry; (org, livemode) -> key)
-        self._month: tuple[float, datetime, int, dict[tuple[str, bool], str]] = (
-            0.0,
-            datetime.min,
-            0,
-            {},
-        )
+        # (its first moment, its end in Unix seconds, (org, livemode) -> key)
+        self._month: tuple[datetime, int, dict[tuple[str, bool], str]] = (datetime.min, 0, {})
 
     def key(self, org_id: str, livemode: bool) -> tuple[str, int]:
+        """The key, and when Redis is to expire it."""
         now = time.time()
-        ends_at, start, expire_at, keys = self._month
-        if now >= ends_at:
-            start, end = _period(datetime.fromtimestamp(now, UTC))
-            ends_at, expire_at, keys = end.timestamp(), int(end.timestamp()) + 40 * 86400, {}
-            self._month = (ends_at, start, expire_at, keys)
+        start, end, keys = self._month
+        if now >= end:
+            start, end_moment = _period(datetime.fromtimestamp(now, UTC))
+            end, keys = int(end_moment.timestamp()), {}
+            self._month = (start, end, keys)
         key = keys.get((org_id, livemode))
         if key is None:
             key = keys[org_id, livemode] = _calls_key(org_id, livemode, start)
-        return key, expire_at
+        return key, end + 40 * 86400
 
 
 _month_keys = _MonthKeys()
