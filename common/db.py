@@ -31,11 +31,10 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 class PooledConnection(Conn):
     """A connection of this process's pool, carrying what the process keeps per connection
-    so that it goes with the connection: the cursor of the hot statement (reused_cursor)
-    and when it came back to the pool (_check_if_idle). Dictionaries keyed by the
-    connection kept both for good: by id(), nothing ever removed them; weakly, the key never
-    died, because the cursor refers to its connection. The pool replaces its connections
-    hourly and after failures."""
+    (the cursor of the hot statement, reused_cursor; when it came back, _check_if_idle), so
+    that it is freed with the connection when the pool replaces it (hourly, and after
+    failures). Not in a dictionary keyed by the connection: even a weak key would never
+    die, since the cursor refers to its connection."""
 
     kept_cursor: psycopg.Cursor[dict[str, Any]] | None = None
     returned_at = 0.0
