@@ -1,0 +1,1 @@
+"""Tools that make data for training and measuring the extractor (not shipped with the service)."""
