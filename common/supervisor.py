@@ -128,7 +128,38 @@ def _stop(children: list[Child]) -> None:
             child.process.wait()
 
 
-def run_service(settings: Settings) -> int:
+def service_environment(database_url: str, redis_url: str, *, dev: bool) -> dict[str, str]:
+    """The children's environment. Webhooks to this machine or a private network (and over
+    plain http) only when the operator asks: `--dev`, or the variables set explicitly."""
+    env = {
+        **os.environ,
+        "INVEX_DATABASE_URL": database_url,
+        "INVEX_REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if dev:
+        env.setdefault("INVEX_WEBHOOK_ALLOW_PRIVATE", "1")
+        env.setdefault("INVEX_WEBHOOK_ALLOW_HTTP", "1")
+    return env
+
+
+def webhook_warning(env: dict[str, str]) -> str | None:
+    """The line `invex up` prints when webhook targets are opened up, else None."""
+    settings = Settings.from_env(env)
+    allowed = []
+    if settings.webhook_allow_private:
+        allowed.append("to loopback and private addresses (INVEX_WEBHOOK_ALLOW_PRIVATE=1)")
+    if settings.webhook_allow_http:
+        allowed.append("over plain http (INVEX_WEBHOOK_ALLOW_HTTP=1)")
+    if not allowed:
+        return None
+    return (
+        f"invex: WARNING: webhooks may be sent {' and '.join(allowed)}; for development"
+        " only (link-local and cloud metadata addresses stay refused)"
+    )
+
+
+def run_service(settings: Settings, *, dev: bool = False) -> int:
     from common.migrations import apply_migrations
 
     data_dir = Path(settings.data_dir).absolute()
@@ -146,15 +177,10 @@ def run_service(settings: Settings) -> int:
     try:
         applied = apply_migrations(database_url)
         print(f"invex: migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
-        env = {
-            **os.environ,
-            "INVEX_DATABASE_URL": database_url,
-            "INVEX_REDIS_URL": redis_url,
-            # A development service: webhooks to a receiver on this machine must work.
-            "INVEX_WEBHOOK_ALLOW_PRIVATE": os.environ.get("INVEX_WEBHOOK_ALLOW_PRIVATE", "1"),
-            "INVEX_WEBHOOK_ALLOW_HTTP": os.environ.get("INVEX_WEBHOOK_ALLOW_HTTP", "1"),
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = service_environment(database_url, redis_url, dev=dev)
+        warning = webhook_warning(env)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
         state.chmod(0o600)
         children = process_commands(settings, data_dir)
