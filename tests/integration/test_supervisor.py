@@ -210,3 +210,69 @@ def test_up_warns_when_the_environment_allows_private_targets(start_up):
     assert warning, up.output()
     assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
     assert "INVEX_WEBHOOK_ALLOW_HTTP" not in warning[0]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+
+
+def test_a_killed_webhook_worker_is_restarted_while_the_api_keeps_answering(start_up):
+    up = start_up("--dev")
+    api, worker, webhooks = up.child_pid("api"), up.child_pid("worker"), up.child_pid("webhooks")
+    assert webhooks is not None
+    os.kill(webhooks, signal.SIGKILL)
+    answers = []
+
+    def restarted() -> int | None:
+        answers.append(up.api_answers())
+        pid = up.child_pid("webhooks")
+        return pid if pid not in (None, webhooks) else None
+
+    new_webhooks = wait_until(restarted, 30, interval=0.2, message=up.output())
+    assert all(answers)
+    assert up.process.poll() is None
+    assert (up.child_pid("api"), up.child_pid("worker")) == (api, worker)
+    assert "ERROR: webhooks exited with -9; restarting in 1 s (restart 1 of 5 in 60 s)" in (
+        up.output()
+    )
+    # the new worker delivers
+    receiver = Receiver()
+    try:
+        key = up.new_key()
+        endpoint = create_webhook(up, key, receiver.url).json()
+        httpx.post(
+            f"{up.base_url}/v1/webhooks/{endpoint['id']}/test",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        wait_until(receiver.events, 60, message="the restarted worker did not deliver")
+    finally:
+        receiver.close()
+    assert up.child_pid("webhooks") == new_webhooks
+    assert up.stop() == 0  # a clean SIGTERM still stops everything
+    assert not any(alive(pid) for pid in (api, worker, new_webhooks))
+
+
+def test_a_crash_loop_stops_everything_and_exits_non_zero(start_up):
+    up = start_up(INVEX_RESTART_LIMIT="2")
+    api, worker = up.child_pid("api"), up.child_pid("worker")
+    killed: list[int] = []
+    for _ in range(3):
+        pid = wait_until(
+            lambda: (p := up.child_pid("webhooks")) not in (None, *killed) and p,
+            30,
+            interval=0.1,
+            message=up.output(),
+        )
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    assert up.process.wait(60) != 0
+    output = up.output()
+    assert "restarting in 1 s (restart 1 of 2 in 60 s)" in output
+    assert "restarting in 2 s (restart 2 of 2 in 60 s)" in output
+    assert "ERROR: webhooks exited with -9; crashed 3 times in 60 s; stopping" in output
+    assert not any(alive(pid) for pid in (api, worker))
