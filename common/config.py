@@ -94,6 +94,13 @@ SETTINGS = (
         "0: no rate limits (the `X-RateLimit-*` headers go too). Credits still apply.",
     ),
     Setting(
+        "INVEX_AUTH_FAILURES_PER_MINUTE",
+        "20",
+        "Failed authentications (401) one client address may have in a minute; beyond it "
+        "every request from that address answers 429 `rate_limited` before its key is "
+        "checked, until its oldest failure is a minute old.",
+    ),
+    Setting(
         "INVEX_TRUSTED_PROXIES",
         "",
         "Comma-separated addresses or CIDRs of reverse proxies whose `X-Forwarded-For` "
@@ -185,6 +192,7 @@ class Settings:
     restart_limit: int
     restart_window: int
     rate_limits: bool
+    auth_failures_per_minute: int
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     plan_limits: plans.Overrides
     key_cache_seconds: int
@@ -219,6 +227,7 @@ class Settings:
             restart_limit=_int(env, "INVEX_RESTART_LIMIT", 1),
             restart_window=_int(env, "INVEX_RESTART_WINDOW", 1),
             rate_limits=_flag(env, "INVEX_RATE_LIMITS"),
+            auth_failures_per_minute=_int(env, "INVEX_AUTH_FAILURES_PER_MINUTE", 1),
             trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
             plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
             key_cache_seconds=_int(env, "INVEX_KEY_CACHE_SECONDS", 0),
