@@ -11,7 +11,7 @@ LOCK_HASH := $(shell cat $(LOCKS) | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.deps-$(LOCK_HASH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up test test-fast test-easyocr lint format typecheck bench accuracy lock clean
+.PHONY: help install up up-dev test test-fast test-easyocr lint format typecheck bench accuracy lock clean
 
 help: ## list every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ install: $(DEPS_STAMP) ## build the venv from requirements.lock (EXTRAS=easyocr:
 
 up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs are set)
 	$(VENV)/bin/invex up
+
+up-dev: install ## as up, and webhooks may go to receivers on this machine (invex up --dev)
+	$(VENV)/bin/invex up --dev
 
 test: install ## run the test suite (starts its own private PostgreSQL and Redis)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"

@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings.redis_url,
             trusted_proxies=settings.trusted_proxies,
             plan_limits=settings.plan_limits,
+            auth_failures_per_minute=settings.auth_failures_per_minute,
         )
 
     @app.before_request

@@ -17,7 +17,7 @@ from flask import current_app, g, request
 
 from api.schemas import ErrorSchema
 from common.accounts.service import Principal, authenticate
-from common.errors import AuthenticationRequired
+from common.errors import AuthenticationRequired, InvalidApiKey
 from common.ratelimit import UPLOAD_SCOPE, RateLimiter, client_ip
 from common.usage.service import count_api_call
 
@@ -38,15 +38,34 @@ def _principal_from_request() -> Principal:
     return authenticate(secret.strip())
 
 
+def _authenticate_limited() -> Principal:
+    """The request's principal. The client address's budget of failed authentications is
+    checked first (429 `rate_limited` when used up, whatever the key) and a 401 takes from
+    it; `g.rate_limit` then feeds the 401's headers."""
+    limiter: RateLimiter | None = current_app.extensions.get(RATE_LIMITER)
+    if limiter is None:
+        return _principal_from_request()
+    ip = _client_ip(limiter)
+    g.rate_limit = limiter.check_auth_failures(ip)
+    try:
+        return _principal_from_request()
+    except (AuthenticationRequired, InvalidApiKey):
+        g.rate_limit = limiter.count_auth_failure(ip)
+        raise
+
+
 def _count_against_rate_limits(principal: Principal, scope: str) -> None:
     """429 `rate_limited` over a limit; else `g.rate_limit` feeds the response headers."""
     limiter: RateLimiter | None = current_app.extensions.get(RATE_LIMITER)
     if limiter is None:
         return
-    ip = client_ip(
+    g.rate_limit = limiter.hit(principal, _client_ip(limiter), upload=scope == UPLOAD_SCOPE)
+
+
+def _client_ip(limiter: RateLimiter) -> str:
+    return client_ip(
         request.remote_addr, request.headers.get("X-Forwarded-For"), limiter.trusted_proxies
     )
-    g.rate_limit = limiter.hit(principal, ip, upload=scope == UPLOAD_SCOPE)
 
 
 # What common/ratelimit.py's Allowance.headers() sends; absent when rate limits are off
@@ -73,7 +92,9 @@ RETRY_AFTER = {
 }
 RATE_LIMITED = (
     "`rate_limited`: a limit of the organisation's plan is exceeded (requests per minute"
-    " per key and per client address{uploads}). Retry-After says when to try again."
+    " per key and per client address{uploads}), or the client address has used up its"
+    " failed authentications (INVEX_AUTH_FAILURES_PER_MINUTE), whatever the key."
+    " Retry-After says when to try again."
 )
 MONTHLY_LIMIT_REACHED = (
     " `monthly_limit_reached` (live uploads): the plan's monthly page allotment and the"
@@ -108,7 +129,7 @@ def requires(scope: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
-            principal = _principal_from_request()
+            principal = _authenticate_limited()
             _count_against_rate_limits(principal, scope)
             principal.require(scope)
             g.principal = principal

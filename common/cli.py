@@ -1,6 +1,7 @@
 """The `invex` command: run the service, manage it, and extract without servers.
 
-invex up                      the whole service (embedded servers when no URLs are set)
+invex up [--dev]              the whole service (embedded servers when no URLs are set;
+                              --dev: webhooks may go to receivers on this machine)
 invex migrate                 apply pending migrations
 invex orgs create NAME        create an organisation
 invex keys create --org ID    create an API key (the secret is printed once)
@@ -138,7 +139,7 @@ def cmd_extract(argv: list[str]) -> int:
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from common.supervisor import run_service
 
-    return run_service(settings)
+    return run_service(settings, dev=args.dev)
 
 
 def cmd_demo_invoice(args: argparse.Namespace, settings: Settings) -> int:
@@ -157,7 +158,13 @@ def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="invex", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="run API, workers and beat (embedded servers by default)")
+    up = sub.add_parser("up", help="run API, workers and beat (embedded servers by default)")
+    up.add_argument(
+        "--dev",
+        action="store_true",
+        help="let webhooks reach loopback and private addresses over http (development only:"
+        " sets INVEX_WEBHOOK_ALLOW_PRIVATE=1 and INVEX_WEBHOOK_ALLOW_HTTP=1 unless set)",
+    )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("settings", help="print every setting as a Markdown table")
     demo = sub.add_parser("demo-invoice", help="write a sample invoice PDF (for trying it out)")

@@ -81,9 +81,24 @@ SETTINGS = (
     Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
     Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
     Setting(
+        "INVEX_RESTART_LIMIT",
+        "5",
+        "`invex up` restarts a process that died (after 1 s, doubling to 30 s); this many "
+        "restarts of one process within INVEX_RESTART_WINDOW seconds, and the next death "
+        "stops everything (exit status 1).",
+    ),
+    Setting("INVEX_RESTART_WINDOW", "60", "Seconds over which INVEX_RESTART_LIMIT counts."),
+    Setting(
         "INVEX_RATE_LIMITS",
         "1",
         "0: no rate limits (the `X-RateLimit-*` headers go too). Credits still apply.",
+    ),
+    Setting(
+        "INVEX_AUTH_FAILURES_PER_MINUTE",
+        "20",
+        "Failed authentications (401) one client address may have in a minute; beyond it "
+        "every request from that address answers 429 `rate_limited` before its key is "
+        "checked, until its oldest failure is a minute old.",
     ),
     Setting(
         "INVEX_TRUSTED_PROXIES",
@@ -174,7 +189,10 @@ class Settings:
     webhook_allow_private: bool
     webhook_allow_http: bool
     log_level: str
+    restart_limit: int
+    restart_window: int
     rate_limits: bool
+    auth_failures_per_minute: int
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     plan_limits: plans.Overrides
     key_cache_seconds: int
@@ -206,7 +224,10 @@ class Settings:
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
             log_level=env["INVEX_LOG_LEVEL"].upper(),
+            restart_limit=_int(env, "INVEX_RESTART_LIMIT", 1),
+            restart_window=_int(env, "INVEX_RESTART_WINDOW", 1),
             rate_limits=_flag(env, "INVEX_RATE_LIMITS"),
+            auth_failures_per_minute=_int(env, "INVEX_AUTH_FAILURES_PER_MINUTE", 1),
             trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
             plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
             key_cache_seconds=_int(env, "INVEX_KEY_CACHE_SECONDS", 0),

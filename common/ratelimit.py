@@ -1,4 +1,5 @@
-"""Rate limits per API key, per client IP and for uploads per organisation, by plan.
+"""Rate limits per API key, per client IP and for uploads per organisation, by plan; and
+failed authentications per client IP, checked before the key is.
 
 The algorithm and its atomicity are the `limits` library's: its moving window, kept in
 Redis by `RedisStorage`, where one Lua script checks and takes an entry atomically and
@@ -6,6 +7,10 @@ another reads the window. A request's limits (two, three for an upload) are sent
 pipeline of those scripts, so limiting costs one Redis round trip per request; each script
 is atomic on its own, and a refused request takes no entry from the limit that refused it
 (it may still take one from the others).
+
+Failed authentications have a budget of their own per client address (no plan is known
+before the key is): each 401 takes an entry, and a request from an address whose budget is
+used up is refused before its key is looked at, so keys cannot be guessed at request speed.
 
 Redis down: the request is served unlimited (fail open) and the outage logged at most once
 a minute; for a short while after a failure Redis is not tried at all, so a hung server
@@ -95,9 +100,11 @@ class RateLimiter:
         *,
         trusted_proxies: tuple[Network, ...] = (),
         plan_limits: plans.Overrides = (),
+        auth_failures_per_minute: int = 20,
     ) -> None:
         self.trusted_proxies = trusted_proxies
         self.plan_limits = plan_limits
+        self.auth_failures = RateLimitItemPerMinute(auth_failures_per_minute, namespace=NAMESPACE)
         self.storage = RedisStorage(
             redis_url,
             key_prefix=KEY_PREFIX,
@@ -128,19 +135,39 @@ class RateLimiter:
             )
         return limits
 
+    def check_auth_failures(self, ip: str) -> Allowance | None:
+        """Before a key is checked: 429 `rate_limited` when `ip` has used up its failed
+        authentications, else what is left of them (None when Redis cannot be reached)."""
+        return self._limit([(self.auth_failures, f"auth-failures/{ip}")], take=False)
+
+    def count_auth_failure(self, ip: str) -> Allowance | None:
+        """A failed authentication from `ip`: take one entry of its budget and return what
+        is left, for the 401's headers (None when Redis cannot be reached)."""
+        return self._limit([(self.auth_failures, f"auth-failures/{ip}")], take=True)
+
     def hit(self, principal: Principal, ip: str, *, upload: bool = False) -> Allowance | None:
         """Count this request against its limits. Returns the tightest allowance (for the
         headers), raises 429 `rate_limited` with Retry-After when a limit is exceeded, and
         returns None when Redis cannot be reached (the request goes unlimited)."""
+        return self._limit(self.limits_for(principal, ip, upload), take=True)
+
+    def _limit(self, limits: list[tuple[RateLimitItem, str]], *, take: bool) -> Allowance | None:
+        """Take an entry from each limit (or, `take=False`, only read them); raise 429 if
+        one is exceeded (full, when only reading), else return the tightest allowance."""
         now = time.time()
         if time.monotonic() < self._skip_until:
             return None
-        limits = self.limits_for(principal, ip, upload)
         try:
-            replies = self._run(limits, now)
+            replies = self._run(limits, now, take=take)
         except (redis.RedisError, OSError) as exc:
             self._redis_failed(exc)
             return None
+        if not take:  # only windows came back: "acquired" means there is room for one more
+            replies = [
+                entry
+                for (item, _), window in zip(limits, replies, strict=True)
+                for entry in (not window or int(window[1]) < item.amount, window)
+            ]
         allowances = []
         for (item, _), acquired, window in zip(limits, replies[::2], replies[1::2], strict=True):
             expiry = item.get_expiry()
@@ -158,8 +185,9 @@ class RateLimiter:
             )
         return min(allowances, key=lambda a: (a.remaining, -a.reset))
 
-    def _run(self, limits: list[tuple[RateLimitItem, str]], now: float) -> list:
-        """Both scripts of every limit in one pipeline: take an entry, then read the window."""
+    def _run(self, limits: list[tuple[RateLimitItem, str]], now: float, *, take: bool) -> list:
+        """Both scripts of every limit in one pipeline: take an entry, then read the window
+        (`take=False`: only read it)."""
         client = cast(redis.Redis, self.storage.get_connection())
         acquire = self.storage.lua_acquire_moving_window
         window = self.storage.lua_moving_window
@@ -168,7 +196,8 @@ class RateLimiter:
             for item, identifier in limits:
                 key = self.storage.prefixed_key(item.key_for(identifier))
                 expiry = item.get_expiry()
-                pipe.evalsha(acquire.sha, 1, key, now, item.amount, expiry, 1)
+                if take:
+                    pipe.evalsha(acquire.sha, 1, key, now, item.amount, expiry, 1)
                 pipe.evalsha(window.sha, 1, key, now - expiry, item.amount)
             try:
                 return pipe.execute()

@@ -2,24 +2,32 @@
 
 Starts private PostgreSQL and Redis when no URLs are configured, applies migrations, then
 runs the API (gunicorn), an extraction worker, a webhook worker and beat as children. The
-first Ctrl-C (or SIGTERM) stops every child, then the private servers; a child that dies on
-its own takes the others down too, so a half-running service never pretends to be up.
+first Ctrl-C (or SIGTERM) stops every child, then the private servers.
+
+A child that dies on its own is started again after 1 s, doubling to 30 s while it keeps
+dying, and the others go on: work a dead worker held is in PostgreSQL and is picked up again
+(an extraction or a delivery whose lease ran out). Only a crash loop (more than
+INVEX_RESTART_LIMIT restarts of one child in INVEX_RESTART_WINDOW seconds) stops everything,
+with exit status 1, so a service that cannot run never pretends to be up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Settings
 
 STOP_GRACE_SECONDS = 15
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
 
 
 @dataclass
@@ -27,6 +35,8 @@ class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = None
+    crashes: list[float] = field(default_factory=list)  # monotonic times, recent ones only
+    restart_at: float | None = None  # set while a crashed child waits for its restart
 
 
 def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
@@ -113,6 +123,40 @@ def _start_embedded(settings: Settings, data_dir: Path) -> tuple[str, str, list]
     return database_url, redis_url, started
 
 
+def _start(child: Child, env: dict[str, str]) -> None:
+    # Children ignore the terminal's Ctrl-C (own process group); we stop them in order.
+    child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
+    child.restart_at = None
+
+
+def _schedule_restart(child: Child, code: int, now: float, settings: Settings) -> bool:
+    """Plan the restart of a child that exited on its own; False if it is crash-looping."""
+    limit, window = settings.restart_limit, settings.restart_window
+    child.crashes = [at for at in child.crashes if now - at < window]
+    if len(child.crashes) >= limit:
+        _error(
+            f"{child.name} exited with {code}; crashed {len(child.crashes) + 1} times"
+            f" in {window} s; stopping everything"
+        )
+        return False
+    # Its own workers may outlive it (a SIGKILLed gunicorn master's still hold the port).
+    if child.process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.process.pid, signal.SIGKILL)
+    delay = min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** len(child.crashes))
+    child.crashes.append(now)
+    child.restart_at = now + delay
+    _error(
+        f"{child.name} exited with {code}; restarting in {delay:g} s"
+        f" (restart {len(child.crashes)} of {limit} in {window} s)"
+    )
+    return True
+
+
+def _error(message: str) -> None:
+    print(f"invex: ERROR: {message}", file=sys.stderr, flush=True)
+
+
 def _stop(children: list[Child]) -> None:
     for child in children:
         if child.process and child.process.poll() is None:
@@ -128,7 +172,38 @@ def _stop(children: list[Child]) -> None:
             child.process.wait()
 
 
-def run_service(settings: Settings) -> int:
+def service_environment(database_url: str, redis_url: str, *, dev: bool) -> dict[str, str]:
+    """The children's environment. Webhooks to this machine or a private network (and over
+    plain http) only when the operator asks: `--dev`, or the variables set explicitly."""
+    env = {
+        **os.environ,
+        "INVEX_DATABASE_URL": database_url,
+        "INVEX_REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if dev:
+        env.setdefault("INVEX_WEBHOOK_ALLOW_PRIVATE", "1")
+        env.setdefault("INVEX_WEBHOOK_ALLOW_HTTP", "1")
+    return env
+
+
+def webhook_warning(env: dict[str, str]) -> str | None:
+    """The line `invex up` prints when webhook targets are opened up, else None."""
+    settings = Settings.from_env(env)
+    allowed = []
+    if settings.webhook_allow_private:
+        allowed.append("to loopback and private addresses (INVEX_WEBHOOK_ALLOW_PRIVATE=1)")
+    if settings.webhook_allow_http:
+        allowed.append("over plain http (INVEX_WEBHOOK_ALLOW_HTTP=1)")
+    if not allowed:
+        return None
+    return (
+        f"invex: WARNING: webhooks may be sent {' and '.join(allowed)}; for development"
+        " only (link-local and cloud metadata addresses stay refused)"
+    )
+
+
+def run_service(settings: Settings, *, dev: bool = False) -> int:
     from common.migrations import apply_migrations
 
     data_dir = Path(settings.data_dir).absolute()
@@ -146,21 +221,15 @@ def run_service(settings: Settings) -> int:
     try:
         applied = apply_migrations(database_url)
         print(f"invex: migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
-        env = {
-            **os.environ,
-            "INVEX_DATABASE_URL": database_url,
-            "INVEX_REDIS_URL": redis_url,
-            # A development service: webhooks to a receiver on this machine must work.
-            "INVEX_WEBHOOK_ALLOW_PRIVATE": os.environ.get("INVEX_WEBHOOK_ALLOW_PRIVATE", "1"),
-            "INVEX_WEBHOOK_ALLOW_HTTP": os.environ.get("INVEX_WEBHOOK_ALLOW_HTTP", "1"),
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = service_environment(database_url, redis_url, dev=dev)
+        warning = webhook_warning(env)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
         state.chmod(0o600)
         children = process_commands(settings, data_dir)
         for child in children:
-            # Children ignore the terminal's Ctrl-C (own process group); we stop them in order.
-            child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
+            _start(child, env)
         url = f"http://{settings.host}:{settings.port}"
         print(
             f"\ninvex: up at {url}  (API docs: {url}/docs)\n"
@@ -171,16 +240,17 @@ def run_service(settings: Settings) -> int:
             flush=True,
         )
         while not stopping:
-            dead = [c for c in children if c.process and c.process.poll() is not None]
-            if dead:
-                code = dead[0].process.returncode if dead[0].process else None
-                print(
-                    f"invex: {dead[0].name} exited with {code}; stopping",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-            time.sleep(0.5)
+            now = time.monotonic()
+            for child in children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        print(f"invex: starting {child.name} again", file=sys.stderr, flush=True)
+                        _start(child, env)
+                    continue
+                code = child.process.poll() if child.process else None
+                if code is not None and not _schedule_restart(child, code, now, settings):
+                    return 1
+            time.sleep(0.2)
         print("\ninvex: stopping...", flush=True)
         return 0
     finally:

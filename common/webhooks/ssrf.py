@@ -10,8 +10,10 @@ A webhook URL is user input, so it is checked twice:
   certificate verification, so a DNS answer that changes between the check and the connect
   (rebinding) cannot redirect the delivery. Redirects are never followed.
 
-`allow_private=True` (the operator's INVEX_WEBHOOK_ALLOW_PRIVATE) switches the address checks
-off, for tests and local development; the shape checks still apply.
+`allow_private=True` (the operator's INVEX_WEBHOOK_ALLOW_PRIVATE, or `invex up --dev`) lets
+loopback and private addresses through, for tests and local development; the shape checks
+still apply, and link-local and cloud metadata addresses (and names) stay refused: a delivery
+there would post the instance's credentials endpoint, and no receiver lives there.
 """
 
 from __future__ import annotations
@@ -34,9 +36,25 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # embeds an IPv4 in the low 32 bits
 NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
-# Names that reach the instance metadata service or this machine; refused by name too, so the
-# error at creation is clear (the resolution check at send time would refuse them anyway).
-REFUSED_HOSTNAMES = frozenset({"localhost", "metadata", "metadata.google.internal"})
+# Cloud metadata services outside the link-local ranges: AWS over IPv6, Alibaba Cloud, Azure's
+# WireServer (a public address every Azure VM reaches), Oracle Cloud Classic. Refused always.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in ("fd00:ec2::254", "100.100.100.200", "168.63.129.16", "192.0.0.192")
+)
+# Names of metadata services (refused always, also at send time: a name may be answered by
+# a resolver we do not control) and of this machine (refused unless private is allowed).
+METADATA_HOSTNAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
+)
+LOCAL_HOSTNAMES = frozenset({"localhost"})
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated "::a.b.c.d"
 
 
 class UnsafeWebhookUrl(ValueError):
@@ -74,11 +92,11 @@ def check_webhook_url(url: str, *, allow_http: bool, allow_private: bool) -> str
         raise UnsafeWebhookUrl(f"the host {host!r} is neither a hostname nor an IP address")
     if address is not None:
         host = str(address)  # one spelling per address: "127.1" and "2130706433" both refused
-        reason = refusal_reason(address)
-        if reason and not allow_private:
+        reason = refusal_reason(address, allow_private=allow_private)
+        if reason:
             raise UnsafeWebhookUrl(f"the address {address} is {reason}")
-    elif not allow_private and _is_local_name(host):
-        raise UnsafeWebhookUrl(f"the host {host} is not a public host")
+    else:
+        _check_name(host, allow_private=allow_private)
 
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
@@ -94,6 +112,7 @@ def resolve_public_address(host: str, port: int, *, allow_private: bool) -> str:
     the first address in the resolver's (RFC 6724) order. A name that does not resolve raises
     socket.gaierror, an OSError: a temporary failure, not a refusal.
     """
+    _check_name(host, allow_private=True)  # metadata names, whatever they resolve to
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses: list[IPAddress] = []
     for family, _, _, _, sockaddr in answers:
@@ -105,20 +124,40 @@ def resolve_public_address(host: str, port: int, *, allow_private: bool) -> str:
             addresses.append(address)
     if not addresses:
         raise UnsafeWebhookUrl(f"the host {host} resolves to no IP address")
-    if not allow_private:
-        for address in addresses:
-            reason = refusal_reason(address)
-            if reason:
-                raise UnsafeWebhookUrl(f"the host {host} resolves to {address}, {reason}")
+    for address in addresses:
+        reason = refusal_reason(address, allow_private=allow_private)
+        if reason:
+            raise UnsafeWebhookUrl(f"the host {host} resolves to {address}, {reason}")
     return str(addresses[0])
 
 
-def refusal_reason(address: IPAddress) -> str | None:
-    """Why deliveries must not go to `address`, or None if it is a public address."""
+def refusal_reason(address: IPAddress, *, allow_private: bool = False) -> str | None:
+    """Why deliveries must not go to `address`, or None if they may. With `allow_private`
+    only link-local and metadata addresses are refused, in every IPv6 form embedding one."""
+    reason = _metadata_reason(address)
+    if reason or allow_private:
+        return reason
+    return _non_public_reason(address)
+
+
+def _metadata_reason(address: IPAddress) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address):
+        for embedded in _every_embedded_ipv4(address):
+            reason = _metadata_reason(embedded)
+            if reason:
+                return f"{reason} (it embeds {embedded})"
+    if address.is_link_local:
+        return "a link-local address (this includes cloud metadata services)"
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata service address"
+    return None
+
+
+def _non_public_reason(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            reason = refusal_reason(embedded)
+            reason = _non_public_reason(embedded)
             return f"{reason} (it embeds {embedded})" if reason else None
         if address in NAT64_LOCAL_USE:
             return "a local-use NAT64 address"
@@ -126,8 +165,6 @@ def refusal_reason(address: IPAddress) -> str | None:
             return "a site-local address"
     if address.is_loopback:
         return "a loopback address"
-    if address.is_link_local:
-        return "a link-local address (this includes cloud metadata services)"
     if address.is_unspecified:
         return "the unspecified address"
     if address.is_multicast:
@@ -207,9 +244,12 @@ def _ascii_host(hostname: str) -> str:
         raise UnsafeWebhookUrl(f"the host {hostname!r} is not a valid hostname") from exc
 
 
-def _is_local_name(host: str) -> bool:
-    name = host.rstrip(".")
-    return name in REFUSED_HOSTNAMES or name.endswith(".localhost")
+def _check_name(host: str, *, allow_private: bool) -> None:
+    name = host.rstrip(".").lower()
+    if name in METADATA_HOSTNAMES:
+        raise UnsafeWebhookUrl(f"the host {host} is a cloud metadata service")
+    if not allow_private and (name in LOCAL_HOSTNAMES or name.endswith(".localhost")):
+        raise UnsafeWebhookUrl(f"the host {host} is not a public host")
 
 
 def _literal_address(host: str) -> IPAddress | None:
@@ -230,3 +270,15 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     if address in NAT64_WELL_KNOWN:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
+
+
+def _every_embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address `address` could carry, for the checks that hold even when private
+    targets are allowed: besides `_embedded_ipv4`'s, the IPv4-compatible form, the low 32
+    bits of a local-use NAT64 prefix (a /96 is the usual choice) and Teredo's two."""
+    found = [_embedded_ipv4(address)]
+    if address in IPV4_COMPATIBLE or address in NAT64_LOCAL_USE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return [embedded for embedded in found if embedded is not None]

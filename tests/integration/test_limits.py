@@ -184,3 +184,84 @@ def test_a_malformed_trusted_proxy_stops_the_start_naming_the_variable():
 
     with pytest.raises(ConfigError, match="INVEX_TRUSTED_PROXIES"):
         Settings.from_env({"INVEX_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"})
+
+
+BAD_KEY = {"Authorization": "Bearer invx_live_not_a_real_key_at_all"}
+
+
+def bad(app, ip: str, **headers):
+    return app.test_client().get(
+        "/v1/invoices", headers={**BAD_KEY, **headers}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+def test_bad_keys_in_a_row_from_one_address_meet_a_429_with_the_default_budget(settings):
+    from common.config import Settings
+
+    app, ip = limited_app(settings), random_ip()
+    budget = Settings.from_env({}).auth_failures_per_minute
+    statuses = [bad(app, ip).status_code for _ in range(130)]
+    assert statuses == [401] * budget + [429] * (130 - budget)
+
+
+def test_failed_authentications_carry_the_rate_limit_headers_then_429_with_retry_after(settings):
+    app, ip = limited_app(settings, auth_failures_per_minute=3), random_ip()
+    failures = [bad(app, ip) for _ in range(3)]
+    for remaining, response in zip([2, 1, 0], failures, strict=True):
+        assert_contract_error(response, 401, "invalid_api_key")
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert response.headers["X-RateLimit-Remaining"] == str(remaining)
+    missing = app.test_client().get("/v1/invoices", environ_base={"REMOTE_ADDR": ip})
+    refused = bad(app, ip)
+    for response in (missing, refused):
+        assert_contract_error(response, 429, "rate_limited")
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+        assert response.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_over_the_failure_budget_the_address_is_refused_before_its_key_is_checked(settings, tenant):
+    app, ip = limited_app(settings, auth_failures_per_minute=2), random_ip()
+    assert [bad(app, ip).status_code for _ in range(2)] == [401, 401]
+    # even the right key from that address waits: a guess that hit would look the same
+    assert_contract_error(get(app, tenant, ip), 429, "rate_limited")
+    assert get(app, tenant, random_ip()).status_code == 200  # other addresses are unaffected
+
+
+def test_a_missing_key_counts_as_a_failed_authentication(settings):
+    app, ip = limited_app(settings, auth_failures_per_minute=2), random_ip()
+    client = app.test_client()
+    statuses = [
+        client.get("/v1/invoices", environ_base={"REMOTE_ADDR": ip}).status_code for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_failure_budget(settings):
+    app = limited_app(
+        settings, auth_failures_per_minute=2, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),)
+    )
+    peer = random_ip()
+    statuses = [bad(app, peer, **{"X-Forwarded-For": random_ip()}).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_behind_a_trusted_proxy_failures_are_counted_per_forwarded_client(settings):
+    app = limited_app(
+        settings, auth_failures_per_minute=1, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),)
+    )
+    proxy, guesser, other = random_ip("10.9"), random_ip(), random_ip()
+    statuses = [bad(app, proxy, **{"X-Forwarded-For": guesser}).status_code for _ in range(2)]
+    assert statuses == [401, 429]
+    assert bad(app, proxy, **{"X-Forwarded-For": other}).status_code == 401
+
+
+def test_with_the_limits_off_failed_authentications_are_not_limited(client):
+    statuses = {client.get("/v1/invoices", headers=BAD_KEY).status_code for _ in range(30)}
+    assert statuses == {401}
+
+
+def test_a_malformed_failure_budget_stops_the_start_naming_the_variable():
+    from common.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="INVEX_AUTH_FAILURES_PER_MINUTE"):
+        Settings.from_env({"INVEX_AUTH_FAILURES_PER_MINUTE": "0"})

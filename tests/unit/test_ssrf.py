@@ -470,3 +470,114 @@ def test_https_refuses_a_certificate_for_another_name(dns, tls_receiver, certifi
             allow_private=True,
         )
     assert tls_receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/latest/meta-data/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://169.254.170.2/v2/credentials",  # ECS task credentials
+        "http://0251.0376.0251.0376/latest",  # octal
+        "http://0xa9fea9fe/latest",  # hex
+        "http://2852039166/latest",  # decimal
+        "http://169.254.43518/latest",  # the resolver's a.b.c form
+        "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud
+        "http://168.63.129.16/machine",  # Azure WireServer, a public address
+        "http://192.0.0.192/",  # Oracle Cloud Classic
+        "http://[fe80::1]/",
+        "http://[fe80::a9fe:a9fe]/",
+        "http://[fd00:ec2::254]/latest/meta-data/",  # AWS over IPv6
+        "http://[::ffff:169.254.169.254]/latest",
+        "http://[::ffff:a9fe:a9fe]/latest",
+        "http://[::169.254.169.254]/latest",  # IPv4-compatible
+        "http://[64:ff9b::169.254.169.254]/latest",  # NAT64
+        "http://[64:ff9b:1::a9fe:a9fe]/latest",  # local-use NAT64
+        "http://[2002:a9fe:a9fe::]/latest",  # 6to4
+        "http://[::ffff:100.100.100.200]/latest",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://METADATA.GOOGLE.INTERNAL./computeMetadata/v1/",
+        "http://metadata.goog/computeMetadata/v1/",
+        "http://metadata/computeMetadata/v1/",
+        "http://instance-data.ec2.internal/latest",
+    ],
+)
+def test_metadata_and_link_local_targets_are_refused_even_when_private_targets_are_allowed(url):
+    with pytest.raises(UnsafeWebhookUrl, match="metadata"):
+        check_webhook_url(url, allow_http=True, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "ip", ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "100.100.100.200"]
+)
+def test_a_name_resolving_to_a_metadata_address_is_refused_even_when_private_is_allowed(dns, ip):
+    dns["imds.invex.test"] = [answer(ip)]
+    with pytest.raises(UnsafeWebhookUrl, match="metadata"):
+        resolve_public_address("imds.invex.test", 80, allow_private=True)
+
+
+def test_a_name_with_one_metadata_answer_is_refused_even_when_private_is_allowed(dns):
+    dns["mixed.invex.test"] = [answer("127.0.0.1", "169.254.169.254")]
+    with pytest.raises(UnsafeWebhookUrl, match=r"169\.254\.169\.254"):
+        resolve_public_address("mixed.invex.test", 80, allow_private=True)
+
+
+def test_pinned_post_never_connects_to_a_metadata_address(dns, receiver, client):
+    # The name first resolves to the metadata service; were it used, the second answer
+    # (the receiver) would never be asked for: the lookup happens once per send.
+    dns["imds.invex.test"] = [answer("169.254.169.254"), answer("127.0.0.1")]
+    with pytest.raises(UnsafeWebhookUrl, match="link-local"):
+        pinned_post(
+            client,
+            f"http://imds.invex.test:{receiver.server_port}/latest",
+            content=b"{}",
+            headers={},
+            timeout=5,
+            allow_private=True,
+        )
+    assert receiver.requests == []
+
+
+def test_pinned_post_refuses_a_metadata_hostname_stored_before_the_check(client):
+    # A URL stored by an older version is checked again at send time, by name first.
+    with pytest.raises(UnsafeWebhookUrl, match="metadata"):
+        pinned_post(
+            client,
+            "http://metadata.google.internal/computeMetadata/v1/",
+            content=b"{}",
+            headers={},
+            timeout=5,
+            allow_private=True,
+        )
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "2130706433", "0x7f.1"]
+)
+def test_loopback_in_any_spelling_is_refused_at_send_time_without_allow_private(
+    receiver, client, host
+):
+    # "localhost" resolves for real, on this machine, to the receiver's address.
+    with pytest.raises(UnsafeWebhookUrl):
+        pinned_post(
+            client,
+            f"http://{host}:{receiver.server_port}/hook",
+            content=b"{}",
+            headers={},
+            timeout=5,
+            allow_private=False,
+        )
+    assert receiver.requests == []
+
+
+def test_localhost_is_delivered_to_when_private_targets_are_allowed(receiver, client):
+    response = pinned_post(
+        client,
+        f"http://localhost:{receiver.server_port}/hook",
+        content=b"{}",
+        headers={},
+        timeout=5,
+        allow_private=True,
+    )
+    assert response.status_code == 204
+    assert len(receiver.requests) == 1

@@ -1,0 +1,278 @@
+"""`invex up`, the real supervisor with its real children (gunicorn, two Celery workers and
+beat), against the suite's PostgreSQL and Redis: a database of its own (which `invex up`
+migrates) and a Redis database of its own, so its beat and workers touch nothing of the
+other tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support import ROOT, Receiver, free_port, private_root, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class Up:
+    """One `invex up` process tree; its output (children's included) goes to `log`."""
+
+    def __init__(self, database_url: str, redis_url: str, *args: str, **env: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.root = private_root("invex-up-")
+        self.log = self.root / "up.log"
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            # the suite's own switches; `invex up` must decide these itself
+            if name not in ("INVEX_WEBHOOK_ALLOW_PRIVATE", "INVEX_WEBHOOK_ALLOW_HTTP")
+        }
+        self.env = {
+            **inherited,
+            "INVEX_DATABASE_URL": database_url,
+            "INVEX_REDIS_URL": redis_url,
+            "INVEX_DATA_DIR": str(self.root / ".invex"),
+            "INVEX_PORT": str(self.port),
+            "INVEX_WEB_CONCURRENCY": "1",
+            "INVEX_EXTRACT_CONCURRENCY": "1",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "common.cli", "up", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def api_answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/v1", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_until_up(self) -> None:
+        wait_until(
+            lambda: self.api_answers() and self.child_pid("webhooks") is not None,
+            90,
+            message=f"invex up did not start:\n{self.output()}",
+        )
+
+    def child_pid(self, name: str) -> int | None:
+        """The pid of the supervisor's child running `name` (its Celery queue, or the API)."""
+        marker = {"api": "gunicorn", "webhooks": "webhooks", "worker": "extract"}[name]
+        listing = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout
+        for pid in map(int, listing.split()):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in argv:
+                return pid
+        return None
+
+    def cli(self, *args: str) -> dict:
+        """An `invex` command against this service's database, its JSON answer."""
+        done = subprocess.run(
+            [sys.executable, "-m", "common.cli", *args, "--json"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    def new_key(self) -> str:
+        org = self.cli("orgs", "create", "Supervised Ltd")
+        return self.cli("keys", "create", "--org", org["id"])["secret"]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture
+def up_servers(servers) -> Iterator[tuple[str, str]]:
+    """A fresh database and Redis database number for one `invex up`."""
+    name = f"invex_up_{secrets.token_hex(4)}"
+    with psycopg.connect(servers["database_url"], autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    database = urlsplit(servers["database_url"])
+    redis = urlsplit(servers["redis_url"])
+    try:
+        yield (
+            urlunsplit(database._replace(path=f"/{name}")),
+            urlunsplit(redis._replace(path="/7")),
+        )
+    finally:
+        with psycopg.connect(servers["database_url"], autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture
+def start_up(up_servers) -> Iterator:
+    started: list[Up] = []
+
+    def start(*args: str, **env: str) -> Up:
+        up = Up(*up_servers, *args, **env)
+        started.append(up)
+        up.wait_until_up()
+        return up
+
+    yield start
+    for up in started:
+        up.stop()
+        for leftover in ("webhooks", "worker", "api"):
+            assert up.child_pid(leftover) is None
+
+
+def create_webhook(up: Up, key: str, url: str) -> httpx.Response:
+    return httpx.post(
+        f"{up.base_url}/v1/webhooks",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"url": url, "events": ["invoice.created"]},
+        timeout=10,
+    )
+
+
+LOCAL_TARGETS = [
+    "http://127.0.0.1:{port}/",
+    "http://localhost:{port}/",
+    "http://[::ffff:127.0.0.1]:{port}/",
+    "http://0.0.0.0:{port}/",
+    "http://2130706433:{port}/",
+    "https://127.0.0.1:{port}/",
+    "https://localhost:{port}/",
+    "https://169.254.169.254/latest",
+]
+
+
+def test_up_refuses_webhooks_to_this_machine_by_default(start_up):
+    up = start_up()
+    key = up.new_key()
+    answers = {
+        url: create_webhook(up, key, url.format(port=up.port)).status_code for url in LOCAL_TARGETS
+    }
+    assert answers == dict.fromkeys(LOCAL_TARGETS, 400)
+    assert "WARNING" not in up.output()
+
+
+def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
+    up = start_up("--dev")
+    receiver = Receiver()
+    try:
+        key = up.new_key()
+        created = create_webhook(up, key, receiver.url)
+        assert created.status_code == 201, created.text
+        ping = httpx.post(
+            f"{up.base_url}/v1/webhooks/{created.json()['id']}/test",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        assert ping.status_code < 300, ping.text
+        wait_until(receiver.events, 30, message="the ping was not delivered")
+        assert create_webhook(up, key, "http://169.254.169.254/latest").status_code == 400
+    finally:
+        receiver.close()
+    warning = [line for line in up.output().splitlines() if "WARNING" in line]
+    assert warning, up.output()
+    assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
+    assert "INVEX_WEBHOOK_ALLOW_HTTP=1" in warning[0]
+
+
+def test_up_warns_when_the_environment_allows_private_targets(start_up):
+    up = start_up(INVEX_WEBHOOK_ALLOW_PRIVATE="1")
+    warning = [line for line in up.output().splitlines() if "WARNING" in line]
+    assert warning, up.output()
+    assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
+    assert "INVEX_WEBHOOK_ALLOW_HTTP" not in warning[0]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+
+
+def test_a_killed_webhook_worker_is_restarted_while_the_api_keeps_answering(start_up):
+    up = start_up("--dev")
+    api, worker, webhooks = up.child_pid("api"), up.child_pid("worker"), up.child_pid("webhooks")
+    assert webhooks is not None
+    os.kill(webhooks, signal.SIGKILL)
+    answers = []
+
+    def restarted() -> int | None:
+        answers.append(up.api_answers())
+        pid = up.child_pid("webhooks")
+        return pid if pid not in (None, webhooks) else None
+
+    new_webhooks = wait_until(restarted, 30, interval=0.2, message=up.output())
+    assert all(answers)
+    assert up.process.poll() is None
+    assert (up.child_pid("api"), up.child_pid("worker")) == (api, worker)
+    assert "ERROR: webhooks exited with -9; restarting in 1 s (restart 1 of 5 in 60 s)" in (
+        up.output()
+    )
+    # the new worker delivers
+    receiver = Receiver()
+    try:
+        key = up.new_key()
+        endpoint = create_webhook(up, key, receiver.url).json()
+        httpx.post(
+            f"{up.base_url}/v1/webhooks/{endpoint['id']}/test",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        wait_until(receiver.events, 60, message="the restarted worker did not deliver")
+    finally:
+        receiver.close()
+    assert up.child_pid("webhooks") == new_webhooks
+    assert up.stop() == 0  # a clean SIGTERM still stops everything
+    assert not any(alive(pid) for pid in (api, worker, new_webhooks))
+
+
+def test_a_crash_loop_stops_everything_and_exits_non_zero(start_up):
+    up = start_up(INVEX_RESTART_LIMIT="2")
+    api, worker = up.child_pid("api"), up.child_pid("worker")
+    killed: list[int] = []
+    for _ in range(3):
+        pid = wait_until(
+            lambda: (p := up.child_pid("webhooks")) not in (None, *killed) and p,
+            30,
+            interval=0.1,
+            message=up.output(),
+        )
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    assert up.process.wait(60) != 0
+    output = up.output()
+    assert "restarting in 1 s (restart 1 of 2 in 60 s)" in output
+    assert "restarting in 2 s (restart 2 of 2 in 60 s)" in output
+    assert "ERROR: webhooks exited with -9; crashed 3 times in 60 s; stopping" in output
+    assert not any(alive(pid) for pid in (api, worker))
