@@ -99,14 +99,34 @@ class UploadArgs(StrictSchema):
         },
     )
     metadata = MetadataField(load_default=dict, metadata={"description": "JSON object of strings."})
-    schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    # no load_default: the view tells an absent value from one the query repeats
+    schema_id = fields.String(
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "The extraction schema (`sch_...`); else the default schema, if "
+            "any. May be sent in the query instead."
+        },
+    )
     wait = fields.Float(
-        load_default=0,
         validate=validate.Range(min=0, max=30),
         metadata={
+            "default": 0,
             "description": "Seconds to wait for extraction (0-30): 200 with the finished "
-            "invoice if it completes in time, else 202."
+            "invoice if it completes in time, else 202. May be sent in the query instead.",
         },
+    )
+
+
+class UploadQueryArgs(StrictSchema):
+    """An upload's `schema_id` and `wait` as query parameters, as some clients send them."""
+
+    schema_id = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "As the form field; both given, they must agree."},
+    )
+    wait = fields.Float(
+        validate=validate.Range(min=0, max=30),
+        metadata={"description": "As the form field; both given, they must agree."},
     )
 
 

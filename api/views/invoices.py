@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -25,6 +26,7 @@ from api.schemas import (
     ReasonArgs,
     ReprocessArgs,
     UploadArgs,
+    UploadQueryArgs,
 )
 from common.config import get_settings
 from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
@@ -78,15 +80,28 @@ def _read_upload(upload) -> tuple[str, bytes]:
     return content_type, data
 
 
+def _query_or_form(name: str, query: dict, form: dict, default: Any) -> Any:
+    """A parameter clients send in the query or in the form; in both, the values agree."""
+    if name in query and name in form and query[name] != form[name]:
+        raise ValidationFailed(f"{name}: the query and the form give different values.", param=name)
+    return query.get(name, form.get(name, default))
+
+
 @blp.route("")
 class Invoices(MethodView):
     @requires("upload:write")
     @idempotent(claimed_in_view=True)
     @blp.arguments(UploadArgs, location="multipart")
+    @blp.arguments(UploadQueryArgs, location="query")
     @blp.response(202, InvoiceSchema)
     @blp.alt_response(200, schema=InvoiceSchema, description="Extraction finished within `wait`.")
-    def post(self, args):
+    def post(self, form, query):
         """Upload an invoice; extraction runs in the background (or within `wait`)."""
+        args = {
+            **form,
+            "schema_id": _query_or_form("schema_id", query, form, None),
+            "wait": _query_or_form("wait", query, form, 0),
+        }
         upload = args["file"]
         content_type, data = _read_upload(upload)
         principal = current_principal()
