@@ -616,6 +616,18 @@ class DiscoveryEndpointSchema(Schema):
     scope = fields.String(allow_none=True)
 
 
+class DiscoveryEventTypeSchema(Schema):
+    type = fields.String()
+    emitted = fields.Boolean()
+    note = fields.String(allow_none=True)
+
+
+class DiscoveryScopeSchema(Schema):
+    scope = fields.String()
+    checked = fields.Boolean()
+    note = fields.String(allow_none=True)
+
+
 class DiscoverySchema(Schema):
     object = fields.String()
     name = fields.String()
@@ -623,6 +635,8 @@ class DiscoverySchema(Schema):
     openapi = fields.String()
     docs = fields.String()
     endpoints = fields.List(fields.Nested(DiscoveryEndpointSchema))
+    event_types = fields.List(fields.Nested(DiscoveryEventTypeSchema))
+    scopes = fields.List(fields.Nested(DiscoveryScopeSchema))
 
 
 class PingSchema(Schema):
