@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Flask, g, request
@@ -30,6 +29,12 @@ class InvexApi(Api):
     def handle_http_exception(self, error):
         # flask-smorest's own handler would answer in its shape; ours is the contract's.
         return render_error(http_exception_to_error(error))
+
+    def _openapi_json(self):
+        # flask-smorest's, ending with a newline as every JSON answer does (OrjsonProvider)
+        response = super()._openapi_json()
+        response.set_data(response.get_data() + b"\n")
+        return response
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -99,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if version != LATEST and response.mimetype == "application/json":
             payload = response.get_json(silent=True)
             if payload is not None:
-                response.set_data(json.dumps(render_for_version(payload, version)))
+                response.set_data(app.json.dumps(render_for_version(payload, version)) + "\n")
         return response
 
     return app

@@ -42,7 +42,7 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
         payload = json.loads(body)
         if isinstance(payload, dict):
             payload["_meta"] = {"idempotent_replay": True}
-            body = json.dumps(payload).encode()
+            body = json.dumps(payload).encode() + b"\n"  # as every JSON answer ends
     response = Response(body, status=stored.status, content_type=stored.content_type)
     response.headers["Idempotent-Replayed"] = "true"
     return response
