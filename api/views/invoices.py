@@ -142,7 +142,7 @@ class Invoices(MethodView):
         }
 
 
-@blp.route("/<invoice_id>")
+@blp.route("/<id(inv):invoice_id>")
 class InvoiceById(MethodView):
     @requires("invoices:read")
     @blp.arguments(ExpandArgs, location="query")
@@ -184,7 +184,7 @@ class InvoiceById(MethodView):
         return {"id": invoice.id, "object": "invoice", "deleted": True}
 
 
-@blp.route("/<invoice_id>/file")
+@blp.route("/<id(inv):invoice_id>/file")
 class InvoiceFile(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original upload, byte for byte.")
@@ -213,7 +213,7 @@ def _download(download) -> Response:
     )
 
 
-@blp.route("/<invoice_id>/xml")
+@blp.route("/<id(inv):invoice_id>/xml")
 class InvoiceXml(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original e-invoice XML, or UBL 2.1 from the fields.")
@@ -222,7 +222,7 @@ class InvoiceXml(MethodView):
         return _download(downloads.invoice_xml(current_principal(), invoice_id))
 
 
-@blp.route("/<invoice_id>/pdf")
+@blp.route("/<id(inv):invoice_id>/pdf")
 class InvoicePdf(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original PDF, or one rendered from the fields.")
@@ -231,7 +231,7 @@ class InvoicePdf(MethodView):
         return _download(downloads.invoice_pdf(current_principal(), invoice_id))
 
 
-@blp.route("/<invoice_id>/reprocess")
+@blp.route("/<id(inv):invoice_id>/reprocess")
 class InvoiceReprocess(MethodView):
     @requires("invoices:write")
     @idempotent
@@ -245,7 +245,7 @@ class InvoiceReprocess(MethodView):
 
 
 def _register_transition(action: str) -> None:
-    @blp.route(f"/<invoice_id>/{action}", endpoint=f"invoice_{action.replace('-', '_')}")
+    @blp.route(f"/<id(inv):invoice_id>/{action}", endpoint=f"invoice_{action.replace('-', '_')}")
     class InvoiceTransition(MethodView):
         @requires("invoices:write")
         @idempotent
@@ -266,7 +266,7 @@ for _action in review.TRANSITIONS:
     _register_transition(_action)
 
 
-@blp.route("/<invoice_id>/comments")
+@blp.route("/<id(inv):invoice_id>/comments")
 class InvoiceComments(MethodView):
     @requires("invoices:read")
     @blp.response(200, CommentListSchema)
@@ -284,7 +284,7 @@ class InvoiceComments(MethodView):
         return review.add_comment(current_principal(), invoice_id, args["body"])
 
 
-@blp.route("/<invoice_id>/history")
+@blp.route("/<id(inv):invoice_id>/history")
 class InvoiceHistory(MethodView):
     @requires("invoices:read")
     @blp.response(200, HistoryListSchema)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, jsonify
 from flask.views import MethodView
 
@@ -15,6 +17,8 @@ from common.health import service_status
 blp = Blueprint("meta", __name__, url_prefix="/v1", description="Discovery and health.")
 
 API_VERSION = "1"
+# `<invoice_id>` or `<id(inv):invoice_id>`: shown as `{invoice_id}`
+PATH_PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 
 def _endpoints() -> list[dict]:
@@ -29,7 +33,7 @@ def _endpoints() -> list[dict]:
             listed.append(
                 {
                     "method": method,
-                    "path": rule.rule.replace("<", "{").replace(">", "}"),
+                    "path": PATH_PARAMETER.sub(r"{\1}", rule.rule),
                     "scope": getattr(handler, SCOPE_ATTRIBUTE, None),
                 }
             )
