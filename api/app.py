@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Flask, g, request
 from flask_smorest import Api
 
 from api.auth import RATE_LIMITER
+from api.blueprint import IdConverter
 from api.errors import http_exception_to_error, register_error_handlers, render_error
 from api.json_provider import OrjsonProvider
 from api.schemas import ErrorSchema, is_storable_text
@@ -30,6 +30,17 @@ class InvexApi(Api):
     def handle_http_exception(self, error):
         # flask-smorest's own handler would answer in its shape; ours is the contract's.
         return render_error(http_exception_to_error(error))
+
+    def _register_pagination_header(self):
+        # Lists page by cursor in the body; flask-smorest's page-number header and its
+        # schema (whose `total` is a count, not money) are no part of this API.
+        pass
+
+    def _openapi_json(self):
+        # flask-smorest's, ending with a newline as every JSON answer does (OrjsonProvider)
+        response = super()._openapi_json()
+        response.set_data(response.get_data() + b"\n")
+        return response
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -57,7 +68,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         },
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
     api = InvexApi(app)
+    api.register_converter(IdConverter, lambda c: {"type": "string", "pattern": f"^{c.regex}$"})
     api.register_blueprint(meta.blp)
     api.register_blueprint(invoices.blp)
     api.register_blueprint(schemas.blp)
@@ -100,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if version != LATEST and response.mimetype == "application/json":
             payload = response.get_json(silent=True)
             if payload is not None:
-                response.set_data(json.dumps(render_for_version(payload, version)))
+                response.set_data(app.json.dumps(render_for_version(payload, version)) + "\n")
         return response
 
     return app

@@ -17,7 +17,7 @@ from flask import current_app, g, request
 
 from api.schemas import ErrorSchema
 from common.accounts.service import Principal, authenticate
-from common.errors import AuthenticationRequired, InvalidApiKey
+from common.errors import AuthenticationRequired, InvalidApiKey, ValidationFailed
 from common.ratelimit import UPLOAD_SCOPE, RateLimiter, client_ip
 from common.usage.service import count_api_call
 
@@ -125,13 +125,30 @@ def _document_limits(wrapper: Callable, scope: str) -> None:
     wrapper._apidoc = doc  # type: ignore[attr-defined]
 
 
+def _reads_query(view: Callable) -> bool:
+    """Whether flask-smorest's decorators below this one declared query arguments."""
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p["in"] in ("query", "querystring") for p in parameters)
+
+
+def _refuse_query() -> None:
+    """A view that declares no query arguments refuses any, as one that declares some
+    refuses the unknown (StrictSchema): a parameter is never silently ignored."""
+    for name in request.args:
+        raise ValidationFailed(f"{name}: Unknown parameter `{name}`.", param=name)
+
+
 def requires(scope: str) -> Callable:
     def decorator(view: Callable) -> Callable:
+        reads_query = _reads_query(view)
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             principal = _authenticate_limited()
             _count_against_rate_limits(principal, scope)
             principal.require(scope)
+            if not reads_query:
+                _refuse_query()
             g.principal = principal
             count_api_call(principal)
             if g.get("api_version") is None:  # no header: the organisation's default

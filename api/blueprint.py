@@ -13,6 +13,7 @@ import marshmallow
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.routing import BaseConverter, Map
 
 
 class InvexParser(FlaskParser):
@@ -60,3 +61,13 @@ class Blueprint(flask_smorest.Blueprint):
         if isinstance(schema, type) and issubclass(schema, marshmallow.Schema):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+
+class IdConverter(BaseConverter):
+    """`<id(inv):invoice_id>`: the segment is an ID of that type, or the path is none of
+    this route's (so POST /v1/invoices/extract is an unknown path, 404, not a 405 from the
+    invoice route that only GETs, PATCHes and DELETEs)."""
+
+    def __init__(self, url_map: Map, prefix: str) -> None:
+        super().__init__(url_map)
+        self.regex = rf"{prefix}_[^/]+"

@@ -17,8 +17,11 @@ from common.accounts.service import Principal
 
 def request_fingerprint() -> str:
     """Method, path and body, hashed. Multipart bodies are hashed by their parsed parts:
-    a client retrying an upload sends a new boundary, not a different request."""
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    a client retrying an upload sends a new boundary, not a different request. The query
+    counts too (an upload's `wait` or `schema_id` may be there); without one, the hash is
+    the one it always was."""
+    target = request.full_path if request.query_string else request.path
+    digest = hashlib.sha256(f"{request.method} {target}\n".encode())
     if request.mimetype == "multipart/form-data":
         parts = sorted((k, v) for k, v in request.form.items(multi=True))
         digest.update(json.dumps(parts).encode())
@@ -39,7 +42,7 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
         payload = json.loads(body)
         if isinstance(payload, dict):
             payload["_meta"] = {"idempotent_replay": True}
-            body = json.dumps(payload).encode()
+            body = json.dumps(payload).encode() + b"\n"  # as every JSON answer ends
     response = Response(body, status=stored.status, content_type=stored.content_type)
     response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -99,213 +99,461 @@ class UploadArgs(StrictSchema):
         },
     )
     metadata = MetadataField(load_default=dict, metadata={"description": "JSON object of strings."})
-    schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    # no load_default: the view tells an absent value from one the query repeats
+    schema_id = fields.String(
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "The extraction schema (`sch_...`); else the default schema, if "
+            "any. May be sent in the query instead."
+        },
+    )
     wait = fields.Float(
-        load_default=0,
         validate=validate.Range(min=0, max=30),
         metadata={
+            "default": 0,
             "description": "Seconds to wait for extraction (0-30): 200 with the finished "
-            "invoice if it completes in time, else 202."
+            "invoice if it completes in time, else 202. May be sent in the query instead.",
         },
     )
 
 
+class UploadQueryArgs(StrictSchema):
+    """An upload's `schema_id` and `wait` as query parameters, as some clients send them."""
+
+    schema_id = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "As the form field; both given, they must agree."},
+    )
+    wait = fields.Float(
+        validate=validate.Range(min=0, max=30),
+        metadata={"description": "As the form field; both given, they must agree."},
+    )
+
+
 class ListArgs(StrictSchema):
-    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    review_status = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STATUSES))
-    document_type = fields.String(load_default=None, validate=validate.OneOf(DOCUMENT_TYPES))
-    vendor = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
-    created_after = fields.Integer(load_default=None, validate=UNIX_SECONDS)
-    created_before = fields.Integer(load_default=None, validate=UNIX_SECONDS)
-    duplicate = fields.Boolean(load_default=None)
+    limit = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1-100."},
+    )
+    cursor = fields.String(
+        load_default=None, metadata={"description": "The `next_cursor` of the previous page."}
+    )
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "Only invoices with this extraction status."},
+    )
+    review_status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(REVIEW_STATUSES),
+        metadata={"description": "Only invoices with this review status."},
+    )
+    document_type = fields.String(
+        load_default=None,
+        validate=validate.OneOf(DOCUMENT_TYPES),
+        metadata={"description": "Only documents of this type."},
+    )
+    vendor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Vendor name contains this (case-insensitive)."},
+    )
+    currency = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z]{3}$"),
+        metadata={"description": "ISO 4217 code, e.g. EUR."},
+    )
+    date_from = fields.Date(
+        load_default=None, metadata={"description": "Invoice date on or after (YYYY-MM-DD)."}
+    )
+    date_to = fields.Date(
+        load_default=None, metadata={"description": "Invoice date on or before (YYYY-MM-DD)."}
+    )
+    created_after = fields.Integer(
+        load_default=None,
+        validate=UNIX_SECONDS,
+        metadata={"description": "Created after this Unix time (seconds)."},
+    )
+    created_before = fields.Integer(
+        load_default=None,
+        validate=UNIX_SECONDS,
+        metadata={"description": "Created before this Unix time (seconds)."},
+    )
+    duplicate = fields.Boolean(
+        load_default=None,
+        metadata={
+            "description": "`true`: only exact duplicates of earlier uploads; `false`: none."
+        },
+    )
 
 
 class WaitArgs(StrictSchema):
-    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30))
+    wait = fields.Float(
+        load_default=0,
+        validate=validate.Range(min=0, max=30),
+        metadata={"description": "Seconds (0-30) to hold the answer until extraction ends."},
+    )
 
 
 class FileSchema(Schema):
-    name = fields.String()
-    content_type = fields.String()
-    size = fields.Integer()
-    sha256 = fields.String()
-    pages = fields.Integer(allow_none=True)
+    name = fields.String(metadata={"description": "The uploaded file's name."})
+    content_type = fields.String(metadata={"description": "The type sniffed from the bytes."})
+    size = fields.Integer(metadata={"description": "Bytes."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the bytes, hex."})
+    pages = fields.Integer(allow_none=True, metadata={"description": "Pages (null for XML)."})
 
 
 class LineItemSchema(Schema):
-    description = fields.String(allow_none=True)
-    quantity = fields.String(allow_none=True)
-    unit = fields.String(allow_none=True)
-    unit_price = fields.Integer(allow_none=True)
-    total_price = fields.Integer(allow_none=True)
-    tax_rate = fields.String(allow_none=True)
-    tax_amount = fields.Integer(allow_none=True)
-    discount_percent = fields.String(allow_none=True)
-    discount_amount = fields.Integer(allow_none=True)
+    description = fields.String(allow_none=True, metadata={"description": "Text of the line."})
+    quantity = fields.String(
+        allow_none=True,
+        metadata={"description": 'Quantity, a decimal string (exact decimal, e.g. "2.5").'},
+    )
+    unit = fields.String(
+        allow_none=True, metadata={"description": "Unit of the quantity (e.g. h, pcs)."}
+    )
+    unit_price = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Price of one unit, in minor units of `currency`."},
+    )
+    total_price = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The line's total, in minor units of `currency`."},
+    )
+    tax_rate = fields.String(
+        allow_none=True,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
+    tax_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Tax, in minor units of `currency`."},
+    )
+    discount_percent = fields.String(
+        allow_none=True,
+        metadata={
+            "description": 'Discount in percent, a decimal string (exact decimal, e.g. "2.00").'
+        },
+    )
+    discount_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Discount, in minor units of `currency`."},
+    )
 
 
 class TaxBreakdownSchema(Schema):
-    rate = fields.String(allow_none=True)
-    taxable_amount = fields.Integer(allow_none=True)
-    tax_amount = fields.Integer(allow_none=True)
+    rate = fields.String(
+        allow_none=True,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
+    taxable_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Amount the rate applies to, in minor units of `currency`."},
+    )
+    tax_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Tax, in minor units of `currency`."},
+    )
 
 
 class WarningSchema(Schema):
-    code = fields.String()
-    message = fields.String()
-    field = fields.String(allow_none=True)
+    code = fields.String(
+        metadata={"description": "Stable code, e.g. `totals_mismatch`, `duplicate_suspected`."}
+    )
+    message = fields.String(metadata={"description": "For humans; may change."})
+    field = fields.String(
+        allow_none=True, metadata={"description": "The field it concerns, if one."}
+    )
     duplicate_of = fields.String(metadata={"description": "With `duplicate_suspected`."})
 
 
 class ErrorInfoSchema(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(metadata={"description": "Stable code of the failure."})
+    message = fields.String(metadata={"description": "For humans; may change."})
 
 
 class InvoiceSchema(Schema):
     class Meta:
         ordered = True
 
-    id = fields.String()
-    object = fields.String()
-    livemode = fields.Boolean()
-    created = fields.Integer()
-    updated = fields.Integer()
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    review_status = fields.String(metadata={"enum": list(REVIEW_STATUSES)})
-    document_type = fields.String(metadata={"enum": list(DOCUMENT_TYPES)})
-    source = fields.String(allow_none=True)
-    file = fields.Nested(FileSchema)
-    invoice_number = fields.String(allow_none=True)
-    invoice_date = fields.String(allow_none=True)
-    due_date = fields.String(allow_none=True)
-    currency = fields.String(allow_none=True)
-    purchase_order = fields.String(allow_none=True)
-    vendor_name = fields.String(allow_none=True)
-    vendor_email = fields.String(allow_none=True)
-    vendor_phone = fields.String(allow_none=True)
-    vendor_tax_id = fields.String(allow_none=True)
-    vendor_address = fields.String(allow_none=True)
-    vendor_iban = fields.String(allow_none=True)
-    customer_name = fields.String(allow_none=True)
-    customer_email = fields.String(allow_none=True)
-    customer_phone = fields.String(allow_none=True)
-    customer_tax_id = fields.String(allow_none=True)
-    customer_address = fields.String(allow_none=True)
-    subtotal_amount = fields.Integer(allow_none=True)
-    tax_amount = fields.Integer(allow_none=True)
-    total_amount = fields.Integer(allow_none=True)
-    amount_due = fields.Integer(allow_none=True)
-    discount_amount = fields.Integer(allow_none=True)
-    tax_rate = fields.String(allow_none=True)
-    discount_percent = fields.String(allow_none=True)
-    tax_breakdown = fields.List(fields.Nested(TaxBreakdownSchema))
-    payment_terms = fields.String(allow_none=True)
-    payment_method = fields.String(allow_none=True)
-    payment_reference = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
-    line_items = fields.List(fields.Nested(LineItemSchema))
-    custom_fields = fields.Dict()
-    extraction_confidence = fields.Float(allow_none=True)
-    field_confidence = fields.Dict(keys=fields.String(), values=fields.Float())
-    warnings = fields.List(fields.Nested(WarningSchema))
-    schema_id = fields.String(allow_none=True)
-    metadata = fields.Dict(keys=fields.String(), values=fields.String())
-    duplicate_of = fields.String(allow_none=True)
-    error = fields.Nested(ErrorInfoSchema, allow_none=True)
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `invoice`."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    updated = fields.Integer(metadata={"description": "When it last changed, Unix seconds."})
+    status = fields.String(metadata={"description": "Extraction status.", "enum": list(STATUSES)})
+    review_status = fields.String(
+        metadata={"description": "Review workflow status.", "enum": list(REVIEW_STATUSES)}
+    )
+    document_type = fields.String(
+        metadata={"description": "What the document is.", "enum": list(DOCUMENT_TYPES)}
+    )
+    source = fields.String(
+        allow_none=True,
+        metadata={"description": "Where the fields came from: pdf_text, ocr, ubl, cii or facturx."},
+    )
+    file = fields.Nested(FileSchema, metadata={"description": "The uploaded file."})
+    invoice_number = fields.String(
+        allow_none=True, metadata={"description": "The invoice's number."}
+    )
+    invoice_date = fields.String(
+        allow_none=True, metadata={"description": "Issue date, YYYY-MM-DD."}
+    )
+    due_date = fields.String(
+        allow_none=True, metadata={"description": "Payment due date, YYYY-MM-DD."}
+    )
+    currency = fields.String(
+        allow_none=True, metadata={"description": "ISO 4217 code of every amount."}
+    )
+    purchase_order = fields.String(
+        allow_none=True, metadata={"description": "The buyer's purchase order number."}
+    )
+    vendor_name = fields.String(allow_none=True, metadata={"description": "Seller's name."})
+    vendor_email = fields.String(allow_none=True, metadata={"description": "Seller's email."})
+    vendor_phone = fields.String(allow_none=True, metadata={"description": "Seller's phone."})
+    vendor_tax_id = fields.String(
+        allow_none=True, metadata={"description": "Seller's VAT or tax ID."}
+    )
+    vendor_address = fields.String(allow_none=True, metadata={"description": "Seller's address."})
+    vendor_iban = fields.String(allow_none=True, metadata={"description": "Seller's IBAN."})
+    customer_name = fields.String(allow_none=True, metadata={"description": "Buyer's name."})
+    customer_email = fields.String(allow_none=True, metadata={"description": "Buyer's email."})
+    customer_phone = fields.String(allow_none=True, metadata={"description": "Buyer's phone."})
+    customer_tax_id = fields.String(
+        allow_none=True, metadata={"description": "Buyer's VAT or tax ID."}
+    )
+    customer_address = fields.String(allow_none=True, metadata={"description": "Buyer's address."})
+    subtotal_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Net total before tax, in minor units of `currency`."},
+    )
+    tax_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Tax, in minor units of `currency`."},
+    )
+    total_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Gross total, in minor units of `currency`."},
+    )
+    amount_due = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Still to pay, in minor units of `currency`."},
+    )
+    discount_amount = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Discount, in minor units of `currency`."},
+    )
+    tax_rate = fields.String(
+        allow_none=True,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
+    discount_percent = fields.String(
+        allow_none=True,
+        metadata={
+            "description": 'Discount in percent, a decimal string (exact decimal, e.g. "2.00").'
+        },
+    )
+    tax_breakdown = fields.List(
+        fields.Nested(TaxBreakdownSchema), metadata={"description": "Tax per rate."}
+    )
+    payment_terms = fields.String(
+        allow_none=True, metadata={"description": "Payment terms as written."}
+    )
+    payment_method = fields.String(
+        allow_none=True, metadata={"description": "How to pay (e.g. transfer)."}
+    )
+    payment_reference = fields.String(
+        allow_none=True, metadata={"description": "Reference to quote when paying."}
+    )
+    notes = fields.String(allow_none=True, metadata={"description": "Free text."})
+    line_items = fields.List(
+        fields.Nested(LineItemSchema), metadata={"description": "The invoice's lines."}
+    )
+    custom_fields = fields.Dict(
+        metadata={"description": "Values of the extraction schema's custom fields, by name."}
+    )
+    extraction_confidence = fields.Float(
+        allow_none=True, metadata={"description": "Overall confidence, 0..1."}
+    )
+    field_confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "Confidence per field, 0..1."},
+    )
+    warnings = fields.List(
+        fields.Nested(WarningSchema),
+        metadata={"description": "Checks that failed, e.g. totals that do not add up."},
+    )
+    schema_id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The extraction schema used (the default at upload when none was named)."
+        },
+    )
+    metadata = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Your own keys and values."},
+    )
+    duplicate_of = fields.String(
+        allow_none=True, metadata={"description": "The earlier upload of the same bytes, if any."}
+    )
+    error = fields.Nested(
+        ErrorInfoSchema,
+        allow_none=True,
+        metadata={"description": "Why extraction failed (status `failed`)."},
+    )
 
 
 class InvoiceListSchema(Schema):
-    object = fields.String()
-    data = fields.List(fields.Nested(InvoiceSchema))
-    has_more = fields.Boolean()
-    next_cursor = fields.String(allow_none=True)
+    object = fields.String(metadata={"description": "Always `list`."})
+    data = fields.List(
+        fields.Nested(InvoiceSchema), metadata={"description": "The items of this page."}
+    )
+    has_more = fields.Boolean(metadata={"description": "Whether a next page exists."})
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "`cursor` for the next page, or null."}
+    )
 
 
 class DeletedSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    deleted = fields.Boolean()
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "The deleted object's type."})
+    deleted = fields.Boolean(metadata={"description": "Always `true`."})
 
 
 class PageArgs(StrictSchema):
-    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None)
+    limit = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1-100."},
+    )
+    cursor = fields.String(
+        load_default=None, metadata={"description": "The `next_cursor` of the previous page."}
+    )
 
 
 class EventListArgs(PageArgs):
-    type = fields.String(load_default=None)
+    type = fields.String(load_default=None, metadata={"description": "Only events of this type."})
 
 
 class WebhookCreateArgs(StrictSchema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "HTTPS URL that receives the events."},
+    )
     events = fields.List(
         fields.String(),
         load_default=lambda: ["*"],
         metadata={"description": "Event types; `*` or empty for all."},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=500))
-    enabled = fields.Boolean(load_default=True)
+    description = fields.String(
+        load_default="", validate=validate.Length(max=500), metadata={"description": "Your note."}
+    )
+    enabled = fields.Boolean(
+        load_default=True, metadata={"description": "Whether events are sent to it."}
+    )
 
 
 class WebhookUpdateArgs(StrictSchema):
-    url = fields.String(validate=validate.Length(min=1, max=2048))
-    events = fields.List(fields.String())
-    description = fields.String(validate=validate.Length(max=500))
-    enabled = fields.Boolean()
+    url = fields.String(
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "HTTPS URL that receives the events."},
+    )
+    events = fields.List(
+        fields.String(), metadata={"description": "Event types; `*` or empty for all."}
+    )
+    description = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "Your note."}
+    )
+    enabled = fields.Boolean(metadata={"description": "Whether events are sent to it."})
 
 
 class WebhookEndpointSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    livemode = fields.Boolean()
-    url = fields.String()
-    description = fields.String()
-    events = fields.List(fields.String())
-    enabled = fields.Boolean()
-    disabled_reason = fields.String(allow_none=True)
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `webhook_endpoint`."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    url = fields.String(metadata={"description": "HTTPS URL that receives the events."})
+    description = fields.String(metadata={"description": "Your note."})
+    events = fields.List(
+        fields.String(), metadata={"description": "Subscribed event types; empty for all."}
+    )
+    enabled = fields.Boolean(metadata={"description": "Whether events are sent to it."})
+    disabled_reason = fields.String(
+        allow_none=True, metadata={"description": "Why it was disabled automatically, if it was."}
+    )
     secret = fields.String(metadata={"description": "Only on create and rotate-secret."})
-    created = fields.Integer()
-    updated = fields.Integer()
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    updated = fields.Integer(metadata={"description": "When it last changed, Unix seconds."})
 
 
 class WebhookDeliverySchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    endpoint_id = fields.String()
-    event_id = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "sending", "succeeded", "failed"]})
-    attempts = fields.Integer()
-    next_attempt = fields.Integer(allow_none=True)
-    last_attempt = fields.Integer(allow_none=True)
-    response_status = fields.Integer(allow_none=True)
-    response_body = fields.String(allow_none=True)
-    duration_ms = fields.Integer(allow_none=True)
-    error = fields.String(allow_none=True)
-    created = fields.Integer()
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `webhook_delivery`."})
+    endpoint_id = fields.String(metadata={"description": "The endpoint (`whk_`)."})
+    event_id = fields.String(metadata={"description": "The event (`evt_`)."})
+    status = fields.String(
+        metadata={
+            "description": "Delivery status.",
+            "enum": ["pending", "sending", "succeeded", "failed"],
+        }
+    )
+    attempts = fields.Integer(metadata={"description": "Attempts made."})
+    next_attempt = fields.Integer(
+        allow_none=True, metadata={"description": "When the next attempt is due, Unix seconds."}
+    )
+    last_attempt = fields.Integer(
+        allow_none=True, metadata={"description": "When the last attempt was made, Unix seconds."}
+    )
+    response_status = fields.Integer(
+        allow_none=True, metadata={"description": "HTTP status of the last attempt."}
+    )
+    response_body = fields.String(
+        allow_none=True, metadata={"description": "First 1 KB of the last response."}
+    )
+    duration_ms = fields.Integer(
+        allow_none=True, metadata={"description": "Duration of the last attempt, ms."}
+    )
+    error = fields.String(
+        allow_none=True, metadata={"description": "Why the last attempt failed, if no HTTP status."}
+    )
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
 
 
 class EventSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    type = fields.String()
-    created = fields.Integer()
-    livemode = fields.Boolean()
-    data = fields.Dict()
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `event`."})
+    type = fields.String(metadata={"description": "Event type, e.g. `invoice.succeeded`."})
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    data = fields.Dict(metadata={"description": '`{"object": ...}`: the resource as it was.'})
 
 
 def list_schema(item: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict(
         {
-            "object": fields.String(),
-            "data": fields.List(fields.Nested(item)),
-            "has_more": fields.Boolean(),
-            "next_cursor": fields.String(allow_none=True),
+            "object": fields.String(metadata={"description": "Always `list`."}),
+            "data": fields.List(
+                fields.Nested(item), metadata={"description": "The items of this page."}
+            ),
+            "has_more": fields.Boolean(metadata={"description": "Whether a next page exists."}),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "`cursor` for the next page, or null."},
+            ),
         },
         name=name,
     )
@@ -325,30 +573,58 @@ RATE = validate.Regexp(r"^-?\d{1,3}(\.\d{1,4})?$", error="A rate is a decimal st
 QUANTITY = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 2.5.")
 
 
-def _text(maximum: int = 1000) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=maximum))
+def _text(maximum: int = 1000, description: str = "") -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.Length(max=maximum),
+        metadata={"description": description},
+    )
 
 
 def _amount() -> fields.Integer:
     return fields.Integer(
-        strict=True, allow_none=True, metadata={"description": "Minor units of the currency."}
+        strict=True,
+        allow_none=True,
+        metadata={"description": "In minor units of `currency` (1250 EUR = 12.50)."},
     )
 
 
 class LineItemArgs(StrictSchema):
-    description = _text()
-    quantity = fields.String(allow_none=True, validate=QUANTITY)
-    unit = _text(50)
+    description = _text(description="Text of the line.")
+    quantity = fields.String(
+        allow_none=True,
+        validate=QUANTITY,
+        metadata={"description": 'Quantity, a decimal string (exact decimal, e.g. "2.5").'},
+    )
+    unit = _text(50, description="Unit of the quantity (e.g. h, pcs).")
     unit_price = _amount()
     total_price = _amount()
-    tax_rate = fields.String(allow_none=True, validate=RATE)
+    tax_rate = fields.String(
+        allow_none=True,
+        validate=RATE,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
     tax_amount = _amount()
-    discount_percent = fields.String(allow_none=True, validate=RATE)
+    discount_percent = fields.String(
+        allow_none=True,
+        validate=RATE,
+        metadata={
+            "description": 'Discount in percent, a decimal string (exact decimal, e.g. "2.00").'
+        },
+    )
     discount_amount = _amount()
 
 
 class TaxBreakdownArgs(StrictSchema):
-    rate = fields.String(allow_none=True, validate=RATE)
+    rate = fields.String(
+        allow_none=True,
+        validate=RATE,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
     taxable_amount = _amount()
     tax_amount = _amount()
 
@@ -356,36 +632,65 @@ class TaxBreakdownArgs(StrictSchema):
 class InvoicePatchArgs(StrictSchema):
     """Every invoice field a person may correct; unknown names answer 400 with `param`."""
 
-    invoice_number = _text(200)
-    invoice_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
-    currency = fields.String(allow_none=True, validate=check_currency)
-    purchase_order = _text(200)
-    vendor_name = _text()
-    vendor_email = fields.Email(allow_none=True)
-    vendor_phone = _text(100)
-    vendor_tax_id = _text(100)
-    vendor_address = _text()
-    vendor_iban = _text(64)
-    customer_name = _text()
-    customer_email = fields.Email(allow_none=True)
-    customer_phone = _text(100)
-    customer_tax_id = _text(100)
-    customer_address = _text()
+    invoice_number = _text(200, description="The invoice's number.")
+    invoice_date = fields.Date(allow_none=True, metadata={"description": "Issue date, YYYY-MM-DD."})
+    due_date = fields.Date(
+        allow_none=True, metadata={"description": "Payment due date, YYYY-MM-DD."}
+    )
+    currency = fields.String(
+        allow_none=True,
+        validate=check_currency,
+        metadata={"description": "ISO 4217 code of every amount."},
+    )
+    purchase_order = _text(200, description="The buyer's purchase order number.")
+    vendor_name = _text(description="Seller's name.")
+    vendor_email = fields.Email(allow_none=True, metadata={"description": "Seller's email."})
+    vendor_phone = _text(100, description="Seller's phone.")
+    vendor_tax_id = _text(100, description="Seller's VAT or tax ID.")
+    vendor_address = _text(description="Seller's address.")
+    vendor_iban = _text(64, description="Seller's IBAN.")
+    customer_name = _text(description="Buyer's name.")
+    customer_email = fields.Email(allow_none=True, metadata={"description": "Buyer's email."})
+    customer_phone = _text(100, description="Buyer's phone.")
+    customer_tax_id = _text(100, description="Buyer's VAT or tax ID.")
+    customer_address = _text(description="Buyer's address.")
     subtotal_amount = _amount()
     tax_amount = _amount()
     total_amount = _amount()
     amount_due = _amount()
     discount_amount = _amount()
-    tax_rate = fields.String(allow_none=True, validate=RATE)
-    discount_percent = fields.String(allow_none=True, validate=RATE)
-    tax_breakdown = fields.List(fields.Nested(TaxBreakdownArgs), validate=validate.Length(max=50))
-    payment_terms = _text()
-    payment_method = _text(100)
-    payment_reference = _text(200)
-    notes = _text(5000)
-    line_items = fields.List(fields.Nested(LineItemArgs), validate=validate.Length(max=1000))
-    custom_fields = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+    tax_rate = fields.String(
+        allow_none=True,
+        validate=RATE,
+        metadata={
+            "description": 'Tax rate in percent, a decimal string (exact decimal, e.g. "19.00").'
+        },
+    )
+    discount_percent = fields.String(
+        allow_none=True,
+        validate=RATE,
+        metadata={
+            "description": 'Discount in percent, a decimal string (exact decimal, e.g. "2.00").'
+        },
+    )
+    tax_breakdown = fields.List(
+        fields.Nested(TaxBreakdownArgs),
+        validate=validate.Length(max=50),
+        metadata={"description": "Tax per rate; replaces the list."},
+    )
+    payment_terms = _text(description="Payment terms as written.")
+    payment_method = _text(100, description="How to pay (e.g. transfer).")
+    payment_reference = _text(200, description="Reference to quote when paying.")
+    notes = _text(5000, description="Free text.")
+    line_items = fields.List(
+        fields.Nested(LineItemArgs),
+        validate=validate.Length(max=1000),
+        metadata={"description": "The lines; replaces the list."},
+    )
+    custom_fields = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        metadata={"description": "Custom field values, by name; replaces them."},
+    )
     metadata = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=40)),
         values=fields.String(allow_none=True, validate=validate.Length(max=500)),
@@ -394,36 +699,54 @@ class InvoicePatchArgs(StrictSchema):
 
 
 class ExpandArgs(StrictSchema):
-    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30))
-    expand = fields.List(fields.String(validate=validate.OneOf(["extracted"])), load_default=list)
+    wait = fields.Float(
+        load_default=0,
+        validate=validate.Range(min=0, max=30),
+        metadata={"description": "Seconds (0-30) to hold the answer until extraction ends."},
+    )
+    expand = fields.List(
+        fields.String(validate=validate.OneOf(["extracted"])),
+        load_default=list,
+        metadata={"description": "`extracted`: add the fields as extracted, before corrections."},
+    )
 
 
 class ReasonArgs(StrictSchema):
-    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    reason = fields.String(
+        load_default=None,
+        validate=validate.Length(max=1000),
+        metadata={"description": "Why; kept in the history."},
+    )
 
 
 class CommentArgs(StrictSchema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=10000),
+        metadata={"description": "The comment's text."},
+    )
 
 
 class CommentSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    invoice_id = fields.String()
-    key_id = fields.String(allow_none=True)
-    body = fields.String()
-    created = fields.Integer()
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `comment`."})
+    invoice_id = fields.String(metadata={"description": "The invoice (`inv_`)."})
+    key_id = fields.String(allow_none=True, metadata={"description": "The API key that wrote it."})
+    body = fields.String(metadata={"description": "The comment's text."})
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
 
 
 class HistoryEntrySchema(Schema):
-    object = fields.String()
-    kind = fields.String()
-    field = fields.String()
-    old = fields.Raw(allow_none=True)
-    new = fields.Raw(allow_none=True)
-    reason = fields.String(allow_none=True)
-    key_id = fields.String(allow_none=True)
-    created = fields.Integer()
+    object = fields.String(metadata={"description": "Always `history_entry`."})
+    kind = fields.String(metadata={"description": "What happened (correction, transition, ...)."})
+    field = fields.String(metadata={"description": "The field or status that changed."})
+    old = fields.Raw(allow_none=True, metadata={"description": "The value before."})
+    new = fields.Raw(allow_none=True, metadata={"description": "The value after."})
+    reason = fields.String(allow_none=True, metadata={"description": "The reason given, if any."})
+    key_id = fields.String(
+        allow_none=True, metadata={"description": "The API key that made the change."}
+    )
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
 
 
 CommentListSchema = list_schema(CommentSchema, "CommentList")
@@ -435,55 +758,100 @@ class InvoiceExpandedSchema(InvoiceSchema):
 
 
 class CustomFieldArgs(StrictSchema):
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "Lowercase name: a-z, 0-9, _."})
     type = fields.String(
-        load_default="string", validate=validate.OneOf(["string", "number", "money", "date"])
+        load_default="string",
+        validate=validate.OneOf(["string", "number", "money", "date"]),
+        metadata={"description": "string, number, money (minor units) or date."},
     )
     labels = fields.List(
         fields.String(validate=validate.Length(min=1, max=100)),
         load_default=list,
         validate=validate.Length(max=20),
+        metadata={"description": "Labels that precede the value on the document."},
     )
-    pattern = fields.String(load_default=None, validate=validate.Length(max=500))
+    pattern = fields.String(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={"description": "RE2 pattern; its first group is the value."},
+    )
 
 
 class SchemaCreateArgs(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The schema's name."},
+    )
     # `fields` would shadow marshmallow's module inside the class body
     custom = fields.List(
-        fields.Nested(CustomFieldArgs), required=True, data_key="fields", attribute="fields"
+        fields.Nested(CustomFieldArgs),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "The custom fields."},
     )
-    is_default = fields.Boolean(load_default=False)
+    is_default = fields.Boolean(
+        load_default=False, metadata={"description": "Use it for uploads that name no schema."}
+    )
 
 
 class SchemaUpdateArgs(StrictSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    custom = fields.List(fields.Nested(CustomFieldArgs), data_key="fields", attribute="fields")
-    is_default = fields.Boolean()
+    name = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "The schema's name."}
+    )
+    custom = fields.List(
+        fields.Nested(CustomFieldArgs),
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "The custom fields; replaces them."},
+    )
+    is_default = fields.Boolean(metadata={"description": "Use it for uploads that name no schema."})
 
 
 class ExtractionSchemaSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    livemode = fields.Boolean()
-    name = fields.String()
-    custom = fields.List(fields.Dict(), data_key="fields", attribute="fields")
-    is_default = fields.Boolean()
-    created = fields.Integer()
-    updated = fields.Integer()
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `extraction_schema`."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    name = fields.String(metadata={"description": "The schema's name."})
+    custom = fields.List(
+        fields.Dict(),
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "The custom fields: name, type, labels, pattern."},
+    )
+    is_default = fields.Boolean(metadata={"description": "Used for uploads that name no schema."})
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    updated = fields.Integer(metadata={"description": "When it last changed, Unix seconds."})
 
 
 ExtractionSchemaListSchema = list_schema(ExtractionSchemaSchema, "ExtractionSchemaList")
 
 
 class ReprocessArgs(StrictSchema):
-    schema_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    schema_id = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "Another extraction schema; else the invoice's."},
+    )
 
 
 class ApiKeyCreateArgs(StrictSchema):
-    name = fields.String(load_default="", validate=validate.Length(max=200))
-    mode = fields.String(load_default=None, validate=validate.OneOf(["live", "test"]))
-    scopes = fields.List(fields.String(), load_default=list)
+    name = fields.String(
+        load_default="", validate=validate.Length(max=200), metadata={"description": "Your label."}
+    )
+    mode = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["live", "test"]),
+        metadata={"description": "live or test; default the calling key's."},
+    )
+    scopes = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": "Scopes; empty for full access."},
+    )
     member_id = fields.String(
         load_default=None,
         validate=validate.Length(max=64),
@@ -496,16 +864,24 @@ class ApiKeyCreateArgs(StrictSchema):
 
 
 class ApiKeySchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    name = fields.String()
-    mode = fields.String()
-    prefix = fields.String()
-    scopes = fields.List(fields.String())
-    created = fields.Integer()
-    last_used = fields.Integer(allow_none=True)
-    revoked = fields.Integer(allow_none=True)
-    member_id = fields.String(allow_none=True)
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `api_key`."})
+    name = fields.String(metadata={"description": "Your label."})
+    mode = fields.String(metadata={"description": "live or test."})
+    prefix = fields.String(metadata={"description": "The secret's visible start."})
+    scopes = fields.List(
+        fields.String(), metadata={"description": "Scopes; empty for full access."}
+    )
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    last_used = fields.Integer(
+        allow_none=True, metadata={"description": "When it was last used, Unix seconds."}
+    )
+    revoked = fields.Integer(
+        allow_none=True, metadata={"description": "When it was revoked, Unix seconds."}
+    )
+    member_id = fields.String(
+        allow_none=True, metadata={"description": "The member it acts for, if any."}
+    )
     secret = fields.String(metadata={"description": "Only in the answer to create."})
 
 
@@ -516,58 +892,93 @@ MEMBER_STATUSES = ("active", "inactive", "pending")
 
 
 class MemberListArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(MEMBER_STATUSES),
+        metadata={"description": "Only members with this status."},
+    )
 
 
 class MemberInviteArgs(StrictSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
-    role = fields.String(load_default="member", validate=validate.OneOf(MEMBER_ROLES))
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "The member's email."},
+    )
+    name = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "The member's name."},
+    )
+    role = fields.String(
+        load_default="member",
+        validate=validate.OneOf(MEMBER_ROLES),
+        metadata={"description": "owner, admin, member or viewer."},
+    )
 
 
 class MemberUpdateArgs(StrictSchema):
-    name = fields.String(validate=validate.Length(max=200))
-    role = fields.String(validate=validate.OneOf(MEMBER_ROLES))
+    name = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "The member's name."}
+    )
+    role = fields.String(
+        validate=validate.OneOf(MEMBER_ROLES),
+        metadata={"description": "owner, admin, member or viewer."},
+    )
 
 
 class MemberSchema(Schema):
-    id = fields.String()
-    object = fields.String()
-    email = fields.String()
-    name = fields.String()
-    role = fields.String(metadata={"enum": list(MEMBER_ROLES)})
-    status = fields.String(metadata={"enum": list(MEMBER_STATUSES)})
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `member`."})
+    email = fields.String(metadata={"description": "The member's email."})
+    name = fields.String(metadata={"description": "The member's name."})
+    role = fields.String(
+        metadata={"description": "What the member may do.", "enum": list(MEMBER_ROLES)}
+    )
+    status = fields.String(
+        metadata={"description": "active, inactive or pending.", "enum": list(MEMBER_STATUSES)}
+    )
     invited_by = fields.String(allow_none=True, metadata={"description": "The inviting key."})
-    created = fields.Integer()
-    updated = fields.Integer()
-    activated = fields.Integer(allow_none=True)
-    deactivated = fields.Integer(allow_none=True)
+    created = fields.Integer(metadata={"description": "When it was created, Unix seconds."})
+    updated = fields.Integer(metadata={"description": "When it last changed, Unix seconds."})
+    activated = fields.Integer(
+        allow_none=True, metadata={"description": "When activated, Unix seconds."}
+    )
+    deactivated = fields.Integer(
+        allow_none=True, metadata={"description": "When deactivated, Unix seconds."}
+    )
 
 
 MemberListSchema = list_schema(MemberSchema, "MemberList")
 
 
 class ErrorDetailSchema(Schema):
-    type = fields.String()
+    type = fields.String(metadata={"description": "Error family, e.g. `invalid_request_error`."})
     code = fields.String(metadata={"description": "Stable; branch on it."})
     message = fields.String(metadata={"description": "For humans; may change."})
-    param = fields.String()
-    request_id = fields.String()
+    param = fields.String(metadata={"description": "The parameter at fault, if one."})
+    request_id = fields.String(metadata={"description": "This request's ID, as in `Request-Id`."})
 
 
 class ErrorSchema(Schema):
     """Every error, in the contract's shape."""
 
-    error = fields.Nested(ErrorDetailSchema)
+    error = fields.Nested(ErrorDetailSchema, metadata={"description": "The error."})
 
 
 class UsageSchema(Schema):
-    object = fields.String()
-    livemode = fields.Boolean()
-    period = fields.Dict(keys=fields.String(), values=fields.Integer())
-    invoices = fields.Integer()
-    pages = fields.Integer()
-    api_calls = fields.Integer(allow_none=True)
+    object = fields.String(metadata={"description": "Always `usage`."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    period = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "`start` and `end` of the month, Unix seconds."},
+    )
+    invoices = fields.Integer(metadata={"description": "Invoices uploaded this period."})
+    pages = fields.Integer(metadata={"description": "Pages uploaded this period."})
+    api_calls = fields.Integer(allow_none=True, metadata={"description": "API calls this period."})
     corrections = fields.Dict(
         keys=fields.String(),
         values=fields.Dict(),
@@ -576,8 +987,8 @@ class UsageSchema(Schema):
 
 
 class CreditsSchema(Schema):
-    object = fields.String()
-    plan = fields.String()
+    object = fields.String(metadata={"description": "Always `credits`."})
+    plan = fields.String(metadata={"description": "The organisation's plan."})
     plan_monthly_allotment = fields.Integer(
         metadata={"description": "Pages of live uploads the plan includes each month (UTC)."}
     )
@@ -587,26 +998,67 @@ class CreditsSchema(Schema):
         metadata={"description": "Top-up pages left; used after the allotment, never expire."}
     )
     remaining = fields.Integer(metadata={"description": "`subscription` plus `top_up`."})
-    period = fields.Dict(keys=fields.String(), values=fields.Integer())
+    period = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "`start` and `end` of the month, Unix seconds."},
+    )
 
 
 class DiscoveryEndpointSchema(Schema):
-    method = fields.String()
-    path = fields.String()
-    scope = fields.String(allow_none=True)
+    method = fields.String(metadata={"description": "HTTP method."})
+    path = fields.String(metadata={"description": "Path, with `{parameters}`."})
+    scope = fields.String(
+        allow_none=True, metadata={"description": "Scope it requires; null when none."}
+    )
+
+
+class DiscoveryEventTypeSchema(Schema):
+    type = fields.String(metadata={"description": "Event type."})
+    emitted = fields.Boolean(metadata={"description": "Whether anything sends it yet."})
+    note = fields.String(
+        allow_none=True, metadata={"description": "Why not, when it is not sent yet."}
+    )
+
+
+class DiscoveryScopeSchema(Schema):
+    scope = fields.String(metadata={"description": "Scope."})
+    checked = fields.Boolean(metadata={"description": "Whether an endpoint requires it yet."})
+    note = fields.String(
+        allow_none=True, metadata={"description": "Why not, when nothing requires it yet."}
+    )
 
 
 class DiscoverySchema(Schema):
-    object = fields.String()
-    name = fields.String()
-    version = fields.String()
-    openapi = fields.String()
-    docs = fields.String()
-    endpoints = fields.List(fields.Nested(DiscoveryEndpointSchema))
+    object = fields.String(metadata={"description": "Always `discovery`."})
+    name = fields.String(metadata={"description": "`Invex`."})
+    version = fields.String(metadata={"description": "The URL's major version."})
+    openapi = fields.String(metadata={"description": "Path of the OpenAPI document."})
+    docs = fields.String(metadata={"description": "Path of the rendered reference."})
+    endpoints = fields.List(
+        fields.Nested(DiscoveryEndpointSchema),
+        metadata={"description": "Every endpoint with its scope."},
+    )
+    event_types = fields.List(
+        fields.Nested(DiscoveryEventTypeSchema),
+        metadata={"description": "Every webhook event type."},
+    )
+    scopes = fields.List(
+        fields.Nested(DiscoveryScopeSchema), metadata={"description": "Every key scope."}
+    )
 
 
 class PingSchema(Schema):
-    pong = fields.Boolean()
-    version = fields.String()
-    status = fields.String(metadata={"enum": ["operational", "degraded"]})
-    checks = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    pong = fields.Boolean(metadata={"description": "Always `true`."})
+    version = fields.String(metadata={"description": "The URL's major version."})
+    status = fields.String(
+        metadata={
+            "description": "`operational`, or `degraded` (503).",
+            "enum": ["operational", "degraded"],
+        }
+    )
+    checks = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        metadata={"description": "Reachability per dependency (database, broker)."},
+    )

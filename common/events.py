@@ -23,12 +23,37 @@ EVENT_TYPES = frozenset(
         "invoice.paid",
         "invoice.archived",
         "invoice.deleted",
+        "invoice.published",
+        "invoice.publish_failed",
         "export.completed",
         "export.failed",
         "bank_statement.processed",
         "bank.reconciled",
+        "quote.received",
+        "quote.accepted",
+        "quote.rejected",
+        "quote.expired",
+        "purchase_order.invoiced",
         "webhook_endpoint.disabled",
         "ping",
+    }
+)
+# The contract's types whose features (publishing, exports, bank, quotes, purchase orders)
+# are not built yet: endpoints may subscribe to them ahead, and discovery (GET /v1) says
+# that nothing sends them. Remove a type here when its first record_event lands.
+NOT_YET_EMITTED = frozenset(
+    {
+        "invoice.published",
+        "invoice.publish_failed",
+        "export.completed",
+        "export.failed",
+        "bank_statement.processed",
+        "bank.reconciled",
+        "quote.received",
+        "quote.accepted",
+        "quote.rejected",
+        "quote.expired",
+        "purchase_order.invoiced",
     }
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -25,6 +26,7 @@ from api.schemas import (
     ReasonArgs,
     ReprocessArgs,
     UploadArgs,
+    UploadQueryArgs,
 )
 from common.config import get_settings
 from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
@@ -78,15 +80,28 @@ def _read_upload(upload) -> tuple[str, bytes]:
     return content_type, data
 
 
+def _query_or_form(name: str, query: dict, form: dict, default: Any) -> Any:
+    """A parameter clients send in the query or in the form; in both, the values agree."""
+    if name in query and name in form and query[name] != form[name]:
+        raise ValidationFailed(f"{name}: the query and the form give different values.", param=name)
+    return query.get(name, form.get(name, default))
+
+
 @blp.route("")
 class Invoices(MethodView):
     @requires("upload:write")
     @idempotent(claimed_in_view=True)
     @blp.arguments(UploadArgs, location="multipart")
+    @blp.arguments(UploadQueryArgs, location="query")
     @blp.response(202, InvoiceSchema)
     @blp.alt_response(200, schema=InvoiceSchema, description="Extraction finished within `wait`.")
-    def post(self, args):
+    def post(self, form, query):
         """Upload an invoice; extraction runs in the background (or within `wait`)."""
+        args = {
+            **form,
+            "schema_id": _query_or_form("schema_id", query, form, None),
+            "wait": _query_or_form("wait", query, form, 0),
+        }
         upload = args["file"]
         content_type, data = _read_upload(upload)
         principal = current_principal()
@@ -127,7 +142,7 @@ class Invoices(MethodView):
         }
 
 
-@blp.route("/<invoice_id>")
+@blp.route("/<id(inv):invoice_id>")
 class InvoiceById(MethodView):
     @requires("invoices:read")
     @blp.arguments(ExpandArgs, location="query")
@@ -169,7 +184,7 @@ class InvoiceById(MethodView):
         return {"id": invoice.id, "object": "invoice", "deleted": True}
 
 
-@blp.route("/<invoice_id>/file")
+@blp.route("/<id(inv):invoice_id>/file")
 class InvoiceFile(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original upload, byte for byte.")
@@ -198,7 +213,7 @@ def _download(download) -> Response:
     )
 
 
-@blp.route("/<invoice_id>/xml")
+@blp.route("/<id(inv):invoice_id>/xml")
 class InvoiceXml(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original e-invoice XML, or UBL 2.1 from the fields.")
@@ -207,7 +222,7 @@ class InvoiceXml(MethodView):
         return _download(downloads.invoice_xml(current_principal(), invoice_id))
 
 
-@blp.route("/<invoice_id>/pdf")
+@blp.route("/<id(inv):invoice_id>/pdf")
 class InvoicePdf(MethodView):
     @requires("invoices:read")
     @blp.response(200, description="The original PDF, or one rendered from the fields.")
@@ -216,7 +231,7 @@ class InvoicePdf(MethodView):
         return _download(downloads.invoice_pdf(current_principal(), invoice_id))
 
 
-@blp.route("/<invoice_id>/reprocess")
+@blp.route("/<id(inv):invoice_id>/reprocess")
 class InvoiceReprocess(MethodView):
     @requires("invoices:write")
     @idempotent
@@ -230,7 +245,7 @@ class InvoiceReprocess(MethodView):
 
 
 def _register_transition(action: str) -> None:
-    @blp.route(f"/<invoice_id>/{action}", endpoint=f"invoice_{action.replace('-', '_')}")
+    @blp.route(f"/<id(inv):invoice_id>/{action}", endpoint=f"invoice_{action.replace('-', '_')}")
     class InvoiceTransition(MethodView):
         @requires("invoices:write")
         @idempotent
@@ -251,7 +266,7 @@ for _action in review.TRANSITIONS:
     _register_transition(_action)
 
 
-@blp.route("/<invoice_id>/comments")
+@blp.route("/<id(inv):invoice_id>/comments")
 class InvoiceComments(MethodView):
     @requires("invoices:read")
     @blp.response(200, CommentListSchema)
@@ -269,7 +284,7 @@ class InvoiceComments(MethodView):
         return review.add_comment(current_principal(), invoice_id, args["body"])
 
 
-@blp.route("/<invoice_id>/history")
+@blp.route("/<id(inv):invoice_id>/history")
 class InvoiceHistory(MethodView):
     @requires("invoices:read")
     @blp.response(200, HistoryListSchema)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, jsonify
 from flask.views import MethodView
 
 from api.auth import SCOPE_ATTRIBUTE
 from api.blueprint import Blueprint
 from api.schemas import DiscoverySchema, PingSchema
+from common.accounts.service import SCOPES
+from common.events import EVENT_TYPES, NOT_YET_EMITTED
 from common.health import service_status
 
 blp = Blueprint("meta", __name__, url_prefix="/v1", description="Discovery and health.")
 
 API_VERSION = "1"
+# `<invoice_id>` or `<id(inv):invoice_id>`: shown as `{invoice_id}`
+PATH_PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 
 def _endpoints() -> list[dict]:
@@ -27,11 +33,42 @@ def _endpoints() -> list[dict]:
             listed.append(
                 {
                     "method": method,
-                    "path": rule.rule.replace("<", "{").replace(">", "}"),
+                    "path": PATH_PARAMETER.sub(r"{\1}", rule.rule),
                     "scope": getattr(handler, SCOPE_ATTRIBUTE, None),
                 }
             )
     return sorted(listed, key=lambda e: (e["path"], e["method"]))
+
+
+NOT_EMITTED_NOTE = (
+    "Nothing sends this event yet (its feature is not built); endpoints may subscribe ahead."
+)
+NOT_CHECKED_NOTE = (
+    "No endpoint requires this scope yet (its feature is not built); keys may hold it ahead."
+)
+
+
+def _event_types() -> list[dict]:
+    return [
+        {
+            "type": name,
+            "emitted": name not in NOT_YET_EMITTED,
+            "note": NOT_EMITTED_NOTE if name in NOT_YET_EMITTED else None,
+        }
+        for name in sorted(EVENT_TYPES)
+    ]
+
+
+def _scopes(endpoints: list[dict]) -> list[dict]:
+    checked = {e["scope"] for e in endpoints}
+    return [
+        {
+            "scope": scope,
+            "checked": scope in checked,
+            "note": None if scope in checked else NOT_CHECKED_NOTE,
+        }
+        for scope in sorted(SCOPES)
+    ]
 
 
 # The document's default is a bearer key; these two need none.
@@ -43,7 +80,9 @@ class Discovery(MethodView):
     @blp.doc(**UNAUTHENTICATED)
     @blp.response(200, DiscoverySchema)
     def get(self):
-        """What this server is, and every endpoint with the scope it needs."""
+        """What this server is, every endpoint with the scope it needs, every webhook event
+        type and every key scope, each noted when nothing uses it yet."""
+        endpoints = _endpoints()
         return jsonify(
             {
                 "object": "discovery",
@@ -51,7 +90,9 @@ class Discovery(MethodView):
                 "version": API_VERSION,
                 "openapi": "/v1/openapi.json",
                 "docs": "/docs",
-                "endpoints": _endpoints(),
+                "endpoints": endpoints,
+                "event_types": _event_types(),
+                "scopes": _scopes(endpoints),
             }
         )
 

@@ -29,6 +29,8 @@ SCOPES = frozenset(
         "settings:write",
         "team:read",
         "team:write",
+        "publish:xero",
+        "publish:qb",
     }
 )
 

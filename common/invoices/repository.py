@@ -98,24 +98,30 @@ with invoice as (
         file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key,
         created_at, updated_at)
     values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,
-        %(file_size)s, %(sha)s, %(pages)s, %(metadata)s, %(schema_id)s,
+        %(file_size)s, %(sha)s, %(pages)s, %(metadata)s,
+        -- none named: the default schema as it is now, kept so a later default rewrites
+        -- nothing (extraction_schemas_one_default finds it)
+        coalesce(%(schema_id)s, (select s.id from extraction_schemas s
+            where s.org_id = %(org_id)s and s.livemode = %(livemode)s and s.is_default)),
         (select first.id from invoices first where first.org_id = %(org_id)s
          and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s
          order by first.id limit 1),
         %(ikey)s, %(created_at)s, %(created_at)s)
     on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
     do nothing
-    returning id, org_id, livemode, duplicate_of
+    returning id, org_id, livemode, duplicate_of, schema_id
 ), file as (
     -- the bytes, unless the file store keeps them elsewhere (common/storage.py)
     insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
     where %(data)s::bytea is not null
 ), event as (
-    -- the invoice as rendered before the insert; only duplicate_of comes from the row
+    -- the invoice as rendered before the insert; duplicate_of and schema_id come from the row
     insert into events (id, org_id, livemode, type, object_id, data)
     select %(event_id)s, org_id, livemode, %(event_type)s, id,
-        jsonb_set(%(event_data)s, '{{object,duplicate_of}}',
-            coalesce(to_jsonb(duplicate_of), 'null'))
+        jsonb_set(
+            jsonb_set(%(event_data)s, '{{object,duplicate_of}}',
+                coalesce(to_jsonb(duplicate_of), 'null')),
+            '{{object,schema_id}}', coalesce(to_jsonb(schema_id), 'null'))
     from invoice
     returning id, data
 ), deliveries as (
@@ -140,7 +146,7 @@ with invoice as (
 ), credits as (
     {TAKE_UPLOAD_PAGES}
 )
-select invoice.duplicate_of, (select count(*) from deliveries) as deliveries,
+select invoice.duplicate_of, invoice.schema_id, (select count(*) from deliveries) as deliveries,
     coalesce((select completed from claim), false) as claim_completed
 from invoice
 """
@@ -159,7 +165,8 @@ def insert_upload(
     event_data: Jsonb,
     charge: dict[str, Any],
 ) -> StoredUpload:
-    """Store a queued `invoice` (as built by the caller, minus `duplicate_of`) with `data`
+    """Store a queued `invoice` (as built by the caller, minus `duplicate_of`, and with the
+    default schema when it names none) with `data`
     and everything that goes with it (UPLOAD). `claim_hash`: claim `idempotency_key` with
     this request hash, and with `created_status` store the invoice as the answer too.
     `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
@@ -190,9 +197,11 @@ def insert_upload(
     ).fetchone()
     if row is None:
         return StoredUpload(None, 0, False)
-    # the rest of the row is the caller's `invoice`: only the lookup is news
-    if row["duplicate_of"] is not None:
-        invoice = dataclasses.replace(invoice, duplicate_of=row["duplicate_of"])
+    # the rest of the row is the caller's `invoice`: only the lookups are news
+    if row["duplicate_of"] is not None or row["schema_id"] != invoice.schema_id:
+        invoice = dataclasses.replace(
+            invoice, duplicate_of=row["duplicate_of"], schema_id=row["schema_id"]
+        )
     return StoredUpload(invoice, row["deliveries"], row["claim_completed"])
 
 
@@ -340,11 +349,15 @@ def delete_invoice(conn: Conn, invoice_id: str) -> None:
 
 
 def requeue_invoice(conn: Conn, invoice_id: str, schema_id: str | None = None) -> Invoice | None:
-    """Back to queued for a fresh extraction (reprocess); attempts start over."""
+    """Back to queued for a fresh extraction (reprocess); attempts start over. The schema:
+    the one given, else the invoice's own, else (an invoice stored before uploads kept the
+    default they used) the default now."""
     return _invoice(
         conn.execute(
             "update invoices set status = 'queued', attempts = 0, enqueued_at = now(),"
-            " schema_id = coalesce(%(schema_id)s, schema_id),"
+            " schema_id = coalesce(%(schema_id)s, schema_id, (select s.id from extraction_schemas s"
+            " where s.org_id = invoices.org_id and s.livemode = invoices.livemode"
+            " and s.is_default)),"
             " lease_expires_at = null, task_id = null, error_code = null, error_message = null,"
             f" updated_at = now() where id = %(id)s and status in ('succeeded', 'failed')"
             f" returning {COLUMNS}",

@@ -45,15 +45,6 @@ def get_schema(conn: Conn, org_id: str, livemode: bool, schema_id: str) -> Extra
     return ExtractionSchema(**row) if row else None
 
 
-def get_default_schema(conn: Conn, org_id: str, livemode: bool) -> ExtractionSchema | None:
-    row = conn.execute(
-        f"select {COLUMNS} from extraction_schemas where org_id = %(org)s"
-        " and livemode = %(live)s and is_default",
-        {"org": org_id, "live": livemode},
-    ).fetchone()
-    return ExtractionSchema(**row) if row else None
-
-
 def list_schemas(conn: Conn, org_id: str, livemode: bool) -> list[ExtractionSchema]:
     rows = conn.execute(
         f"select {COLUMNS} from extraction_schemas where org_id = %(org)s"

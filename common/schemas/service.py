@@ -1,5 +1,6 @@
 """Extraction schemas: the custom fields an organisation wants read from its invoices.
-One schema per organisation and mode may be the default, used when an upload names none."""
+One schema per organisation and mode may be the default, given to an upload that names none
+(and shown as its `schema_id`)."""
 
 from __future__ import annotations
 
@@ -113,12 +114,12 @@ def delete_schema(principal: Principal, schema_id: str) -> ExtractionSchema:
 def custom_field_specs(
     conn: db.Conn, org_id: str, livemode: bool, schema_id: str | None
 ) -> list[dict[str, Any]]:
-    """The custom fields to extract for an invoice: its own schema, else the default."""
-    schema = (
-        repository.get_schema(conn, org_id, livemode, schema_id)
-        if schema_id
-        else repository.get_default_schema(conn, org_id, livemode)
-    )
+    """The custom fields to extract for an invoice: its own schema's. An upload naming none
+    was given the default of its moment (common/invoices/repository.py UPLOAD), so a
+    default set later, as the invoice waits in the queue, does not apply to it."""
+    if schema_id is None:
+        return []
+    schema = repository.get_schema(conn, org_id, livemode, schema_id)
     return schema.fields if schema else []
 
 

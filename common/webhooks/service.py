@@ -42,7 +42,9 @@ ROTATION_OVERLAP = timedelta(hours=24)
 TIMEOUT_SECONDS = 15.0
 LEASE_SECONDS = 60
 RESPONSE_BODY_LIMIT = 1024
-SUBSCRIBABLE = sorted(EVENT_TYPES - {"ping"})
+# Every type of the contract; `ping` reaches an endpoint only from POST .../test, whether
+# it subscribed to it or not (fan_out), and `*` means every other type.
+SUBSCRIBABLE = frozenset(EVENT_TYPES)
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,39 @@ def test_keys_of_other_modes_and_orgs_see_nothing(client, tenant, other_tenant, 
     )
     listed = client.get("/v1/invoices", headers=headers).get_json()
     assert invoice_id not in [i["id"] for i in listed["data"]]
+
+
+def test_a_json_answer_ends_with_a_newline(client):
+    assert client.get("/v1/ping").data.endswith(b"}\n")
+
+
+def test_an_error_answer_ends_with_a_newline(client, tenant):
+    assert client.get("/v1/invoices?colour=blue", headers=tenant.headers).data.endswith(b"}\n")
+
+
+def test_the_framework_s_not_found_and_method_not_allowed_end_with_a_newline(client):
+    assert client.get("/v1/nothing-here").data.endswith(b"}\n")
+    assert client.delete("/v1/ping").data.endswith(b"}\n")
+
+
+def test_an_answer_in_an_older_version_s_shape_ends_with_a_newline(client, tenant):
+    response = client.get("/v1/invoices", headers={**tenant.headers, "Invex-Version": "2026-06-01"})
+    assert response.status_code == 200
+    assert response.data.endswith(b"}\n")
+
+
+def test_a_replayed_answer_ends_with_a_newline(client, tenant):
+    headers = {**tenant.headers, "Idempotency-Key": "newline-replay"}
+    body = {"name": "x", "fields": []}
+    client.post("/v1/schemas", headers=headers, json=body)
+    replay = client.post("/v1/schemas", headers=headers, json=body)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.data.endswith(b"}\n")
+
+
+def test_the_discovery_document_ends_with_a_newline(client):
+    assert client.get("/v1").data.endswith(b"}\n")
+
+
+def test_the_openapi_document_ends_with_a_newline(client):
+    assert client.get("/v1/openapi.json").data.endswith(b"}\n")

@@ -350,3 +350,31 @@ def test_api_calls_are_counted_exactly_and_reach_redis_within_seconds(client, te
         keys = keys or redis_client().keys(f"invex:usage:{tenant.org.id}:live:*:calls")
     report = client.get("/v1/usage", headers=tenant.headers).get_json()
     assert report["api_calls"] == 6  # the five lists and this read
+
+
+def test_an_upload_under_the_default_schema_shows_that_schema(client, tenant):
+    default = client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": "Default", "is_default": True, "fields": [{"name": "cost_centre"}]},
+    ).get_json()
+    invoice = extracted(client, tenant, make_text_pdf(), "d.pdf")
+    assert invoice["schema_id"] == default["id"]
+    shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert shown["schema_id"] == default["id"]
+
+
+def test_a_later_default_schema_does_not_rewrite_an_invoice_s_schema(client, tenant):
+    first = client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": "First", "is_default": True, "fields": [{"name": "cost_centre"}]},
+    ).get_json()
+    invoice = extracted(client, tenant, make_text_pdf(), "d.pdf")
+    client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": "Second", "is_default": True, "fields": [{"name": "project"}]},
+    )
+    reprocessed = client.post(f"/v1/invoices/{invoice['id']}/reprocess", headers=tenant.headers)
+    assert reprocessed.get_json()["schema_id"] == first["id"]

@@ -399,3 +399,57 @@ def test_a_file_store_outside_the_database_gets_the_bytes_instead_of_invoice_fil
     assert row["n"] == 0
     fetched = client.get(f"/v1/invoices/{invoice['id']}/file", headers=tenant.headers)
     assert fetched.data == pdf
+
+
+def upload_with_query(client, tenant, query: str, **form):
+    return client.post(
+        f"/v1/invoices?{query}",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf()), "invoice.pdf"), **form},
+        content_type="multipart/form-data",
+    )
+
+
+def new_schema(client, tenant, name: str = "Cost centres", **extra) -> dict:
+    response = client.post(
+        "/v1/schemas",
+        headers=tenant.headers,
+        json={"name": name, "fields": [{"name": "cost_centre"}], **extra},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_schema_id_in_the_query_of_an_upload_is_used(client, tenant):
+    schema = new_schema(client, tenant)
+    response = upload_with_query(client, tenant, f"schema_id={schema['id']}")
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["schema_id"] == schema["id"]
+
+
+def test_wait_in_the_query_of_an_upload_is_validated_as_in_the_form(client, tenant):
+    error = assert_contract_error(
+        upload_with_query(client, tenant, "wait=31"), 400, "validation_error"
+    )
+    assert error["param"] == "wait"
+
+
+def test_a_parameter_in_query_and_form_with_different_values_is_refused(client, tenant):
+    response = upload_with_query(client, tenant, "wait=0", wait="1")
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "wait"
+
+
+def test_a_parameter_in_query_and_form_with_the_same_value_is_accepted(client, tenant):
+    assert upload_with_query(client, tenant, "wait=0", wait="0").status_code == 202
+
+
+def test_an_unknown_query_parameter_on_an_upload_is_refused(client, tenant):
+    response = upload_with_query(client, tenant, "colour=blue")
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "colour"
+
+
+def test_an_unknown_query_parameter_on_any_post_is_refused(client, tenant):
+    response = client.post(
+        "/v1/schemas?colour=blue", headers=tenant.headers, json={"name": "x", "fields": []}
+    )
+    assert assert_contract_error(response, 400, "validation_error")["param"] == "colour"

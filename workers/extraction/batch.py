@@ -17,6 +17,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -39,10 +40,27 @@ def main(argv: list[str]) -> int:
         return 2
     if args.ocr_engine:
         use_engine(args.ocr_engine)  # before the workers fork, so each inherits it
-    results = run_batch(
-        args.files, jobs=args.jobs, timeout=args.timeout, output_format=args.format, out=sys.stdout
-    )
+    try:
+        results = run_batch(
+            args.files,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            output_format=args.format,
+            out=sys.stdout,
+        )
+    except BrokenPipeError:
+        return _reader_gone()
     return 0 if all("error" not in result for result in results) else 1
+
+
+def _reader_gone() -> int:
+    """The reader closed the pipe (`invex extract ... | head -1`): stop quietly, as a tool
+    killed by SIGPIPE does. stdout goes to /dev/null first, or the interpreter's last flush
+    of the unwritten rest would print a BrokenPipeError at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:

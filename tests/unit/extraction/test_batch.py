@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 
+from tests.support import ROOT
 from tests.unit.extraction.einvoice_documents import cii_invoice, ubl_invoice
 from workers.extraction import batch, pipeline
 
@@ -122,3 +125,24 @@ def test_bad_usage_exits_with_status_2(capsys):
         batch.main(["--format", "xml", "file.pdf"])
 
     assert exited.value.code == 2
+
+
+def test_a_reader_that_stops_after_one_line_ends_the_run_without_a_traceback(invoices):
+    """`invex extract --format jsonl FILE... | head -1`: the pipe closes after the first
+    line, the next write fails, and the command ends quietly, as `yes | head -1` does."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "common.cli", "extract", "--format", "jsonl", "--jobs", "1"]
+        + invoices * 3,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` exits
+    errors = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert json.loads(first)["file"] == invoices[0]
+    assert "Traceback" not in errors
+    assert "BrokenPipeError" not in errors

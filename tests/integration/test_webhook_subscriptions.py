@@ -1,0 +1,78 @@
+"""Which events a webhook endpoint may subscribe to: every type of the contract, and the
+discovery document says which of them nothing sends yet."""
+
+from __future__ import annotations
+
+import pytest
+
+RECEIVER = "http://127.0.0.1:9/hooks"
+
+# The contract's types (API.md, "Webhooks").
+CONTRACT_EVENT_TYPES = [
+    "invoice.created",
+    "invoice.processing",
+    "invoice.succeeded",
+    "invoice.failed",
+    "invoice.updated",
+    "invoice.approved",
+    "invoice.rejected",
+    "invoice.paid",
+    "invoice.archived",
+    "invoice.deleted",
+    "invoice.published",
+    "invoice.publish_failed",
+    "export.completed",
+    "export.failed",
+    "bank_statement.processed",
+    "bank.reconciled",
+    "quote.received",
+    "quote.accepted",
+    "quote.rejected",
+    "quote.expired",
+    "purchase_order.invoiced",
+    "webhook_endpoint.disabled",
+    "ping",
+]
+
+
+def subscribe(client, tenant, events: list[str]):
+    return client.post(
+        "/v1/webhooks", headers=tenant.headers, json={"url": RECEIVER, "events": events}
+    )
+
+
+def test_an_endpoint_may_subscribe_to_ping(client, tenant):
+    response = subscribe(client, tenant, ["ping"])
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["events"] == ["ping"]
+
+
+@pytest.mark.parametrize("event_type", CONTRACT_EVENT_TYPES)
+def test_an_endpoint_may_subscribe_to_every_event_type_of_the_contract(client, tenant, event_type):
+    response = subscribe(client, tenant, [event_type])
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def test_discovery_lists_every_event_type_and_notes_those_nothing_sends_yet(client):
+    listed = {e["type"]: e for e in client.get("/v1").get_json()["event_types"]}
+    assert set(listed) == set(CONTRACT_EVENT_TYPES)
+    assert listed["invoice.created"]["emitted"] is True
+    assert listed["ping"]["emitted"] is True
+    assert listed["quote.received"]["emitted"] is False
+    assert listed["quote.received"]["note"]
+
+
+def test_discovery_lists_every_scope_and_notes_those_no_endpoint_checks_yet(client):
+    listed = {s["scope"]: s for s in client.get("/v1").get_json()["scopes"]}
+    assert {"publish:xero", "publish:qb", "invoices:read", "bank:read"} <= set(listed)
+    assert listed["invoices:read"]["checked"] is True
+    assert listed["bank:read"]["checked"] is False
+    assert listed["bank:read"]["note"]
+
+
+def test_the_contract_s_test_endpoint_sends_a_ping_to_the_endpoint(client, tenant):
+    endpoint = subscribe(client, tenant, ["invoice.created"]).get_json()
+    response = client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=tenant.headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    events = client.get("/v1/events?type=ping", headers=tenant.headers).get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in events] == [endpoint["id"]]
