@@ -284,3 +284,15 @@ def test_a_file_that_cannot_be_read_is_refused_at_upload_uncharged(client, tenan
     assert assert_contract_error(refused, 422, "unreadable_file")["param"] == "file"
     assert credits_of(client, tenant)["used"] == 0
     assert client.get("/v1/invoices", headers=tenant.headers).get_json()["data"] == []
+
+
+def test_monthly_limit_reached_says_to_retry_when_the_next_period_starts(
+    client, tenant, plan_limits
+):
+    plan_limits("free.monthly_pages=0")
+    refused = upload(client, tenant.secret, make_text_pdf())
+    assert_contract_error(refused, 429, "monthly_limit_reached")
+    retry_after = int(refused.headers["Retry-After"])
+    period_end = credits_of(client, tenant)["period"]["end"]
+    assert 0 < retry_after <= 31 * 86400
+    assert abs(time.time() + retry_after - period_end) <= 2
