@@ -12,7 +12,7 @@ import pytest
 
 from common.invoices.review import TRANSITIONS
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import extract_now, make_text_pdf
+from tests.support import extract_now, make_text_pdf, make_ubl_invoice
 
 
 @pytest.fixture
@@ -185,6 +185,47 @@ def test_correcting_a_queued_invoice_is_refused(client, tenant):
         f"/v1/invoices/{queued['id']}", headers=tenant.headers, json={"notes": "x"}
     )
     assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def upload_queued(client, tenant, data: bytes, name: str) -> dict:
+    return client.post(
+        "/v1/invoices", headers=tenant.headers, data={"file": (io.BytesIO(data), name)}
+    ).get_json()
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "archive"])  # allowed from received
+def test_a_review_move_on_an_invoice_still_being_extracted_is_a_conflict(client, tenant, action):
+    queued = upload_queued(client, tenant, make_text_pdf([f"Queued for {action}"]), "q.pdf")
+    response = act(client, tenant, queued["id"], action)
+    assert_contract_error(response, 409, "invalid_state_transition")
+    after = client.get(f"/v1/invoices/{queued['id']}", headers=tenant.headers).get_json()
+    assert after["review_status"] == "received"
+
+
+@pytest.fixture
+def failed_invoice(client, tenant) -> dict:
+    broken = upload_queued(client, tenant, make_ubl_invoice()[:-40], "broken.xml")
+    assert extract_now(broken["id"]) == "failed"
+    return broken
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_a_failed_invoice_cannot_be_reviewed(client, tenant, failed_invoice, action):
+    response = act(client, tenant, failed_invoice["id"], action)
+    assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def test_a_failed_invoice_cannot_be_corrected(client, tenant, failed_invoice):
+    response = client.patch(
+        f"/v1/invoices/{failed_invoice['id']}", headers=tenant.headers, json={"notes": "x"}
+    )
+    assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def test_a_failed_invoice_can_be_archived(client, tenant, failed_invoice):
+    response = act(client, tenant, failed_invoice["id"], "archive")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["review_status"] == "archived"
 
 
 def test_duplicate_filter(client, tenant):
