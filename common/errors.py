@@ -92,6 +92,11 @@ class InvalidStateTransition(InvexError):
     default_message = "The resource cannot make this move from its current state."
 
 
+class DeliveryInProgress(InvexError):
+    status, type, code = 409, "invalid_request_error", "delivery_in_progress"
+    default_message = "The delivery is being sent right now; retry it once that attempt ends."
+
+
 class ResourceAlreadyExists(InvexError):
     status, type, code = 409, "invalid_request_error", "resource_already_exists"
     default_message = "A resource with these unique values already exists."
