@@ -137,11 +137,20 @@ class FileSchema(Schema):
     pages = fields.Integer(allow_none=True)
 
 
+UNIT_PRICE_DECIMAL = (
+    "The unit price as an exact decimal string in major units (e.g. `3.3333` EUR), as the"
+    " document states it; `unit_price` is it rounded to minor units. Generated UBL uses it."
+)
+
+
 class LineItemSchema(Schema):
     description = fields.String(allow_none=True)
     quantity = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
     unit_price = fields.Integer(allow_none=True)
+    unit_price_decimal = fields.String(
+        allow_none=True, metadata={"description": UNIT_PRICE_DECIMAL}
+    )
     total_price = fields.Integer(allow_none=True)
     tax_rate = fields.String(allow_none=True)
     tax_amount = fields.Integer(allow_none=True)
@@ -322,6 +331,7 @@ def check_currency(value: str) -> None:
 
 
 RATE = validate.Regexp(r"^-?\d{1,3}(\.\d{1,4})?$", error="A rate is a decimal string, e.g. 19.00.")
+UNIT_PRICE = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 3.3333.")
 QUANTITY = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 2.5.")
 
 
@@ -340,6 +350,9 @@ class LineItemArgs(StrictSchema):
     quantity = fields.String(allow_none=True, validate=QUANTITY)
     unit = _text(50)
     unit_price = _amount()
+    unit_price_decimal = fields.String(
+        allow_none=True, validate=UNIT_PRICE, metadata={"description": UNIT_PRICE_DECIMAL}
+    )
     total_price = _amount()
     tax_rate = fields.String(allow_none=True, validate=RATE)
     tax_amount = _amount()

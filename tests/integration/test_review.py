@@ -289,6 +289,41 @@ def test_generated_ubl_from_corrected_fields_validates(client, tenant):
     assert original_pdf.data == demo_invoice_pdf() or original_pdf.data[:5] == b"%PDF-"
 
 
+def test_a_sub_cent_unit_price_is_shown_exactly(client, tenant):
+    from tests.unit.extraction.einvoice_documents import cii_invoice
+
+    invoice = extracted(client, tenant, cii_invoice(), "cii.xml")
+    shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    (line,) = shown["line_items"]
+    assert (line["unit_price"], line["unit_price_decimal"]) == (333, "3.3333")
+
+
+def test_a_corrected_sub_cent_unit_price_reaches_the_generated_ubl_exactly(client, tenant):
+    from lxml import etree
+
+    from common.demo import demo_invoice_pdf
+    from common.invoices.ubl_validation import validate_ubl
+
+    invoice = extracted(client, tenant, demo_invoice_pdf(), "demo.pdf")
+    line = {"description": "Turf", "quantity": "3", "unit_price": 333, "total_price": 1000}
+    corrected = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={
+            "line_items": [{**line, "unit_price_decimal": "3.3333"}],
+            "customer_name": "Kundin AG",
+            "customer_address": "Ringweg 3\n80331 München\nDE",
+            "vendor_address": "Hafenstraße 12\n20457 Hamburg\nDE",
+        },
+    )
+    assert corrected.status_code == 200, corrected.get_data(as_text=True)
+    assert corrected.get_json()["line_items"][0]["unit_price_decimal"] == "3.3333"
+    ubl = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=tenant.headers).data
+    prices = etree.fromstring(ubl).xpath("//*[local-name()='PriceAmount']/text()")
+    assert prices[0] == "3.3333"  # a line for the rest of the stated totals may follow
+    assert validate_ubl(ubl) == []
+
+
 def test_schema_custom_fields_are_extracted(client, tenant):
     schema = client.post(
         "/v1/schemas",
