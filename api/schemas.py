@@ -4,11 +4,14 @@ responses look like."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 
 import pycountry
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from common.invoice_fields import MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS
 
 STATUSES = ("queued", "processing", "succeeded", "failed")
 REVIEW_STATUSES = ("received", "approved", "rejected", "paid", "archived")
@@ -331,8 +334,23 @@ def check_currency(value: str) -> None:
 
 
 RATE = validate.Regexp(r"^-?\d{1,3}(\.\d{1,4})?$", error="A rate is a decimal string, e.g. 19.00.")
-UNIT_PRICE = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 3.3333.")
-QUANTITY = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 2.5.")
+
+
+def _decimal_string(example: str) -> Callable[[str | None], None]:
+    shape = re.compile(r"-?(\d{1,15})(?:\.(\d{1,15}))?")
+
+    def check(value: str | None) -> None:
+        match = shape.fullmatch(value) if value is not None else None
+        if value is not None and match is None:
+            raise ValidationError(f"A decimal string, e.g. {example}.")
+        if match and len((match[1] + (match[2] or "")).lstrip("0")) > MAX_SIGNIFICANT_DIGITS:
+            raise ValidationError(f"At most {MAX_SIGNIFICANT_DIGITS} significant digits.")
+
+    return check
+
+
+UNIT_PRICE = _decimal_string("3.3333")
+QUANTITY = _decimal_string("2.5")
 
 
 def _text(maximum: int = 1000) -> fields.String:
@@ -341,7 +359,12 @@ def _text(maximum: int = 1000) -> fields.String:
 
 def _amount() -> fields.Integer:
     return fields.Integer(
-        strict=True, allow_none=True, metadata={"description": "Minor units of the currency."}
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(
+            min=-MAX_AMOUNT, max=MAX_AMOUNT, error="Minor units, below 10**15 in magnitude."
+        ),
+        metadata={"description": "Minor units of the currency, below 10**15 in magnitude."},
     )
 
 

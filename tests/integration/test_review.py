@@ -67,6 +67,40 @@ def test_invalid_correction_names_the_param_and_changes_nothing(
     assert after["updated"] == invoice["updated"]
 
 
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"total_amount": 999999999999999999999999999}, "total_amount"),
+        ({"amount_due": -(10**15)}, "amount_due"),
+        ({"line_items": [{"unit_price": 10**15}]}, "line_items.0.unit_price"),
+        ({"line_items": [{"quantity": "123456789012.123456"}]}, "line_items.0.quantity"),
+        (
+            {"line_items": [{"unit_price_decimal": "123456789012.123456"}]},
+            "line_items.0.unit_price_decimal",
+        ),
+        ({"tax_breakdown": [{"taxable_amount": 10**18}]}, "tax_breakdown.0.taxable_amount"),
+    ],
+)
+def test_an_amount_or_quantity_beyond_what_ubl_and_bigint_carry_is_refused(
+    client, tenant, invoice, body, param
+):
+    response = client.patch(f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json=body)
+    assert assert_contract_error(response, 400, "validation_error")["param"] == param
+    after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert after == invoice
+
+
+def test_the_largest_amount_and_quantity_allowed_are_stored(client, tenant, invoice):
+    line = {"quantity": "123456789012.345", "unit_price": 10**15 - 1}
+    response = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={"total_amount": 10**15 - 1, "line_items": [line]},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["total_amount"] == 10**15 - 1
+
+
 def test_history_records_who_changed_what(client, tenant, invoice):
     client.patch(
         f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"vendor_name": "Fixed"}

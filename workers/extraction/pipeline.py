@@ -18,7 +18,7 @@ from PIL import Image
 
 from common.mupdf_warnings import forget_mupdf_warnings
 from workers.extraction import sniff
-from workers.extraction.checks import apply_checks
+from workers.extraction.checks import apply_checks, drop_out_of_range_values
 from workers.extraction.custom_fields import extract_custom_fields
 from workers.extraction.einvoice import parse_einvoice
 from workers.extraction.errors import (
@@ -106,7 +106,7 @@ def _extract_document(
         text = ocr_text if ocr_text is not None else _document_text(data, content_type)
         fields["custom_fields"] = extract_custom_fields(text, custom_fields, fields.get("currency"))
     return Extraction(
-        fields=apply_checks(_complete(fields)),
+        fields=drop_out_of_range_values(apply_checks(_complete(fields))),
         pages=pages,
         content_type=content_type,
         embedded_xml_name=embedded_xml_name,

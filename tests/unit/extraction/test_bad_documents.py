@@ -236,3 +236,13 @@ def test_pdf_with_a_text_layer_and_no_xml_goes_to_the_text_extractor():
     fields = extract_document(pdf_with_text("Invoice 42\nTotal 10.00 EUR")).fields
 
     assert fields["source"] == "pdf_text"
+
+
+def test_an_absurd_extracted_amount_becomes_null_with_a_warning():
+    fields = extract_document(ubl_invoice(total="99999999999999999999.00")).fields
+
+    assert fields["total_amount"] is None
+    assert fields["amount_due"] == 120000
+    assert {"code": "amount_out_of_range", "field": "total_amount"}.items() <= next(
+        w for w in fields["warnings"] if w["code"] == "amount_out_of_range"
+    ).items()
