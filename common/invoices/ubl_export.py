@@ -522,6 +522,7 @@ class _UblBuilder:
             quantity = Decimal(1)
         exact = _decimal(item.get("unit_price_decimal"))
         unit_price = self.minor(item.get("unit_price"))
+        price: Decimal | None
         if exact is not None and (
             unit_price is None or abs(self.units_of(exact)) == abs(unit_price)
         ):
