@@ -98,7 +98,8 @@ RATE_LIMITED = (
 )
 MONTHLY_LIMIT_REACHED = (
     " `monthly_limit_reached` (live uploads): the plan's monthly page allotment and the"
-    " top-up credits are used up; no Retry-After (top up, change plan or wait for the month)."
+    " top-up credits are used up; Retry-After is the seconds until the next month (UTC)"
+    " renews the allotment (or top up, or change plan)."
 )
 
 

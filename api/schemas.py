@@ -4,11 +4,14 @@ responses look like."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 
 import pycountry
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from common.invoice_fields import MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS
 
 STATUSES = ("queued", "processing", "succeeded", "failed")
 REVIEW_STATUSES = ("received", "approved", "rejected", "paid", "archived")
@@ -204,6 +207,12 @@ class FileSchema(Schema):
     pages = fields.Integer(allow_none=True, metadata={"description": "Pages (null for XML)."})
 
 
+UNIT_PRICE_DECIMAL = (
+    "The unit price as an exact decimal string (exact decimal) in major units (e.g. `3.3333` EUR), as the"
+    " document states it; `unit_price` is it rounded to minor units. Generated UBL uses it."
+)
+
+
 class LineItemSchema(Schema):
     description = fields.String(allow_none=True, metadata={"description": "Text of the line."})
     quantity = fields.String(
@@ -216,6 +225,9 @@ class LineItemSchema(Schema):
     unit_price = fields.Integer(
         allow_none=True,
         metadata={"description": "Price of one unit, in minor units of `currency`."},
+    )
+    unit_price_decimal = fields.String(
+        allow_none=True, metadata={"description": UNIT_PRICE_DECIMAL}
     )
     total_price = fields.Integer(
         allow_none=True,
@@ -570,7 +582,23 @@ def check_currency(value: str) -> None:
 
 
 RATE = validate.Regexp(r"^-?\d{1,3}(\.\d{1,4})?$", error="A rate is a decimal string, e.g. 19.00.")
-QUANTITY = validate.Regexp(r"^-?\d{1,12}(\.\d{1,6})?$", error="A decimal string, e.g. 2.5.")
+
+
+def _decimal_string(example: str) -> Callable[[str | None], None]:
+    shape = re.compile(r"-?(\d{1,15})(?:\.(\d{1,15}))?")
+
+    def check(value: str | None) -> None:
+        match = shape.fullmatch(value) if value is not None else None
+        if value is not None and match is None:
+            raise ValidationError(f"A decimal string, e.g. {example}.")
+        if match and len((match[1] + (match[2] or "")).lstrip("0")) > MAX_SIGNIFICANT_DIGITS:
+            raise ValidationError(f"At most {MAX_SIGNIFICANT_DIGITS} significant digits.")
+
+    return check
+
+
+UNIT_PRICE = _decimal_string("3.3333")
+QUANTITY = _decimal_string("2.5")
 
 
 def _text(maximum: int = 1000, description: str = "") -> fields.String:
@@ -585,7 +613,13 @@ def _amount() -> fields.Integer:
     return fields.Integer(
         strict=True,
         allow_none=True,
-        metadata={"description": "In minor units of `currency` (1250 EUR = 12.50)."},
+        validate=validate.Range(
+            min=-MAX_AMOUNT, max=MAX_AMOUNT, error="Minor units, below 10**15 in magnitude."
+        ),
+        metadata={
+            "description": "In minor units of `currency` (1250 EUR = 12.50), below 10**15 in"
+            " magnitude."
+        },
     )
 
 
@@ -598,6 +632,9 @@ class LineItemArgs(StrictSchema):
     )
     unit = _text(50, description="Unit of the quantity (e.g. h, pcs).")
     unit_price = _amount()
+    unit_price_decimal = fields.String(
+        allow_none=True, validate=UNIT_PRICE, metadata={"description": UNIT_PRICE_DECIMAL}
+    )
     total_price = _amount()
     tax_rate = fields.String(
         allow_none=True,

@@ -54,7 +54,12 @@ SETTINGS = (
         "INVEX_EXTRACT_CONCURRENCY.",
     ),
     Setting("INVEX_MAX_UPLOAD_BYTES", "20971520", "Largest accepted upload (bytes)."),
-    Setting("INVEX_MAX_PAGES", "50", "Most pages a document may have."),
+    Setting(
+        "INVEX_MAX_PAGES",
+        "50",
+        "Most pages a document may have: the upload refuses more (422 `too_many_pages`), "
+        "and the extraction worker applies the same limit.",
+    ),
     Setting(
         "INVEX_EXTRACT_TIME_LIMIT",
         "300",

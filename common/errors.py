@@ -92,6 +92,11 @@ class InvalidStateTransition(InvexError):
     default_message = "The resource cannot make this move from its current state."
 
 
+class DeliveryInProgress(InvexError):
+    status, type, code = 409, "invalid_request_error", "delivery_in_progress"
+    default_message = "The delivery is being sent right now; retry it once that attempt ends."
+
+
 class ResourceAlreadyExists(InvexError):
     status, type, code = 409, "invalid_request_error", "resource_already_exists"
     default_message = "A resource with these unique values already exists."
@@ -120,6 +125,29 @@ class UnsupportedFileType(InvexError):
 class UnprocessableInvoice(InvexError):
     status, type, code = 422, "invalid_request_error", "unprocessable_invoice"
     default_message = "The uploaded file is not a recognisable invoice."
+
+
+class TooManyPages(InvexError):
+    """The error names the document's real page count and the limit beside the message."""
+
+    status, type, code = 422, "invalid_request_error", "too_many_pages"
+    default_message = "The document has more pages than the limit."
+
+    def __init__(self, pages: int, max_pages: int) -> None:
+        super().__init__(
+            f"The document has {pages} pages; at most {max_pages} are accepted.", param="file"
+        )
+        self.pages, self.max_pages = pages, max_pages
+
+    def body(self, request_id: str) -> dict:
+        body = super().body(request_id)
+        body["error"].update(pages=self.pages, max_pages=self.max_pages)
+        return body
+
+
+class UnreadableFile(InvexError):
+    status, type, code = 422, "invalid_request_error", "unreadable_file"
+    default_message = "The file is damaged or truncated and cannot be read."
 
 
 class RateLimited(InvexError):

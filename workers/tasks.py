@@ -64,6 +64,7 @@ def extract_invoice(self, invoice_id: str) -> str:
             filename=invoice.file_name,
             deadline=started + settings.extract_time_limit,
             custom_fields=specs,
+            max_pages=settings.max_pages,  # the limit the upload checked
         )
     except ExtractionError as exc:
         service.record_extraction_failure(invoice_id, task_id, exc.code, exc.message)

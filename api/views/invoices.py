@@ -165,7 +165,8 @@ class InvoiceById(MethodView):
     @blp.arguments(InvoicePatchArgs)
     @blp.response(200, InvoiceSchema)
     def patch(self, args, invoice_id):
-        """Correct fields; the extracted values stay available with `expand=extracted`."""
+        """Correct fields; the extracted values stay available with `expand=extracted`.
+        409 `invalid_state_transition` unless extraction succeeded."""
         metadata = args.pop("metadata", None)
         changes = {
             name: value.isoformat() if isinstance(value, date) else value
@@ -258,7 +259,8 @@ def _register_transition(action: str) -> None:
 
     InvoiceTransition.post.__doc__ = (
         f"Review workflow: {action}. 409 `invalid_state_transition` when not allowed "
-        f"(from: {', '.join(review.TRANSITIONS[action].from_statuses)})."
+        f"(from: {', '.join(review.TRANSITIONS[action].from_statuses)}; extraction: "
+        f"{', '.join(review.TRANSITIONS[action].extraction)})."
     )
 
 

@@ -138,7 +138,9 @@ class WebhookDeliveryRetry(MethodView):
     @idempotent
     @blp.response(202, WebhookDeliverySchema)
     def post(self, endpoint_id, delivery_id):
-        """Send a finished (succeeded or given-up) delivery again, now."""
+        """Send a delivery now: a finished one (succeeded or given up) again, a pending one
+        without waiting for its next attempt. 409 `delivery_in_progress` while it is being
+        sent."""
         return delivery_resource(
             service.retry_delivery(current_principal(), endpoint_id, delivery_id)
         )

@@ -11,6 +11,7 @@ were received and processed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,6 +36,14 @@ def _next_period(period: date) -> date:
         if period.month == 12
         else period.replace(month=period.month + 1)
     )
+
+
+def seconds_until_next_period(now: datetime | None = None) -> int:
+    """Whole seconds until the next period starts (rounded up: a client waiting this long
+    is never early)."""
+    now = now or datetime.now(UTC)
+    start = datetime.combine(_next_period(current_period(now)), datetime.min.time(), UTC)
+    return max(1, math.ceil((start - now).total_seconds()))
 
 
 def plan_of(name: str) -> plans.Plan:
@@ -70,6 +79,8 @@ def limit_reached(exc: psycopg.errors.CheckViolation, pages: int) -> MonthlyLimi
         f"This upload needs {pages} page credit{'s' if pages != 1 else ''}; the plan's"
         " monthly allotment and the top-up credits are used up.",
         param="file",
+        # the allotment renews then (a top-up or another plan can come sooner)
+        headers={"Retry-After": str(seconds_until_next_period())},
     )
 
 

@@ -1,9 +1,10 @@
 """Pages of an upload as credits count them, known before the upload is accepted.
 
 Headers only: PyMuPDF's page count for a PDF, Pillow's frame count for an image, 1 for an
-XML e-invoice. A file these cannot open counts 1 page (extraction then fails it, after the
-work of trying); a longer one than INVEX_MAX_PAGES counts the maximum (extraction refuses
-it with `too_many_pages`).
+XML e-invoice (its parser decides in extraction). What is refused here is neither charged
+nor stored: a PDF or image these cannot open (422 `unreadable_file`), and a document longer
+than INVEX_MAX_PAGES (422 `too_many_pages`, naming its real count), which extraction would
+only have failed after the credits were taken.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import warnings
 from PIL import Image
 from pymupdf import mupdf
 
+from common.errors import TooManyPages, UnreadableFile
 from common.mupdf_warnings import forget_mupdf_warnings
 
 PDF = "application/pdf"
@@ -45,20 +47,28 @@ def _pdf_page_count(data: bytes) -> int:
 
 
 def count_pages(data: bytes, content_type: str, max_pages: int) -> int:
+    """The upload's pages, between 1 and `max_pages`; raises UnreadableFile or
+    TooManyPages (common.errors) for what extraction could only fail."""
     pages = 1
     if content_type == PDF:
         try:
             pages = _pdf_page_count(data)
         except (mupdf.FzErrorBase, RuntimeError, ValueError):  # MuPDF's errors: a damaged file
-            pages = 1
+            raise UnreadableFile("The PDF is damaged and cannot be read.", param="file") from None
         finally:
             forget_mupdf_warnings()
+        if pages < 1:  # what MuPDF's repair makes of bytes with no page tree left
+            raise UnreadableFile("The PDF has no page that can be read.", param="file")
     elif content_type in IMAGES:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 with Image.open(io.BytesIO(data)) as image:
                     pages = getattr(image, "n_frames", 1)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            pages = 1
-    return min(max(pages, 1), max_pages)
+        except Image.DecompressionBombError:
+            pages = 1  # readable, only too large: extraction refuses it by its pixels
+        except (OSError, ValueError, SyntaxError, EOFError):
+            raise UnreadableFile("The image is damaged and cannot be read.", param="file") from None
+    if pages > max_pages:
+        raise TooManyPages(pages, max_pages)
+    return max(pages, 1)

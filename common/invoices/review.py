@@ -3,11 +3,15 @@ review workflow, comment; every change is kept in its history.
 
 The review state table (also in the README):
 
-    action      from                          to
-    approve     received, rejected            approved
-    reject      received, approved            rejected
-    mark-paid   approved                      paid
-    archive     received, approved, rejected, paid   archived
+    action      from                                 extraction           to
+    approve     received, rejected                   succeeded            approved
+    reject      received, approved                   succeeded            rejected
+    mark-paid   approved                             succeeded            paid
+    archive     received, approved, rejected, paid   succeeded, failed    archived
+
+Review moves and corrections need a finished extraction: while it runs, its result would
+overwrite what a person decided, and a failed one has no fields to approve or correct (it
+may be archived, or reprocessed). Both refuse with 409 `invalid_state_transition`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Transition:
     to_status: str
     from_statuses: tuple[str, ...]
     event: str
+    extraction: tuple[str, ...] = ("succeeded",)  # the extraction statuses it needs
 
 
 TRANSITIONS = {
@@ -38,9 +43,13 @@ TRANSITIONS = {
     "reject": Transition("rejected", ("received", "approved"), "invoice.rejected"),
     "mark-paid": Transition("paid", ("approved",), "invoice.paid"),
     "archive": Transition(
-        "archived", ("received", "approved", "rejected", "paid"), "invoice.archived"
+        "archived",
+        ("received", "approved", "rejected", "paid"),
+        "invoice.archived",
+        ("succeeded", "failed"),
     ),
 }
+CORRECTABLE = ("succeeded",)  # the extraction statuses a correction (PATCH) needs
 
 
 def _owned_invoice(conn: Conn, principal: Principal, invoice_id: str) -> Invoice:
@@ -48,6 +57,18 @@ def _owned_invoice(conn: Conn, principal: Principal, invoice_id: str) -> Invoice
     if invoice is None:
         raise ResourceNotFound(f"No invoice {invoice_id!r}.", param="id")
     return invoice
+
+
+def _require_extraction(invoice: Invoice, action: str, allowed: tuple[str, ...]) -> None:
+    if invoice.status in allowed:
+        return
+    if invoice.status == "failed":
+        raise InvalidStateTransition(
+            f"Cannot {action} an invoice whose extraction failed; archive or reprocess it."
+        )
+    raise InvalidStateTransition(
+        f"The invoice is still {invoice.status}; {action} it once extraction has succeeded."
+    )
 
 
 def correct_invoice(
@@ -67,11 +88,7 @@ def correct_invoice(
             conn, _owned_invoice(conn, principal, invoice_id).id, for_update=True
         )
         assert invoice is not None
-        if invoice.status not in ("succeeded", "failed"):
-            # Extraction would overwrite the correction moments later.
-            raise InvalidStateTransition(
-                f"The invoice is still {invoice.status}; correct it once extraction ends."
-            )
+        _require_extraction(invoice, "correct", CORRECTABLE)
         fields = dict(invoice.fields or {})
         changed = False
         for name, given in changes.items():
@@ -125,6 +142,7 @@ def move_invoice(
         # The row lock orders racing moves: the second sees the state the first left.
         invoice = repository.get_invoice_by_id(conn, owned.id, for_update=True)
         assert invoice is not None
+        _require_extraction(invoice, action, transition.extraction)
         if invoice.review_status not in transition.from_statuses:
             raise InvalidStateTransition(
                 f"Cannot {action} an invoice that is {invoice.review_status}; allowed from "

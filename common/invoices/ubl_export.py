@@ -520,11 +520,15 @@ class _UblBuilder:
         quantity = _decimal(item.get("quantity"))
         if quantity is None or quantity == 0:
             quantity = Decimal(1)
-        price = _decimal(item.get("unit_price_decimal"))
-        if price is not None:
-            price *= self.sign
+        exact = _decimal(item.get("unit_price_decimal"))
+        unit_price = self.minor(item.get("unit_price"))
+        price: Decimal | None
+        if exact is not None and (
+            unit_price is None or abs(self.units_of(exact)) == abs(unit_price)
+        ):
+            price = exact * self.sign  # the sub-cent price the document states (3.3333)
         else:
-            unit_price = self.minor(item.get("unit_price"))
+            # none, or stale: a correction changed unit_price and left the old decimal
             price = None if unit_price is None else Decimal(unit_price).scaleb(-self.exponent)
         net = self.minor(item.get("total_price"))
         if net is None:

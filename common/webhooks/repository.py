@@ -255,12 +255,16 @@ def get_delivery(conn: Conn, endpoint_id: str, delivery_id: str) -> Delivery | N
     return Delivery(**row) if row else None
 
 
-def reset_delivery(conn: Conn, delivery_id: str) -> None:
-    conn.execute(
-        "update webhook_deliveries set status = 'pending', next_attempt_at = now(),"
-        " task_id = null, lease_expires_at = null, updated_at = now()"
-        " where id = %(id)s and status in ('succeeded', 'failed')",
-        {"id": delivery_id},
+def reset_delivery(conn: Conn, delivery_id: str) -> bool:
+    """Make the delivery due now, unless a sender holds it ('sending'): False then."""
+    return (
+        conn.execute(
+            "update webhook_deliveries set status = 'pending', next_attempt_at = now(),"
+            " task_id = null, lease_expires_at = null, updated_at = now()"
+            " where id = %(id)s and status in ('pending', 'succeeded', 'failed')",
+            {"id": delivery_id},
+        ).rowcount
+        == 1
     )
 
 

@@ -25,7 +25,7 @@ from common import db, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.db import Conn
-from common.errors import ResourceNotFound, ValidationFailed
+from common.errors import DeliveryInProgress, ResourceNotFound, ValidationFailed
 from common.events import EVENT_TYPES, record_event
 from common.ids import new_id
 from common.signing import generate_webhook_secret, sign_payload, standard_webhooks_headers
@@ -195,12 +195,17 @@ def list_deliveries(
 
 
 def retry_delivery(principal: Principal, endpoint_id: str, delivery_id: str) -> Delivery:
+    """Send the delivery now: a finished one (succeeded or given up) makes a new attempt,
+    a pending one waiting for its next attempt stops waiting (its place in its object's
+    order of events holds). One a sender holds right now answers 409
+    `delivery_in_progress`: the conditional update loses to the sender's claim."""
     with db.transaction() as conn:
         endpoint = get_endpoint(principal, endpoint_id, conn)
         delivery = repository.get_delivery(conn, endpoint.id, delivery_id)
         if delivery is None:
             raise ResourceNotFound(f"No delivery {delivery_id!r}.", param="id")
-        repository.reset_delivery(conn, delivery.id)
+        if not repository.reset_delivery(conn, delivery.id):
+            raise DeliveryInProgress(param="id")
         db.after_commit(conn, nudge_sender)
         return repository.get_delivery(conn, endpoint.id, delivery_id) or delivery
 

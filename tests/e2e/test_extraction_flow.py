@@ -59,9 +59,11 @@ def test_ubl_invoice_fields_come_from_the_xml(service, tenant):
     assert invoice["line_items"][0]["description"] == "Widget"
 
 
-def test_corrupt_pdf_ends_failed_with_a_stable_code(service, tenant):
+def test_a_broken_e_invoice_ends_failed_with_a_stable_code(service, tenant):
+    # A PDF that cannot be read is refused at upload (422 unreadable_file); a truncated XML
+    # passes the upload's checks and is refused by its parser.
     with service.client(tenant.secret) as http:
-        invoice = post_file(http, b"%PDF-1.7\n1 0 obj garbage", wait="20").json()
+        invoice = post_file(http, make_ubl_invoice()[:-40], name="x.xml", wait="20").json()
     assert invoice["status"] == "failed"
     assert invoice["error"]["code"] == "unprocessable_invoice"
 

@@ -255,3 +255,44 @@ def test_operator_commands_refuse_unknown_organisations_and_plans(settings, caps
     assert "validation_error" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["orgs", "set-plan", "org_nothing", "platinum"])
+
+
+def test_a_pdf_over_the_page_limit_is_refused_at_upload_with_its_real_count_uncharged(
+    client, tenant
+):
+    from common.config import get_settings
+
+    limit = get_settings().max_pages
+    refused = upload(client, tenant.secret, make_text_pdf(pages=limit + 1))
+    error = assert_contract_error(refused, 422, "too_many_pages")
+    assert (error["pages"], error["max_pages"]) == (limit + 1, limit)
+    assert error["param"] == "file"
+    assert credits_of(client, tenant)["used"] == 0
+    assert client.get("/v1/invoices", headers=tenant.headers).get_json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"%PDF-1.7\n" + b"\x00" * 500, "zeros.pdf"),
+        (make_text_pdf()[:300], "truncated.pdf"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "broken.png"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_at_upload_uncharged(client, tenant, data, name):
+    refused = upload(client, tenant.secret, data, name)
+    assert assert_contract_error(refused, 422, "unreadable_file")["param"] == "file"
+    assert credits_of(client, tenant)["used"] == 0
+    assert client.get("/v1/invoices", headers=tenant.headers).get_json()["data"] == []
+
+
+def test_monthly_limit_reached_says_to_retry_when_the_next_period_starts(
+    client, tenant, plan_limits
+):
+    plan_limits("free.monthly_pages=0")
+    refused = upload(client, tenant.secret, make_text_pdf())
+    assert_contract_error(refused, 429, "monthly_limit_reached")
+    retry_after = int(refused.headers["Retry-After"])
+    period_end = credits_of(client, tenant)["period"]["end"]
+    assert 0 < retry_after <= 31 * 86400
+    assert abs(time.time() + retry_after - period_end) <= 2

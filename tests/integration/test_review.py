@@ -12,7 +12,7 @@ import pytest
 
 from common.invoices.review import TRANSITIONS
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import extract_now, make_text_pdf
+from tests.support import extract_now, make_text_pdf, make_ubl_invoice
 
 
 @pytest.fixture
@@ -65,6 +65,40 @@ def test_invalid_correction_names_the_param_and_changes_nothing(
     assert assert_contract_error(response, 400, "validation_error")["param"] == param
     after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
     assert after["updated"] == invoice["updated"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"total_amount": 999999999999999999999999999}, "total_amount"),
+        ({"amount_due": -(10**15)}, "amount_due"),
+        ({"line_items": [{"unit_price": 10**15}]}, "line_items.0.unit_price"),
+        ({"line_items": [{"quantity": "123456789012.123456"}]}, "line_items.0.quantity"),
+        (
+            {"line_items": [{"unit_price_decimal": "123456789012.123456"}]},
+            "line_items.0.unit_price_decimal",
+        ),
+        ({"tax_breakdown": [{"taxable_amount": 10**18}]}, "tax_breakdown.0.taxable_amount"),
+    ],
+)
+def test_an_amount_or_quantity_beyond_what_ubl_and_bigint_carry_is_refused(
+    client, tenant, invoice, body, param
+):
+    response = client.patch(f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json=body)
+    assert assert_contract_error(response, 400, "validation_error")["param"] == param
+    after = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert after == invoice
+
+
+def test_the_largest_amount_and_quantity_allowed_are_stored(client, tenant, invoice):
+    line = {"quantity": "123456789012.345", "unit_price": 10**15 - 1}
+    response = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={"total_amount": 10**15 - 1, "line_items": [line]},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["total_amount"] == 10**15 - 1
 
 
 def test_history_records_who_changed_what(client, tenant, invoice):
@@ -187,6 +221,47 @@ def test_correcting_a_queued_invoice_is_refused(client, tenant):
     assert_contract_error(response, 409, "invalid_state_transition")
 
 
+def upload_queued(client, tenant, data: bytes, name: str) -> dict:
+    return client.post(
+        "/v1/invoices", headers=tenant.headers, data={"file": (io.BytesIO(data), name)}
+    ).get_json()
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "archive"])  # allowed from received
+def test_a_review_move_on_an_invoice_still_being_extracted_is_a_conflict(client, tenant, action):
+    queued = upload_queued(client, tenant, make_text_pdf([f"Queued for {action}"]), "q.pdf")
+    response = act(client, tenant, queued["id"], action)
+    assert_contract_error(response, 409, "invalid_state_transition")
+    after = client.get(f"/v1/invoices/{queued['id']}", headers=tenant.headers).get_json()
+    assert after["review_status"] == "received"
+
+
+@pytest.fixture
+def failed_invoice(client, tenant) -> dict:
+    broken = upload_queued(client, tenant, make_ubl_invoice()[:-40], "broken.xml")
+    assert extract_now(broken["id"]) == "failed"
+    return broken
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_a_failed_invoice_cannot_be_reviewed(client, tenant, failed_invoice, action):
+    response = act(client, tenant, failed_invoice["id"], action)
+    assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def test_a_failed_invoice_cannot_be_corrected(client, tenant, failed_invoice):
+    response = client.patch(
+        f"/v1/invoices/{failed_invoice['id']}", headers=tenant.headers, json={"notes": "x"}
+    )
+    assert_contract_error(response, 409, "invalid_state_transition")
+
+
+def test_a_failed_invoice_can_be_archived(client, tenant, failed_invoice):
+    response = act(client, tenant, failed_invoice["id"], "archive")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["review_status"] == "archived"
+
+
 def test_duplicate_filter(client, tenant):
     pdf = make_text_pdf(["Same file twice"])
     for _ in range(2):
@@ -246,6 +321,41 @@ def test_generated_ubl_from_corrected_fields_validates(client, tenant):
     assert validate_ubl(response.data) == []
     original_pdf = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=tenant.headers)
     assert original_pdf.data == demo_invoice_pdf() or original_pdf.data[:5] == b"%PDF-"
+
+
+def test_a_sub_cent_unit_price_is_shown_exactly(client, tenant):
+    from tests.unit.extraction.einvoice_documents import cii_invoice
+
+    invoice = extracted(client, tenant, cii_invoice(), "cii.xml")
+    shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    (line,) = shown["line_items"]
+    assert (line["unit_price"], line["unit_price_decimal"]) == (333, "3.3333")
+
+
+def test_a_corrected_sub_cent_unit_price_reaches_the_generated_ubl_exactly(client, tenant):
+    from lxml import etree
+
+    from common.demo import demo_invoice_pdf
+    from common.invoices.ubl_validation import validate_ubl
+
+    invoice = extracted(client, tenant, demo_invoice_pdf(), "demo.pdf")
+    line = {"description": "Turf", "quantity": "3", "unit_price": 333, "total_price": 1000}
+    corrected = client.patch(
+        f"/v1/invoices/{invoice['id']}",
+        headers=tenant.headers,
+        json={
+            "line_items": [{**line, "unit_price_decimal": "3.3333"}],
+            "customer_name": "Kundin AG",
+            "customer_address": "Ringweg 3\n80331 München\nDE",
+            "vendor_address": "Hafenstraße 12\n20457 Hamburg\nDE",
+        },
+    )
+    assert corrected.status_code == 200, corrected.get_data(as_text=True)
+    assert corrected.get_json()["line_items"][0]["unit_price_decimal"] == "3.3333"
+    ubl = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=tenant.headers).data
+    prices = etree.fromstring(ubl).xpath("//*[local-name()='PriceAmount']/text()")
+    assert prices[0] == "3.3333"  # a line for the rest of the stated totals may follow
+    assert validate_ubl(ubl) == []
 
 
 def test_schema_custom_fields_are_extracted(client, tenant):

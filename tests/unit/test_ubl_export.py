@@ -241,3 +241,24 @@ def test_characters_xml_cannot_carry_are_left_out() -> None:
     fields = {**FULL, "invoice_number": "RE-\x00\x01-42", "notes": "late\x0b fee \ufffe"}
     tree = _tree(invoice_to_ubl(fields))
     assert _text(tree, "cbc:ID") == "RE--42"
+
+
+def test_a_sub_cent_unit_price_is_carried_exactly_and_validates() -> None:
+    fields = copy.deepcopy(FULL)
+    fields["line_items"][1].update(quantity="3", unit_price=333, unit_price_decimal="3.3333")
+    fields["line_items"][1]["total_price"] = 1000
+    fields["subtotal_amount"], fields["tax_breakdown"][1]["taxable_amount"] = 11000, 1000
+    fields["tax_breakdown"][1]["tax_amount"] = 70
+    fields["tax_amount"] = fields["total_amount"] = fields["amount_due"] = None
+    xml = invoice_to_ubl(fields)
+    prices = [p.text for p in _tree(xml).findall("cac:InvoiceLine/cac:Price/cbc:PriceAmount", NS)]
+    assert prices == ["10.00", "3.3333"]
+    assert validate_ubl(xml) == []
+
+
+def test_a_unit_price_corrected_without_its_decimal_is_not_overruled_by_the_stale_decimal():
+    fields = copy.deepcopy(FULL)
+    fields["line_items"][1].update(unit_price_decimal="3.3333")  # unit_price says 25.00
+    xml = invoice_to_ubl(fields)
+    prices = [p.text for p in _tree(xml).findall("cac:InvoiceLine/cac:Price/cbc:PriceAmount", NS)]
+    assert prices == ["10.00", "25.00"]

@@ -21,6 +21,14 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.eu import vat as eu_vat
 from stdnum.util import get_cc_module
 
+from common.invoice_fields import (
+    AMOUNT_FIELDS,
+    LINE_ITEM_AMOUNTS,
+    LINE_ITEM_DECIMALS,
+    MAX_AMOUNT,
+    MAX_SIGNIFICANT_DIGITS,
+    TAX_BREAKDOWN_AMOUNTS,
+)
 from workers.extraction import money
 from workers.extraction.invoice_fields import warning
 
@@ -244,3 +252,43 @@ def _date_findings(fields: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _show(units: int, currency: str | None) -> str:
     return f"{money.from_minor_units(units, currency)} {currency or ''}".strip()
+
+
+def drop_out_of_range_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with each amount or quantity beyond what the API accepts and UBL carries
+    (common.invoice_fields.MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS) set to null, each with the
+    warning `amount_out_of_range`: a misread or absurd number must not fail the invoice,
+    nor reach an export."""
+    checked = copy.deepcopy(fields)
+    dropped: list[str] = []
+
+    def bound(holder: dict[str, Any], names: tuple[str, ...], path: str) -> None:
+        for name in names:
+            value = holder.get(name)
+            if value is not None and not _in_range(value):
+                holder[name] = None
+                dropped.append(f"{path}{name}")
+
+    bound(checked, AMOUNT_FIELDS, "")
+    for kind, amounts in (
+        ("line_items", (*LINE_ITEM_AMOUNTS, *LINE_ITEM_DECIMALS)),
+        ("tax_breakdown", TAX_BREAKDOWN_AMOUNTS),
+    ):
+        for number, item in enumerate(checked.get(kind) or []):
+            if isinstance(item, dict):
+                bound(item, amounts, f"{kind}.{number}.")
+    checked.setdefault("warnings", []).extend(
+        warning("amount_out_of_range", f"The value read for {name} is out of range.", name)
+        for name in dropped
+    )
+    return checked
+
+
+def _in_range(value: Any) -> bool:
+    if isinstance(value, int):
+        return abs(value) <= MAX_AMOUNT
+    try:
+        digits = Decimal(str(value)).normalize().as_tuple().digits
+    except ArithmeticError:
+        return False
+    return len(digits) <= MAX_SIGNIFICANT_DIGITS

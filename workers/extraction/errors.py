@@ -28,7 +28,7 @@ class EncryptedPdf(ExtractionError):
 
 class TooManyPages(ExtractionError):
     code = "too_many_pages"
-    default_message = "The document has more than 50 pages."
+    default_message = "The document has more pages than the limit."
 
 
 class UnsupportedFileType(ExtractionError):

@@ -21,11 +21,10 @@ from workers.extraction import sniff
 from workers.extraction.errors import (
     EncryptedPdf,
     ImageTooLarge,
-    TooManyPages,
     UnprocessableInvoice,
     UnsupportedFileType,
 )
-from workers.extraction.pipeline import MAX_IMAGE_PIXELS, MAX_PAGES
+from workers.extraction.pipeline import MAX_IMAGE_PIXELS
 
 # Pages without an embedded image that can be used as it is are rendered at this
 # resolution: 150 dpi reads as well as 300 dpi with EasyOCR at half the time and memory.
@@ -61,7 +60,8 @@ class ScanImage:
 
 def load_scan_images(data: bytes, content_type: str) -> list[ScanImage]:
     """The pages of an image file (PNG, JPEG, multi-page TIFF, WebP) or of an image-only
-    PDF as grey arrays. Refuses decompression bombs and documents over MAX_PAGES pages."""
+    PDF as grey arrays. Refuses decompression bombs; the page limit is the pipeline's
+    (`extract_document(max_pages=...)`), checked before OCR starts."""
     if content_type == sniff.PDF:
         return list(_pdf_pages(data))
     if content_type in _IMAGE_TYPES:
@@ -75,11 +75,6 @@ def _image_pages(data: bytes) -> Iterator[ScanImage]:
             # Sizes between our limit and Pillow's hard limit only warn; refused below.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                frames = getattr(image, "n_frames", 1)
-                if frames > MAX_PAGES:
-                    raise TooManyPages(
-                        f"The image has {frames} pages; at most {MAX_PAGES} are accepted."
-                    )
                 for number, frame in enumerate(ImageSequence.Iterator(image)):
                     _check_pixel_count(*frame.size)
                     points_per_pixel = 72.0 / _dpi_of(frame) if _dpi_of(frame) else 0.0
@@ -135,10 +130,6 @@ def _pdf_pages(data: bytes) -> Iterator[ScanImage]:
     with doc:
         if doc.needs_pass and not doc.authenticate(""):
             raise EncryptedPdf
-        if doc.page_count > MAX_PAGES:
-            raise TooManyPages(
-                f"The PDF has {doc.page_count} pages; at most {MAX_PAGES} are accepted."
-            )
         for page in doc:
             yield _pdf_page_image(doc, page)
 

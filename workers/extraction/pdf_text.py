@@ -6,11 +6,10 @@ from typing import Any
 
 import pymupdf
 
-from workers.extraction.errors import EncryptedPdf, TooManyPages, UnprocessableInvoice
+from workers.extraction.errors import EncryptedPdf, UnprocessableInvoice
 from workers.extraction.fields import parse_invoice_pages
 from workers.extraction.layout import Page, Word
 
-MAX_PAGES = 50
 # A page with fewer characters than this but an image on it is a scan with a stray text
 # object (a page number, a "scanned by" stamp), not a text page.
 MIN_TEXT_CHARS = 40
@@ -41,14 +40,13 @@ def has_text_layer(doc: pymupdf.Document) -> list[bool]:
 
 
 def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:
+    """The opened PDF. Its page count was checked by the pipeline (`max_pages`)."""
     try:
         doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
     except (RuntimeError, ValueError) as error:  # PyMuPDF raises these for broken files
         raise UnprocessableInvoice("The PDF could not be opened.") from error
     if doc.needs_pass:
         raise EncryptedPdf()
-    if doc.page_count > MAX_PAGES:
-        raise TooManyPages()
     return doc
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from common.mupdf_warnings import forget_mupdf_warnings
 from workers.extraction import sniff
-from workers.extraction.checks import apply_checks
+from workers.extraction.checks import apply_checks, drop_out_of_range_values
 from workers.extraction.custom_fields import extract_custom_fields
 from workers.extraction.einvoice import parse_einvoice
 from workers.extraction.errors import (
@@ -30,11 +30,12 @@ from workers.extraction.errors import (
     UnsupportedFileType,
 )
 from workers.extraction.facturx import PDF_ERRORS, extract_facturx
-from workers.extraction.invoice_fields import empty_fields
+from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.result import Extraction
 from workers.extraction.xmltree import parse_untrusted_xml
 
-MAX_PAGES = 50
+# The CLI's limit; the worker passes INVEX_MAX_PAGES, the setting the upload checks too.
+DEFAULT_MAX_PAGES = 50
 # About 60 megapixels: an A3 page scanned at 600 dpi is 70 MP, A4 at 300 dpi is 8.7 MP.
 # Pillow raises DecompressionBombError above twice this, and we refuse anything above it
 # ourselves before decoding, so a tiny file declaring a huge canvas costs nothing.
@@ -54,16 +55,21 @@ def extract_document(
     filename: str | None = None,
     deadline: float | None = None,
     custom_fields: list[dict[str, Any]] | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Extraction:
     """Extract the invoice fields of one uploaded document.
 
     The file is recognised by its content, never by `filename` (used only in messages).
     Raises an ExtractionError subclass (with a stable `code`) when the document cannot be
-    extracted.
+    extracted, e.g. TooManyPages past `max_pages`.
     """
     try:
         return _extract_document(
-            data, filename=filename, deadline=deadline, custom_fields=custom_fields
+            data,
+            filename=filename,
+            deadline=deadline,
+            custom_fields=custom_fields,
+            max_pages=max_pages,
         )
     finally:
         forget_mupdf_warnings()  # what MuPDF said about this file, kept by PyMuPDF
@@ -75,6 +81,7 @@ def _extract_document(
     filename: str | None,
     deadline: float | None,
     custom_fields: list[dict[str, Any]] | None,
+    max_pages: int,
 ) -> Extraction:
     _check_deadline(deadline)
     if not data:
@@ -89,17 +96,17 @@ def _extract_document(
     if content_type == sniff.XML:
         fields, pages = parse_einvoice(data), 1
     elif content_type == sniff.PDF:
-        fields, pages = _extract_pdf(data, deadline)
+        fields, pages = _extract_pdf(data, deadline, max_pages)
         embedded_xml_name = fields.pop("embedded_xml_name", None)
     else:
-        fields, pages = _extract_image(data, content_type, deadline)
+        fields, pages = _extract_image(data, content_type, deadline, max_pages)
     ocr_text = fields.pop(OCR_TEXT_KEY, None)  # scans: the text OCR read
     _check_deadline(deadline)
     if custom_fields:
         text = ocr_text if ocr_text is not None else _document_text(data, content_type)
         fields["custom_fields"] = extract_custom_fields(text, custom_fields, fields.get("currency"))
     return Extraction(
-        fields=apply_checks(_complete(fields)),
+        fields=drop_out_of_range_values(apply_checks(_complete(fields))),
         pages=pages,
         content_type=content_type,
         embedded_xml_name=embedded_xml_name,
@@ -118,26 +125,35 @@ def _document_text(data: bytes, content_type: str) -> str:
     return ""
 
 
-def _extract_pdf(data: bytes, deadline: float | None) -> tuple[dict[str, Any], int]:
-    doc = open_pdf(data)
+def _extract_pdf(data: bytes, deadline: float | None, max_pages: int) -> tuple[dict[str, Any], int]:
+    doc = open_pdf(data, max_pages)
     with doc:
         pages = doc.page_count
+        repaired = doc.is_repaired
         _check_deadline(deadline)
         fields = extract_facturx(doc)
-        if fields is not None:
-            return fields, pages
-        has_text_layer = _has_text_layer(doc)
-    _check_deadline(deadline)
-    if has_text_layer:
-        from workers.extraction.pdf_text import extract_pdf_text  # noqa: PLC0415
+        if fields is None:
+            has_text_layer = _has_text_layer(doc)
+    if fields is None:
+        _check_deadline(deadline)
+        if has_text_layer:
+            from workers.extraction.pdf_text import extract_pdf_text  # noqa: PLC0415
 
-        return extract_pdf_text(data), pages
-    return _extract_scanned(data, sniff.PDF), pages
+            fields = extract_pdf_text(data)
+        else:
+            fields = _extract_scanned(data, sniff.PDF)
+    if repaired:
+        # MuPDF rebuilt a broken structure (a truncated file, a bad xref): what it read
+        # may be missing pages or objects, so a person should look before trusting it.
+        fields.setdefault("warnings", []).append(
+            warning("damaged_file", "The PDF was damaged; MuPDF repaired it to read it.")
+        )
+    return fields, pages
 
 
-def open_pdf(data: bytes) -> pymupdf.Document:
+def open_pdf(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> pymupdf.Document:
     """The opened PDF, refusing what the contract refuses: unreadable, password-protected,
-    empty, or longer than 50 pages."""
+    empty, or longer than `max_pages`."""
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except PDF_ERRORS:
@@ -149,10 +165,10 @@ def open_pdf(data: bytes) -> pymupdf.Document:
     if doc.page_count == 0:
         doc.close()
         raise UnprocessableInvoice("The PDF has no pages.")
-    if doc.page_count > MAX_PAGES:
+    if doc.page_count > max_pages:
         count = doc.page_count
         doc.close()
-        raise TooManyPages(f"The PDF has {count} pages; at most {MAX_PAGES} are accepted.")
+        raise TooManyPages(f"The PDF has {count} pages; at most {max_pages} are accepted.")
     return doc
 
 
@@ -170,14 +186,14 @@ def _has_text_layer(doc: pymupdf.Document) -> bool:
 
 
 def _extract_image(
-    data: bytes, content_type: str, deadline: float | None
+    data: bytes, content_type: str, deadline: float | None, max_pages: int
 ) -> tuple[dict[str, Any], int]:
-    pages = check_image(data)
+    pages = check_image(data, max_pages)
     _check_deadline(deadline)
     return _extract_scanned(data, content_type), pages
 
 
-def check_image(data: bytes) -> int:
+def check_image(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> int:
     """The number of frames (pages) of an image, after refusing images that are damaged,
     too many pages, or too large to decode (decompression bombs). Reads headers only."""
     try:
@@ -196,8 +212,8 @@ def check_image(data: bytes) -> int:
             f"The image is {width}x{height} pixels; at most "
             f"{MAX_IMAGE_PIXELS:,} pixels are accepted."
         )
-    if frames > MAX_PAGES:
-        raise TooManyPages(f"The image has {frames} pages; at most {MAX_PAGES} are accepted.")
+    if frames > max_pages:
+        raise TooManyPages(f"The image has {frames} pages; at most {max_pages} are accepted.")
     return frames
 
 

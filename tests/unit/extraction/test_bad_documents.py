@@ -103,6 +103,24 @@ def test_pdf_with_more_than_50_pages_is_refused():
     assert raised.value.code == "too_many_pages"
 
 
+def test_the_page_limit_is_the_callers():
+    three_pages = pdf_with_text("Invoice 42", "page 2", "page 3")
+    with pytest.raises(TooManyPages) as raised:
+        extract_document(three_pages, max_pages=2)
+    assert "at most 2" in raised.value.message
+    assert extract_document(pdf_with_text(*(f"page {n}" for n in range(51))), max_pages=60)
+
+
+def test_a_pdf_mupdf_had_to_repair_is_extracted_with_a_damaged_file_warning():
+    whole = pdf_with_text("Invoice RE-2024-17\nTotal 10.70 EUR")
+    truncated = whole[: whole.rindex(b"startxref")]  # no cross-reference table left to find
+
+    fields = extract_document(truncated).fields
+
+    assert "damaged_file" in [w["code"] for w in fields["warnings"]]
+    assert "damaged_file" not in [w["code"] for w in extract_document(whole).fields["warnings"]]
+
+
 def test_unknown_file_type_is_unsupported_whatever_its_name():
     with pytest.raises(UnsupportedFileType) as raised:
         extract_document(b"PK\x03\x04\x14\x00 a zip file", filename="invoice.pdf")
@@ -218,3 +236,13 @@ def test_pdf_with_a_text_layer_and_no_xml_goes_to_the_text_extractor():
     fields = extract_document(pdf_with_text("Invoice 42\nTotal 10.00 EUR")).fields
 
     assert fields["source"] == "pdf_text"
+
+
+def test_an_absurd_extracted_amount_becomes_null_with_a_warning():
+    fields = extract_document(ubl_invoice(total="99999999999999999999.00")).fields
+
+    assert fields["total_amount"] is None
+    assert fields["amount_due"] == 120000
+    assert {"code": "amount_out_of_range", "field": "total_amount"}.items() <= next(
+        w for w in fields["warnings"] if w["code"] == "amount_out_of_range"
+    ).items()

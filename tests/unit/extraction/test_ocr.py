@@ -134,12 +134,14 @@ def test_a_multi_page_tiff_gives_one_image_per_page():
 
 
 def test_a_tiff_of_more_than_fifty_pages_is_refused():
+    from workers.extraction.pipeline import extract_document
+
     frames = [Image.new("L", (8, 8), 255) for _ in range(51)]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
 
     with pytest.raises(TooManyPages):
-        load_scan_images(buffer.getvalue(), sniff.TIFF)
+        extract_document(buffer.getvalue())
 
 
 def png_declaring_size(width: int, height: int) -> bytes:
