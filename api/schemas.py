@@ -208,8 +208,9 @@ class FileSchema(Schema):
 
 
 UNIT_PRICE_DECIMAL = (
-    "The unit price as an exact decimal string (exact decimal) in major units (e.g. `3.3333` EUR), as the"
-    " document states it; `unit_price` is it rounded to minor units. Generated UBL uses it."
+    "The unit price as an exact decimal string (exact decimal) in major units (e.g. `3.3333`"
+    " EUR), as the document states it; `unit_price` is it rounded to minor units. Generated"
+    " UBL uses it."
 )
 
 
