@@ -756,13 +756,15 @@ def _valid_iban(iban: str) -> bool:
 
 
 def read_document_type(doc: Document) -> str:
-    for line, folded in zip(doc.lines[:25], doc.folded[:25], strict=True):
+    for line, line_phrases in zip(doc.lines[:25], doc.phrases_by_line[:25], strict=True):
         if line.page != 0:
             break
-        for kind, pattern in DOCUMENT_TITLES:
-            match = pattern.search(folded)
-            if match and len(folded[: match.start()].split()) <= 2:
-                return kind
+        # The title can share its line with the letterhead: each phrase is read alone.
+        for folded in [fold(line.text), *(fold(p.text) for p in line_phrases[1:])]:
+            for kind, pattern in DOCUMENT_TITLES:
+                match = pattern.search(folded)
+                if match and len(folded[: match.start()].split()) <= 2:
+                    return kind
     return "invoice" if any(DOCUMENT_TITLES[-1][1].search(f) for f in doc.folded) else "unknown"
 
 
