@@ -18,6 +18,7 @@ from itertools import product
 from typing import Any
 
 from workers.extraction import money
+from workers.extraction.addresses import address_from, is_postcode_line
 from workers.extraction.checks import is_valid_iban
 from workers.extraction.dates import find_dates, infer_day_first
 from workers.extraction.invoice_fields import empty_fields, warning
@@ -688,10 +689,80 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
                 continue
             if _RETURN_ADDRESS_MARK.search(below.text) or ":" in below.text:
                 break
-            if _POSTCODE_LINE.match(below.text.strip()):
+            if _POSTCODE_LINE.match(below.text.strip()) or is_postcode_line(below.text):
                 return Candidate(text, 0.6, phrase)
         # The first name-like line that has no address under it is not the window.
     return None
+
+
+def read_block_address(doc: Document, block: PartyBlock, name: str | None) -> str | None:
+    """The address under a party heading: the block's lines after the party's name."""
+    lines = [phrase.text for phrase in block.lines]
+    if name is not None and not (block.inline_value and block.inline_value.strip(" ,;") == name):
+        at = next(
+            (i for i, text in enumerate(lines) if name in text.strip(" ,;")),
+            None,
+        )
+        if at is not None:
+            lines = [lines[at].strip(" ,;")[len(name) :], *lines[at + 1 :]]
+    return address_from(lines)
+
+
+def read_address_below(doc: Document, phrase: Line, max_lines: int = 6) -> str | None:
+    """The address under a name standing alone (the window addressee, the letterhead):
+    phrases aligned with it below, each close under the previous one, and whatever follows
+    the name on its own line after a separator ("Name · Street 1 · 12345 Town")."""
+    page = doc.pages[phrase.page] if phrase.page < len(doc.pages) else None
+    texts = [_RETURN_ADDRESS_SEPARATOR.split(phrase.text, maxsplit=1)[1:] or [""]][0]
+    previous = phrase
+    for index in range(phrase.index + 1, min(len(doc.lines), phrase.index + 12)):
+        line = doc.lines[index]
+        if line.page != phrase.page or (page and line.y0 > page.height * 0.6):
+            break
+        aligned = [
+            p
+            for p in doc.phrases_by_line[index]
+            if abs(p.x0 - phrase.x0) <= max(8.0, phrase.height)
+        ]
+        if not aligned:
+            continue
+        below = aligned[0]
+        if below.y0 - previous.y1 > 1.5 * previous.height:
+            break
+        texts.append(below.text)
+        previous = below
+        if len(texts) > max_lines:
+            break
+    return address_from([text for text in texts if text])
+
+
+def read_addresses(
+    doc: Document,
+    blocks: list[PartyBlock],
+    vendor_name: Candidate | None,
+    customer_name: Candidate | None,
+) -> dict[str, Candidate]:
+    """vendor_address and customer_address: from the party's block when it has a heading,
+    else from under the name where it was found (window, letterhead)."""
+    found: dict[str, Candidate] = {}
+    for role, name in (("vendor", vendor_name), ("customer", customer_name)):
+        if name is None:
+            continue
+        address = None
+        for block in blocks:
+            if block.role == role:
+                address = read_block_address(doc, block, name.value)
+                if address:
+                    found[f"{role}_address"] = Candidate(address, name.score * 0.9, block.heading)
+                    break
+        if address is None and name.line.words:
+            phrase = next(
+                (p for p in doc.phrases_by_line[name.line.index] if name.value in p.text), None
+            )
+            address = read_address_below(doc, phrase) if phrase is not None else None
+            if address:
+                found[f"{role}_address"] = Candidate(address, name.score * 0.85, name.line)
+    return found
 
 
 def _centred(phrase: Line, page: Page) -> bool:
@@ -1005,6 +1076,8 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
         customer_name = None  # one name cannot be both parties: the heading-less guess yields
     put("vendor_name", vendor_name)
     put("customer_name", customer_name)
+    for field, candidate in read_addresses(doc, blocks, vendor_name, customer_name).items():
+        put(field, candidate)
     vendor_tax, customer_tax = read_tax_ids(doc, blocks)
     put("vendor_tax_id", vendor_tax)
     put("customer_tax_id", customer_tax)
