@@ -932,7 +932,9 @@ def read_payment_terms(doc: Document) -> Candidate | None:
                 and len(doc.phrases_by_line[below.index]) == 1
             ):
                 return Candidate(below.text.strip(), 0.55, below)
-    for line, line_phrases in zip(doc.lines, doc.phrases_by_line, strict=True):
+    for line, folded, line_phrases in zip(doc.lines, doc.folded, doc.phrases_by_line, strict=True):
+        if not _PAYMENT_TERMS_SENTENCE.search(folded):
+            continue  # the phrase is looked for only on lines that have the sentence
         for phrase in line_phrases:
             match = _PAYMENT_TERMS_SENTENCE.search(fold(phrase.text))
             if match:
