@@ -15,7 +15,7 @@ from common.invoice_fields import MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS
 
 STATUSES = ("queued", "processing", "succeeded", "failed")
 REVIEW_STATUSES = ("received", "approved", "rejected", "paid", "archived")
-DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "unknown")
+DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "purchase_order", "unknown")
 METADATA_MAX_KEYS = 50
 # Unix seconds up to the end of year 9999: later ones are no datetime (a 500, not a 400).
 UNIX_SECONDS = validate.Range(min=0, max=253_402_300_799)

@@ -34,7 +34,12 @@ GREY = (0.42, 0.42, 0.42)
 RULE = (0.8, 0.8, 0.8)
 SHADE = (0.93, 0.93, 0.93)
 
-TITLES = {"credit_note": "Credit note", "receipt": "Receipt", "quote": "Quote"}
+TITLES = {
+    "credit_note": "Credit note",
+    "receipt": "Receipt",
+    "quote": "Quote",
+    "purchase_order": "Purchase order",
+}
 # The line-item table: heading, width in points, right-aligned.
 _COLUMNS = (
     ("#", 22.0, False),

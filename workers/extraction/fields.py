@@ -18,6 +18,8 @@ from itertools import product
 from typing import Any
 
 from workers.extraction import money
+from workers.extraction.addresses import address_from, is_postcode_line
+from workers.extraction.checks import is_valid_iban
 from workers.extraction.dates import find_dates, infer_day_first
 from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.labels import (
@@ -83,11 +85,45 @@ _PHONE_LABEL = re.compile(
 )
 _PHONE = re.compile(r"\+?\(?\d[\d ()/.-]{6,18}\d")
 _IBAN = re.compile(r"(?<![\w])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)(?![\w])")
-_PAYMENT_TERMS = re.compile(
-    r"(?<![\w])(?:payment\s+terms|terms|zahlungsbedingung\w*"
-    r"|conditions\s+de\s+paiement|condiciones\s+de\s+pago"
-    r"|termini\s+di\s+pagamento|betalingstermijn|condicoes\s+de\s+pagamento)"
-    r"\s*:\s*"
+_PAYMENT_TERMS_LABEL = (
+    r"(?<![\w])(?:payment\s+terms|terms\s+of\s+payment|terms|zahlungsbedingung\w*"
+    r"|zahlungskondition\w*|conditions\s+de\s+(?:paiement|reglement)"
+    r"|modalites\s+de\s+(?:paiement|reglement)|condiciones\s+de\s+pago|plazo\s+de\s+pago"
+    r"|termini\s+di\s+pagamento|condizioni\s+di\s+pagamento|betalingstermijn"
+    r"|betalingsvoorwaarden|betalingscondities|condicoes\s+de\s+pagamento"
+    r"|prazo\s+de\s+pagamento)"
+)
+_PAYMENT_TERMS = re.compile(_PAYMENT_TERMS_LABEL + r"\s*:\s*")
+_PAYMENT_TERMS_HEADING = re.compile("^" + _PAYMENT_TERMS_LABEL + r"\s*:?\s*$")
+# Terms written as a sentence: "Payable within 30 days", "Zahlbar innerhalb von 14 Tagen
+# netto", "Paiement à 30 jours", "Net 30", "Zahlbar sofort ohne Abzug".
+_DAYS = r"\d{1,3}\s*(?:days?|tage[n]?|jours?|dias?|giorni|dagen)"
+_PAYMENT_TERMS_SENTENCE = re.compile(
+    r"(?<![\w])(?:(?:payable|payment\s+(?:is\s+)?due|due|to\s+be\s+paid|zahlbar|zahlung"
+    r"|payable|paiement|reglement|a\s+regler|pago|pagadero|pagamento|pagabile"
+    r"|betaling|te\s+betalen|pagavel)\s+(?:\w+\s+){0,4}?"
+    r"(?:within|in|innerhalb|binnen|a|à|sous|en|entro|dentro\s+de|em|no\s+prazo\s+de)"
+    r"\s+(?:\w+\s+){0,2}?"
+    + _DAYS
+    + r"|net\s+\d{1,3}(?:\s+days)?\b|"
+    + _DAYS
+    + r"\s+(?:net|netto|strictly\s+net)\b"
+    r"|(?:zahlbar\s+)?sofort\s+(?:ohne\s+abzug|netto|nach\s+erhalt)"
+    r"|(?:due|payable)\s+(?:up)?on\s+receipt|(?:payable|paiement)\s+a\s+(?:la\s+)?reception"
+    r"|(?:pago|pagamento)\s+a\s+(?:la\s+)?(?:recepcion|ricevimento|vista))"
+)
+# Payment references: ISO 11649 creditor references ("RF18 5390 0754 7034") and Belgian
+# structured communications ("+++123/4567/89012+++"), both checked by their check digits.
+_RF_REFERENCE = re.compile(r"(?<![\w])(RF\d{2}(?:\s?[A-Z0-9]{1,4}){1,6})(?![\w])")
+_STRUCTURED_COMMUNICATION = re.compile(
+    r"(?:\+{3}|\*{3})\s?(\d{3})\s?/\s?(\d{4})\s?/\s?(\d{5})\s?(?:\+{3}|\*{3})"
+)
+_PAYMENT_REFERENCE_LABEL = re.compile(
+    r"(?<![\w])(?:payment\s+reference|remittance\s+(?:reference|information)"
+    r"|reference\s+(?:for\s+)?payment|verwendungszweck|zahlungsreferenz"
+    r"|referen(?:ce|cia|cia|za)\s+(?:de\s+|di\s+|del\s+)?(?:paiement|pago|pagamento|virement)"
+    r"|communication(?:\s+structuree)?|causale|betalingskenmerk|betalingsreferentie"
+    r"|mededeling|referencia|reference|ref\.?)\s*[:.]\s*"
 )
 _INVOICE_NUMBER_TOKEN = re.compile(r"[#]?\s?([A-Za-z0-9][\w/.\-]*\d[\w/.\-]*|\d[\w/.\-]*)")
 
@@ -653,10 +689,80 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
                 continue
             if _RETURN_ADDRESS_MARK.search(below.text) or ":" in below.text:
                 break
-            if _POSTCODE_LINE.match(below.text.strip()):
+            if _POSTCODE_LINE.match(below.text.strip()) or is_postcode_line(below.text):
                 return Candidate(text, 0.6, phrase)
         # The first name-like line that has no address under it is not the window.
     return None
+
+
+def read_block_address(doc: Document, block: PartyBlock, name: str | None) -> str | None:
+    """The address under a party heading: the block's lines after the party's name."""
+    lines = [phrase.text for phrase in block.lines]
+    if name is not None and not (block.inline_value and block.inline_value.strip(" ,;") == name):
+        at = next(
+            (i for i, text in enumerate(lines) if name in text.strip(" ,;")),
+            None,
+        )
+        if at is not None:
+            lines = [lines[at].strip(" ,;")[len(name) :], *lines[at + 1 :]]
+    return address_from(lines)
+
+
+def read_address_below(doc: Document, phrase: Line, max_lines: int = 6) -> str | None:
+    """The address under a name standing alone (the window addressee, the letterhead):
+    phrases aligned with it below, each close under the previous one, and whatever follows
+    the name on its own line after a separator ("Name · Street 1 · 12345 Town")."""
+    page = doc.pages[phrase.page] if phrase.page < len(doc.pages) else None
+    texts = [_RETURN_ADDRESS_SEPARATOR.split(phrase.text, maxsplit=1)[1:] or [""]][0]
+    previous = phrase
+    for index in range(phrase.index + 1, min(len(doc.lines), phrase.index + 12)):
+        line = doc.lines[index]
+        if line.page != phrase.page or (page and line.y0 > page.height * 0.6):
+            break
+        aligned = [
+            p
+            for p in doc.phrases_by_line[index]
+            if abs(p.x0 - phrase.x0) <= max(8.0, phrase.height)
+        ]
+        if not aligned:
+            continue
+        below = aligned[0]
+        if below.y0 - previous.y1 > 1.5 * previous.height:
+            break
+        texts.append(below.text)
+        previous = below
+        if len(texts) > max_lines:
+            break
+    return address_from([text for text in texts if text])
+
+
+def read_addresses(
+    doc: Document,
+    blocks: list[PartyBlock],
+    vendor_name: Candidate | None,
+    customer_name: Candidate | None,
+) -> dict[str, Candidate]:
+    """vendor_address and customer_address: from the party's block when it has a heading,
+    else from under the name where it was found (window, letterhead)."""
+    found: dict[str, Candidate] = {}
+    for role, name in (("vendor", vendor_name), ("customer", customer_name)):
+        if name is None:
+            continue
+        address = None
+        for block in blocks:
+            if block.role == role:
+                address = read_block_address(doc, block, name.value)
+                if address:
+                    found[f"{role}_address"] = Candidate(address, name.score * 0.9, block.heading)
+                    break
+        if address is None and name.line.words:
+            phrase = next(
+                (p for p in doc.phrases_by_line[name.line.index] if name.value in p.text), None
+            )
+            address = read_address_below(doc, phrase) if phrase is not None else None
+            if address:
+                found[f"{role}_address"] = Candidate(address, name.score * 0.85, name.line)
+    return found
 
 
 def _centred(phrase: Line, page: Page) -> bool:
@@ -748,32 +854,98 @@ def read_contacts(doc: Document, blocks: list[PartyBlock]) -> dict[str, Candidat
 
 
 def _valid_iban(iban: str) -> bool:
-    if not 15 <= len(iban) <= 34:
+    return 15 <= len(iban) <= 34 and is_valid_iban(iban)
+
+
+def _mod97_is_one(reference: str) -> bool:
+    """The ISO 7064 MOD 97-10 check of IBANs and RF creditor references."""
+    rearranged = reference[4:] + reference[:4]
+    if not rearranged.isalnum():
         return False
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _payment_reference_in(text: str) -> str | None:
+    """A creditor reference or structured communication whose check digits hold."""
+    for match in _STRUCTURED_COMMUNICATION.finditer(text):
+        digits = "".join(match.groups())
+        check = int(digits[:10]) % 97 or 97
+        if check == int(digits[10:]):
+            return f"+++{match.group(1)}/{match.group(2)}/{match.group(3)}+++"
+    for match in _RF_REFERENCE.finditer(text):
+        compact = match.group(1).replace(" ", "")
+        if 5 <= len(compact) <= 25 and _mod97_is_one(compact):
+            return compact
+    return None
+
+
+def read_payment_reference(doc: Document) -> Candidate | None:
+    """What the payer must quote with the transfer: a checked creditor reference anywhere,
+    else the value after a payment-reference label ("Verwendungszweck: RE-4711")."""
+    for line in doc.lines:
+        found = _payment_reference_in(line.text)
+        if found:
+            return Candidate(found, 0.9, line)
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        match = _PAYMENT_REFERENCE_LABEL.search(folded)
+        if match is None:
+            continue
+        rest = line.text[match.end() :]
+        value = re.split(r"\s{2,}|\s[|·•]\s", rest.strip())[0].strip(" .,;")
+        weak = match.group(0).startswith(("ref", "reference", "referencia", "communication"))
+        if not value or len(value) > 40 or (weak and not any(ch.isdigit() for ch in value)):
+            continue
+        if _STRUCTURED_COMMUNICATION.search(value) or _RF_REFERENCE.match(value):
+            continue  # a checked form whose check digits failed above: misprinted or misread
+        return Candidate(value, 0.6 if weak else 0.75, line)
+    return None
 
 
 def read_document_type(doc: Document) -> str:
-    for line, folded in zip(doc.lines[:25], doc.folded[:25], strict=True):
+    for line, line_phrases in zip(doc.lines[:25], doc.phrases_by_line[:25], strict=True):
         if line.page != 0:
             break
-        for kind, pattern in DOCUMENT_TITLES:
-            match = pattern.search(folded)
-            if match and len(folded[: match.start()].split()) <= 2:
-                return kind
+        # The title can share its line with the letterhead: each phrase is read alone.
+        for folded in [fold(line.text), *(fold(p.text) for p in line_phrases[1:])]:
+            for kind, pattern in DOCUMENT_TITLES:
+                match = pattern.search(folded)
+                if match and len(folded[: match.start()].split()) <= 2:
+                    return kind
     return "invoice" if any(DOCUMENT_TITLES[-1][1].search(f) for f in doc.folded) else "unknown"
 
 
 def read_payment_terms(doc: Document) -> Candidate | None:
+    """The text after a payment-terms label (or under it, when the label is a heading),
+    else a sentence that states the terms ("Payable within 30 days")."""
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         match = _PAYMENT_TERMS.search(folded)
         if match:
             rest = line.text[match.end() :].strip()
             if rest:
                 return Candidate(rest, 0.6, line)
+        if _PAYMENT_TERMS_HEADING.match(folded.strip()) and line.index + 1 < len(doc.lines):
+            below = doc.lines[line.index + 1]
+            # One phrase, not a table's header row ("Beschreibung  Fälligkeit  Betrag").
+            if (
+                below.page == line.page
+                and below.y0 - line.y1 < 1.5 * line.height
+                and len(doc.phrases_by_line[below.index]) == 1
+            ):
+                return Candidate(below.text.strip(), 0.55, below)
+    for line, folded, line_phrases in zip(doc.lines, doc.folded, doc.phrases_by_line, strict=True):
+        if not _PAYMENT_TERMS_SENTENCE.search(folded):
+            continue  # the phrase is looked for only on lines that have the sentence
+        for phrase in line_phrases:
+            match = _PAYMENT_TERMS_SENTENCE.search(fold(phrase.text))
+            if match:
+                return Candidate(_sentence_around(phrase.text, match.start()), 0.55, line)
     return None
+
+
+def _sentence_around(text: str, position: int) -> str:
+    start = max(text.rfind(". ", 0, position) + 2, 0) if ". " in text[:position] else 0
+    end = text.find(". ", position)
+    return text[start : len(text) if end < 0 else end + 1].strip()
 
 
 # --- the whole document ---------------------------------------------------------------------
@@ -906,12 +1078,15 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
         customer_name = None  # one name cannot be both parties: the heading-less guess yields
     put("vendor_name", vendor_name)
     put("customer_name", customer_name)
+    for field, candidate in read_addresses(doc, blocks, vendor_name, customer_name).items():
+        put(field, candidate)
     vendor_tax, customer_tax = read_tax_ids(doc, blocks)
     put("vendor_tax_id", vendor_tax)
     put("customer_tax_id", customer_tax)
     for field, candidate in read_contacts(doc, blocks).items():
         put(field, candidate)
     put("payment_terms", read_payment_terms(doc))
+    put("payment_reference", read_payment_reference(doc))
     fields["document_type"] = read_document_type(doc)
 
     items = line_items_from_rows(rows, currency_code)

@@ -13,7 +13,7 @@ from workers.extraction import money
 # The contract's extracted fields, named once in common/invoice_fields.py.
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 SOURCES = ("pdf_text", "ocr", "ubl", "cii", "facturx")
-DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "unknown")
+DOCUMENT_TYPES = ("invoice", "credit_note", "receipt", "quote", "purchase_order", "unknown")
 
 # UNTDID 1001 document name codes, grouped by what the contract calls them. Corrected (384),
 # self-billed (389) and prepayment (386) invoices are still invoices: money is owed.

@@ -310,6 +310,16 @@ DOCUMENT_TITLES = [
         ),
     ),
     (
+        # Not "Purchase order no.: 4711" on an invoice: a title stands without a value.
+        "purchase_order",
+        re.compile(
+            r"(?<![\w])(?:purchase\s+order|bestellschein|einkaufsbestellung|bon\s+de\s+commande"
+            r"|orden\s+de\s+compra|ordine\s+d[i']?\s?acquisto|inkooporder|bestelbon"
+            r"|ordem\s+de\s+compra|nota\s+de\s+encomenda)(?![\w])"
+            r"(?!\s*(?:n[°º]|no\b|nr\b|number|num|#|:|ref|date|datum|du\b|de\b|del\b))"
+        ),
+    ),
+    (
         "receipt",
         re.compile(
             r"(?<![\w])(?:receipt|quittung|kassenbon|recu|recibo|ricevuta"

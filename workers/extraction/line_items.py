@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from workers.extraction import money
+from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
-from workers.extraction.layout import Line, fold
+from workers.extraction.layout import Line, fold, overlap_x
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
 
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
@@ -100,6 +101,44 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
         "ligne",
         "code article",
         "posnr",
+    ),
+    # Columns that hold words, rates or discounts: read into their keys, never taken for a
+    # quantity or a price.
+    "unit": ("unit", "uom", "einheit", "unite", "unidad", "unita", "eenheid", "unidade"),
+    "tax_rate": (
+        "vat",
+        "vat rate",
+        "tax rate",
+        "gst rate",
+        "mwst",
+        "mwst.",
+        "mwst-satz",
+        "ust",
+        "ust.",
+        "ust-satz",
+        "steuersatz",
+        "tva",
+        "taux tva",
+        "iva",
+        "tipo iva",
+        "aliquota",
+        "aliquota iva",
+        "btw",
+        "btw-tarief",
+    ),
+    "discount": (
+        "disc",
+        "disc.",
+        "discount",
+        "rabatt",
+        "rab.",
+        "remise",
+        "descuento",
+        "dto",
+        "dto.",
+        "sconto",
+        "korting",
+        "desconto",
     ),
     "quantity": (
         "qty",
@@ -227,6 +266,47 @@ class Column:
     kind: str
     x0: float
     x1: float
+    percent: bool = False  # the header says "%": "Disc. %" holds rates, not amounts
+
+
+# Columns whose numbers are neither a quantity, a price nor the line total.
+_SIDE_COLUMNS = frozenset({"unit", "tax_rate", "discount"})
+# VAT rates in use; a bare number in a VAT column that is one of these is the rate, any
+# other number there is the line's VAT amount.
+_STANDARD_RATES = frozenset(
+    Decimal(rate)
+    for rate in [
+        "0",
+        "2.1",
+        "2.5",
+        "3",
+        "4",
+        "5",
+        "5.5",
+        "6",
+        "7",
+        "7.7",
+        "8",
+        "8.1",
+        "9",
+        "10",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "27",
+    ]
+)
 
 
 @dataclass
@@ -268,6 +348,9 @@ class Row:
     unit_price: Decimal | None = None
     total: Decimal | None = None
     tax_rate: Decimal | None = None
+    tax_amount: Decimal | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
 
 
 def column_kind(text: str) -> str | None:
@@ -305,7 +388,11 @@ def header_columns(line: Line) -> list[Column]:
             continue
         kind, length = matched
         span = words[index : index + length]
-        columns.append(Column(kind, span[0].x0, span[-1].x1))
+        percent = "%" in " ".join(word.text for word in span)
+        if not percent and index + length < len(words) and words[index + length].text == "%":
+            percent, span = True, words[index : index + length + 1]
+            length += 1
+        columns.append(Column(kind, span[0].x0, span[-1].x1, percent))
         index += length
     return _settle_columns(columns)
 
@@ -332,7 +419,7 @@ def _settle_columns(columns: list[Column]) -> list[Column]:
         elif column.kind == "amount" and column.x0 > same.x0:
             settled[settled.index(same)] = column  # the rightmost amount is the line total
     kinds = {column.kind for column in settled}
-    numeric = kinds - {"description", "code"}
+    numeric = kinds - {"description", "code"} - _SIDE_COLUMNS
     if ("description" in kinds and numeric) or len(numeric) >= 3:
         return sorted(settled, key=lambda column: column.x0)
     return []
@@ -349,7 +436,9 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
             continue
         for word in other.words:
             kind = column_kind(word.text)
-            if kind and table.column(kind) is None:
+            # Side columns are named on the header line itself; a "Korting" in the first
+            # row is an item's word, not a discount column.
+            if kind and kind not in _SIDE_COLUMNS and table.column(kind) is None:
                 table.columns.append(Column(kind, word.x0, word.x1))
     table.columns.sort(key=lambda column: column.x0)
 
@@ -357,7 +446,7 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
 def _column_of(table: Table, x0: float, x1: float) -> Column | None:
     """The numeric column a number sits in: the one it overlaps most, else the one whose
     right edge is nearest (numbers are right-aligned under their headers)."""
-    numeric = [c for c in table.columns if c.kind not in ("description", "code")]
+    numeric = [c for c in table.columns if c.kind not in ("description", "code", "unit")]
     best, best_overlap = None, 0.0
     for column in numeric:
         overlap = min(x1, column.x1 + 2) - max(x0, column.x0 - 2)
@@ -407,6 +496,8 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
         if column is not None:
             by_column.setdefault(column.kind, amount)
             kinds[id(amount)] = column.kind
+    side = {id(a) for a in by_column.values() if kinds.get(id(a)) in _SIDE_COLUMNS}
+    amounts = [(a, x0, x1) for a, x0, x1 in amounts if id(a) not in side] or amounts
     total = by_column.get("amount")
     if total is None:
         last = amounts[-1][0]
@@ -454,10 +545,44 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
     rates = find_percentages(line.text)
     if rates:
         row.tax_rate = rates[-1]
+    _read_side_columns(table, line, row, by_column)
     description = _name_words(table, line)
     if description:
         row.description.append(" ".join(description))
     return row
+
+
+def _read_side_columns(
+    table: Table, line: Line, row: Row, by_column: dict[str, AmountMatch]
+) -> None:
+    """Unit, VAT rate (or amount) and discount from the columns that name them."""
+    unit_column = table.column("unit")
+    if unit_column is not None:
+        words = [
+            word.text
+            for word in line.words
+            if overlap_x(word.x0, word.x1, unit_column.x0 - 4, unit_column.x1 + 4) > 0
+            and not any(ch.isdigit() for ch in word.text)
+        ]
+        if words and len(words) <= 2:
+            row.unit = " ".join(words)
+    tax = by_column.get("tax_rate")
+    if tax is not None:
+        percent = table.column("tax_rate").percent or _followed_by_percent(line, tax)  # type: ignore[union-attr]
+        if percent or tax.value in _STANDARD_RATES:
+            row.tax_rate = tax.value
+        else:
+            row.tax_amount = tax.value
+    discount = by_column.get("discount")
+    if discount is not None:
+        if table.column("discount").percent or _followed_by_percent(line, discount):  # type: ignore[union-attr]
+            row.discount_percent = abs(discount.value)
+        else:
+            row.discount_amount = abs(discount.value)
+
+
+def _followed_by_percent(line: Line, amount: AmountMatch) -> bool:
+    return line.text[amount.end :].lstrip().startswith("%")
 
 
 def _name_words(table: Table, line: Line) -> list[str]:
@@ -716,29 +841,36 @@ def clean_description(parts: list[str]) -> str | None:
 
 
 def line_items_from_rows(rows: list[Row], currency: str | None) -> list[dict[str, Any]]:
+    """The rows as the contract shows line items, built by the same function as the items of
+    UBL and CII invoices so that every source gives one shape."""
+    amounts = AmountReader(currency, [])
     items = []
     for row in rows:
         description = clean_description(row.description)
         if description is None and row.quantity is None:
             continue
         items.append(
-            {
-                "description": description,
-                "quantity": None if row.quantity is None else money.format_quantity(row.quantity),
-                "unit": row.unit,
-                "unit_price": None
-                if row.unit_price is None
-                else money.to_minor_units(row.unit_price, currency),
-                "unit_price_decimal": None
-                if row.unit_price is None
-                else format(row.unit_price, "f"),
-                "total_price": None
-                if row.total is None
-                else money.to_minor_units(row.total, currency),
-                "tax_rate": None if row.tax_rate is None else money.format_rate(row.tax_rate),
-            }
+            line_item(
+                amounts,
+                description=description,
+                quantity=_text(row.quantity),
+                unit=row.unit,
+                unit_price=_text(row.unit_price),
+                price_base_quantity=None,
+                total_price=_text(row.total),
+                tax_rate=_text(row.tax_rate),
+                tax_amount=_text(row.tax_amount),
+                discount_percent=_text(row.discount_percent),
+                discount_amount=None
+                if row.discount_amount is None
+                else money.to_minor_units(row.discount_amount, currency),
+            )
         )
     return items
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
 
 
 def extract_line_items(
