@@ -98,10 +98,10 @@ class Renderer:
         self.footer_payment = []
 
     # --- vocabulary -----------------------------------------------------------------------
-    def label(self, name, colon=None):
+    def label(self, name, colon=None, **values):
         if name not in self._labels:
             self._labels[name] = self.rng.choice(LABELS[name][self.c.language])
-        text = self._labels[name]
+        text = self._labels[name].format(**values) if values else self._labels[name]
         if self.case == "upper":
             text = text.upper()
         elif self.case == "title" and text[:1].islower():
@@ -412,22 +412,36 @@ class Renderer:
             cols.remove("line_discount")
         return cols
 
-    def layout_columns(self, cols):
+    def header_label(self, col):
+        label = self.label(col, colon=False)
+        if col in ("net_total", "gross_total") and not self.c.money_style.code_printed:
+            label = f"{label} ({self.c.currency})"
+        return label
+
+    def layout_columns(self, cols, cells):
+        """Each column as wide as its widest cell or head; the description takes the rest.
+        Optional columns go when the table would not fit the page."""
         left, right = self.margin, self.width - self.margin
-        unit = self.base * 5.2
-        widths = {
-            c: max(
-                COLUMN_WEIGHT[c] * unit, self.width_of(self.label(c, colon=False), bold=True) + 10
-            )
-            for c in cols
-        }
-        fixed = sum(w for c, w in widths.items() if c != "description")
-        widths["description"] = max(90, right - left - fixed)
+        widths = {}
+        for col in cols:
+            if col == "description":
+                continue
+            widest = max((self.width_of(row[col]) for row in cells), default=0)
+            widths[col] = max(widest, self.width_of(self.header_label(col), bold=True)) + 10
+        for optional in ("article", "unit", "pos", "gross_total", "line_tax", "line_discount"):
+            if right - left - sum(widths.values()) >= 120:
+                break
+            if optional in widths and not (
+                optional == "line_discount" and any(ln.discount_pct for ln in self.c.lines)
+            ):
+                del widths[optional]
+        cols = [col for col in cols if col == "description" or col in widths]
+        widths["description"] = max(90, right - left - sum(widths.values()))
         xs, x = {}, left
         for col in cols:
             xs[col] = (x, x + widths[col])
             x += widths[col]
-        return xs
+        return cols, xs
 
     def table_header(self, y, cols, xs):
         style = self.f.table
@@ -440,9 +454,7 @@ class Renderer:
         color = (1, 1, 1) if style == "boxed" else self.accent
         for col in cols:
             x0, x1 = xs[col]
-            label = self.label(col, colon=False)
-            if col in ("net_total", "gross_total") and not self.c.money_style.code_printed:
-                label = f"{label} ({self.c.currency})"
+            label = self.header_label(col)
             if col in NUMERIC:
                 self.text(x1 - 3, y, label, self.base - 0.5, True, "right", color)
             else:
@@ -454,10 +466,30 @@ class Renderer:
     def footer_reserve(self):
         return self.margin + (70 if self.f.footer == "columns" else 30)
 
+    def cells(self, i, ln):
+        c, sign = self.c, -1 if self.c.credit_negative else 1
+        values = {
+            "pos": str(i + 1),
+            "article": ln.article,
+            "quantity": self.number(sign * ln.quantity, ln.quantity_places),
+            "unit": ln.unit,
+            "unit_price": self.number(ln.unit_price, ln.price_places),
+            "line_discount": (self.number(ln.discount_pct, 1 if ln.discount_pct % 1 else 0) + " %")
+            if ln.discount_pct
+            else "",
+            "tax_rate": self.rate(ln.tax_rate),
+            "line_tax": self.number(sign * ln.tax, exponent(c.currency)),
+            "net_total": self.number(sign * ln.net, exponent(c.currency)),
+            "gross_total": self.number(sign * ln.gross, exponent(c.currency)),
+        }
+        if c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
+            values["net_total"] = self.money(ln.net)
+        return values
+
     def table(self, y):
         c = self.c
-        cols = self.columns()
-        xs = self.layout_columns(cols)
+        cells = [self.cells(i, ln) for i, ln in enumerate(c.lines)]
+        cols, xs = self.layout_columns(self.columns(), cells)
         y = self.table_header(y, cols, xs)
         sign = -1 if c.credit_negative else 1
         running = Decimal(0)
@@ -488,24 +520,7 @@ class Renderer:
                     fill=1,
                 )
             qty = sign * ln.quantity
-            values = {
-                "pos": str(i + 1),
-                "article": ln.article,
-                "quantity": self.number(qty, ln.quantity_places),
-                "unit": ln.unit,
-                "unit_price": self.number(ln.unit_price, ln.price_places),
-                "line_discount": (
-                    self.number(ln.discount_pct, 1 if ln.discount_pct % 1 else 0) + " %"
-                )
-                if ln.discount_pct
-                else "",
-                "tax_rate": self.rate(ln.tax_rate),
-                "line_tax": self.number(sign * ln.tax, exponent(c.currency)),
-                "net_total": self.number(sign * ln.net, exponent(c.currency)),
-                "gross_total": self.number(sign * ln.gross, exponent(c.currency)),
-            }
-            if self.c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
-                values["net_total"] = self.money(ln.net)
+            values = cells[i]
             for col in cols:
                 x0, x1 = xs[col]
                 if col == "description":
@@ -544,7 +559,7 @@ class Renderer:
 
     def carry(self, y, running, xs, forward):
         key = "carried_forward" if forward else "brought_forward"
-        label = self.label(key, colon=False).format(p=self.page - 1)
+        label = self.label(key, colon=False, p=self.page - 1)
         x1 = xs["net_total"][1] - 3
         self.text(xs["description"][0] + 3, y - 2, label, self.base, True)
         self.text(x1, y - 2, self.money(running), self.base, True, "right")
