@@ -4,6 +4,7 @@ import io
 import os
 from decimal import Decimal
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -12,6 +13,10 @@ from reportlab.pdfgen.canvas import Canvas
 from .content import Content, exponent
 from .layouts import COLUMN_SETS, Family
 from .vocab import EXEMPT_NOTE, INLINE_META, LABELS, TERMS, THANKS
+
+# Binary (deflated) streams instead of ASCII85: smaller and faster; nothing else in the
+# service draws with reportlab.
+rl_config.useA85 = 0
 
 STANDARD_FONTS = [
     ("Helvetica", "Helvetica-Bold"),
