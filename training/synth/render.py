@@ -285,13 +285,15 @@ class Renderer:
     def parties_and_meta(self, y):
         left, right = self.margin, self.width - self.margin
         c = self.c
-        if self.f.vendor == "sender_line":
+        window_x = left if self.f.customer in ("window_left", "bill_ship") else right - 220
+        if self.f.vendor == "sender_line":  # over the address window, as on a window envelope
             v = c.vendor
             sender = " · ".join([v.name, *v.address_lines[:2]])
-            self.text(left, y, sender, self.base - 2.5)
-            self.rule(left, y - 2, left + self.width_of(sender, self.base - 2.5), 0.3, (0, 0, 0))
-            y -= self.base + 4
-        window_x = left if self.f.customer in ("window_left", "bill_ship") else right - 220
+            size = self.base - 2.5
+            sx = min(window_x, right - self.width_of(sender, size))
+            self.text(sx, y, sender, size)
+            self.rule(sx, y - 2, sx + self.width_of(sender, size), 0.3, (0, 0, 0))
+            y -= self.base + 8
         meta_x = right - 200 if window_x == left else left
         items = self.meta_items()
         title = self.title()
@@ -368,7 +370,12 @@ class Renderer:
             return y
         if style == "grid":
             cols = 2
-            cell_w, cell_h = width / cols, self.base * 2 + 10
+            widest = max(
+                max(self.width_of(self.meta_label(k), self.base - 1.5), self.width_of(v))
+                for k, v in items
+            )
+            cell_w, cell_h = max(width / cols, widest + 10), self.base * 2 + 10
+            x = min(x, self.width - self.margin - cols * cell_w)
             rows = (len(items) + cols - 1) // cols
             self.canvas.setStrokeColorRGB(*self.accent)
             self.canvas.setLineWidth(0.5)
@@ -380,20 +387,33 @@ class Renderer:
                 )
                 self.text(cx + 4, cy - self.base - 3, value)
             return y - rows * cell_h
-        if style == "row":
-            col_w = width / len(items)
-            for i, (key, value) in enumerate(items):
-                self.text(
-                    x + i * col_w,
-                    y,
-                    self.meta_label(key).rstrip(":"),
-                    self.base - 1.5,
-                    True,
-                    color=self.accent,
+        if style == "row":  # one row of columns, or two when they would not fit
+            cells = [
+                (
+                    self.meta_label(k).rstrip(":"),
+                    v,
+                    max(
+                        self.width_of(self.meta_label(k), self.base - 1.5, bold=True),
+                        self.width_of(v),
+                    )
+                    + 12,
                 )
-                self.text(x + i * col_w, y - self.base - 3, value)
-            self.rule(x, y - self.base - 7, x + width, 0.4)
-            return y - 2 * self.base - 10
+                for k, v in items
+            ]
+            rows = [cells]
+            if sum(c[2] for c in cells) > width:
+                half = (len(cells) + 1) // 2
+                rows = [cells[:half], cells[half:]]
+            for row in rows:
+                gap = max(0, (width - sum(c[2] for c in row)) / max(1, len(row)))
+                cx = x
+                for label, value, cell_w in row:
+                    self.text(cx, y, label, self.base - 1.5, True, color=self.accent)
+                    self.text(cx, y - self.base - 3, value)
+                    cx += cell_w + gap
+                self.rule(x, y - self.base - 7, x + width, 0.4)
+                y -= 2 * self.base + 14
+            return y + 4
         # inline: a sentence with number and date, the rest stacked small below it
         number = ("#" if self.c.hash_number else "") + self.c.number
         sentence = self.rng.choice(INLINE_META[self.c.language]).format(
@@ -619,7 +639,12 @@ class Renderer:
             self.page += 1
             y = self.height - self.margin - 20
         right = self.width - self.margin
-        label_x = right - 210
+        need = max(
+            self.width_of(label, self.base + 1.5, True)
+            + self.width_of(value, self.base + 1.5, True)
+            for label, value, _ in rows
+        )
+        label_x = right - max(210, need + 20)
         top = y
         if self.f.totals == "boxed":
             right -= 6
@@ -627,7 +652,7 @@ class Renderer:
             self.canvas.rect(
                 label_x - 8,
                 y - len(rows) * (self.base + 6) + 2,
-                224,
+                right + 14 - label_x,
                 len(rows) * (self.base + 6) + self.base + 2,
                 stroke=1,
                 fill=0,
@@ -749,14 +774,22 @@ class Renderer:
             )
             if self.footer_payment:
                 columns.append(self.footer_payment)
-            col_w = (right - left) / len(columns)
+            # columns as wide as their longest line; smaller type until they fit side by side
+            while True:
+                widths = [max(self.width_of(line, size) for line in col) for col in columns]
+                gap = (right - left - sum(widths)) / (len(columns) - 1)
+                if gap >= 8 or size <= 4.5:
+                    break
+                size -= 0.5
             top = self.margin + 50
             self.rule(left, top + size + 4, right, 0.4)
-            for i, col in enumerate(columns):
+            x = left
+            for col, col_w in zip(columns, widths, strict=True):
                 yy = top
                 for line in col:
-                    self.text(left + i * col_w, yy, line, size)
+                    self.text(x, yy, line, size)
                     yy -= size + 2
+                x += col_w + gap
         elif self.f.footer == "line":
             parts = [v.name, *v.address_lines[:2]]
             if v.tax_id:

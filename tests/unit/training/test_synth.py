@@ -174,3 +174,28 @@ def test_the_cli_writes_pdfs_scans_and_a_manifest(tmp_path):
         assert (tmp_path / entry["file"]).exists()
     for entry in scans:
         assert entry["truth_extra"]["scan_of"] in {e["file"] for e in texts}
+
+
+def test_every_printed_text_field_occurs_in_the_text_layer(documents):
+    def squash(text):
+        return " ".join(text.split())
+
+    for doc in documents:
+        text = squash(page_text(doc.pdf))
+        t = doc.truth
+        for key in (
+            "vendor_name",
+            "customer_name",
+            "vendor_email",
+            "vendor_phone",
+            "bic",
+            "payment_terms",
+            "payment_reference",
+        ):
+            if key in t:
+                assert squash(t[key]) in text, (doc.seed, key, t[key])
+        for key in ("vendor_address", "customer_address"):
+            for line in t.get(key, "").split("\n"):
+                assert squash(line) in text, (doc.seed, key, line)
+        if "iban" in t:
+            assert t["iban"] in text.replace(" ", ""), doc.seed
