@@ -25,6 +25,7 @@ Arithmetic (Decimal, ROUND_HALF_UP to the currency's exponent; JPY has none):
 
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .content import exponent, make_content
 from .layouts import FAMILIES, LAYOUT_FAMILIES
@@ -46,6 +47,12 @@ class SyntheticInvoice:
     document_type: str
     page_count: int
     printed_total: str  # the total as printed, in the document's number and currency format
+    number_style: object  # content.NumberStyle: thousands and decimal separators
+
+    def format_number(self, value):
+        """A truth amount string as this document prints a plain number."""
+        places = max(0, -Decimal(value).as_tuple().exponent)
+        return self.number_style.format(Decimal(value), places)
 
 
 def generate(seed: int, *, layout: int | None = None, language: str | None = None):
@@ -74,6 +81,7 @@ def generate(seed: int, *, layout: int | None = None, language: str | None = Non
         document_type=content.document_type,
         page_count=renderer.page,
         printed_total=content.money_style.format(content.signed(content.total)),
+        number_style=content.money_style.numbers,
     )
 
 

@@ -398,10 +398,15 @@ class Content:
         return format_date(date, self.date_style, self.language)
 
 
-def _description(rng, language):
+def _description(rng, language, year):
     text = rng.choice(PRODUCTS[language])
     if rng.random() < 0.2:
         text += " " + rng.choice(["XL", "Pro", "Basic", "Plus", "v2", "Typ B", "Premium", "S"])
+    if rng.random() < 0.12:  # long enough to wrap in most tables
+        detail = rng.choice(DETAILS[language]).format(
+            m=f"{rng.randint(1, 12):02d}/{year}", q=f"Q-{rng.randint(1000, 9999)}"
+        )
+        text += ", " + detail + ", " + rng.choice(PRODUCTS[language]).lower()
     return text
 
 
@@ -467,7 +472,7 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         tax = money(net * rate / 100, currency)
         lines.append(
             Line(
-                description=_description(rng, language),
+                description=_description(rng, language, issue.year),
                 detail=(
                     rng.choice(DETAILS[language]).format(
                         m=f"{rng.randint(1, 12):02d}/{issue.year}", q=f"Q-{rng.randint(1000, 9999)}"

@@ -243,7 +243,8 @@ class Renderer:
 
     def meta_items(self):
         c = self.c
-        number = ("#" if c.hash_number else "") + c.number
+        hash_in_label = "#" in self.label("invoice_number")
+        number = ("#" if c.hash_number and not hash_in_label else "") + c.number
         items = [("invoice_number", number), ("invoice_date", c.date(c.issue_date))]
         self.printed["invoice_number"] = c.number
         self.printed["invoice_date"] = c.issue_date.isoformat()

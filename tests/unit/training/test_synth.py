@@ -199,3 +199,10 @@ def test_every_printed_text_field_occurs_in_the_text_layer(documents):
                 assert squash(line) in text, (doc.seed, key, line)
         if "iban" in t:
             assert t["iban"] in text.replace(" ", ""), doc.seed
+
+
+def test_every_line_total_is_printed_in_the_documents_number_format(documents):
+    for doc in documents:
+        text = page_text(doc.pdf)
+        for line in doc.truth["line_items"]:
+            assert doc.format_number(line["total"]) in text, (doc.seed, line)
