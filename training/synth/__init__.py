@@ -57,6 +57,8 @@ class SyntheticInvoice:
 
 def generate(seed: int, *, layout: int | None = None, language: str | None = None):
     """The invoice of `seed`; `layout` 1..len(LAYOUT_FAMILIES) and `language` pin those draws."""
+    if layout is not None and not 1 <= layout <= len(FAMILIES):
+        raise ValueError(f"layout must be 1..{len(FAMILIES)}, not {layout!r}")
     rng = random.Random(f"synth:{seed}:choice")
     family = FAMILIES[layout - 1] if layout else rng.choice(FAMILIES)
     lang = language or ("en" if family.us and rng.random() < 0.9 else rng.choice(LANGUAGES))

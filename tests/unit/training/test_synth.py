@@ -2,6 +2,7 @@
 
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pymupdf
 import pytest
@@ -206,3 +207,27 @@ def test_every_line_total_is_printed_in_the_documents_number_format(documents):
         text = page_text(doc.pdf)
         for line in doc.truth["line_items"]:
             assert doc.format_number(line["total"]) in text, (doc.seed, line)
+
+
+def test_another_process_with_another_hash_seed_draws_the_same_bytes():
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib; from training.synth import generate; "
+        "print(hashlib.sha256(b''.join(generate(s).pdf for s in range(8))).hexdigest())"
+    )
+    env = os.environ | {"PYTHONHASHSEED": "12345"}
+    repo = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    here = hashlib.sha256(b"".join(generate(s).pdf for s in range(8))).hexdigest()
+    assert out.stdout.strip() == here
