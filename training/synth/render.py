@@ -53,6 +53,33 @@ ACCENTS = [
     (0.45, 0.25, 0.05),
     (0.2, 0.1, 0.4),
 ]
+EN_TAX_NAMES = {
+    "GB": {"tax": ["VAT", "VAT", "Total VAT"], "tax_rate": ["VAT %", "VAT rate"]},
+    "US": {
+        "tax": ["Sales Tax", "Tax", "Sales tax"],
+        "tax_rate": ["Tax %", "Tax rate"],
+        "line_tax": ["Tax", "Tax Amount"],
+        "vat_id": ["EIN", "Tax ID", "Federal Tax ID"],
+    },
+    "AU": {
+        "tax": ["GST", "Total GST", "GST"],
+        "tax_rate": ["GST %", "GST"],
+        "line_tax": ["GST"],
+        "vat_id": ["ABN", "A.B.N."],
+    },
+    "IN": {
+        "tax": ["GST", "IGST", "Total GST"],
+        "tax_rate": ["GST %", "GST Rate"],
+        "line_tax": ["GST Amt", "GST"],
+        "vat_id": ["GSTIN", "GSTIN No."],
+    },
+    "CA": {
+        "tax": ["GST/HST", "HST", "GST"],
+        "tax_rate": ["HST %", "Tax %"],
+        "line_tax": ["HST", "Tax"],
+        "vat_id": ["GST/HST No.", "BN", "GST Reg. No."],
+    },
+}
 COLUMN_WEIGHT = {
     "pos": 0.5,
     "article": 1.0,
@@ -105,7 +132,10 @@ class Renderer:
     # --- vocabulary -----------------------------------------------------------------------
     def label(self, name, colon=None, **values):
         if name not in self._labels:
-            self._labels[name] = self.rng.choice(LABELS[name][self.c.language])
+            choices = LABELS[name][self.c.language]
+            if self.c.language == "en":  # English-speaking countries name their taxes apart
+                choices = EN_TAX_NAMES.get(self.c.vendor.country, {}).get(name, choices)
+            self._labels[name] = self.rng.choice(choices)
         text = self._labels[name].format(**values) if values else self._labels[name]
         if self.case == "upper":
             text = text.upper()
