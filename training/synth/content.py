@@ -432,6 +432,8 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
     date_style = rng.choice(DATE_STYLES[language])
     if language == "en" and (us_dates or vendor.country == "US") and rng.random() < 0.7:
         date_style = rng.choice(["mdy_slash", "long_us"])
+    elif vendor.country in ("US", "CA") and date_style.startswith("dmy"):
+        date_style = "iso"  # Americans do not write day-first numeric dates
     issue = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(2900))
     terms = rng.choice([0, 7, 10, 14, 14, 30, 30, 30, 45, 60])
     document_type = "credit_note" if rng.random() < 0.1 else "invoice"
