@@ -240,7 +240,7 @@ class Renderer:
                 for line in vendor_lines[1:] + contact:
                     self.text(x, y, line, self.base - 0.5, align=align)
                     y -= self.base + 1.5
-            y -= 14
+            y -= 22  # room for a large title under the letterhead
         else:  # sender_line: the vendor shows only in a small line and in the footer
             y = top - 20
             if logo:
@@ -317,6 +317,12 @@ class Renderer:
         left, right = self.margin, self.width - self.margin
         c = self.c
         window_x = left if self.f.customer in ("window_left", "bill_ship") else right - 220
+        party = c.customer
+        window_w = max(
+            self.width_of(party.name, self.base + 1, True),
+            *(self.width_of(line) for line in party.address_lines),
+        )
+        window_x = min(window_x, right - window_w)
         if self.f.vendor == "sender_line":  # over the address window, as on a window envelope
             v = c.vendor
             sender = " · ".join([v.name, *v.address_lines[:2]])
@@ -325,7 +331,7 @@ class Renderer:
             self.text(sx, y, sender, size)
             self.rule(sx, y - 2, sx + self.width_of(sender, size), 0.3, (0, 0, 0))
             y -= self.base + 8
-        meta_x = right - 200 if window_x == left else left
+        meta_x = max(right - 200, left + window_w + 16) if window_x == left else left
         items = self.meta_items()
         title = self.title()
         customer_top = y
@@ -661,14 +667,6 @@ class Renderer:
                 rows.append((self.label("prepaid"), "-" + self.money(c.prepaid, sign=False), False))
             rows.append((self.label("amount_due"), self.money(c.amount_due), True))
             self.printed["amount_due"] = c.amount_due
-        height = len(rows) * (self.base + 6) + 20
-        if breakdown_table:
-            height = max(height, (len(c.tax_breakdown) + 2) * (self.base + 6) + 20)
-        if y - height < self.footer_reserve():
-            self.page_end()
-            self.canvas.showPage()
-            self.page += 1
-            y = self.height - self.margin - 20
         right = self.width - self.margin
         need = max(
             self.width_of(label, self.base + 1.5, True)
@@ -676,6 +674,18 @@ class Renderer:
             for label, value, _ in rows
         )
         label_x = right - max(210, need + 20)
+        # the tax table sits left of the totals, or under them when they are too wide
+        breakdown_below = breakdown_table and label_x - 10 < self.margin + 240
+        rows_height = len(rows) * (self.base + 6) + 20
+        table_height = (len(c.tax_breakdown) + 2) * (self.base + 6) + 20
+        height = rows_height
+        if breakdown_table:
+            height = rows_height + table_height if breakdown_below else max(height, table_height)
+        if y - height < self.footer_reserve():
+            self.page_end()
+            self.canvas.showPage()
+            self.page += 1
+            y = self.height - self.margin - 20
         top = y
         if self.f.totals == "boxed":
             right -= 6
@@ -695,7 +705,9 @@ class Renderer:
             self.text(label_x, y, label, size, strong)
             self.text(right, y, value, size, strong, "right")
             y -= self.base + 6
-        if breakdown_table:
+        if breakdown_below:
+            self.breakdown(self.margin, top - rows_height)
+        elif breakdown_table:
             self.breakdown(self.margin, top)
         return min(y, top - height) - 10
 
