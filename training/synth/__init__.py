@@ -25,6 +25,7 @@ Arithmetic (Decimal, ROUND_HALF_UP to the currency's exponent; JPY has none):
 
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .content import exponent, make_content
 from .layouts import FAMILIES, LAYOUT_FAMILIES
@@ -46,10 +47,18 @@ class SyntheticInvoice:
     document_type: str
     page_count: int
     printed_total: str  # the total as printed, in the document's number and currency format
+    number_style: object  # content.NumberStyle: thousands and decimal separators
+
+    def format_number(self, value):
+        """A truth amount string as this document prints a plain number."""
+        places = max(0, -Decimal(value).as_tuple().exponent)
+        return self.number_style.format(Decimal(value), places)
 
 
 def generate(seed: int, *, layout: int | None = None, language: str | None = None):
     """The invoice of `seed`; `layout` 1..len(LAYOUT_FAMILIES) and `language` pin those draws."""
+    if layout is not None and not 1 <= layout <= len(FAMILIES):
+        raise ValueError(f"layout must be 1..{len(FAMILIES)}, not {layout!r}")
     rng = random.Random(f"synth:{seed}:choice")
     family = FAMILIES[layout - 1] if layout else rng.choice(FAMILIES)
     lang = language or ("en" if family.us and rng.random() < 0.9 else rng.choice(LANGUAGES))
@@ -74,6 +83,7 @@ def generate(seed: int, *, layout: int | None = None, language: str | None = Non
         document_type=content.document_type,
         page_count=renderer.page,
         printed_total=content.money_style.format(content.signed(content.total)),
+        number_style=content.money_style.numbers,
     )
 
 

@@ -59,7 +59,7 @@ def _entry(file, kind, doc, data, seed):
         "file": file,
         "kind": kind,
         "truth": doc.truth,
-        "truth_extra": doc.truth_extra | {"seed": seed},
+        "truth_extra": doc.truth_extra | {"seed": seed, "scan_of": None},
         "note": "synthetic (training.synth)",
         "sha256": hashlib.sha256(data).hexdigest(),
     }

@@ -398,10 +398,15 @@ class Content:
         return format_date(date, self.date_style, self.language)
 
 
-def _description(rng, language):
+def _description(rng, language, year):
     text = rng.choice(PRODUCTS[language])
     if rng.random() < 0.2:
         text += " " + rng.choice(["XL", "Pro", "Basic", "Plus", "v2", "Typ B", "Premium", "S"])
+    if rng.random() < 0.12:  # long enough to wrap in most tables
+        detail = rng.choice(DETAILS[language]).format(
+            m=f"{rng.randint(1, 12):02d}/{year}", q=f"Q-{rng.randint(1000, 9999)}"
+        )
+        text += ", " + detail + ", " + rng.choice(PRODUCTS[language]).lower()
     return text
 
 
@@ -427,6 +432,8 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
     date_style = rng.choice(DATE_STYLES[language])
     if language == "en" and (us_dates or vendor.country == "US") and rng.random() < 0.7:
         date_style = rng.choice(["mdy_slash", "long_us"])
+    elif vendor.country in ("US", "CA") and date_style.startswith("dmy"):
+        date_style = "iso"  # Americans do not write day-first numeric dates
     issue = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(2900))
     terms = rng.choice([0, 7, 10, 14, 14, 30, 30, 30, 45, 60])
     document_type = "credit_note" if rng.random() < 0.1 else "invoice"
@@ -467,7 +474,7 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         tax = money(net * rate / 100, currency)
         lines.append(
             Line(
-                description=_description(rng, language),
+                description=_description(rng, language, issue.year),
                 detail=(
                     rng.choice(DETAILS[language]).format(
                         m=f"{rng.randint(1, 12):02d}/{issue.year}", q=f"Q-{rng.randint(1000, 9999)}"

@@ -717,6 +717,20 @@ def make_party(rng, language, *, country=None, is_company=True):
                     "Lloyds Bank",
                 ]
             )
-    reg_label = rng.randrange(1000)
-    party.register = f"{reg_label}"
+    party.register = _pattern(
+        rng,
+        {
+            "DE": "HRB #####",
+            "AT": "FN ######a",
+            "CH": "CHE-###.###.###",
+            "GB": "########",
+            "FR": "B ### ### ###",
+            "BE": "0###.###.###",
+            "ES": "Tomo ####, Folio ##, Hoja M-#####",
+            "IT": "MI-#######",
+            "NL": "########",
+            "PT": "#########",
+            "US": "#######",
+        }.get(country, "######"),
+    ).replace("a", rng.choice("abdfg"))
     return party

@@ -4,6 +4,7 @@ import io
 import os
 from decimal import Decimal
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -12,6 +13,10 @@ from reportlab.pdfgen.canvas import Canvas
 from .content import Content, exponent
 from .layouts import COLUMN_SETS, Family
 from .vocab import EXEMPT_NOTE, INLINE_META, LABELS, TERMS, THANKS
+
+# Binary (deflated) streams instead of ASCII85: smaller and faster; nothing else in the
+# service draws with reportlab.
+rl_config.useA85 = 0
 
 STANDARD_FONTS = [
     ("Helvetica", "Helvetica-Bold"),
@@ -48,6 +53,33 @@ ACCENTS = [
     (0.45, 0.25, 0.05),
     (0.2, 0.1, 0.4),
 ]
+EN_TAX_NAMES = {
+    "GB": {"tax": ["VAT", "VAT", "Total VAT"], "tax_rate": ["VAT %", "VAT rate"]},
+    "US": {
+        "tax": ["Sales Tax", "Tax", "Sales tax"],
+        "tax_rate": ["Tax %", "Tax rate"],
+        "line_tax": ["Tax", "Tax Amount"],
+        "vat_id": ["EIN", "Tax ID", "Federal Tax ID"],
+    },
+    "AU": {
+        "tax": ["GST", "Total GST", "GST"],
+        "tax_rate": ["GST %", "GST"],
+        "line_tax": ["GST"],
+        "vat_id": ["ABN", "A.B.N."],
+    },
+    "IN": {
+        "tax": ["GST", "IGST", "Total GST"],
+        "tax_rate": ["GST %", "GST Rate"],
+        "line_tax": ["GST Amt", "GST"],
+        "vat_id": ["GSTIN", "GSTIN No."],
+    },
+    "CA": {
+        "tax": ["GST/HST", "HST", "GST"],
+        "tax_rate": ["HST %", "Tax %"],
+        "line_tax": ["HST", "Tax"],
+        "vat_id": ["GST/HST No.", "BN", "GST Reg. No."],
+    },
+}
 COLUMN_WEIGHT = {
     "pos": 0.5,
     "article": 1.0,
@@ -98,10 +130,13 @@ class Renderer:
         self.footer_payment = []
 
     # --- vocabulary -----------------------------------------------------------------------
-    def label(self, name, colon=None):
+    def label(self, name, colon=None, **values):
         if name not in self._labels:
-            self._labels[name] = self.rng.choice(LABELS[name][self.c.language])
-        text = self._labels[name]
+            choices = LABELS[name][self.c.language]
+            if self.c.language == "en":  # English-speaking countries name their taxes apart
+                choices = EN_TAX_NAMES.get(self.c.vendor.country, {}).get(name, choices)
+            self._labels[name] = self.rng.choice(choices)
+        text = self._labels[name].format(**values) if values else self._labels[name]
         if self.case == "upper":
             text = text.upper()
         elif self.case == "title" and text[:1].islower():
@@ -205,7 +240,7 @@ class Renderer:
                 for line in vendor_lines[1:] + contact:
                     self.text(x, y, line, self.base - 0.5, align=align)
                     y -= self.base + 1.5
-            y -= 14
+            y -= 22  # room for a large title under the letterhead
         else:  # sender_line: the vendor shows only in a small line and in the footer
             y = top - 20
             if logo:
@@ -238,7 +273,8 @@ class Renderer:
 
     def meta_items(self):
         c = self.c
-        number = ("#" if c.hash_number else "") + c.number
+        hash_in_label = "#" in self.label("invoice_number")
+        number = ("#" if c.hash_number and not hash_in_label else "") + c.number
         items = [("invoice_number", number), ("invoice_date", c.date(c.issue_date))]
         self.printed["invoice_number"] = c.number
         self.printed["invoice_date"] = c.issue_date.isoformat()
@@ -280,14 +316,22 @@ class Renderer:
     def parties_and_meta(self, y):
         left, right = self.margin, self.width - self.margin
         c = self.c
-        if self.f.vendor == "sender_line":
+        window_x = left if self.f.customer in ("window_left", "bill_ship") else right - 220
+        party = c.customer
+        window_w = max(
+            self.width_of(party.name, self.base + 1, True),
+            *(self.width_of(line) for line in party.address_lines),
+        )
+        window_x = min(window_x, right - window_w)
+        if self.f.vendor == "sender_line":  # over the address window, as on a window envelope
             v = c.vendor
             sender = " · ".join([v.name, *v.address_lines[:2]])
-            self.text(left, y, sender, self.base - 2.5)
-            self.rule(left, y - 2, left + self.width_of(sender, self.base - 2.5), 0.3, (0, 0, 0))
-            y -= self.base + 4
-        window_x = left if self.f.customer in ("window_left", "bill_ship") else right - 220
-        meta_x = right - 200 if window_x == left else left
+            size = self.base - 2.5
+            sx = min(window_x, right - self.width_of(sender, size))
+            self.text(sx, y, sender, size)
+            self.rule(sx, y - 2, sx + self.width_of(sender, size), 0.3, (0, 0, 0))
+            y -= self.base + 8
+        meta_x = max(right - 200, left + window_w + 16) if window_x == left else left
         items = self.meta_items()
         title = self.title()
         customer_top = y
@@ -363,7 +407,12 @@ class Renderer:
             return y
         if style == "grid":
             cols = 2
-            cell_w, cell_h = width / cols, self.base * 2 + 10
+            widest = max(
+                max(self.width_of(self.meta_label(k), self.base - 1.5), self.width_of(v))
+                for k, v in items
+            )
+            cell_w, cell_h = max(width / cols, widest + 10), self.base * 2 + 10
+            x = min(x, self.width - self.margin - cols * cell_w)
             rows = (len(items) + cols - 1) // cols
             self.canvas.setStrokeColorRGB(*self.accent)
             self.canvas.setLineWidth(0.5)
@@ -375,20 +424,33 @@ class Renderer:
                 )
                 self.text(cx + 4, cy - self.base - 3, value)
             return y - rows * cell_h
-        if style == "row":
-            col_w = width / len(items)
-            for i, (key, value) in enumerate(items):
-                self.text(
-                    x + i * col_w,
-                    y,
-                    self.meta_label(key).rstrip(":"),
-                    self.base - 1.5,
-                    True,
-                    color=self.accent,
+        if style == "row":  # one row of columns, or two when they would not fit
+            cells = [
+                (
+                    self.meta_label(k).rstrip(":"),
+                    v,
+                    max(
+                        self.width_of(self.meta_label(k), self.base - 1.5, bold=True),
+                        self.width_of(v),
+                    )
+                    + 12,
                 )
-                self.text(x + i * col_w, y - self.base - 3, value)
-            self.rule(x, y - self.base - 7, x + width, 0.4)
-            return y - 2 * self.base - 10
+                for k, v in items
+            ]
+            rows = [cells]
+            if sum(c[2] for c in cells) > width:
+                half = (len(cells) + 1) // 2
+                rows = [cells[:half], cells[half:]]
+            for row in rows:
+                gap = max(0, (width - sum(c[2] for c in row)) / max(1, len(row)))
+                cx = x
+                for label, value, cell_w in row:
+                    self.text(cx, y, label, self.base - 1.5, True, color=self.accent)
+                    self.text(cx, y - self.base - 3, value)
+                    cx += cell_w + gap
+                self.rule(x, y - self.base - 7, x + width, 0.4)
+                y -= 2 * self.base + 14
+            return y + 4
         # inline: a sentence with number and date, the rest stacked small below it
         number = ("#" if self.c.hash_number else "") + self.c.number
         sentence = self.rng.choice(INLINE_META[self.c.language]).format(
@@ -412,22 +474,36 @@ class Renderer:
             cols.remove("line_discount")
         return cols
 
-    def layout_columns(self, cols):
+    def header_label(self, col):
+        label = self.label(col, colon=False)
+        if col in ("net_total", "gross_total") and not self.c.money_style.code_printed:
+            label = f"{label} ({self.c.currency})"
+        return label
+
+    def layout_columns(self, cols, cells):
+        """Each column as wide as its widest cell or head; the description takes the rest.
+        Optional columns go when the table would not fit the page."""
         left, right = self.margin, self.width - self.margin
-        unit = self.base * 5.2
-        widths = {
-            c: max(
-                COLUMN_WEIGHT[c] * unit, self.width_of(self.label(c, colon=False), bold=True) + 10
-            )
-            for c in cols
-        }
-        fixed = sum(w for c, w in widths.items() if c != "description")
-        widths["description"] = max(90, right - left - fixed)
+        widths = {}
+        for col in cols:
+            if col == "description":
+                continue
+            widest = max((self.width_of(row[col]) for row in cells), default=0)
+            widths[col] = max(widest, self.width_of(self.header_label(col), bold=True)) + 10
+        for optional in ("article", "unit", "pos", "gross_total", "line_tax", "line_discount"):
+            if right - left - sum(widths.values()) >= 120:
+                break
+            if optional in widths and not (
+                optional == "line_discount" and any(ln.discount_pct for ln in self.c.lines)
+            ):
+                del widths[optional]
+        cols = [col for col in cols if col == "description" or col in widths]
+        widths["description"] = max(90, right - left - sum(widths.values()))
         xs, x = {}, left
         for col in cols:
             xs[col] = (x, x + widths[col])
             x += widths[col]
-        return xs
+        return cols, xs
 
     def table_header(self, y, cols, xs):
         style = self.f.table
@@ -440,9 +516,7 @@ class Renderer:
         color = (1, 1, 1) if style == "boxed" else self.accent
         for col in cols:
             x0, x1 = xs[col]
-            label = self.label(col, colon=False)
-            if col in ("net_total", "gross_total") and not self.c.money_style.code_printed:
-                label = f"{label} ({self.c.currency})"
+            label = self.header_label(col)
             if col in NUMERIC:
                 self.text(x1 - 3, y, label, self.base - 0.5, True, "right", color)
             else:
@@ -454,10 +528,30 @@ class Renderer:
     def footer_reserve(self):
         return self.margin + (70 if self.f.footer == "columns" else 30)
 
+    def cells(self, i, ln):
+        c, sign = self.c, -1 if self.c.credit_negative else 1
+        values = {
+            "pos": str(i + 1),
+            "article": ln.article,
+            "quantity": self.number(sign * ln.quantity, ln.quantity_places),
+            "unit": ln.unit,
+            "unit_price": self.number(ln.unit_price, ln.price_places),
+            "line_discount": (self.number(ln.discount_pct, 1 if ln.discount_pct % 1 else 0) + " %")
+            if ln.discount_pct
+            else "",
+            "tax_rate": self.rate(ln.tax_rate),
+            "line_tax": self.number(sign * ln.tax, exponent(c.currency)),
+            "net_total": self.number(sign * ln.net, exponent(c.currency)),
+            "gross_total": self.number(sign * ln.gross, exponent(c.currency)),
+        }
+        if c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
+            values["net_total"] = self.money(ln.net)
+        return values
+
     def table(self, y):
         c = self.c
-        cols = self.columns()
-        xs = self.layout_columns(cols)
+        cells = [self.cells(i, ln) for i, ln in enumerate(c.lines)]
+        cols, xs = self.layout_columns(self.columns(), cells)
         y = self.table_header(y, cols, xs)
         sign = -1 if c.credit_negative else 1
         running = Decimal(0)
@@ -488,24 +582,7 @@ class Renderer:
                     fill=1,
                 )
             qty = sign * ln.quantity
-            values = {
-                "pos": str(i + 1),
-                "article": ln.article,
-                "quantity": self.number(qty, ln.quantity_places),
-                "unit": ln.unit,
-                "unit_price": self.number(ln.unit_price, ln.price_places),
-                "line_discount": (
-                    self.number(ln.discount_pct, 1 if ln.discount_pct % 1 else 0) + " %"
-                )
-                if ln.discount_pct
-                else "",
-                "tax_rate": self.rate(ln.tax_rate),
-                "line_tax": self.number(sign * ln.tax, exponent(c.currency)),
-                "net_total": self.number(sign * ln.net, exponent(c.currency)),
-                "gross_total": self.number(sign * ln.gross, exponent(c.currency)),
-            }
-            if self.c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
-                values["net_total"] = self.money(ln.net)
+            values = cells[i]
             for col in cols:
                 x0, x1 = xs[col]
                 if col == "description":
@@ -544,7 +621,7 @@ class Renderer:
 
     def carry(self, y, running, xs, forward):
         key = "carried_forward" if forward else "brought_forward"
-        label = self.label(key, colon=False).format(p=self.page - 1)
+        label = self.label(key, colon=False, p=self.page - 1)
         x1 = xs["net_total"][1] - 3
         self.text(xs["description"][0] + 3, y - 2, label, self.base, True)
         self.text(x1, y - 2, self.money(running), self.base, True, "right")
@@ -590,16 +667,25 @@ class Renderer:
                 rows.append((self.label("prepaid"), "-" + self.money(c.prepaid, sign=False), False))
             rows.append((self.label("amount_due"), self.money(c.amount_due), True))
             self.printed["amount_due"] = c.amount_due
-        height = len(rows) * (self.base + 6) + 20
+        right = self.width - self.margin
+        need = max(
+            self.width_of(label, self.base + 1.5, True)
+            + self.width_of(value, self.base + 1.5, True)
+            for label, value, _ in rows
+        )
+        label_x = right - max(210, need + 20)
+        # the tax table sits left of the totals, or under them when they are too wide
+        breakdown_below = breakdown_table and label_x - 10 < self.margin + 240
+        rows_height = len(rows) * (self.base + 6) + 20
+        table_height = (len(c.tax_breakdown) + 2) * (self.base + 6) + 20
+        height = rows_height
         if breakdown_table:
-            height = max(height, (len(c.tax_breakdown) + 2) * (self.base + 6) + 20)
+            height = rows_height + table_height if breakdown_below else max(height, table_height)
         if y - height < self.footer_reserve():
             self.page_end()
             self.canvas.showPage()
             self.page += 1
             y = self.height - self.margin - 20
-        right = self.width - self.margin
-        label_x = right - 210
         top = y
         if self.f.totals == "boxed":
             right -= 6
@@ -607,7 +693,7 @@ class Renderer:
             self.canvas.rect(
                 label_x - 8,
                 y - len(rows) * (self.base + 6) + 2,
-                224,
+                right + 14 - label_x,
                 len(rows) * (self.base + 6) + self.base + 2,
                 stroke=1,
                 fill=0,
@@ -619,7 +705,9 @@ class Renderer:
             self.text(label_x, y, label, size, strong)
             self.text(right, y, value, size, strong, "right")
             y -= self.base + 6
-        if breakdown_table:
+        if breakdown_below:
+            self.breakdown(self.margin, top - rows_height)
+        elif breakdown_table:
             self.breakdown(self.margin, top)
         return min(y, top - height) - 10
 
@@ -729,14 +817,22 @@ class Renderer:
             )
             if self.footer_payment:
                 columns.append(self.footer_payment)
-            col_w = (right - left) / len(columns)
+            # columns as wide as their longest line; smaller type until they fit side by side
+            while True:
+                widths = [max(self.width_of(line, size) for line in col) for col in columns]
+                gap = (right - left - sum(widths)) / (len(columns) - 1)
+                if gap >= 8 or size <= 4.5:
+                    break
+                size -= 0.5
             top = self.margin + 50
             self.rule(left, top + size + 4, right, 0.4)
-            for i, col in enumerate(columns):
+            x = left
+            for col, col_w in zip(columns, widths, strict=True):
                 yy = top
                 for line in col:
-                    self.text(left + i * col_w, yy, line, size)
+                    self.text(x, yy, line, size)
                     yy -= size + 2
+                x += col_w + gap
         elif self.f.footer == "line":
             parts = [v.name, *v.address_lines[:2]]
             if v.tax_id:

@@ -383,8 +383,8 @@ LABELS = {
     },
     "register": {
         "en": ["Company No.", "Registered in England No.", "Reg. No."],
-        "de": ["Amtsgericht", "HRB", "Handelsregister"],
-        "fr": ["RCS", "SIRET", "RCS"],
+        "de": ["Amtsgericht München", "Registergericht", "Handelsregister"],
+        "fr": ["RCS Paris", "RCS Lyon", "RCS"],
         "es": ["Registro Mercantil", "Reg. Merc."],
         "it": ["REA", "Registro Imprese"],
         "nl": ["KvK", "KvK-nummer", "Handelsregister"],
