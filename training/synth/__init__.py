@@ -21,6 +21,9 @@ Arithmetic (Decimal, ROUND_HALF_UP to the currency's exponent; JPY has none):
   positive amounts under a credit-note title, and their truth is positive.
   `truth_extra.document_type` says which document it is.
 - Invoice numbers printed "#4411" have the number "4411" (the '#' is a marker, like "No.").
+- Families that print one total line (layouts `single`, `gross`) have no subtotal_amount or
+  tax_amount in truth; a table without quantity and unit price columns (`item_price`) gives
+  lines with null quantity and unit_price.
 """
 
 import random
@@ -48,11 +51,18 @@ class SyntheticInvoice:
     page_count: int
     printed_total: str  # the total as printed, in the document's number and currency format
     number_style: object  # content.NumberStyle: thousands and decimal separators
+    whole_lines: bool = False  # the table prints line amounts without decimals ("$12,500")
 
     def format_number(self, value):
         """A truth amount string as this document prints a plain number."""
         places = max(0, -Decimal(value).as_tuple().exponent)
         return self.number_style.format(Decimal(value), places)
+
+    def format_line_total(self, value):
+        """A truth line total as this document's table prints it (without the currency)."""
+        if self.whole_lines:
+            return self.number_style.format(Decimal(value), 0)
+        return self.format_number(value)
 
 
 def generate(seed: int, *, layout: int | None = None, language: str | None = None):
@@ -61,10 +71,17 @@ def generate(seed: int, *, layout: int | None = None, language: str | None = Non
         raise ValueError(f"layout must be 1..{len(FAMILIES)}, not {layout!r}")
     rng = random.Random(f"synth:{seed}:choice")
     family = FAMILIES[layout - 1] if layout else rng.choice(FAMILIES)
-    lang = language or ("en" if family.us and rng.random() < 0.9 else rng.choice(LANGUAGES))
+    if language:
+        lang = language
+    elif family.languages and rng.random() < 0.8:
+        lang = rng.choice(family.languages)
+    else:
+        lang = "en" if family.us and rng.random() < 0.9 else rng.choice(LANGUAGES)
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
-    content = make_content(random.Random(f"synth:{seed}:content"), lang, us_dates=family.us)
+    content = make_content(
+        random.Random(f"synth:{seed}:content"), lang, us_dates=family.us, habits=family.habits
+    )
     renderer = Renderer(content, family, random.Random(f"synth:{seed}:render"))
     pdf = renderer.render()
     if renderer.page > 1:  # draw again now that "Page n of m" can be numbered
@@ -84,6 +101,7 @@ def generate(seed: int, *, layout: int | None = None, language: str | None = Non
         page_count=renderer.page,
         printed_total=content.money_style.format(content.signed(content.total)),
         number_style=content.money_style.numbers,
+        whole_lines=family.whole,
     )
 
 
@@ -91,6 +109,7 @@ def _truth(c, renderer, family):
     places = exponent(c.currency)
     amount = lambda v: f"{c.signed(v):.{places}f}"  # noqa: E731
     printed = renderer.printed
+    only_total = family.totals in ("single", "gross")
     truth = {
         "invoice_number": printed["invoice_number"],
         "invoice_date": printed["invoice_date"],
@@ -99,8 +118,9 @@ def _truth(c, renderer, family):
         "vendor_name": printed["vendor_name"],
         "vendor_tax_id": printed.get("vendor_tax_id"),
         "customer_name": printed["customer_name"],
-        "subtotal_amount": amount(c.subtotal),
-        "tax_amount": amount(c.tax),
+        # families printing one total line print neither subtotal nor tax
+        "subtotal_amount": None if only_total else amount(c.subtotal),
+        "tax_amount": None if only_total else amount(c.tax),
         "total_amount": amount(c.total),
         "line_items": renderer.line_truth,
         "vendor_address": printed.get("vendor_address"),

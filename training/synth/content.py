@@ -320,6 +320,26 @@ NUMBER_STYLES = {
 }
 
 
+def habit_number(rng, date, shape, language):
+    """Number shapes of small invoicing tools: month names or slashes, short counters, or the
+    issue date itself."""
+    n = rng.randint(1, 400)
+    if shape == "short":
+        return str(rng.choice([n, n % 40 + 1, rng.randint(100, 9999)]))
+    if shape == "iso_date":
+        return (date - dt.timedelta(days=rng.randrange(3))).isoformat()
+    month = MONTHS["en" if rng.random() < 0.7 else language][date.month - 1]
+    return rng.choice(
+        [
+            f"INV/{date.year}/{month}/{n:03d}",
+            f"{date.year}/INV/{n:03d}",
+            f"INV/{date.year}/{n:05d}",
+            f"{n:03d}/{date.year}",
+            f"{date.year}/{date.month:02d}/{n:03d}",
+        ]
+    )
+
+
 def invoice_number(rng, date):
     y, yy, n = date.year, date.year % 100, rng.randint(1, 99999)
     shape = rng.randrange(14)
@@ -410,8 +430,71 @@ def _description(rng, language, year):
     return text
 
 
-def make_content(rng, language, *, us_dates=False, max_lines=40):
-    vendor = make_party(rng, language)
+@dataclass(frozen=True)
+class Habits:
+    """Content habits of a layout family (layouts.Family fields); the defaults draw as before."""
+
+    person_vendor: float = 0.0  # chance the vendor is a freelancer named as a person
+    number: str = ""  # "" | short | iso_date | month_path (see habit_number)
+    words: bool = False  # dates in words
+    whole: bool = False  # whole prices and quantities: tables print "$12,500"
+    voucher: bool = False  # a negative voucher line in the table
+    tax_free: bool = False  # no tax at all (small business): only a total is printed
+    plain_total: bool = False  # no document discount, shipping or prepayment
+    long_desc: bool = False  # descriptions wrapping over several lines, bullet details
+
+
+VOUCHERS = {
+    "en": ["Voucher", "Discount voucher", "Promo code {code}"],
+    "de": ["Gutschein", "Rabattgutschein {code}"],
+    "fr": ["Bon de réduction", "Code promo {code}"],
+    "es": ["Vale de descuento", "Código promocional {code}"],
+    "it": ["Buono sconto", "Codice promozionale {code}"],
+    "nl": ["Kortingsbon", "Kortingscode {code}"],
+    "pt": ["Vale de desconto", "Código promocional {code}"],
+}
+WORD_DATES = {
+    "en": ["long", "long_us"],
+    "de": ["long_de"],
+    "fr": ["long"],
+    "es": ["long_es", "long"],
+    "it": ["long"],
+    "nl": ["long"],
+    "pt": ["long_es", "long"],
+}
+
+
+def _long_description(rng, language, year):
+    """A paragraph of three to five printed lines built from the product and detail words."""
+    parts = [rng.choice(PRODUCTS[language])]
+    for _ in range(rng.randint(3, 6)):
+        if rng.random() < 0.5:
+            parts.append(rng.choice(PRODUCTS[language]).lower())
+        else:
+            parts.append(
+                rng.choice(DETAILS[language]).format(
+                    m=f"{rng.randint(1, 12):02d}/{year}", q=f"Q-{rng.randint(1000, 9999)}"
+                )
+            )
+    return ", ".join(parts)
+
+
+def _bullets(rng, language, year):
+    picks = rng.sample(PRODUCTS[language], rng.randint(2, 4))
+    if rng.random() < 0.5:
+        picks.append(
+            rng.choice(DETAILS[language]).format(
+                m=f"{rng.randint(1, 12):02d}/{year}", q=f"Q-{rng.randint(1000, 9999)}"
+            )
+        )
+    return "\n".join(picks)
+
+
+def make_content(rng, language, *, us_dates=False, max_lines=40, habits=Habits()):
+    h = habits
+    person = h.person_vendor and rng.random() < h.person_vendor
+    vendor = make_party(rng, language, is_company=False) if person else make_party(rng, language)
+    vendor.extra["person"] = bool(person)
     customer = make_party(
         rng,
         language,
@@ -426,6 +509,10 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
     if currency == "CHF" and rng.random() < 0.5:
         numbers = NumberStyle("'", ".")
     mode = rng.choice(["code_before", "code_after", "symbol_before", "symbol_after", "bare"])
+    if h.whole:  # "$12,500": a symbol before whole amounts
+        if currency not in UNAMBIGUOUS_SYMBOLS:
+            currency = rng.choice(["USD", "USD", "EUR", "GBP"])
+        mode = "symbol_before"
     if mode.startswith("symbol") and currency not in SYMBOLS:
         mode = "code_after"
     money_style = MoneyStyle(numbers, currency, mode)
@@ -434,12 +521,18 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         date_style = rng.choice(["mdy_slash", "long_us"])
     elif vendor.country in ("US", "CA") and date_style.startswith("dmy"):
         date_style = "iso"  # Americans do not write day-first numeric dates
+    if h.words:
+        date_style = rng.choice(WORD_DATES[language])
+        if language == "en" and vendor.country in ("US", "CA"):
+            date_style = "long_us"
     issue = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(2900))
     terms = rng.choice([0, 7, 10, 14, 14, 30, 30, 30, 45, 60])
     document_type = "credit_note" if rng.random() < 0.1 else "invoice"
     credit_negative = document_type == "credit_note" and rng.random() < 0.5
 
     rates = [Decimal(r) for r in TAX_RATES[vendor.country]]
+    if h.tax_free:
+        rates = [Decimal(0)]
     n_lines = min(max_lines, rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12, 15, 20, 28, 40]))
     use_rates = rates[:1] if rng.random() < 0.6 else rates
     exempt_possible = rng.random() < 0.15
@@ -447,9 +540,9 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         rng.choice([0, 0, 0, 1, 2]) if exponent(currency) else 0
     )
     lines = []
-    line_discounts = rng.random() < 0.2
+    line_discounts = rng.random() < 0.2 and not h.whole
     for _ in range(n_lines):
-        q_places = 0 if rng.random() < 0.8 else rng.choice([1, 2, 3])
+        q_places = 0 if rng.random() < 0.8 or h.whole else rng.choice([1, 2, 3])
         if q_places:
             qty = Decimal(rng.randint(1, 4000)).scaleb(-q_places).normalize()
             qty = qty.quantize(Decimal(1).scaleb(-q_places))
@@ -459,6 +552,11 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         if currency == "JPY":
             price *= 100
         places = unit_price_places if price < 20 else exponent(currency)
+        if h.whole:
+            price = Decimal(max(1, round(price * rng.choice([1, 10, 50])), 1)).quantize(
+                Decimal(1).scaleb(-exponent(currency))
+            )
+            places = exponent(currency)
         price = price.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
         if price <= 0:
             price = Decimal(1).quantize(Decimal(1).scaleb(-places))
@@ -472,16 +570,23 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
             rate = Decimal(0)
         net = money(qty * price * (1 - (disc or Decimal(0)) / 100), currency)
         tax = money(net * rate / 100, currency)
+        description = _description(rng, language, issue.year)
+        detail = (
+            rng.choice(DETAILS[language]).format(
+                m=f"{rng.randint(1, 12):02d}/{issue.year}", q=f"Q-{rng.randint(1000, 9999)}"
+            )
+            if rng.random() < 0.15
+            else None
+        )
+        if h.long_desc and rng.random() < 0.5:
+            if rng.random() < 0.5:
+                description = _long_description(rng, language, issue.year)
+            else:
+                detail = _bullets(rng, language, issue.year)
         lines.append(
             Line(
-                description=_description(rng, language, issue.year),
-                detail=(
-                    rng.choice(DETAILS[language]).format(
-                        m=f"{rng.randint(1, 12):02d}/{issue.year}", q=f"Q-{rng.randint(1000, 9999)}"
-                    )
-                    if rng.random() < 0.15
-                    else None
-                ),
+                description=description,
+                detail=detail,
                 article=f"{rng.choice(['', 'A', 'SKU-', 'ART'])}{rng.randint(1000, 999999)}",
                 quantity=qty,
                 quantity_places=q_places,
@@ -495,16 +600,18 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
                 gross=net + tax,
             )
         )
+    if h.voucher and document_type == "invoice" and rng.random() < 0.6:
+        lines.append(_voucher(rng, language, lines, currency))
     line_total = sum((ln.net for ln in lines), Decimal(0))
     main_rate = max(ln.tax_rate for ln in lines)
     main_base = sum((ln.net for ln in lines if ln.tax_rate == main_rate), Decimal(0))
     discount, discount_pct, shipping = Decimal(0), None, Decimal(0)
-    if rng.random() < 0.15:
+    if rng.random() < 0.15 and not h.plain_total:
         discount_pct = Decimal(rng.choice([2, 3, 5, 10]))
         discount = money(main_base * discount_pct / 100, currency)
         if rng.random() < 0.5:
             discount_pct = None  # printed as a plain amount
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and not h.plain_total:
         shipping = money(Decimal(rng.randint(400, 9900)) / 100, currency) * (
             100 if currency == "JPY" else 1
         )
@@ -518,9 +625,11 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
     tax = sum((t for _, _, t in breakdown), Decimal(0))
     total = subtotal + tax
     prepaid = Decimal(0)
-    if document_type == "invoice" and rng.random() < 0.12:
+    if document_type == "invoice" and rng.random() < 0.12 and not h.plain_total:
         prepaid = money(total * Decimal(rng.choice([10, 20, 30, 50])) / 100, currency)
     number = invoice_number(rng, issue)
+    if h.number:
+        number = habit_number(rng, issue, h.number, language)
     hash_number = number.isdigit() and rng.random() < 0.3
     return Content(
         language=language,
@@ -558,4 +667,31 @@ def make_content(rng, language, *, us_dates=False, max_lines=40):
         else None,
         customer_number=f"{rng.choice(['', 'K', 'C', 'D'])}{rng.randint(10000, 99999)}",
         order_ref=f"PO-{rng.randint(1000, 99999)}" if rng.random() < 0.4 else None,
+    )
+
+
+def _voucher(rng, language, lines, currency):
+    """A negative line (voucher, promo code) worth a small part of the goods, at the main rate."""
+    worth = sum((ln.net for ln in lines), Decimal(0)) * Decimal(rng.choice([5, 8, 10])) / 100
+    step = Decimal(10) if worth >= 100 else Decimal(1)
+    price = -max(step, (worth / step).to_integral_value() * step)
+    price = price.quantize(Decimal(1).scaleb(-exponent(currency)))
+    rate = max(ln.tax_rate for ln in lines)
+    tax = money(price * rate / 100, currency)
+    code = f"{rng.choice(['SAVE', 'WELCOME', 'PROMO'])}{rng.randint(5, 30)}"
+    text = rng.choice(VOUCHERS[language]).format(code=code)
+    return Line(
+        description=text,
+        detail=None,
+        article="",
+        quantity=Decimal(1),
+        quantity_places=0,
+        unit="",
+        unit_price=price,
+        price_places=exponent(currency),
+        discount_pct=None,
+        tax_rate=rate,
+        net=price,
+        tax=tax,
+        gross=price + tax,
     )

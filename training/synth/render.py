@@ -1,5 +1,6 @@
 """Draws an invoice with reportlab and records which values it printed (the truth)."""
 
+import datetime as dt
 import io
 import os
 from decimal import Decimal
@@ -11,6 +12,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from .content import Content, exponent
+from .habits import ITEM_PRICE_HEADS, SERVICE_DATE, SMALL_BUSINESS_NOTE, HabitHeader
 from .layouts import COLUMN_SETS, Family
 from .vocab import EXEMPT_NOTE, INLINE_META, LABELS, TERMS, THANKS
 
@@ -104,7 +106,11 @@ NUMERIC = {
 }
 
 
-class Renderer:
+SANS = [p for p in FONT_PAIRS if "Sans" in p[0] or p[0] == "Helvetica"]
+SERIF = [p for p in FONT_PAIRS if "Serif" in p[0] or p[0] == "Times-Roman"]
+
+
+class Renderer(HabitHeader):
     """One pass over the page(s). Every random choice comes from `rng` in a fixed order, so a
     second pass with a fresh rng of the same seed draws the same document."""
 
@@ -128,6 +134,21 @@ class Renderer:
         # drawn now so that both passes (page count unknown, then known) use the same numbers
         self.page_template = rng.choice(LABELS["page"][content.language])
         self.footer_payment = []
+        self.title_font = None
+        if family.look:
+            self.apply_look()
+
+    def apply_look(self):
+        """Fonts as HTML and TeX renderers set them: sans with a light title, serif, or both."""
+        look = self.f.look
+        pair = self.rng.choice(SERIF if look == "serif" else SANS)
+        self.regular, self.bold = pair
+        if look == "mixed":
+            self.title_font = self.rng.choice(SERIF)[1]
+        elif look == "html":
+            self.title_font = self.regular
+            self.base = self.rng.choice([8, 8.5, 9, 9.5])
+            self.case = "as_is"
 
     # --- vocabulary -----------------------------------------------------------------------
     def label(self, name, colon=None, **values):
@@ -155,8 +176,8 @@ class Renderer:
         return self.number(rate, places) + " %"
 
     # --- drawing --------------------------------------------------------------------------
-    def text(self, x, y, s, size=None, bold=False, align="left", color=None):
-        font = self.bold if bold else self.regular
+    def text(self, x, y, s, size=None, bold=False, align="left", color=None, font=None):
+        font = font or (self.bold if bold else self.regular)
         self.canvas.setFont(font, size or self.base)
         self.canvas.setFillColorRGB(*(color or (0, 0, 0)))
         if align == "right":
@@ -200,6 +221,8 @@ class Renderer:
         return buffer.getvalue()
 
     def header(self):
+        if self.f.parties:
+            return self.habit_header()
         c, top = self.c, self.height - self.margin
         left, right = self.margin, self.width - self.margin
         v = c.vendor
@@ -475,10 +498,23 @@ class Renderer:
         return cols
 
     def header_label(self, col):
+        lang = self.c.language
+        if col == "hash":
+            return "#"
+        if col == "service_date":
+            return self._head("service_date", SERVICE_DATE[lang])
+        if self.f.columns == "item_price" and col in ("description", "net_total"):
+            heads = self._head("item_price", ITEM_PRICE_HEADS[lang])
+            return heads[col == "net_total"]
         label = self.label(col, colon=False)
         if col in ("net_total", "gross_total") and not self.c.money_style.code_printed:
             label = f"{label} ({self.c.currency})"
         return label
+
+    def _head(self, key, choices):
+        if key not in self._labels:
+            self._labels[key] = self.rng.choice(choices)
+        return self._labels[key]
 
     def layout_columns(self, cols, cells):
         """Each column as wide as its widest cell or head; the description takes the rest.
@@ -526,7 +562,7 @@ class Renderer:
         return y - h - 2
 
     def footer_reserve(self):
-        return self.margin + (70 if self.f.footer == "columns" else 30)
+        return self.margin + {"columns": 70, "register": 40}.get(self.f.footer, 30)
 
     def cells(self, i, ln):
         c, sign = self.c, -1 if self.c.credit_negative else 1
@@ -546,10 +582,20 @@ class Renderer:
         }
         if c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
             values["net_total"] = self.money(ln.net)
+        if self.f.whole:  # "$12,500": symbol, no decimals
+            values["unit_price"] = c.money_style.format(ln.unit_price, 0)
+            values["net_total"] = c.money_style.format(sign * ln.net, 0)
+        values["hash"] = str(i + 1)
+        if self.service_dates:
+            values["service_date"] = c.date(self.service_dates[i])
         return values
 
     def table(self, y):
         c = self.c
+        self.service_dates = []
+        if self.f.parties:  # dates of service, the oldest first, up to the issue date
+            back = sorted(self.rng.randrange(40) for _ in c.lines)[::-1]
+            self.service_dates = [c.issue_date - dt.timedelta(days=d) for d in back]
         cells = [self.cells(i, ln) for i, ln in enumerate(c.lines)]
         cols, xs = self.layout_columns(self.columns(), cells)
         y = self.table_header(y, cols, xs)
@@ -560,6 +606,12 @@ class Renderer:
         for i, ln in enumerate(c.lines):
             desc_lines = self.wrap(ln.description, desc_w)
             extra = self.wrap(ln.detail, desc_w, self.base - 1.5) if ln.detail else []
+            if ln.detail and "\n" in ln.detail:  # bullet points, each wrapped on its own
+                extra = [
+                    part
+                    for point in ln.detail.split("\n")
+                    for part in self.wrap(f"• {point}", desc_w - 6, self.base - 1.5)
+                ]
             row_h = (self.base + 3) * len(desc_lines) + (self.base + 1) * len(extra) + 4
             if y - row_h < self.footer_reserve() + 20:
                 self.carry(y, running, xs, forward=True)
@@ -607,8 +659,10 @@ class Renderer:
             self.line_truth.append(
                 {
                     "description": " ".join(ln.description.split()),
-                    "quantity": f"{qty:.{ln.quantity_places}f}",
-                    "unit_price": f"{ln.unit_price:.{ln.price_places}f}",
+                    "quantity": f"{qty:.{ln.quantity_places}f}" if "quantity" in cols else None,
+                    "unit_price": (
+                        f"{ln.unit_price:.{ln.price_places}f}" if "unit_price" in cols else None
+                    ),
                     "total": f"{sign * ln.net:.{places}f}",
                     "unit": ln.unit if prints_unit else None,
                     "tax_rate": (f"{ln.tax_rate.normalize():f}" if "tax_rate" in cols else None),
@@ -630,37 +684,42 @@ class Renderer:
     # --- totals ---------------------------------------------------------------------------
     def totals(self, y):
         c = self.c
-        rows = []
-        if c.discount or c.shipping:
-            rows.append((self.label("line_total_sum"), self.money(c.line_total), False))
-            if c.discount:
-                label = self.label("doc_discount")
-                if c.discount_pct:
-                    label = f"{label.rstrip(':')} {c.discount_pct} %" + (":" if self.colon else "")
-                rows.append((label, "-" + self.money(c.discount, sign=False), False))
-                self.printed["discount_amount"] = c.discount
-            if c.shipping:
-                rows.append((self.label("shipping"), self.money(c.shipping), False))
-        rows.append((self.label("subtotal"), self.money(c.subtotal), False))
-        breakdown_table = self.f.totals == "breakdown" and self.rng.random() < 0.7
-        if not breakdown_table:
-            if len(c.tax_breakdown) == 1 and self.rng.random() < 0.4:
-                rows.append((self.label("tax"), self.money(c.tax), False))
-            else:
-                for rate, _basis, tax in c.tax_breakdown:
-                    name = self.label("tax", colon=False)
-                    rows.append(
-                        (
-                            f"{name} {self.rate(rate)}" + (":" if self.colon else ""),
-                            self.money(tax),
-                            False,
-                        )
-                    )
-                if len(c.tax_breakdown) > 1:
-                    rows.append((self.label("tax"), self.money(c.tax), False))
+        if self.f.totals in ("single", "gross"):  # one line: the total, tax included or none
+            rows, breakdown_table = [(self.label("total"), self.money(c.total), True)], False
         else:
-            rows.append((self.label("tax"), self.money(c.tax), False))
-        rows.append((self.label("total"), self.money(c.total), True))
+            rows = []
+            if c.discount or c.shipping:
+                rows.append((self.label("line_total_sum"), self.money(c.line_total), False))
+                if c.discount:
+                    label = self.label("doc_discount")
+                    if c.discount_pct:
+                        label = f"{label.rstrip(':')} {c.discount_pct} %" + (
+                            ":" if self.colon else ""
+                        )
+                    rows.append((label, "-" + self.money(c.discount, sign=False), False))
+                    self.printed["discount_amount"] = c.discount
+                if c.shipping:
+                    rows.append((self.label("shipping"), self.money(c.shipping), False))
+            rows.append((self.label("subtotal"), self.money(c.subtotal), False))
+            breakdown_table = self.f.totals == "breakdown" and self.rng.random() < 0.7
+            if not breakdown_table:
+                if len(c.tax_breakdown) == 1 and self.rng.random() < 0.4:
+                    rows.append((self.label("tax"), self.money(c.tax), False))
+                else:
+                    for rate, _basis, tax in c.tax_breakdown:
+                        name = self.label("tax", colon=False)
+                        rows.append(
+                            (
+                                f"{name} {self.rate(rate)}" + (":" if self.colon else ""),
+                                self.money(tax),
+                                False,
+                            )
+                        )
+                    if len(c.tax_breakdown) > 1:
+                        rows.append((self.label("tax"), self.money(c.tax), False))
+            else:
+                rows.append((self.label("tax"), self.money(c.tax), False))
+            rows.append((self.label("total"), self.money(c.total), True))
         due_rows = c.prepaid or (self.f.totals == "due" and self.rng.random() < 0.6)
         if due_rows:
             if c.prepaid:
@@ -740,7 +799,11 @@ class Renderer:
             lines.append(f"{self.label('payment_terms')} {terms}")
             self.printed["payment_terms"] = terms
         if v.iban and self.f.payment != "terms_only":
-            lines.append(f"{self.label('bank')} {v.bank_name}")
+            if self.f.bank == "named":  # a bank named like a company, alone or labelled
+                bank = self.bank_name()
+                lines.append(bank if self.rng.random() < 0.5 else f"{self.label('bank')} {bank}")
+            else:
+                lines.append(f"{self.label('bank')} {v.bank_name}")
             lines.append(f"{self.label('iban')} {v.iban_printed}")
             self.printed["iban"] = v.iban
             if self.rng.random() < 0.8:
@@ -754,7 +817,9 @@ class Renderer:
     def payment_and_notes(self, y):
         c, left = self.c, self.margin
         notes = []
-        if any(ln.tax_rate == 0 for ln in c.lines):
+        if self.f.totals == "single":
+            notes.append(self.rng.choice(SMALL_BUSINESS_NOTE[c.language]))
+        elif any(ln.tax_rate == 0 for ln in c.lines):
             notes.append(EXEMPT_NOTE[c.language])
         pay = self.payment_lines()
         footer_payment = self.f.payment == "footer" and self.f.footer == "columns"
@@ -779,6 +844,26 @@ class Renderer:
             y -= self.base + 3
         if self.rng.random() < 0.12:
             self.stamp()
+
+    def register_footer(self, size):
+        """One or two centred grey lines: name, address, register and tax number."""
+        v = self.c.vendor
+        first = [v.name, *v.address_lines[:2]]
+        second = []
+        if not v.extra.get("person"):  # freelancers are in no company register
+            second.append(f"{self.label('register', colon=False)} {v.register}")
+        if v.tax_id:
+            second.append(f"{self.label('vat_id')} {v.tax_id_printed}")
+            self.printed["vendor_tax_id"] = v.tax_id
+        grey = (0.4, 0.4, 0.4)
+        for i, parts in enumerate((first, second)):
+            if parts:
+                line = " · ".join(parts)
+                fit = size
+                while fit > 4.5 and self.width_of(line, fit) > self.width - 2 * self.margin:
+                    fit -= 0.5
+                y = self.margin + 18 - i * (size + 3)
+                self.text(self.width / 2, y, line, fit, align="center", color=grey)
 
     def stamp(self):
         words = {
@@ -839,6 +924,8 @@ class Renderer:
                 parts.append(f"{self.label('vat_id')} {v.tax_id_printed}")
                 self.printed["vendor_tax_id"] = v.tax_id
             self.text(self.width / 2, self.margin + 10, " · ".join(parts), size, align="center")
+        elif self.f.footer == "register":
+            self.register_footer(size)
         elif self.f.vendor == "sender_line":
             self.printed["vendor_address"] = "\n".join(v.address_lines)
         if self.total_pages and self.total_pages > 1:
