@@ -59,9 +59,10 @@ class SyntheticInvoice:
         return self.number_style.format(Decimal(value), places)
 
     def format_line_total(self, value):
-        """A truth line total as this document's table prints it (without the currency)."""
+        """A truth line total as this document's table prints it, without the currency (and,
+        in whole-amount tables, without the sign, which stands before the symbol: "-$100")."""
         if self.whole_lines:
-            return self.number_style.format(Decimal(value), 0)
+            return self.number_style.format(abs(Decimal(value)), 0)
         return self.format_number(value)
 
 

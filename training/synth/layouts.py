@@ -696,6 +696,7 @@ FAMILIES += [
         "item_price",
         parties="headed",
         person_vendor=0.6,
+        number="iso_date",
         whole=True,
         long_desc=True,
         look="serif",

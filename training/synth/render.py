@@ -583,8 +583,9 @@ class Renderer(HabitHeader):
         if c.money_style.mode.startswith("symbol") and self.rng.random() < 0.3:
             values["net_total"] = self.money(ln.net)
         if self.f.whole:  # "$12,500": symbol, no decimals
-            values["unit_price"] = c.money_style.format(ln.unit_price, 0)
-            values["net_total"] = c.money_style.format(sign * ln.net, 0)
+            whole = c.money_style.format
+            values["unit_price"] = ("-" if ln.unit_price < 0 else "") + whole(abs(ln.unit_price), 0)
+            values["net_total"] = ("-" if sign * ln.net < 0 else "") + whole(abs(ln.net), 0)
         values["hash"] = str(i + 1)
         if self.service_dates:
             values["service_date"] = c.date(self.service_dates[i])
