@@ -1,7 +1,7 @@
 """What people do with an invoice after extraction: correct fields, move it through the
 review workflow, comment; every change is kept in its history.
 
-The review state table (also in the README):
+The review state table (also in docs/api.md):
 
     action      from                                 extraction           to
     approve     received, rejected                   succeeded            approved
