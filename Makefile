@@ -11,10 +11,10 @@ LOCK_HASH := $(shell cat $(LOCKS) | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.deps-$(LOCK_HASH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up up-dev test test-fast test-easyocr lint format typecheck bench accuracy lock clean
+.PHONY: help install up up-dev test test-fast test-easyocr lint format typecheck migrations-check bench accuracy lock clean
 
 help: ## list every target
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(DEPS_STAMP): $(LOCKS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,8 +51,11 @@ format: install ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: install ## mypy on common/ and api/
-	$(VENV)/bin/mypy common api
+typecheck: install ## mypy on common/, api/ and workers/
+	$(VENV)/bin/mypy common api workers
+
+migrations-check: install ## migration names, numbering, and no landed migration edited
+	$(PY) -m common.migrations check
 
 bench: install ## API load and extraction speed benchmarks (print figures)
 	$(PY) bench/api_load.py

@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def refuse_impossible_ids():
         # No object has an ID PostgreSQL cannot even compare (a NUL, say): 404 before a query.
         if not all(is_storable_text(str(v)) for v in (request.view_args or {}).values()):
-            raise ResourceNotFound()
+            raise ResourceNotFound
 
     @app.after_request
     def add_request_id_and_version(response):

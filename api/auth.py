@@ -34,7 +34,7 @@ def _principal_from_request() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise AuthenticationRequired()
+        raise AuthenticationRequired
     return authenticate(secret.strip())
 
 

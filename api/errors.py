@@ -70,5 +70,8 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return render_error(http_exception_to_error(exc))
-        log.exception("unhandled error on request %s", getattr(g, "request_id", "?"))
+        # Flask calls this inside its own except block, so the traceback is at hand.
+        log.exception(  # noqa: LOG004
+            "unhandled error on request %s", getattr(g, "request_id", "?")
+        )
         return render_error(errors.InternalError())

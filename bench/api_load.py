@@ -177,7 +177,7 @@ def run_wrk(target: dict, pdf_path: Path, *, clients: int, seconds: float) -> di
         check=False,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    match = re.search(r"^WRK_RESULT (.*)$", done.stdout, re.M)
+    match = re.search(r"^WRK_RESULT (.*)$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or match is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
     result = json.loads(match[1])

@@ -101,7 +101,7 @@ class BenchServers:
             for stop in reversed(self._stoppers):
                 try:
                     stop()
-                except Exception as error:  # keep stopping the rest
+                except Exception as error:  # noqa: BLE001 - keep stopping the rest
                     print(f"cleanup: {error}", file=sys.stderr)
             shutil.rmtree(self.root, ignore_errors=True)
         finally:

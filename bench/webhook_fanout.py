@@ -101,7 +101,7 @@ class ReceiverProtocol(asyncio.Protocol):
             if end < 0:
                 return
             head = bytes(self.buffer[:end])
-            match = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
+            match = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.IGNORECASE)
             total = end + 4 + (int(match[1]) if match else 0)
             if len(self.buffer) < total:
                 return
@@ -132,7 +132,7 @@ class ReceiverProtocol(asyncio.Protocol):
 
 
 def summarise_request(arrived: float, head: bytes, body: bytes) -> dict:
-    delivery = re.search(rb"\r\ninvex-delivery:\s*(\S+)", head, re.I)
+    delivery = re.search(rb"\r\ninvex-delivery:\s*(\S+)", head, re.IGNORECASE)
     event = re.match(rb'\{"id":"([^"]+)"', body)
     created = re.search(rb'"created":(\d+)', body)
     return {

@@ -32,17 +32,32 @@ def _state_path(settings: Settings) -> Path:
 
 
 def resolve_server_urls(settings: Settings) -> tuple[str, str]:
-    """The configured URLs, else those of the embedded servers `invex up` is running."""
+    """The configured URLs, else those of the embedded servers `invex up` is running: the
+    one under INVEX_DATA_DIR, else (that variable unset) the only one this user runs."""
     if settings.database_url and settings.redis_url:
         return settings.database_url, settings.redis_url
     state = _state_path(settings)
-    if not state.exists():
-        raise ConfigError(
-            "INVEX_DATABASE_URL is not set and `invex up` is not running "
-            f"(no {state}). Start `make up` first, or set the URLs."
-        )
-    urls = json.loads(state.read_text())
+    urls = json.loads(state.read_text()) if state.exists() else _only_running_stack(state)
     return settings.database_url or urls["database_url"], settings.redis_url or urls["redis_url"]
+
+
+def _only_running_stack(state: Path) -> dict[str, str]:
+    from common.running_stacks import running_stacks
+
+    stacks = running_stacks()
+    where = " or ".join(f"INVEX_DATA_DIR={stack.data_dir}" for stack in stacks)
+    if len(stacks) == 1 and "INVEX_DATA_DIR" not in os.environ:
+        return {"database_url": stacks[0].database_url, "redis_url": stacks[0].redis_url}
+    if stacks:
+        raise ConfigError(
+            f"no `invex up` uses {state.parent.absolute()}; "
+            f"set {where}, or set INVEX_DATABASE_URL and "
+            "INVEX_REDIS_URL."
+        )
+    raise ConfigError(
+        f"no `invex up` is running (no {state}). Start `make up` first, or set "
+        "INVEX_DATABASE_URL and INVEX_REDIS_URL."
+    )
 
 
 def _use_servers(settings: Settings) -> None:

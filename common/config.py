@@ -1,7 +1,7 @@
 """Settings, read once from the environment into a frozen object.
 
-Every setting is listed in SETTINGS with its default and meaning; the README's table is
-generated from the same list (`invex settings --markdown`), so the two cannot drift.
+Every setting is listed in SETTINGS with its default and meaning; the table in docs/operations.md is
+generated from the same list (`invex settings`), so the two cannot drift.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def connection() -> Iterator[Conn]:
         with _checked_out() as conn:
             yield conn
     except (PoolTimeout, psycopg.OperationalError) as exc:
-        raise ServiceUnavailable() from exc
+        raise ServiceUnavailable from exc
 
 
 @contextmanager
@@ -172,7 +172,7 @@ def transaction() -> Iterator[Conn]:
             finally:
                 callbacks = _after_commit.pop(id(conn), [])
     except (PoolTimeout, psycopg.OperationalError) as exc:
-        raise ServiceUnavailable() from exc
+        raise ServiceUnavailable from exc
     for callback in callbacks:  # reached only when the commit succeeded
         callback()
 

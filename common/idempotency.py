@@ -108,9 +108,9 @@ def claim(org_id: str, livemode: bool, key: str, request_hash: str) -> StoredRes
     if row is None:  # expired just now (or between our statements): claim it again
         return claim(org_id, livemode, key, request_hash)
     if row["request_hash"] != request_hash:
-        raise IdempotencyConflict()
+        raise IdempotencyConflict
     if row["status_code"] is None:
-        raise IdempotencyInProgress()
+        raise IdempotencyInProgress
     return StoredResponse(row["status_code"], bytes(row["response_body"]), row["content_type"])
 
 

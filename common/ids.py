@@ -26,9 +26,9 @@ PREFIXES = frozenset(
 
 
 # ULIDs: 48 bits of Unix milliseconds, then 80 random bits, in Crockford's base32 (26
-# characters, 130 bits, the first two zero). Minted here rather than by python-ulid, whose
-# generator took 4 us per ID and a getrandom call each (three IDs per upload; each call also
-# lets go of the GIL); tests/unit/test_ids.py checks both ways against python-ulid.
+# characters, 130 bits, the first two zero). Minted here, not by python-ulid, to avoid its
+# getrandom call (and GIL release) per ID on every upload; tests/unit/test_ids.py checks
+# both ways against python-ulid.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # every 10 bits as their two characters: 13 lookups spell an ID
 _PAIRS = [first + second for first in _CROCKFORD for second in _CROCKFORD]

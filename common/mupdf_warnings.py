@@ -1,8 +1,7 @@
 """PyMuPDF keeps every MuPDF warning and error message in a module-level list that nothing
 empties unless asked (`TOOLS.mupdf_warnings()`): in a long-lived API or worker process each
-damaged PDF added its messages for good (about 340 bytes per failed open, measured over
-50,000). Invex reads none of them; `forget_mupdf_warnings()` empties the list after each
-use of MuPDF that can warn."""
+damaged PDF would add its messages for good. Invex reads none of them;
+`forget_mupdf_warnings()` empties the list after each use of MuPDF that can warn."""
 
 from __future__ import annotations
 

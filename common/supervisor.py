@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import running_stacks
 from common.config import Settings
 
 STOP_GRACE_SECONDS = 15
@@ -211,6 +212,7 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
     database_url, redis_url, servers = _start_embedded(settings, data_dir)
     state = data_dir / "servers.json"
     children: list[Child] = []
+    announced: Path | None = None
     stopping = False
 
     def request_stop(signum, frame):
@@ -227,6 +229,9 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
             print(warning, file=sys.stderr, flush=True)
         state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
         state.chmod(0o600)
+        announced = running_stacks.register(
+            running_stacks.RunningStack(os.getpid(), str(data_dir), database_url, redis_url)
+        )
         children = process_commands(settings, data_dir)
         for child in children:
             _start(child, env)
@@ -256,6 +261,8 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
     finally:
         _stop(children)
         state.unlink(missing_ok=True)
+        if announced is not None:
+            announced.unlink(missing_ok=True)
         for server in reversed(servers):
             server.stop()
         for signum, handler in previous.items():

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 from celery.signals import celeryd_after_setup, worker_process_init
 
 from common import db
 from common.config import get_settings
-from common.taskqueue import EXTRACT_QUEUE, make_celery
+from common.taskqueue import (
+    DISPATCH_EXTRACT_TASK,
+    DISPATCH_TASK,
+    EXTRACT_QUEUE,
+    SWEEP_TASK,
+    make_celery,
+)
 from workers.extraction import ocr
 
 settings = get_settings()
@@ -23,6 +30,34 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
 )
 db.configure(settings.database_url)
+
+# Beat sends these every few seconds; when they find nothing to do they are noise.
+_PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, SWEEP_TASK})
+# The repr of what they return when idle: 0, or the sweeper's counts, all 0.
+_NOTHING_DONE = re.compile(r"0|\{('\w+': 0(, )?)*\}")
+
+
+class QuietIdlePeriodicTasks(logging.Filter):
+    """Drops, at INFO, beat's "Sending due task" line, the worker's "received" line of the
+    periodic tasks, and their "succeeded" line when they did nothing, so an
+    idle service is silent; INVEX_LOG_LEVEL=DEBUG keeps every line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        if record.name == "celery.beat":
+            args = record.args if isinstance(record.args, tuple) else ()
+            return not (len(args) == 2 and args[1] in _PERIODIC_TASKS)
+        data = getattr(record, "data", None)
+        if not isinstance(data, dict) or data.get("name") not in _PERIODIC_TASKS:
+            return True
+        if record.name == "celery.worker.strategy":
+            return False
+        return not _NOTHING_DONE.fullmatch(str(data.get("return_value")))
+
+
+for _logger_name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
+    logging.getLogger(_logger_name).addFilter(QuietIdlePeriodicTasks())
 
 app = make_celery(settings.redis_url)
 app.conf.include = ["workers.tasks", "workers.webhook_tasks"]

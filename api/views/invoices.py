@@ -120,9 +120,8 @@ class Invoices(MethodView):
             invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])
         status = 200 if invoice.status in service.TERMINAL else 202
         if not invoice.fields:
-            # Nothing extracted (an upload's usual answer): the resource is all InvoiceSchema
-            # would dump, as the replay tests show (a replay answers the stored resource), so
-            # the dump, 0.05 ms of the upload's CPU, is skipped.
+            # Nothing extracted (an upload's usual answer): the resource is already all that
+            # InvoiceSchema would dump (the replay tests check it), so the dump is skipped.
             return current_app.json.response(invoice_resource(invoice)), status
         return invoice_resource(invoice), status
 

@@ -130,7 +130,7 @@ class PrincipalCache(Generic[T]):
                         for _ in conn.notifies(timeout=PROBE_SECONDS):
                             self.forget_all()
                         conn.execute("select 1")
-            except Exception as exc:  # any failure: stop trusting the cache, reconnect
+            except Exception as exc:  # noqa: BLE001 - any failure: stop trusting the cache, reconnect
                 if self._listening:
                     log.warning("principal cache off, listener lost: %s", exc)
                 self._set_listening(False)

@@ -146,7 +146,7 @@ def authenticate(secret: str) -> Principal:
     key whose member is deactivated (or still pending), fails its next request here and,
     within a millisecond or two of the commit, everywhere."""
     if not keys.secret_looks_valid(secret):
-        raise InvalidApiKey()
+        raise InvalidApiKey
     secret_sha256 = keys.secret_hash(secret)
     known = principals.get(secret_sha256)
     if known is not None:
@@ -155,7 +155,7 @@ def authenticate(secret: str) -> Principal:
     with db.connection() as conn:
         active = repository.find_active_key_by_hash(conn, secret_sha256)
     if active is None:
-        raise InvalidApiKey()
+        raise InvalidApiKey
     key = active.key
     if key.member_id is not None and active.member_status != "active":
         raise InvalidApiKey(f"The member this API key acts for is {active.member_status}.")

@@ -1,7 +1,7 @@
 """What people do with an invoice after extraction: correct fields, move it through the
 review workflow, comment; every change is kept in its history.
 
-The review state table (also in the README):
+The review state table (also in docs/api.md):
 
     action      from                                 extraction           to
     approve     received, rejected                   succeeded            approved
@@ -82,7 +82,8 @@ def correct_invoice(
     Each changed field is a history row; one `invoice.updated` event carries the result."""
     unknown = set(changes) - set(FIELD_NAMES)
     if unknown:
-        raise ValidationFailed(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+        first = min(unknown)
+        raise ValidationFailed(f"Unknown field {first!r}.", param=first)
     with db.transaction() as conn:
         invoice = repository.get_invoice_by_id(
             conn, _owned_invoice(conn, principal, invoice_id).id, for_update=True

@@ -120,7 +120,7 @@ def create_invoice(
             )
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == idempotency.CLAIMED:
-            raise idempotency.KeyAlreadyClaimed() from exc
+            raise idempotency.KeyAlreadyClaimed from exc
         raise
     except psycopg.errors.CheckViolation as exc:
         refused = credits.limit_reached(exc, pages)

@@ -89,7 +89,11 @@ class _MonthKeys:
 
     def __init__(self) -> None:
         # (its first moment, its end in Unix seconds, (org, livemode) -> key)
-        self._month: tuple[datetime, int, dict[tuple[str, bool], str]] = (datetime.min, 0, {})
+        self._month: tuple[datetime, int, dict[tuple[str, bool], str]] = (
+            datetime.min.replace(tzinfo=UTC),
+            0,
+            {},
+        )
 
     def key(self, org_id: str, livemode: bool) -> tuple[str, int]:
         """The key, and when Redis is to expire it."""

@@ -1,9 +1,13 @@
 """Webhook endpoints, the fan-out of events to deliveries, and delivering them.
 
-Delivery is at-least-once: a delivery row is written with its event (same transaction), its
-task is sent after commit, and beat re-sends whatever is due, so a crashed worker or a
-flushed broker loses nothing. Events of one object reach one endpoint in order: a delivery
-goes only when no earlier delivery of its chain (endpoint, object) is still pending.
+Delivery is at-least-once. A delivery row is written with its event (same transaction);
+after commit one coalesced nudge wakes a sender (task `send_due_deliveries`), which claims
+due rows from PostgreSQL in batches with SKIP LOCKED and sends each batch on its threads.
+There is no task per delivery: the schedule (next attempt, lease) lives in the rows, and
+beat's `dispatch_due` takes back sends whose worker died and wakes a sender whenever
+anything is due, so a crashed worker or a flushed broker loses nothing. Events of one
+object reach one endpoint in order: a delivery goes only when no earlier delivery of its
+chain (endpoint, object) is still pending.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def redis_command(url: str, *words: str) -> bytes:
 
 def report(capsys: pytest.CaptureFixture[str], text: str) -> None:
     with capsys.disabled():
-        print(f"\n    {text}")
+        print(f"\n    {text}")  # noqa: T201 - a figure for the reader, past capture
 
 
 def test_postgres_serves_the_invex_database(data_root, capsys):

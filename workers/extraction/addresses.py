@@ -88,7 +88,7 @@ def is_stop(text: str) -> bool:
 def address_parts(line_texts: list[str]) -> list[str]:
     """The parts of lines, split where a one-line sender address separates them
     ("Hafenstraße 12 · 20457 Hamburg · USt-IdNr. DE123")."""
-    parts = []
+    parts: list[str] = []
     for text in line_texts:
         parts.extend(part.strip(" ,;") for part in _SEPARATORS.split(text) if part.strip(" ,;"))
     return parts

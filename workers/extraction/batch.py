@@ -141,7 +141,7 @@ def extract_file(path: str, deadline: float | None) -> dict[str, Any]:
         extraction = extract_document(data, filename=os.path.basename(path), deadline=deadline)
     except ExtractionError as exc:
         return _error(path, exc.code, exc.message)
-    except Exception as exc:  # one broken document must not end the run
+    except Exception as exc:  # noqa: BLE001 - one broken document must not end the run
         return _error(path, "internal_error", f"Extraction failed: {type(exc).__name__}: {exc}")
     return {
         "file": path,

@@ -140,12 +140,18 @@ def _identifier_findings(fields: dict[str, Any]) -> list[dict[str, Any]]:
 # --- arithmetic -----------------------------------------------------------------------
 
 
+def _all_ints(values: list[Any]) -> list[int] | None:
+    """`values` when every one is an amount in minor units (an int), else None."""
+    if all(isinstance(v, int) for v in values):
+        return values
+    return None
+
+
 def _totals_add_up(fields: dict[str, Any]) -> bool:
-    subtotal, tax, total = (
-        fields.get(n) for n in ("subtotal_amount", "tax_amount", "total_amount")
-    )
-    if not all(isinstance(v, int) for v in (subtotal, tax, total)):
+    amounts = _all_ints([fields.get(n) for n in ("subtotal_amount", "tax_amount", "total_amount")])
+    if amounts is None:
         return False
+    subtotal, tax, total = amounts
     return subtotal + tax == total
 
 
@@ -155,19 +161,20 @@ def _arithmetic_findings(fields: dict[str, Any]) -> list[dict[str, Any]]:
     subtotal, tax, total = (
         fields.get(n) for n in ("subtotal_amount", "tax_amount", "total_amount")
     )
-    if all(isinstance(v, int) for v in (subtotal, tax, total)) and subtotal + tax != total:
+    amounts = _all_ints([subtotal, tax, total])
+    if amounts is not None and amounts[0] + amounts[1] != amounts[2]:
         findings.append(
             warning(
                 "totals_mismatch",
-                f"Subtotal {_show(subtotal, currency)} plus tax {_show(tax, currency)} is not the "
-                f"total {_show(total, currency)}.",
+                f"Subtotal {_show(amounts[0], currency)} plus tax {_show(amounts[1], currency)} "
+                f"is not the total {_show(amounts[2], currency)}.",
                 "total_amount",
             )
         )
 
     lines = fields.get("line_items") or []
-    line_totals = [line.get("total_price") for line in lines if isinstance(line, dict)]
-    if line_totals and all(isinstance(v, int) for v in line_totals) and isinstance(subtotal, int):
+    line_totals = _all_ints([line.get("total_price") for line in lines if isinstance(line, dict)])
+    if line_totals and isinstance(subtotal, int):
         # Document-level allowances and charges sit between the line sum and the subtotal.
         expected = (
             sum(line_totals)
@@ -203,13 +210,8 @@ def _arithmetic_findings(fields: dict[str, Any]) -> list[dict[str, Any]]:
                     "tax_rate",
                 )
             )
-    breakdown_taxes = [entry.get("tax_amount") for entry in breakdown]
-    if (
-        breakdown_taxes
-        and all(isinstance(v, int) for v in breakdown_taxes)
-        and isinstance(tax, int)
-        and sum(breakdown_taxes) != tax
-    ):
+    breakdown_taxes = _all_ints([entry.get("tax_amount") for entry in breakdown])
+    if breakdown_taxes and isinstance(tax, int) and sum(breakdown_taxes) != tax:
         findings.append(
             warning(
                 "tax_mismatch",

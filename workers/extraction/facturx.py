@@ -62,8 +62,8 @@ def _named_embedded_files(doc: pymupdf.Document) -> list[EmbeddedXml]:
 
 def _attachment_annotations(doc: pymupdf.Document) -> list[EmbeddedXml]:
     attachments = []
-    for page in doc:
-        for annot in page.annots(types=[pymupdf.PDF_ANNOT_FILE_ATTACHMENT]):
+    for page in doc.pages():
+        for annot in page.annots(types=[pymupdf.mupdf.PDF_ANNOT_FILE_ATTACHMENT]):
             info = annot.file_info
             if (info.get("size") or 0) <= MAX_ATTACHMENT_BYTES:
                 file_name = info.get("filename") or f"attachment-{annot.xref}"
@@ -137,7 +137,7 @@ def extract_facturx(doc: pymupdf.Document) -> dict[str, Any] | None:
     fields["source"] = "facturx"
     fields["embedded_xml_name"] = name
     try:
-        page_text = "\n".join(page.get_text("text") for page in doc)
+        page_text = "\n".join(page.get_text("text") for page in doc.pages())
     except PDF_ERRORS:
         page_text = ""  # an unreadable page cannot contradict the XML
     fields["warnings"].extend(visual_mismatches(fields, page_text))

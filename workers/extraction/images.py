@@ -77,7 +77,8 @@ def _image_pages(data: bytes) -> Iterator[ScanImage]:
             with Image.open(io.BytesIO(data)) as image:
                 for number, frame in enumerate(ImageSequence.Iterator(image)):
                     _check_pixel_count(*frame.size)
-                    points_per_pixel = 72.0 / _dpi_of(frame) if _dpi_of(frame) else 0.0
+                    dpi = _dpi_of(frame)
+                    points_per_pixel = 72.0 / dpi if dpi else 0.0
                     # Phone photos are often stored sideways with an EXIF orientation flag.
                     upright = ImageOps.exif_transpose(frame) if number == 0 else frame
                     yield ScanImage(_to_grey(upright), points_per_pixel, number)
@@ -130,7 +131,7 @@ def _pdf_pages(data: bytes) -> Iterator[ScanImage]:
     with doc:
         if doc.needs_pass and not doc.authenticate(""):
             raise EncryptedPdf
-        for page in doc:
+        for page in doc.pages():
             yield _pdf_page_image(doc, page)
 
 

@@ -2,7 +2,7 @@
 boxes with confidences out) over two engines, and what turns their boxes into the words the
 field parser reads.
 
-Engines (`INVEX_OCR_ENGINE`, `invex extract --ocr-engine`; the README has the measurements
+Engines (`INVEX_OCR_ENGINE`, `invex extract --ocr-engine`; docs/extraction.md has the measurements
 that chose the default):
 
 - `rapidocr` (default): PP-OCR detection and recognition on onnxruntime, models inside the

@@ -213,8 +213,8 @@ class EasyOcrEngine:
         crops: list[tuple[Any, np.ndarray, int]] = []
         for box in horizontal:
             crops.extend(self._crops(get_image_list([box], [], pixels, RECOGNITION_HEIGHT)))
-        for box in free:
-            crops.extend(self._crops(get_image_list([], [box], pixels, RECOGNITION_HEIGHT)))
+        for free_box in free:
+            crops.extend(self._crops(get_image_list([], [free_box], pixels, RECOGNITION_HEIGHT)))
         results = self._read(crops, batch_size, contrast=0.0)
         retry = [i for i, (_, confidence) in enumerate(results) if confidence < _RETRY_BELOW]
         if retry:

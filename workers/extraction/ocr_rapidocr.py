@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import cv2
 import numpy as np
 
 from workers.extraction.ocr import TextBox
+
+if TYPE_CHECKING:
+    from rapidocr.utils.output import RapidOCROutput
 
 # The wheel's own models (rapidocr 3.10: PP-OCRv6 small detection and recognition, the
 # PP-OCR mobile text-direction classifier).
@@ -76,13 +80,17 @@ class RapidOcrEngine:
             self._build(count)
 
     def read_page(self, pixels: np.ndarray) -> list[TextBox]:
-        result = self.pipeline(cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR))
-        if result.boxes is None or result.txts is None:
+        # Detection, classification and recognition all run, so the answer is the full
+        # RapidOCROutput, not one stage's output.
+        result = cast("RapidOCROutput", self.pipeline(cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)))
+        if result.boxes is None or result.txts is None or result.scores is None:
             return []
-        if self.word_boxes and result.word_results:
+        # RapidOCR annotates word_results as one line of words; it holds a tuple per line.
+        word_lines = cast("Sequence[Sequence[tuple[str, float, Any]]]", result.word_results)
+        if self.word_boxes and word_lines:
             return [
                 _box(text, score, corners)
-                for line in result.word_results
+                for line in word_lines
                 for text, score, corners in line
                 if text.strip()
             ]

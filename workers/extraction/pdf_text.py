@@ -36,7 +36,7 @@ def page_has_text_layer(page: pymupdf.Page) -> bool:
 
 def has_text_layer(doc: pymupdf.Document) -> list[bool]:
     """Per page, whether its text can be read without OCR."""
-    return [page_has_text_layer(page) for page in doc]
+    return [page_has_text_layer(page) for page in doc.pages()]
 
 
 def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:
@@ -46,7 +46,7 @@ def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:
     except (RuntimeError, ValueError) as error:  # PyMuPDF raises these for broken files
         raise UnprocessableInvoice("The PDF could not be opened.") from error
     if doc.needs_pass:
-        raise EncryptedPdf()
+        raise EncryptedPdf
     return doc
 
 

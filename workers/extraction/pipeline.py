@@ -121,7 +121,7 @@ def _document_text(data: bytes, content_type: str) -> str:
         return "\n".join(t.strip() for t in root.itertext() if t.strip())
     if content_type == sniff.PDF:
         with open_pdf(data) as doc:
-            return "\n".join(page.get_text("text") for page in doc)
+            return "\n".join(page.get_text("text") for page in doc.pages())
     return ""
 
 
@@ -174,7 +174,7 @@ def open_pdf(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> pymupdf.Documen
 
 def _has_text_layer(doc: pymupdf.Document) -> bool:
     characters = 0
-    for page in doc:
+    for page in doc.pages():
         try:
             text = page.get_text("text")
         except PDF_ERRORS:

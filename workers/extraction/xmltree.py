@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -23,7 +24,7 @@ _DOCTYPE_MARKERS = (
 )
 _ENTITY_MARKER = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 
 def parse_untrusted_xml(data: bytes) -> Element:

@@ -146,9 +146,9 @@ def test_an_amount_finer_than_the_currency_is_rounded_with_a_warning():
 def test_money_converts_to_minor_units_half_away_from_zero():
     assert to_minor_units(Decimal("12.50"), "EUR") == 1250
     assert to_minor_units(Decimal("-0.005"), "EUR") == -1
-    assert to_minor_units(Decimal("1250"), "JPY") == 1250
+    assert to_minor_units(Decimal(1250), "JPY") == 1250
     assert to_minor_units(Decimal("1.250"), "KWD") == 1250
-    assert to_minor_units(Decimal("7"), None) == 700
+    assert to_minor_units(Decimal(7), None) == 700
 
 
 # --- CII ---------------------------------------------------------------------------------
