@@ -300,6 +300,25 @@ class Receiver:
         self.server.server_close()
 
 
+def export_now(export_id: str) -> str:
+    """Run the real export task in this process; its outcome (skipped when an exports worker
+    left running by the e2e tests took it first; then wait for that one to finish)."""
+    from common import db
+    from workers.export_tasks import run_export
+
+    outcome = run_export.apply(args=[export_id]).get()
+
+    def finished() -> bool:
+        with db.connection() as conn:
+            row = conn.execute(
+                "select status from exports where id = %(id)s", {"id": export_id}
+            ).fetchone()
+        return row is None or row["status"] in ("succeeded", "failed")
+
+    wait_until(finished, 60, message=f"{export_id} did not finish")
+    return outcome
+
+
 def extract_now(invoice_id: str) -> str:
     """Run the real extraction task in this process and return the invoice's final status.
     A worker process left running by the e2e tests may take the task first (the claim
@@ -340,7 +359,9 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         "/v1/members", headers=headers, json={"email": "owned@example.com"}
     ).get_json()
     event = client.get("/v1/events", headers=headers).get_json()["data"][0]
+    export = client.post("/v1/exports", headers=headers, json={"format": "csv"}).get_json()
     return {
+        "export_id": export["id"],
         "invoice_id": invoice["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": ping["id"],
