@@ -13,7 +13,8 @@ cursor yields them, so what a writer holds in memory never grows with the export
   rendered from the fields, with CII XML embedded; failures go to `errors.txt` likewise.
 - `xero_bills_csv`: Xero's bill import template (one row per line item).
 - `quickbooks_bills_csv`: QuickBooks Online's bill import columns (one row per line item).
-- `datev`: DATEV Buchungsstapel (EXTF format 700), see common/exports/datev.py.
+- `datev` (DATEV Buchungsstapel, EXTF 700) is in the contract but not written yet: the API
+  refuses it with 400 `unsupported_format` (WRITTEN_FORMATS leaves it out).
 
 Text cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
 carriage return) get a leading apostrophe (OWASP "CSV injection"); numbers written by
@@ -50,6 +51,9 @@ FORMATS = (
     "quickbooks_bills_csv",
     "datev",
 )
+
+# What open_writer can write; the API refuses the rest of FORMATS (400 unsupported_format).
+WRITTEN_FORMATS = tuple(f for f in FORMATS if f != "datev")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -636,8 +640,4 @@ def open_writer(format: str, out: BinaryIO, options: Options) -> Writer:
         from common.exports.einvoices import FacturxZipWriter  # noqa: PLC0415 - PDF stack
 
         return FacturxZipWriter(out, options)
-    if format == "datev":
-        from common.exports.datev import DatevTable  # noqa: PLC0415
-
-        return TableWriter(out, options, DatevTable())
     raise ValueError(f"unknown export format {format!r}")

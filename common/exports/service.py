@@ -18,9 +18,10 @@ from typing import Any
 
 from common import db, taskqueue
 from common.accounts.service import Principal
-from common.errors import ExportNotReady, ResourceNotFound
+from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
 from common.exports import repository
+from common.exports.formats import WRITTEN_FORMATS, Options, open_writer
 from common.exports.repository import CHUNK_BYTES, Export
 from common.ids import new_id
 from common.invoices.repository import Invoice, InvoiceFilters, list_invoices_query
@@ -105,6 +106,13 @@ def create_export(
     bom: bool = False,
 ) -> Export:
     """Store the queued export; its task is sent once the row is committed."""
+    if format not in WRITTEN_FORMATS:
+        raise UnsupportedFormat(
+            f"The `{format}` export is not available yet; use one of "
+            + ", ".join(f"`{f}`" for f in WRITTEN_FORMATS)
+            + ".",
+            param="format",
+        )
     stored = {name: filters[name] for name in FILTER_NAMES if filters.get(name) is not None}
     with db.transaction() as conn:
         export = repository.insert_export(
@@ -251,8 +259,6 @@ def write_export(
     server-side cursor in one REPEATABLE READ transaction, so the file is one consistent
     snapshot and memory holds one batch of rows at a time.
     """
-    from common.exports.formats import Options, open_writer  # noqa: PLC0415 - worker only
-
     sql, params = list_invoices_query(
         export.org_id,
         export.livemode,

@@ -295,3 +295,27 @@ def test_sweeper_deletes_files_past_their_expiry(client, tenant, two_invoices):
     after = client.get(f"/v1/exports/{export['id']}", headers=tenant.headers).get_json()
     assert after["expired"] is True
     assert_contract_error(download(client, tenant, export), 404, "resource_not_found")
+
+
+def test_datev_is_refused_until_it_is_written(client, tenant):
+    response = client.post("/v1/exports", headers=tenant.headers, json={"format": "datev"})
+    error = assert_contract_error(response, 400, "unsupported_format")
+    assert error["param"] == "format"
+    assert "datev" in error["message"]
+    assert client.get("/v1/exports", headers=tenant.headers).get_json()["data"] == []
+
+
+@pytest.mark.parametrize("fmt", ["ubl", "facturx", "csv_lines", "xero_bills_csv"])
+def test_every_written_format_completes_with_files(client, tenant, two_invoices, fmt):
+    import zipfile
+
+    export = finished(client, tenant, format=fmt, include_files=True)
+    assert export["invoice_count"] == 2
+    archive = zipfile.ZipFile(io.BytesIO(download(client, tenant, export).get_data()))
+    originals = {n for n in archive.namelist() if n.startswith("files/")}
+    assert originals == {f"files/{i['id']}.pdf" for i in two_invoices}
+    for invoice in two_invoices:
+        assert (
+            archive.read(f"files/{invoice['id']}.pdf")
+            == client.get(f"/v1/invoices/{invoice['id']}/file", headers=tenant.headers).get_data()
+        )
