@@ -12,7 +12,17 @@ from api.blueprint import IdConverter
 from api.errors import http_exception_to_error, register_error_handlers, render_error
 from api.json_provider import OrjsonProvider
 from api.schemas import ErrorSchema, is_storable_text
-from api.views import api_keys, credits, invoices, members, meta, schemas, usage, webhooks
+from api.views import (
+    api_keys,
+    credits,
+    exports,
+    invoices,
+    members,
+    meta,
+    schemas,
+    usage,
+    webhooks,
+)
 from common import db
 from common.config import Settings, get_settings
 from common.errors import ResourceNotFound
@@ -80,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(credits.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
+    api.register_blueprint(exports.blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

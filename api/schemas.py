@@ -1100,3 +1100,91 @@ class PingSchema(Schema):
         values=fields.Boolean(),
         metadata={"description": "Reachability per dependency (database, broker)."},
     )
+
+
+EXPORT_FORMATS = (
+    "csv",
+    "csv_lines",
+    "json",
+    "ubl",
+    "facturx",
+    "xero_bills_csv",
+    "quickbooks_bills_csv",
+    "datev",
+)
+EXPORT_STATUSES = ("queued", "running", "succeeded", "failed")
+
+
+class ExportCreateArgs(StrictSchema):
+    format = fields.String(
+        required=True,
+        validate=validate.OneOf(EXPORT_FORMATS),
+        metadata={"description": "The file format: " + ", ".join(f"`{f}`" for f in EXPORT_FORMATS)},
+    )
+    status = ListArgs._declared_fields["status"]
+    review_status = ListArgs._declared_fields["review_status"]
+    document_type = ListArgs._declared_fields["document_type"]
+    vendor = ListArgs._declared_fields["vendor"]
+    currency = ListArgs._declared_fields["currency"]
+    date_from = ListArgs._declared_fields["date_from"]
+    date_to = ListArgs._declared_fields["date_to"]
+    created_after = ListArgs._declared_fields["created_after"]
+    created_before = ListArgs._declared_fields["created_before"]
+    include_files = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "`true`: a ZIP that also holds each invoice's original file, "
+            "as `files/<invoice id>.<ext>`."
+        },
+    )
+    bom = fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true`: CSV files start with a UTF-8 byte order mark (Excel)."},
+    )
+
+
+class ExportErrorSchema(Schema):
+    code = fields.String(metadata={"description": "Stable error code."})
+    message = fields.String(metadata={"description": "For humans."})
+
+
+class ExportSchema(Schema):
+    id = fields.String(metadata={"description": "The object's ID, prefixed with its type."})
+    object = fields.String(metadata={"description": "Always `export`."})
+    livemode = fields.Boolean(
+        metadata={"description": "`true` for live data, `false` for test data (the key's mode)."}
+    )
+    status = fields.String(
+        metadata={"description": "Where the export is.", "enum": list(EXPORT_STATUSES)}
+    )
+    format = fields.String(
+        metadata={"description": "The file format.", "enum": list(EXPORT_FORMATS)}
+    )
+    filters = fields.Dict(metadata={"description": "The invoice list's filters it was asked with."})
+    include_files = fields.Boolean(metadata={"description": "Whether originals are in the ZIP."})
+    bom = fields.Boolean(metadata={"description": "Whether CSV files start with a BOM."})
+    invoice_count = fields.Integer(
+        allow_none=True, metadata={"description": "Invoices in the file, once succeeded."}
+    )
+    size = fields.Integer(allow_none=True, metadata={"description": "The file's size in bytes."})
+    sha256 = fields.String(
+        allow_none=True, metadata={"description": "SHA-256 of the file (also its `ETag`)."}
+    )
+    file_name = fields.String(
+        allow_none=True, metadata={"description": "The download's file name."}
+    )
+    created = fields.Integer(metadata={"description": "When it was asked for, Unix seconds."})
+    completed = fields.Integer(
+        allow_none=True, metadata={"description": "When it succeeded or failed, Unix seconds."}
+    )
+    expires_at = fields.Integer(
+        allow_none=True,
+        metadata={"description": "When its file is deleted (INVEX_EXPORT_RETENTION_DAYS)."},
+    )
+    expired = fields.Boolean(metadata={"description": "`true` once the file was deleted."})
+    error = fields.Nested(
+        ExportErrorSchema, allow_none=True, metadata={"description": "Why it failed, if it did."}
+    )
+
+
+ExportListSchema = list_schema(ExportSchema, "ExportList")

@@ -79,6 +79,18 @@ SETTINGS = (
     ),
     Setting("INVEX_SWEEP_INTERVAL", "30", "Seconds between sweeper runs (beat)."),
     Setting(
+        "INVEX_EXPORT_RETENTION_DAYS",
+        "7",
+        "Days an export's file can be downloaded; the sweeper then deletes it.",
+    ),
+    Setting(
+        "INVEX_EXPORT_TIME_LIMIT",
+        "3600",
+        "Seconds one export may run before it is stopped and fails (the soft limit; the "
+        "hard limit is 60 s later). A crashed export is retried by the sweeper, at most "
+        "3 attempts.",
+    ),
+    Setting(
         "INVEX_WEBHOOK_ALLOW_PRIVATE",
         "0",
         "1: webhook URLs may resolve to loopback or private addresses (development only).",
@@ -191,6 +203,8 @@ class Settings:
     extract_max_attempts: int
     requeue_after: int
     sweep_interval: int
+    export_retention_days: int
+    export_time_limit: int
     webhook_allow_private: bool
     webhook_allow_http: bool
     log_level: str
@@ -226,6 +240,8 @@ class Settings:
             extract_max_attempts=_int(env, "INVEX_EXTRACT_MAX_ATTEMPTS", 1),
             requeue_after=_int(env, "INVEX_REQUEUE_AFTER", 1),
             sweep_interval=_int(env, "INVEX_SWEEP_INTERVAL", 1),
+            export_retention_days=_int(env, "INVEX_EXPORT_RETENTION_DAYS", 1),
+            export_time_limit=_int(env, "INVEX_EXPORT_TIME_LIMIT", 10),
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
             log_level=env["INVEX_LOG_LEVEL"].upper(),

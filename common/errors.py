@@ -47,6 +47,11 @@ class ValidationFailed(InvexError):
     default_message = "A parameter is not valid."
 
 
+class UnsupportedFormat(InvexError):
+    status, type, code = 400, "invalid_request_error", "unsupported_format"
+    default_message = "This export format is not available."
+
+
 class InvalidVersion(InvexError):
     status, type, code = 400, "invalid_request_error", "invalid_version"
     default_message = "Unknown Invex-Version."
@@ -97,6 +102,11 @@ class DeliveryInProgress(InvexError):
     default_message = "The delivery is being sent right now; retry it once that attempt ends."
 
 
+class ExportNotReady(InvexError):
+    status, type, code = 409, "invalid_request_error", "export_not_ready"
+    default_message = "The export has no file: it is still running, or it failed."
+
+
 class ResourceAlreadyExists(InvexError):
     status, type, code = 409, "invalid_request_error", "resource_already_exists"
     default_message = "A resource with these unique values already exists."
@@ -115,6 +125,11 @@ class FileTooLarge(InvexError):
         super().__init__(message, **kwargs)
         # The rest of the body is never read; closing is cheaper than draining it.
         self.headers.setdefault("Connection", "close")
+
+
+class RangeNotSatisfiable(InvexError):
+    status, type, code = 416, "invalid_request_error", "range_not_satisfiable"
+    default_message = "The requested byte range lies outside the file."
 
 
 class UnsupportedFileType(InvexError):

@@ -98,6 +98,21 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
             ],
         ),
         Child(
+            "exports",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "exports",
+                "-n",
+                "exports@%h",
+                "-c",
+                "1",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
             "beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir / "beat-schedule")],
         ),

@@ -29,11 +29,13 @@ log = logging.getLogger(__name__)
 
 EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
+EXPORTS_QUEUE = "exports"
 EXTRACT_TASK = "invex.extract_invoice"
 DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
 DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
+EXPORT_TASK = "invex.exports.run"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -55,6 +57,9 @@ def make_celery(redis_url: str) -> Celery:
             # On the queue every extraction worker serves: no process of its own to run.
             DISPATCH_EXTRACT_TASK: {"queue": EXTRACT_QUEUE},
             "invex.webhooks.*": {"queue": WEBHOOKS_QUEUE},
+            # Long, I/O- and CPU-heavy jobs: their own workers, so they delay neither OCR
+            # nor webhook deliveries.
+            "invex.exports.*": {"queue": EXPORTS_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
         },
@@ -100,6 +105,17 @@ def enqueue_extraction(invoice_id: str) -> bool:
         log.warning(
             "could not enqueue extraction of %s; the sweeper will", invoice_id, exc_info=True
         )
+        return False
+    return True
+
+
+def enqueue_export(export_id: str) -> bool:
+    """Send the export task; False (logged) when the broker is unreachable (the export stays
+    queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
+    try:
+        celery_app().send_task(EXPORT_TASK, args=[export_id], queue=EXPORTS_QUEUE)
+    except Exception:  # the broker is down: the sweeper re-sends from the database
+        log.warning("could not enqueue export %s; the sweeper will", export_id, exc_info=True)
         return False
     return True
 

@@ -73,6 +73,8 @@ class ServiceProcesses:
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.webhooks: subprocess.Popen | None = None
+        self.exports: subprocess.Popen | None = None
+        self.exports_log = Path(f"/tmp/invex-exports-{self.port}.log")
         self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
         self.webhooks_log = Path(f"/tmp/invex-webhooks-{self.port}.log")
 
@@ -156,6 +158,16 @@ class ServiceProcesses:
             "webhooks", self.webhooks_log, "-P", "threads", "-c", "8"
         )
 
+    def start_exports_worker(self) -> None:
+        """An exports worker as the Procfile runs it; started by the tests that need it and
+        kept for the session. Tasks sent by in-process API tests are dropped first."""
+        if self.exports is not None and self.exports.poll() is None:
+            return
+        import redis
+
+        redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("exports")
+        self.exports = self._start_celery_worker("exports", self.exports_log, "-c", "1")
+
     def kill_webhook_worker(self) -> None:
         """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
         if self.webhooks and self.webhooks.poll() is None:
@@ -180,6 +192,9 @@ class ServiceProcesses:
 
     def stop(self) -> None:
         self.stop_worker()
+        if self.exports and self.exports.poll() is None:
+            os.killpg(self.exports.pid, signal.SIGTERM)
+            self.exports.wait(20)
         if self.webhooks and self.webhooks.poll() is None:
             os.killpg(self.webhooks.pid, signal.SIGTERM)
             self.webhooks.wait(20)
@@ -300,6 +315,25 @@ class Receiver:
         self.server.server_close()
 
 
+def export_now(export_id: str) -> str:
+    """Run the real export task in this process and return the export's final status. An
+    exports worker left running by the e2e tests may take the task first (the claim decides,
+    and this run then skips): either way the export ends finished."""
+    from common import db
+    from workers.export_tasks import run_export
+
+    run_export.apply(args=[export_id])
+
+    def final_status() -> str | None:
+        with db.connection() as conn:
+            row = conn.execute(
+                "select status from exports where id = %(id)s", {"id": export_id}
+            ).fetchone()
+        return row["status"] if row and row["status"] in ("succeeded", "failed") else None
+
+    return wait_until(final_status, 60, message=f"{export_id} did not finish")
+
+
 def extract_now(invoice_id: str) -> str:
     """Run the real extraction task in this process and return the invoice's final status.
     A worker process left running by the e2e tests may take the task first (the claim
@@ -340,7 +374,9 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         "/v1/members", headers=headers, json={"email": "owned@example.com"}
     ).get_json()
     event = client.get("/v1/events", headers=headers).get_json()["data"][0]
+    export = client.post("/v1/exports", headers=headers, json={"format": "csv"}).get_json()
     return {
+        "export_id": export["id"],
         "invoice_id": invoice["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": ping["id"],

@@ -12,6 +12,7 @@ from common import idempotency
 from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.events import purge_expired_events
+from common.exports.service import sweep_exports
 from common.invoices import service
 from common.taskqueue import DISPATCH_EXTRACT_TASK, EXTRACT_TASK, SWEEP_TASK
 from workers.extraction import ExtractionError, extract_document
@@ -113,10 +114,12 @@ def dispatch_extractions() -> int:
 
 @shared_task(name=SWEEP_TASK, acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_overdue_work() -> dict[str, int]:
-    """Re-send work the broker lost and recover work whose worker died. Idempotent."""
+    """Re-send work the broker lost and recover work whose worker died; delete expired
+    export files. Idempotent."""
     outcome = service.sweep_overdue_extractions(
         settings.requeue_after, settings.extract_max_attempts
     )
+    outcome.update(sweep_exports(settings.requeue_after))
     outcome["idempotency_keys_purged"] = idempotency.purge_expired()
     outcome["events_purged"] = purge_expired_events()
     if any(outcome.values()):
