@@ -11,7 +11,7 @@ LOCK_HASH := $(shell cat $(LOCKS) | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.deps-$(LOCK_HASH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up up-dev test test-fast test-easyocr lint format typecheck migrations-check bench accuracy lock clean
+.PHONY: help install up up-dev test test-fast test-easyocr lint format typecheck migrations-check bench accuracy train lock clean
 
 help: ## list every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench: install ## API load and extraction speed benchmarks (print figures)
 
 accuracy: install ## score the extractor on the development corpus (../shared/corpus)
 	$(PY) bench/accuracy.py
+
+train: install ## rebuild the field ranker's models from their seed (workers/extraction/models)
+	$(PY) -m training.ranker
 
 lock: ## rewrite both locks from the venvs (.venv without extras, EASYOCR_VENV with easyocr)
 	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex'; } > requirements.lock.new

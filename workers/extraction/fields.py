@@ -11,13 +11,13 @@ was found, and whether a cross-check (sums, a second mention) confirmed it.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
 from typing import Any
 
-from workers.extraction import money
+from workers.extraction import money, ranker
 from workers.extraction.addresses import address_from, is_postcode_line
 from workers.extraction.checks import is_valid_iban
 from workers.extraction.dates import find_dates, infer_day_first
@@ -450,7 +450,7 @@ def choose_totals(doc: Document, line_sum: Decimal | None) -> Totals:
 
 
 def read_currency(doc: Document) -> Candidate | None:
-    votes: Counter[str] = Counter()
+    votes: defaultdict[str, float] = defaultdict(float)
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         labelled = bool(re.search(r"wahrung|currency|devise|moneda|valuta|valuta|moeda", folded))
         # A symbol in a line OCR could hardly read ("B 1 1 : # ¥ 0 0 7") is likely noise.
@@ -469,7 +469,7 @@ def read_currency(doc: Document) -> Candidate | None:
         )
         votes[krona] += count
     if votes:
-        code, count = votes.most_common(1)[0]
+        code, count = max(votes.items(), key=lambda item: item[1])
         share = count / sum(votes.values())
         score = min(0.97, 0.6 + 0.1 * count) * share
         if code == "USD" and not any("USD" in text for text in doc.texts):
@@ -951,8 +951,12 @@ def _sentence_around(text: str, position: int) -> str:
 # --- the whole document ---------------------------------------------------------------------
 
 
-def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str, Any]:
-    """All contract fields that the pages show, with a confidence for each."""
+def parse_invoice_pages(
+    pages: list[Page], source: str = "pdf_text", *, rank: bool = True
+) -> dict[str, Any]:
+    """All contract fields that the pages show, with a confidence for each. The rules read
+    them first; then the learned ranker (`ranker.py`, unless `rank` is false) replaces the
+    header fields it is surer of."""
     doc = Document(pages)
     fields = empty_fields(source)
     confidence: dict[str, float] = {}
@@ -1095,6 +1099,8 @@ def parse_invoice_pages(pages: list[Page], source: str = "pdf_text") -> dict[str
         items_sum = sum((item["total_price"] or 0) for item in items)
         confidence["line_items"] = 0.85 if fields["subtotal_amount"] == items_sum else 0.6
 
+    if rank:
+        ranker.apply(doc, blocks, day_first, fields, confidence)
     fields["field_confidence"] = confidence
     core = ("invoice_number", "invoice_date", "currency", "vendor_name", "total_amount")
     fields["extraction_confidence"] = round(

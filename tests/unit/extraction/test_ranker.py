@@ -1,0 +1,135 @@
+"""The learned field ranker: its candidates and features, the shipped models, and that
+training is reproducible."""
+
+from __future__ import annotations
+
+import pymupdf
+import pytest
+
+from workers.extraction import candidates, ranker
+from workers.extraction.dates import infer_day_first
+from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
+from workers.extraction.pdf_text import page_words
+
+INVOICE = [
+    (50, 60, "Nordlicht Werkstatt GmbH"),
+    (50, 72, "Hafenstraße 4, 20457 Hamburg"),
+    (50, 140, "Rechnungsempfänger:"),
+    (50, 152, "Kranich Bau AG"),
+    (50, 164, "Lindenweg 9"),
+    (50, 176, "80331 München"),
+    (350, 140, "Rechnungsnummer:"),
+    (450, 140, "RE-2025/0117"),
+    (350, 152, "Datum:"),
+    (450, 152, "14.05.2025"),
+    (350, 164, "Fällig am:"),
+    (450, 164, "13.06.2025"),
+    (60, 240, "Beschreibung"),
+    (400, 240, "Betrag"),
+    (60, 256, "Montage Regalsystem"),
+    (400, 256, "840,00"),
+    (300, 300, "Netto"),
+    (400, 300, "840,00"),
+    (300, 312, "MwSt. 19 %"),
+    (400, 312, "159,60"),
+    (300, 324, "Gesamt"),
+    (400, 324, "999,60"),
+]
+
+
+def _pages(lines):
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    for x, y, text in lines:
+        page.insert_text((x, y), text, fontsize=9)
+    return [page_words(p) for p in pymupdf.open(stream=pdf.tobytes(), filetype="pdf")]
+
+
+def _described(lines):
+    pages = _pages(lines)
+    doc = Document(pages)
+    found = candidates.generate(doc, infer_day_first(doc.texts, doc.language, "EUR"))
+    candidates.describe(doc, found, party_blocks(doc))
+    return found
+
+
+def _one(found, kind, value):
+    matches = [cand for cand in found if cand.kind == kind and cand.value == value]
+    assert matches, (
+        f"no {kind} candidate {value!r} among {[c.value for c in found if c.kind == kind]}"
+    )
+    return matches[0]
+
+
+def test_every_value_of_the_page_is_a_candidate_of_its_kind():
+    found = _described(INVOICE)
+    _one(found, "id", "RE-2025/0117")
+    _one(found, "date", "2025-05-14")
+    _one(found, "date", "2025-06-13")
+    from decimal import Decimal
+
+    _one(found, "amount", Decimal("999.60"))
+    _one(found, "name", "Kranich Bau AG")
+
+
+def test_a_value_knows_the_label_left_of_it_and_not_the_others():
+    found = _described(INVOICE)
+    number = _one(found, "id", "RE-2025/0117")
+    assert number.features["left_invoice_number"] < 10
+    assert number.features["left_total_amount"] == candidates.FAR
+    from decimal import Decimal
+
+    total = _one(found, "amount", Decimal("999.60"))
+    assert total.features["left_total_amount"] < 40
+    assert total.features["rank_desc"] == 0  # the largest amount of the page
+    assert total.features["is_sum_of_two"] == 1.0  # 840,00 + 159,60
+
+
+def test_a_name_under_a_customer_heading_is_in_the_customer_block():
+    found = _described(INVOICE)
+    customer = _one(found, "name", "Kranich Bau AG")
+    assert customer.features["in_customer_block"] == 1.0
+    assert customer.features["block_position"] == 0
+    vendor = _one(found, "name", "Nordlicht Werkstatt GmbH")
+    assert vendor.features["in_customer_block"] == 0.0
+    assert vendor.features["legal_form"] == 1.0
+
+
+def test_feature_vectors_have_the_columns_the_shipped_models_were_trained_on():
+    models = ranker.models()
+    assert models is not None, "the shipped models are missing: run `make train`"
+    for name, spec in models.meta["fields"].items():
+        kind = candidates.FIELD_KINDS[name]
+        assert spec["columns"] == len(candidates.feature_names(kind))
+        assert models.boosters[name].num_feature() == spec["columns"]
+
+
+def test_the_ranker_reads_the_fields_of_a_plain_invoice():
+    fields = parse_invoice_pages(_pages(INVOICE))
+    assert fields["invoice_number"] == "RE-2025/0117"
+    assert fields["invoice_date"] == "2025-05-14"
+    assert fields["due_date"] == "2025-06-13"
+    assert fields["total_amount"] == 99960
+    assert fields["vendor_name"] == "Nordlicht Werkstatt GmbH"
+    assert fields["customer_name"] == "Kranich Bau AG"
+    for name in candidates.FIELD_KINDS:
+        assert 0.0 <= fields["field_confidence"][name] <= 1.0
+
+
+def test_without_the_ranker_the_rules_alone_answer(monkeypatch):
+    monkeypatch.setenv("INVEX_RANKER", "0")
+    assert ranker.models() is None
+    assert parse_invoice_pages(_pages(INVOICE))["invoice_number"] == "RE-2025/0117"
+
+
+@pytest.mark.parametrize("seed", [7])
+def test_training_twice_on_the_same_documents_gives_the_same_model(seed):
+    from training import ranker as training
+
+    dataset = training.build_dataset(synth=6, scans=0, seed=seed, corpora=[], log=lambda *_: None)
+    first = training.fit(dataset, seed=seed)
+    second = training.fit(dataset, seed=seed)
+    assert first
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name].model_to_string() == second[name].model_to_string()

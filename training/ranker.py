@@ -1,0 +1,392 @@
+"""Train the field ranker (`workers/extraction/ranker.py`) and measure it leave one producer
+out.
+
+    python -m training.ranker [--synth N] [--scans N] [--seed S] [--out DIR] [--no-corpus]
+
+The training documents are generated invoices (`training.synth`, N of them from the seed,
+every layout family) and the visual documents of the development corpora (`INVEX_CORPORA`,
+default `../shared/corpus` and `../shared/corpus-layouts` beside the clone), each read
+exactly as the service reads it: the text layer, or RapidOCR for a scan (OCR pages are
+cached under `~/.cache/invex/ocr-pages`, keyed by the file's hash). Every candidate of every
+document becomes a row; its label is whether its value is the document's true value.
+
+One gradient-boosted tree model per field (LightGBM, one thread, deterministic mode, a fixed
+seed: the same data gives the same model), saved as LightGBM's text model files into
+`workers/extraction/models/`. `make train` runs this with the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import pickle
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workers.extraction import candidates as cands_module
+from workers.extraction import ranker
+from workers.extraction.candidates import FIELD_KINDS
+from workers.extraction.dates import infer_day_first
+from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
+from workers.extraction.layout import Page, Word
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPORA = [ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "corpus-layouts"]
+OCR_CACHE = Path(os.environ.get("INVEX_OCR_CACHE", Path.home() / ".cache" / "invex" / "ocr-pages"))
+VISUAL_KINDS = ("pdf-text", "pdf-scan")
+SEED = 20261202
+MODEL_PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.1,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "lambda_l2": 1.0,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbosity": -1,
+}
+ROUNDS = 150
+# A real document counts as several generated ones: there are few, and they carry the
+# habits of real producers that the generator does not know.
+CORPUS_WEIGHT = float(os.environ.get("INVEX_RANKER_CORPUS_WEIGHT", "5"))
+
+
+@dataclass
+class TrainDoc:
+    name: str
+    group: str  # the producer: nothing trained on a group may score it
+    kind: str  # pdf-text | pdf-scan
+    truth: dict[str, Any]
+    source: str  # synth | corpus
+
+
+@dataclass
+class Rows:
+    """Every candidate row of one field: features, label, the document it came from."""
+
+    x: list[list[float]] = field(default_factory=list)
+    y: list[int] = field(default_factory=list)
+    doc: list[int] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Dataset:
+    docs: list[TrainDoc]
+    rows: dict[str, Rows]
+    rule_values: list[dict[str, Any]]  # per document: what the rules alone read
+
+    def arrays(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self.rows[name]
+        return (
+            np.asarray(rows.x, dtype=np.float32).reshape(len(rows.y), -1),
+            np.asarray(rows.y, dtype=np.int8),
+            np.asarray(rows.doc, dtype=np.int32),
+        )
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def producer_of(entry: dict[str, Any]) -> str:
+    """The producer (layout source) of a corpus document: the manifest's `producer` where it
+    has one, else the renderer named in the file name."""
+    extra = entry.get("truth_extra") or {}
+    if extra.get("producer"):
+        return str(extra["producer"])
+    name = Path(entry["file"]).name
+    for renderer in ("intarsys", "symtrax", "mustang"):
+        if renderer in name.lower():
+            return f"zugferd-{renderer}"
+    head, _, rest = name.partition("_")
+    # invoice2data's and SROIE's documents each come from another company.
+    return f"{head}-{rest.split('.')[0].split('_')[0]}"
+
+
+def corpus_entries(
+    corpora: list[Path], kinds: tuple[str, ...] = VISUAL_KINDS
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    for corpus in corpora:
+        manifest = corpus / "manifest.jsonl"
+        if not manifest.exists():
+            continue
+        for line in manifest.open():
+            entry = json.loads(line)
+            if entry["kind"] in kinds:
+                yield corpus, entry
+
+
+def pages_of_pdf(data: bytes) -> tuple[list[Page], str]:
+    """The pages as the service reads them: the text layer, else OCR (cached)."""
+    import pymupdf  # noqa: PLC0415
+
+    from workers.extraction.pdf_text import page_has_text_layer, page_words  # noqa: PLC0415
+
+    with pymupdf.open(stream=data, filetype="pdf") as pdf:
+        if all(page_has_text_layer(page) for page in pdf):
+            return [page_words(page) for page in pdf], "pdf_text"
+    return ocr_pages_cached(data), "ocr"
+
+
+def ocr_pages_cached(data: bytes) -> list[Page]:
+    from workers.extraction import sniff  # noqa: PLC0415
+    from workers.extraction.images import load_scan_images  # noqa: PLC0415
+    from workers.extraction.ocr import ocr_pages, selected_engine  # noqa: PLC0415
+
+    key = hashlib.sha256(data).hexdigest()
+    path = OCR_CACHE / selected_engine() / f"{key}.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        return [
+            Page(p["number"], p["width"], p["height"], tuple(Word(*w) for w in p["words"]))
+            for p in stored
+        ]
+    pages = ocr_pages(load_scan_images(data, sniff.PDF))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = [
+        {
+            "number": p.number,
+            "width": p.width,
+            "height": p.height,
+            "words": [[w.text, w.x0, w.y0, w.x1, w.y1, w.page, w.confidence] for w in p.words],
+        }
+        for p in pages
+    ]
+    path.write_text(json.dumps(stored))
+    return pages
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    return re.sub(r"[\s,.;:'\"()\[\]-]+", " ", text).strip()
+
+
+def names_match(truth: str, value: str) -> bool:
+    a, b = _norm(truth), _norm(value)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if short in long_ and len(short) >= 0.6 * len(long_):
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
+
+
+def is_true(kind: str, value: Any, truth: Any) -> bool:
+    if truth in (None, ""):
+        return False
+    if kind == "amount":
+        try:
+            return abs(value) == abs(Decimal(str(truth)))
+        except InvalidOperation:
+            return False
+    if kind == "name":
+        return names_match(str(truth), str(value))
+    if kind == "id":
+        clean = lambda v: re.sub(r"\s", "", str(v)).lstrip("#").casefold()  # noqa: E731
+        return clean(value) == clean(truth)
+    return str(value) == str(truth)
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def document_rows(pages: list[Page], source: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the rules' fields, per field its candidates and rows) for one document."""
+    fields = parse_invoice_pages(pages, source=source, rank=False)
+    doc = Document(pages)
+    blocks = party_blocks(doc)
+    day_first = infer_day_first(doc.texts, doc.language, fields.get("currency"))
+    table = ranker.candidate_table(doc, blocks, day_first, fields, fields["field_confidence"])
+    return fields, table
+
+
+def add_document(dataset: Dataset, doc: TrainDoc, pages: list[Page], source: str) -> None:
+    fields, table = document_rows(pages, source)
+    index = len(dataset.docs)
+    dataset.docs.append(doc)
+    dataset.rule_values.append({name: fields.get(name) for name in FIELD_KINDS})
+    for name, (found, rows) in table.items():
+        kind = FIELD_KINDS[name]
+        target = dataset.rows.setdefault(name, Rows())
+        for cand, row in zip(found, rows, strict=True):
+            target.x.append(row)
+            target.y.append(int(is_true(kind, cand.value, doc.truth.get(name))))
+            target.doc.append(index)
+            target.values.append(cand.value)
+
+
+def build_dataset(
+    *,
+    synth: int,
+    scans: int,
+    seed: int,
+    corpora: list[Path],
+    kinds: tuple[str, ...] = VISUAL_KINDS,
+    log: Any = print,
+) -> Dataset:
+    dataset = Dataset([], {}, [])
+    started = time.monotonic()
+    if synth:
+        from training import synth as generator  # noqa: PLC0415
+
+        for number in range(synth):
+            made = generator.generate(seed + number)
+            group = f"synth-{made.layout}"
+            truth = made.truth
+            pages, source = pages_of_pdf(made.pdf)
+            add_document(
+                dataset,
+                TrainDoc(f"synth-{number}", group, "pdf-text", truth, "synth"),
+                pages,
+                source,
+            )
+            if number < scans:
+                variant = ("standard", "phone", "fax")[number % 3]
+                scan = generator.render_scan(made.pdf, seed + number, variant)
+                pages, source = pages_of_pdf(scan)
+                add_document(
+                    dataset,
+                    TrainDoc(f"synth-{number}-scan", group, "pdf-scan", truth, "synth"),
+                    pages,
+                    source,
+                )
+            if (number + 1) % 200 == 0:
+                log(f"  {number + 1} generated documents read ({time.monotonic() - started:.0f} s)")
+    for corpus, entry in corpus_entries(corpora, kinds):
+        pages, source = pages_of_pdf((corpus / entry["file"]).read_bytes())
+        truth = dict(entry["truth"])
+        add_document(
+            dataset,
+            TrainDoc(entry["file"], producer_of(entry), entry["kind"], truth, "corpus"),
+            pages,
+            source,
+        )
+    log(f"dataset: {len(dataset.docs)} documents in {time.monotonic() - started:.0f} s")
+    return dataset
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def fit(dataset: Dataset, *, exclude: set[str] = frozenset(), seed: int = SEED) -> dict[str, Any]:
+    """One model per field, trained on every document whose group is not excluded."""
+    import lightgbm  # noqa: PLC0415
+
+    keep = np.asarray([doc.group not in exclude for doc in dataset.docs])
+    weight_of = np.asarray(
+        [CORPUS_WEIGHT if doc.source == "corpus" else 1.0 for doc in dataset.docs]
+    )
+    models = {}
+    for name in FIELD_KINDS:
+        x, y, doc = dataset.arrays(name)
+        mask = keep[doc] if len(doc) else np.zeros(0, dtype=bool)
+        if mask.sum() == 0 or y[mask].sum() == 0:
+            continue
+        params = {**MODEL_PARAMS, "seed": seed}
+        data = lightgbm.Dataset(
+            x[mask], label=y[mask], weight=weight_of[doc][mask], params={"verbosity": -1}
+        )
+        models[name] = lightgbm.train(params, data, num_boost_round=ROUNDS)
+    return models
+
+
+def predict(dataset: Dataset, models: dict[str, Any], docs: list[int]) -> list[dict[str, Any]]:
+    """Per document: field -> (value, probability) as `ranker.apply` would choose, with the
+    rules' value kept where the model is not sure enough (probabilities from sklearn)."""
+    wanted = set(docs)
+    out: list[dict[str, Any]] = [{} for _ in dataset.docs]
+    for name in FIELD_KINDS:
+        model = models.get(name)
+        x, _, doc = dataset.arrays(name)
+        if model is None or not len(doc):
+            continue
+        mask = np.isin(doc, list(wanted))
+        if not mask.any():
+            continue
+        probabilities = model.predict(x[mask])
+        indexes = np.nonzero(mask)[0]
+        best: dict[int, tuple[float, int]] = {}
+        for position, row in enumerate(indexes):
+            owner = int(doc[row])
+            p = float(probabilities[position])
+            if owner not in best or p > best[owner][0]:
+                best[owner] = (p, int(row))
+        for owner, (p, row) in best.items():
+            out[owner][name] = (dataset.rows[name].values[row], p)
+    return out
+
+
+def export(models: dict[str, Any], directory: Path, meta: dict[str, Any]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("ranker-*.txt"):
+        stale.unlink()
+    fields_meta = {}
+    for name, model in models.items():
+        file = f"ranker-{name}.txt"
+        model.save_model(str(directory / file))
+        columns = cands_module.feature_names(FIELD_KINDS[name])
+        fields_meta[name] = {"file": file, "kind": FIELD_KINDS[name], "columns": len(columns)}
+    (directory / "ranker.json").write_text(
+        json.dumps({**meta, "fields": fields_meta}, indent=2, sort_keys=True) + "\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--synth", type=int, default=1500, help="generated documents")
+    parser.add_argument("--scans", type=int, default=0, help="of them also as scans (OCR)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", type=Path, default=ranker.MODEL_DIR)
+    parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--dataset", type=Path, help="a pickle of the rows to reuse or write")
+    args = parser.parse_args(argv)
+    corpora = (
+        []
+        if args.no_corpus
+        else [Path(p) for p in os.environ.get("INVEX_CORPORA", "").split(os.pathsep) if p]
+        or DEFAULT_CORPORA
+    )
+    if args.dataset and args.dataset.exists():
+        dataset = pickle.loads(args.dataset.read_bytes())  # noqa: S301  (our own file)
+    else:
+        dataset = build_dataset(synth=args.synth, scans=args.scans, seed=args.seed, corpora=corpora)
+        if args.dataset:
+            args.dataset.write_bytes(pickle.dumps(dataset))
+    models = fit(dataset, seed=args.seed)
+    meta = {
+        "seed": args.seed,
+        "synth_documents": args.synth,
+        "synth_scans": args.scans,
+        "corpus_documents": sum(1 for doc in dataset.docs if doc.source == "corpus"),
+        "params": MODEL_PARAMS,
+        "rounds": ROUNDS,
+        "corpus_weight": CORPUS_WEIGHT,
+    }
+    export(models, args.out, meta)
+    print(f"models written to {args.out}: {', '.join(sorted(models))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
