@@ -89,11 +89,13 @@ class ExportDownload(MethodView):
         """Download a succeeded export's file. 409 `export_not_ready` before it succeeded."""
         export, stream = service.open_download(current_principal(), export_id)
         response = Response(
-            wrap_file(request.environ, stream, buffer_size=1 << 16),
+            # ExportFile is a RawIOBase: a binary stream, which typeshed's IO[bytes] does not
+            # name.
+            wrap_file(request.environ, stream, buffer_size=1 << 16),  # type: ignore[arg-type]
             mimetype=export.content_type,
             direct_passthrough=True,
         )
-        response.content_length = export.size
+        response.content_length = export.size or 0
         response.set_etag(export.sha256 or export.id)
         response.last_modified = export.completed_at
         response.headers["Content-Disposition"] = f'attachment; filename="{export.file_name}"'

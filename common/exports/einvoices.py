@@ -84,7 +84,7 @@ class FacturxZipWriter(ZipWriter):
                     "subject": f"Invoice {invoice.fields.get('invoice_number') or invoice.id}",
                 },
             )
-        except Exception as exc:  # the library raises plain Exceptions for XSD or PDF faults
+        except Exception as exc:  # noqa: BLE001  (factur-x raises plain Exceptions for XSD or PDF faults)
             self.error(invoice, f"Factur-X: {exc}")
             return
         self.zip.writestr(f"{invoice.id}.pdf", document)
@@ -181,9 +181,9 @@ def ubl_to_cii(ubl: bytes) -> bytes:
     _sub(document, "ram:ID", _text(root, "cbc:ID") or "NOT-STATED")
     type_code = _text(root, "cbc:CreditNoteTypeCode" if credit_note else "cbc:InvoiceTypeCode")
     _sub(document, "ram:TypeCode", type_code or ("381" if credit_note else "380"))
-    _date(
-        document, "ram:IssueDateTime", _text(root, "cbc:IssueDate") or dt.date.today().isoformat()
-    )
+    # UBL always has an IssueDate; today's UTC date only guards a malformed one.
+    issued = _text(root, "cbc:IssueDate") or dt.datetime.now(dt.UTC).date().isoformat()
+    _date(document, "ram:IssueDateTime", issued)
     for note in root.findall("cbc:Note", _UBL):
         if note.text:
             _sub(_sub(document, "ram:IncludedNote"), "ram:Content", note.text)

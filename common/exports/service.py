@@ -338,7 +338,7 @@ def _write_and_store(export: Export, task_id: str, retention_days: int) -> str:
             if finished is None:
                 # Another run took it over (this one's lease ran out): roll back the file
                 # written above; the other run stores its own.
-                raise _LostLease()
+                raise _LostLease
             record_export_event(conn, finished)
     log.info("export %s: %d invoices, %d bytes (%s)", export_id, count, size, export.format)
     return "succeeded"
