@@ -373,8 +373,7 @@ def column_kind(text: str) -> str | None:
 
 def header_columns(line: Line) -> list[Column]:
     """The table columns a line names, or [] when it is not a table header."""
-    if _TAX_SUMMARY_HEADER.search(fold(line.text)):
-        return []
+    tax_summary = bool(_TAX_SUMMARY_HEADER.search(fold(line.text)))
     columns: list[Column] = []
     words = line.words
     index = 0
@@ -399,6 +398,10 @@ def header_columns(line: Line) -> list[Column]:
             length += 1
         columns.append(Column(kind, span[0].x0, span[-1].x1, percent))
         index += length
+    # A VAT amount column beside the items' names and quantities ("Montant TVA" in a
+    # table of items) does not make a VAT breakdown.
+    if tax_summary and not {"description", "quantity"} <= {c.kind for c in columns}:
+        return []
     return _settle_columns(columns)
 
 

@@ -237,21 +237,16 @@ def value_roles(
                 kinds[index] = "unit_price"
             else:
                 kinds[index] = "other"
-    if "description" not in kinds:
-        wordy = [
-            index
-            for index, kind in enumerate(kinds)
-            if kind in (None, "words", "code") and columns[index].count("words")
-        ]
-        if wordy:
-            chosen = max(
-                wordy, key=lambda i: sum(len(c.text) for c in columns[i].cells if c.kind == "words")
-            )
-            kinds[chosen] = "description"
+    for index, column in enumerate(columns):
+        if kinds[index] == "code" and not column.cells:
+            kinds[index] = None  # "Item" over names that run on under "Description"
+    _choose_description(kinds, columns)
     description = kinds.index("description") if "description" in kinds else None
     for index, kind in enumerate(kinds):
         if kind in (None, "words"):
-            if description is not None and index < description:
+            if not columns[index].cells:
+                kinds[index] = None
+            elif description is not None and index < description:
                 kinds[index] = "code"
             elif columns[index].count("words"):
                 kinds[index] = "unit"
@@ -274,3 +269,27 @@ def value_roles(
         ]
         widened.append((min([x0] + [c.x0 for c in values]), max([x1] + [c.x1 for c in values])))
     return kinds, widened, bool(amount) and whole * 2 > len(amount)
+
+
+def _choose_description(kinds: list[str | None], columns: list[ColumnCells]) -> None:
+    """The description is the column with the most words. A header naming it is taken at
+    its word unless another column holds far more text ("Articolo" over codes beside
+    "Prodotto / Servizio" over names)."""
+
+    def text_length(index: int) -> int:
+        return sum(len(cell.text) for cell in columns[index].cells if cell.kind == "words")
+
+    wordy = [
+        index
+        for index, kind in enumerate(kinds)
+        if kind in (None, "words", "code", "description") and text_length(index)
+    ]
+    if not wordy:
+        return
+    chosen = max(wordy, key=text_length)
+    named = kinds.index("description") if "description" in kinds else None
+    if named is None:
+        kinds[chosen] = "description"
+    elif chosen != named and text_length(chosen) > 2 * text_length(named) + 10:
+        kinds[named] = "code" if named < chosen else None
+        kinds[chosen] = "description"
