@@ -62,7 +62,7 @@ def line_cells(line: Line, row: int, decimal_separator: str | None) -> list[Cell
         if dates and sum(d.end - d.start for d in dates) >= 0.6 * len(text.replace(" ", "")):
             cells.append(Cell(row, phrase.x0, phrase.x1, "date", text=text))
             taken.update(id(word) for word in phrase.words)
-    for amount in find_amounts(line.text, decimal_separator):
+    for amount in find_amounts(line.text, decimal_separator, include_percentages=True):
         words = line.words_in_span(amount.start, amount.end)
         if not words or any(id(word) in taken for word in words):
             continue
@@ -203,6 +203,10 @@ def value_roles(
             kinds[index] = "tax_rate" if "tax_rate" not in kinds else "discount"
         elif kinds[index] is None and words > numbers + percents:
             kinds[index] = "words"
+    for index, column in enumerate(columns):
+        values = [cell.number for cell in column.numbers().values()]
+        if kinds[index] is None and len(values) >= 2 and values == list(range(1, len(values) + 1)):
+            kinds[index] = "code"  # positions 1, 2, 3 ...
     numeric = [
         index
         for index, column in enumerate(columns)
@@ -259,6 +263,10 @@ def value_roles(
     if not (set(amount) & described) and not (set(amount) and rows <= 3):
         return None
     whole = sum(1 for cell in amount.values() if not cell.has_decimals)
+    # Without known header words, only rows that look like items make a table: names
+    # with amounts in two rows, or amounts with decimals.
+    if strict and len(set(amount) & described) < 2 and whole * 2 >= len(amount):
+        return None
     widened = []
     for (x0, x1), column, kind in zip(bounds, columns, kinds, strict=True):
         # Codes and names keep their header's place: the description starts after them.
