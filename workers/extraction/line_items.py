@@ -17,8 +17,9 @@ from typing import Any
 from workers.extraction import money
 from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
-from workers.extraction.layout import Line, fold, overlap_x
+from workers.extraction.layout import Line, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
+from workers.extraction.table_columns import value_roles
 
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "description": (
@@ -269,8 +270,11 @@ class Column:
     percent: bool = False  # the header says "%": "Disc. %" holds rates, not amounts
 
 
-# Columns whose numbers are neither a quantity, a price nor the line total.
-_SIDE_COLUMNS = frozenset({"unit", "tax_rate", "discount"})
+# Columns whose numbers are neither a quantity, a price nor the line total ("other": a
+# gross amount or the line's VAT beside the net total, known by the arithmetic).
+_SIDE_COLUMNS = frozenset({"unit", "tax_rate", "discount", "date", "other"})
+# Columns whose contents are never read as numbers.
+_TEXT_COLUMNS = ("description", "code", "unit", "date")
 # VAT rates in use; a bare number in a VAT column that is one of these is the rate, any
 # other number there is the line's VAT amount.
 _STANDARD_RATES = frozenset(
@@ -313,6 +317,7 @@ _STANDARD_RATES = frozenset(
 class Table:
     columns: list[Column]
     header: Line
+    whole_amounts: bool = False  # line totals printed without decimals ("$12,500")
 
     def column(self, kind: str) -> Column | None:
         return next((column for column in self.columns if column.kind == kind), None)
@@ -368,8 +373,7 @@ def column_kind(text: str) -> str | None:
 
 def header_columns(line: Line) -> list[Column]:
     """The table columns a line names, or [] when it is not a table header."""
-    if _TAX_SUMMARY_HEADER.search(fold(line.text)):
-        return []
+    tax_summary = bool(_TAX_SUMMARY_HEADER.search(fold(line.text)))
     columns: list[Column] = []
     words = line.words
     index = 0
@@ -394,6 +398,10 @@ def header_columns(line: Line) -> list[Column]:
             length += 1
         columns.append(Column(kind, span[0].x0, span[-1].x1, percent))
         index += length
+    # A VAT amount column beside the items' names and quantities ("Montant TVA" in a
+    # table of items) does not make a VAT breakdown.
+    if tax_summary and not {"description", "quantity"} <= {c.kind for c in columns}:
+        return []
     return _settle_columns(columns)
 
 
@@ -446,7 +454,7 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
 def _column_of(table: Table, x0: float, x1: float) -> Column | None:
     """The numeric column a number sits in: the one it overlaps most, else the one whose
     right edge is nearest (numbers are right-aligned under their headers)."""
-    numeric = [c for c in table.columns if c.kind not in ("description", "code", "unit")]
+    numeric = [c for c in table.columns if c.kind not in _TEXT_COLUMNS]
     best, best_overlap = None, 0.0
     for column in numeric:
         overlap = min(x1, column.x1 + 2) - max(x0, column.x0 - 2)
@@ -479,6 +487,14 @@ def _description_words(table: Table, line: Line) -> list[str]:
 
 def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
     every = _amounts_with_x(line, decimal_separator)
+    dates = [c for c in table.columns if c.kind == "date"]
+    if dates:
+        # "01.04.2026" in a date column is no number of the row.
+        every = [
+            (a, x0, x1)
+            for a, x0, x1 in every
+            if not any(overlap_x(x0, x1, c.x0, c.x1) > 0 for c in dates)
+        ]
     amounts = [
         (a, x0, x1)
         for a, x0, x1 in every
@@ -504,7 +520,11 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
         if amount_column is not None or not last.has_decimals:
             return None
         total = last
-    if not total.has_decimals and not ("quantity" in by_column and "unit_price" in by_column):
+    if (
+        not total.has_decimals
+        and not table.whole_amounts
+        and not ("quantity" in by_column and "unit_price" in by_column)
+    ):
         return None
     row = Row(anchor=line, last_y1=line.y1, total=total.value)
     quantity = by_column.get("quantity")
@@ -641,20 +661,116 @@ def _description_has_item(table: Table, line: Line) -> bool:
 
 
 def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[Row], bool]:
-    """All item rows of the document, and whether a table header was found at all."""
+    """All item rows of the document, and whether a table header was found at all. Tables
+    are headed by known column words; where none gives a row, by a line of words over rows
+    whose numbers line up under it (the roles then come from the values alone)."""
     rows: list[Row] = []
     found_header = False
-    position = 0
-    while position < len(lines):
-        columns = header_columns(lines[position])
-        if not columns:
-            position += 1
-            continue
-        found_header = True
-        table = Table(columns=columns, header=lines[position])
-        _widen_with_neighbours(table, lines, position)
-        position = _read_rows(table, lines, position + 1, decimal_separator, rows)
+    for structural in (False, True):
+        position = 0
+        while position < len(lines):
+            table = _table_at(lines, position, decimal_separator, structural)
+            if table is None:
+                position += 1
+                continue
+            found_header = True
+            position = _read_rows(table, lines, position + 1, decimal_separator, rows)
+        if rows:
+            break
     return rows, found_header
+
+
+def _table_at(
+    lines: list[Line], position: int, decimal_separator: str | None, structural: bool
+) -> Table | None:
+    """The table headed by lines[position], its column roles checked against its rows."""
+    line = lines[position]
+    known = header_columns(line) if not structural else []
+    if not known and not (structural and _may_head_table(line)):
+        return None
+    table = Table(columns=known, header=line)
+    if known:
+        _widen_with_neighbours(table, lines, position)
+    kinds, bounds, percents = _phrase_columns(table)
+    body = _body_lines(table, lines, position)
+    found = value_roles(kinds, bounds, body, decimal_separator, strict=structural)
+    if found is None:
+        return table if known else None
+    roles, widened, whole = found
+    columns = [
+        Column(kind, x0, x1, percent)
+        for kind, (x0, x1), percent in zip(roles, widened, percents, strict=True)
+        if kind is not None
+    ]
+    settled: list[Column] = []
+    for column in columns:
+        if not any(c.kind == column.kind for c in settled) or column.kind in ("other", "date"):
+            settled.append(column)
+    return Table(columns=settled, header=line, whole_amounts=whole)
+
+
+def _may_head_table(line: Line) -> bool:
+    """A line of two or more phrases of words, no numbers: it may name columns."""
+    if any(ch.isdigit() for ch in line.text) or _TAX_SUMMARY_HEADER.search(fold(line.text)):
+        return False
+    return len(phrases(line)) >= 2
+
+
+def _phrase_columns(table: Table) -> tuple[list[str | None], list[tuple[float, float]], list[bool]]:
+    """The header's columns as its phrases: a phrase naming one known column gives it its
+    width ("Total (NOK)"), a phrase of unknown words is a column of unknown role."""
+    kinds: list[str | None] = []
+    bounds: list[tuple[float, float]] = []
+    percents: list[bool] = []
+    placed: set[int] = set()
+    for phrase in phrases(table.header):
+        inside = [
+            c
+            for c in table.columns
+            if phrase.x0 - 1 <= (c.x0 + c.x1) / 2 <= phrase.x1 + 1 and id(c) not in placed
+        ]
+        placed.update(id(c) for c in inside)
+        if len(inside) == 1:
+            column = inside[0]
+            kinds.append(column.kind)
+            bounds.append((min(phrase.x0, column.x0), max(phrase.x1, column.x1)))
+            percents.append(column.percent)
+        elif inside:
+            for column in inside:
+                kinds.append(column.kind)
+                bounds.append((column.x0, column.x1))
+                percents.append(column.percent)
+        else:
+            kinds.append(None)
+            bounds.append((phrase.x0, phrase.x1))
+            percents.append("%" in phrase.text)
+    for column in table.columns:
+        if id(column) not in placed:
+            kinds.append(column.kind)
+            bounds.append((column.x0, column.x1))
+            percents.append(column.percent)
+    order = sorted(range(len(kinds)), key=lambda i: bounds[i][0])
+    return [kinds[i] for i in order], [bounds[i] for i in order], [percents[i] for i in order]
+
+
+def _body_lines(table: Table, lines: list[Line], position: int) -> list[Line]:
+    """The lines under a header on its page, up to what ends a table."""
+    header = table.header
+    body: list[Line] = []
+    previous = header
+    for line in lines[position + 1 : position + 80]:
+        if line.page != header.page or line.y0 - previous.y1 > 4 * max(header.height, 1.0):
+            break
+        folded = fold(line.text)
+        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
+            break
+        if _is_total_row(table, line)[0]:
+            break
+        if not body and not any(ch.isdigit() for ch in line.text):
+            continue  # the header's second line
+        body.append(line)
+        previous = line
+    return body
 
 
 def _read_rows(

@@ -1,0 +1,124 @@
+"""Item tables whose header words are unknown or mislead: column roles from the values."""
+
+from workers.extraction.pdf_text import extract_pdf_text
+
+
+def _read(pdf, texts):
+    return [
+        (item["description"], item["quantity"], item["unit_price"], item["total_price"])
+        for item in extract_pdf_text(pdf([texts]))["line_items"]
+    ]
+
+
+def test_a_header_of_unknown_words_over_aligned_numbers_heads_the_items(pdf):
+    texts = [
+        (50, 100, "Designação"),
+        (300, 100, "Quantidade"),
+        (390, 100, "P. unit."),
+        (480, 100, "Montante"),
+        (50, 118, "Cadeira de escritório"),
+        (330, 118, "3"),
+        (395, 118, "120,50"),
+        (485, 118, "361,50"),
+        (50, 134, "Licença de software"),
+        (330, 134, "1"),
+        (395, 134, "980,00"),
+        (485, 134, "980,00"),
+        (380, 170, "Total"),
+        (480, 170, "1.341,50"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Cadeira de escritório", "3", 12050, 36150),
+        ("Licença de software", "1", 98000, 98000),
+    ]
+
+
+def test_the_column_whose_values_multiply_out_is_the_line_total_whatever_its_header(pdf):
+    texts = [
+        (50, 100, "Product Description"),
+        (280, 100, "Unit Price"),
+        (380, 100, "Quantity"),
+        (480, 100, "Price"),
+        (50, 118, "Ceramic mug"),
+        (285, 118, "4.50"),
+        (395, 118, "12"),
+        (485, 118, "54.00"),
+        (50, 134, "Tea towel"),
+        (285, 134, "3.25"),
+        (395, 134, "2"),
+        (490, 134, "6.50"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Ceramic mug", "12", 450, 5400),
+        ("Tea towel", "2", 325, 650),
+    ]
+
+
+def test_a_date_column_is_never_part_of_the_description(pdf):
+    texts = [
+        (50, 100, "Date"),
+        (160, 100, "Description"),
+        (480, 100, "Amount"),
+        (50, 118, "April 1, 2026"),
+        (160, 118, "Monthly design retainer"),
+        (480, 118, "$12,500"),
+        (50, 134, "April 15, 2026"),
+        (160, 134, "Brand workshop"),
+        (486, 134, "$3,000"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Monthly design retainer", None, None, 1250000),
+        ("Brand workshop", None, None, 300000),
+    ]
+
+
+def test_an_item_and_price_table_in_whole_dollars_has_a_total_per_line(pdf):
+    texts = [
+        (50, 100, "Item"),
+        (480, 100, "Price"),
+        (50, 118, "Website design"),
+        (480, 118, "$1,300"),
+        (50, 134, "Hosting (3 months)"),
+        (491, 134, "$75"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Website design", None, None, 130000),
+        ("Hosting (3 months)", None, None, 7500),
+    ]
+
+
+def test_names_printed_from_under_an_item_header_keep_their_first_word(pdf):
+    texts = [
+        (40, 100, "ITEM"),
+        (66, 100, "DESCRIPTION"),
+        (400, 100, "UNITS"),
+        (445, 100, "PRICE EACH"),
+        (510, 100, "NET"),
+        (40, 118, "Project management"),
+        (410, 118, "8"),
+        (450, 118, "2.50"),
+        (510, 118, "20.00"),
+        (40, 134, "Travel expenses"),
+        (410, 134, "2"),
+        (450, 134, "0.83"),
+        (515, 134, "1.66"),
+    ]
+    assert [row[0] for row in _read(pdf, texts)] == ["Project management", "Travel expenses"]
+
+
+def test_a_vat_amount_column_beside_names_and_quantities_still_heads_items(pdf):
+    texts = [
+        (40, 100, "Désignation"),
+        (200, 100, "Qté"),
+        (250, 100, "Prix"),
+        (330, 100, "Total HT"),
+        (410, 100, "Montant TVA"),
+        (500, 100, "Total TTC"),
+        (40, 118, "Contrat de maintenance"),
+        (205, 118, "2"),
+        (250, 118, "826,85"),
+        (330, 118, "1653,70"),
+        (415, 118, "330,74"),
+        (500, 118, "1984,44"),
+    ]
+    assert _read(pdf, texts) == [("Contrat de maintenance", "2", 82685, 165370)]
