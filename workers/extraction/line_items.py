@@ -541,7 +541,7 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
         # read as the total does not multiply out but an amount right of it does, the
         # rightmost one is the line total.
         product = quantity.value * price.value
-        if abs(product - total.value) > Decimal("0.01") * max(1, abs(quantity.value)):
+        if abs(product - total.value) > Decimal("0.01") * max(Decimal(1), abs(quantity.value)):
             right = [a for a, _, _ in amounts if a.start > total.end and a.has_decimals]
             match = next((a for a in right if abs(a.value - product) <= Decimal("0.01")), None)
             if match is not None:
@@ -552,7 +552,7 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
         row.quantity is not None
         and row.unit_price is not None
         and abs(row.quantity * row.unit_price - total.value)
-        > Decimal("0.01") * max(1, abs(row.quantity))
+        > Decimal("0.01") * max(Decimal(1), abs(row.quantity))
     ):
         # The columns disagree with the arithmetic: trust a pair that multiplies out.
         columns_read = (row.quantity, row.unit_price)
@@ -626,7 +626,7 @@ def _infer_quantity_and_price(
             if price is quantity:
                 continue
             if abs(quantity.value * price.value - row.total) > Decimal("0.01") * max(
-                1, abs(quantity.value)
+                Decimal(1), abs(quantity.value)
             ):
                 continue
             score = (

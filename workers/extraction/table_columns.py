@@ -128,9 +128,9 @@ def assign_cells(
 
 
 def multiplies(quantity: Decimal, price: Decimal, total: Decimal) -> bool:
-    return abs(quantity * price - total) <= Decimal("0.01") * max(1, abs(quantity)) + Decimal(
-        "0.005"
-    )
+    return abs(quantity * price - total) <= Decimal("0.01") * max(
+        Decimal(1), abs(quantity)
+    ) + Decimal("0.005")
 
 
 def arithmetic_roles(
@@ -163,7 +163,7 @@ def arithmetic_roles(
         if hits == 0 or hits * 2 < len(rows):
             continue
         whole = sum(
-            1 for cell in numbers[q].values() if cell.value == cell.value.to_integral_value()
+            1 for cell in numbers[q].values() if cell.number == cell.number.to_integral_value()
         )
         # Equal counts: quantities are whole numbers, and the total is printed last.
         score = (hits, int(t > p and t > q), whole, int(q < p))
@@ -190,7 +190,7 @@ def value_roles(
         cell for row, line in enumerate(body) for cell in line_cells(line, row, decimal_separator)
     ]
     columns = assign_cells(bounds, cells, height, strict)
-    kinds = list(kinds)
+    kinds = list(kinds)  # a copy: the caller's list stays as it was
     rows = len(body)
     for index, column in enumerate(columns):
         if not column.cells:
@@ -231,9 +231,12 @@ def value_roles(
         for index in numeric:
             if kinds[index] != "pending":
                 continue
-            values = [cell.value for cell in columns[index].numbers().values()]
+            cells = list(columns[index].numbers().values())
             small_whole = all(
-                v is not None and v == v.to_integral_value() and abs(v) < 10000 for v in values
+                cell.value is not None
+                and cell.number == cell.number.to_integral_value()
+                and abs(cell.number) < 10000
+                for cell in cells
             )
             if small_whole and "quantity" not in kinds:
                 kinds[index] = "quantity"
@@ -246,8 +249,8 @@ def value_roles(
             kinds[index] = None  # "Item" over names that run on under "Description"
     _choose_description(kinds, columns)
     description = kinds.index("description") if "description" in kinds else None
-    for index, kind in enumerate(kinds):
-        if kind in (None, "words"):
+    for index, role in enumerate(kinds):
+        if role in (None, "words"):
             if not columns[index].cells:
                 kinds[index] = None
             elif description is not None and index < description:
@@ -268,14 +271,14 @@ def value_roles(
     if strict and len(set(amount) & described) < 2 and whole * 2 >= len(amount):
         return None
     widened = []
-    for (x0, x1), column, kind in zip(bounds, columns, kinds, strict=True):
+    for (x0, x1), column, role in zip(bounds, columns, kinds, strict=True):
         # Codes and names keep their header's place: the description starts after them.
-        values = [
+        placed = [
             cell
             for cell in column.cells
-            if cell.kind != "words" and kind not in ("description", "code", "unit")
+            if cell.kind != "words" and role not in ("description", "code", "unit")
         ]
-        widened.append((min([x0] + [c.x0 for c in values]), max([x1] + [c.x1 for c in values])))
+        widened.append((min([x0] + [c.x0 for c in placed]), max([x1] + [c.x1 for c in placed])))
     return kinds, widened, bool(amount) and whole * 2 > len(amount)
 
 
