@@ -2,12 +2,19 @@
 
     python bench/accuracy.py [--corpus DIR] [--kinds xml-ubl,xml-cii] [--jobs N]
                              [--reuse RESULTS.jsonl] [--show-misses]
+                             [--no-lopo] [--dataset ROWS.pkl]
 
 Extracts every document once (`python -m workers.extraction.batch --format jsonl`), lets the
 shared scorer print its per-kind table from those results, then prints a calibration table:
 for each confidence band, how often a field with that `field_confidence` is right. The goal
 is that fields with confidence >= 0.9 are right at least 95% of the time. Correctness uses
 the scorer's own comparison, so both tables agree on what "right" means.
+
+Then, unless --no-lopo, the generalization figures of `bench/generalization.py`: each
+producer of both development corpora (and each generated layout family) scored by field
+ranker models that never saw it, beside in-sample and the rules alone, with the calibration
+of those out-of-producer confidences (it reads every visual document once and trains six
+sets of models: minutes, not seconds; --dataset keeps the rows for the next run).
 
 Prints figures only; nothing here is asserted in tests.
 """
@@ -38,6 +45,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--reuse", type=Path, help="score earlier results instead of extracting")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--no-lopo", action="store_true", help="skip leave-producers-out")
+    parser.add_argument("--dataset", type=Path, help="ranker rows to reuse (see generalization)")
     args = parser.parse_args()
 
     docs = [json.loads(line) for line in (args.corpus / "manifest.jsonl").open()]
@@ -53,6 +62,12 @@ def main() -> int:
             result = json.loads(line)
             results[str(Path(result["file"]).resolve())] = result
     print_calibration(docs, paths, results, load_scorer())
+    if not args.no_lopo:
+        print("\nleave producers out (bench/generalization.py)\n")
+        command = [sys.executable, str(Path(__file__).with_name("generalization.py"))]
+        if args.dataset:
+            command += ["--dataset", str(args.dataset)]
+        subprocess.run(command, check=False)
     return 0
 
 

@@ -80,8 +80,8 @@ def chosen(prediction: dict, rules: dict, currency: str | None) -> tuple[dict, d
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--synth", type=int, default=1500)
-    parser.add_argument("--scans", type=int, default=0)
+    parser.add_argument("--synth", type=int, default=training.SYNTH_DOCUMENTS)
+    parser.add_argument("--scans", type=int, default=training.SYNTH_SCANS)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=training.SEED)
     parser.add_argument("--kinds", default="pdf-text,pdf-scan", help="corpus kinds to read")

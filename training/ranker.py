@@ -47,6 +47,9 @@ DEFAULT_CORPORA = [ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "
 OCR_CACHE = Path(os.environ.get("INVEX_OCR_CACHE", Path.home() / ".cache" / "invex" / "ocr-pages"))
 VISUAL_KINDS = ("pdf-text", "pdf-scan")
 SEED = 20261202
+SYNTH_DOCUMENTS = 1500
+# Generated scans go through RapidOCR like real ones (seconds each, cached afterwards).
+SYNTH_SCANS = 30
 MODEL_PARAMS = {
     "objective": "binary",
     "learning_rate": 0.1,
@@ -354,8 +357,10 @@ def export(models: dict[str, Any], directory: Path, meta: dict[str, Any]) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--synth", type=int, default=1500, help="generated documents")
-    parser.add_argument("--scans", type=int, default=0, help="of them also as scans (OCR)")
+    parser.add_argument("--synth", type=int, default=SYNTH_DOCUMENTS, help="generated documents")
+    parser.add_argument(
+        "--scans", type=int, default=SYNTH_SCANS, help="of them also as scans (OCR)"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=ranker.MODEL_DIR)
     parser.add_argument("--no-corpus", action="store_true")
@@ -389,4 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as training.ranker, not __main__: a saved dataset's classes then load anywhere.
+    from training.ranker import main as run
+
+    sys.exit(run())

@@ -15,6 +15,7 @@ Pure code: no model, no I/O.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 import zlib
@@ -136,7 +137,28 @@ def generate(doc: Any, day_first: bool) -> list[Cand]:
                 letters = sum(ch.isalpha() for ch in name)
                 if 2 <= len(name) <= 80 and letters >= 2 and len(phrase.words) <= 10:
                     found.append(Cand("name", name, name, line, phrase.x0, phrase.x1))
+                    found.extend(_name_parts(phrase, text))
     return found
+
+
+_NAME_SEPARATOR = re.compile(r"\s+[|●•·]\s+|\s+-\s+")
+
+
+def _name_parts(phrase: Line, text: str) -> list[Cand]:
+    """A name inside a phrase: after its label ("Denominazione: ALPHA SRL", "Client: Acme")
+    or before a separator ("Muster GmbH · Hauptstr. 1 · Berlin", a sender line)."""
+    parts = []
+    label, colon, rest = text.partition(":")
+    rest = rest.strip(" ,;")
+    if colon and rest and len(label.split()) <= 4 and sum(ch.isalpha() for ch in rest) >= 2:
+        x0, x1 = _word_span_x(phrase, len(text) - len(rest), len(text))
+        parts.append(Cand("name", rest, rest, phrase, x0, x1, before=label + colon))
+    head = _NAME_SEPARATOR.split(text, maxsplit=1)
+    if len(head) == 2 and sum(ch.isalpha() for ch in head[0]) >= 2:
+        name = head[0].strip(" ,;:")
+        x0, x1 = _word_span_x(phrase, 0, len(head[0]))
+        parts.append(Cand("name", name, name, phrase, x0, x1))
+    return parts
 
 
 @dataclass
@@ -150,6 +172,7 @@ class _Context:
     ]  # field, strength, line, x0, x1, at start
     block_lines: dict[int, tuple[str, int]]  # line index -> (role, position in block)
     name_counts: Counter[str]
+    name_repeats: dict[str, int]  # folded name -> lines that hold it, filled as asked
     value_counts: Counter[tuple[str, Any]]
     amounts: list[Decimal]
     amount_set: set[Decimal]
@@ -195,7 +218,8 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
         n_lines=max(1, len(doc.lines)),
         label_hits=hits,
         block_lines=block_lines,
-        name_counts=Counter(fold(text) for text in doc.texts),
+        name_counts=Counter(doc.folded),
+        name_repeats={},
         value_counts=Counter((c.kind, c.value) for c in cands),
         amounts=amounts,
         amount_set=set(amounts),
@@ -272,8 +296,15 @@ _TOKEN = re.compile(r"[a-z]+|[#°№]")
 def _hash_tokens(text: str, prefix: str, out: dict[str, float]) -> None:
     """The words of a nearby text, hashed into buckets: a label the lists of `labels.py` do
     not know ("ID", "Beleg", "Fattura n.") is still learnt from the generated documents."""
-    for token in _TOKEN.findall(fold(text))[-6:]:
-        out[f"{prefix}{zlib.crc32(token.encode()) % HASH_BUCKETS}"] = 1.0
+    for bucket in _buckets(text):
+        out[f"{prefix}{bucket}"] = 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _buckets(text: str) -> tuple[int, ...]:
+    return tuple(
+        zlib.crc32(token.encode()) % HASH_BUCKETS for token in _TOKEN.findall(fold(text))[-6:]
+    )
 
 
 def _neighbour_features(doc: Any, cand: Cand, out: dict[str, float]) -> None:
@@ -351,7 +382,12 @@ def _kind_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
         folded = fold(cand.text)
         out["legal_form"] = float(bool(LEGAL_FORM.search(folded)))
         out["name_words"] = float(len(cand.text.split()))
-        out["name_repeats"] = float(sum(1 for text in ctx.name_counts if folded in text))
+        repeats = ctx.name_repeats.get(folded)
+        if repeats is None:
+            repeats = ctx.name_repeats[folded] = sum(
+                1 for text in ctx.name_counts if folded in text
+            )
+        out["name_repeats"] = float(repeats)
         out["contact"] = float(bool(_CONTACT.search(cand.text)))
         out["postcode"] = float(bool(_POSTCODE.search(cand.text)))
         out["street"] = float(bool(_STREET.search(cand.text)))
@@ -420,10 +456,3 @@ def feature_names(kind: str) -> list[str]:
         ],
     }[kind]  # fmt: skip
     return [*common, *specific, "rule_agrees", "rule_confidence"]
-
-
-def vector(cand: Cand, names: list[str], rule_agrees: float, rule_confidence: float) -> list[float]:
-    features = cand.features
-    row = [features.get(name, 0.0) for name in names[:-2]]
-    row.extend((rule_agrees, rule_confidence))
-    return row

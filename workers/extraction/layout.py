@@ -130,14 +130,24 @@ class Line:
         return Line(words=words, page=self.page, index=self.index)
 
 
+class _FoldTable(dict[int, str]):
+    """str.translate's table for `fold`, filled the first time each character is seen."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        folded = base if len(base) == 1 else char
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower case without accents, one character for one character, so that offsets found
     in the folded text are offsets in the original ("Fälligkeit" -> "falligkeit")."""
-    folded = []
-    for char in text:
-        base = unicodedata.normalize("NFD", char)[0].lower()
-        folded.append(base if len(base) == 1 else char)
-    return "".join(folded)
+    return text.translate(_FOLD_TABLE)
 
 
 def group_lines(words: list[Word] | tuple[Word, ...], page: int = 0) -> list[Line]:

@@ -44,7 +44,7 @@ class _Models:
             for name, spec in self.meta["fields"].items()
         }
 
-    def probabilities(self, name: str, rows: list[list[float]]) -> np.ndarray:
+    def probabilities(self, name: str, rows: np.ndarray) -> np.ndarray:
         # One thread: the workers already run one extraction per core.
         return np.asarray(
             self.boosters[name].predict(np.asarray(rows, dtype=np.float64), num_threads=1)
@@ -72,26 +72,31 @@ def candidate_table(
     day_first: bool,
     fields: dict[str, Any],
     confidence: dict[str, float],
-) -> dict[str, tuple[list[Cand], list[list[float]]]]:
+) -> dict[str, tuple[list[Cand], np.ndarray]]:
     """Per ranked field, its candidates and their feature rows (the model's input)."""
     found = cands_module.generate(doc, day_first)
     cands_module.describe(doc, found, blocks)
     currency = fields.get("currency")
-    table: dict[str, tuple[list[Cand], list[list[float]]]] = {}
-    names_by_kind = {kind: cands_module.feature_names(kind) for kind in set(FIELD_KINDS.values())}
+    # The features of a candidate are the same for every field of its kind; only the two
+    # columns saying what the rules chose differ per field.
+    by_kind: dict[str, tuple[list[Cand], np.ndarray]] = {}
+    for kind in set(FIELD_KINDS.values()):
+        of_kind = [cand for cand in found if cand.kind == kind]
+        names = cands_module.feature_names(kind)[:-2]
+        matrix = np.array(
+            [[cand.features.get(name, 0.0) for name in names] for cand in of_kind],
+            dtype=np.float64,
+        ).reshape(len(of_kind), len(names))
+        by_kind[kind] = (of_kind, matrix)
+    table: dict[str, tuple[list[Cand], np.ndarray]] = {}
     for name, kind in FIELD_KINDS.items():
+        of_kind, matrix = by_kind[kind]
         rule_value = _rule_value(name, fields.get(name), currency)
         rule_confidence = confidence.get(name, 0.0) if rule_value is not None else 0.0
-        of_kind = [cand for cand in found if cand.kind == kind]
-        rows = [
-            cands_module.vector(
-                cand,
-                names_by_kind[kind],
-                cands_module.agreement(cand, name, rule_value),
-                rule_confidence,
-            )
-            for cand in of_kind
-        ]
+        agrees = [cands_module.agreement(cand, name, rule_value) for cand in of_kind]
+        rows = np.column_stack(
+            [matrix, np.asarray(agrees, dtype=np.float64), np.full(len(of_kind), rule_confidence)]
+        )
         table[name] = (of_kind, rows)
     return table
 
@@ -119,7 +124,7 @@ def apply(
     table = candidate_table(doc, blocks, day_first, fields, confidence)
     currency = fields.get("currency")
     for name, (found, rows) in table.items():
-        if name not in loaded.boosters or not rows:
+        if name not in loaded.boosters or not len(rows):
             continue
         probabilities = loaded.probabilities(name, rows)
         best = int(np.argmax(probabilities))
