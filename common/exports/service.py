@@ -21,7 +21,8 @@ from common.accounts.service import Principal
 from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
 from common.exports import repository
-from common.exports.formats import WRITTEN_FORMATS, Options, open_writer
+from common.exports.datev import DatevSettings
+from common.exports.formats import FORMATS, Options, open_writer
 from common.exports.repository import CHUNK_BYTES, Export
 from common.ids import new_id
 from common.invoices.repository import Invoice, InvoiceFilters, list_invoices_query
@@ -61,6 +62,7 @@ def export_resource(export: Export) -> dict[str, Any]:
         "filters": export.filters,
         "include_files": export.include_files,
         "bom": export.bom,
+        "datev": export.options.get("datev"),
         "invoice_count": export.invoice_count,
         "size": export.size,
         "sha256": export.sha256,
@@ -104,12 +106,14 @@ def create_export(
     filters: dict[str, Any],
     include_files: bool = False,
     bom: bool = False,
+    datev: dict[str, Any] | None = None,
 ) -> Export:
-    """Store the queued export; its task is sent once the row is committed."""
-    if format not in WRITTEN_FORMATS:
+    """Store the queued export; its task is sent once the row is committed. `datev`: the
+    DATEV client's numbers (DatevSettings' fields), for the `datev` format."""
+    if format not in FORMATS:
         raise UnsupportedFormat(
-            f"The `{format}` export is not available yet; use one of "
-            + ", ".join(f"`{f}`" for f in WRITTEN_FORMATS)
+            f"There is no `{format}` export; use one of "
+            + ", ".join(f"`{f}`" for f in FORMATS)
             + ".",
             param="format",
         )
@@ -124,6 +128,7 @@ def create_export(
             filters=stored,
             include_files=include_files,
             bom=bom,
+            options={"datev": datev} if datev else {},
         )
         db.after_commit(conn, lambda: taskqueue.enqueue_export(export.id))
     return export
@@ -278,7 +283,12 @@ def write_export(
         writer = open_writer(
             export.format,
             out,
-            Options(bom=export.bom, include_files=export.include_files, load_file=load_file),
+            Options(
+                bom=export.bom,
+                include_files=export.include_files,
+                load_file=load_file,
+                datev=DatevSettings.from_options(export.options.get("datev")),
+            ),
         )
         for row in repository.stream_invoice_rows(conn, sql, params, STREAM_BATCH):
             writer.add(Invoice(**row))
