@@ -264,3 +264,9 @@ def stream_invoice_rows(conn: Conn, sql: str, params: dict[str, Any], batch: int
         cursor.itersize = batch
         cursor.execute(sql, params)
         yield from cursor
+
+
+def count_rows(conn: Conn, sql: str, params: dict[str, Any]) -> int:
+    row = conn.execute(f"select count(*) as n from ({sql}) as selected", params).fetchone()
+    assert row is not None
+    return int(row["n"])

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common import db, taskqueue
+from common.accounts.repository import get_org
 from common.accounts.service import Principal
 from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
@@ -297,6 +298,64 @@ def write_export(
                 on_progress(count)
         writer.finish()
     return count, writer.content_type, writer.extension
+
+
+def count_export_invoices(export: Export) -> int:
+    """How many invoices `export` holds now (the CLI's progress bar)."""
+    sql, params = list_invoices_query(
+        export.org_id,
+        export.livemode,
+        invoice_filters(export.filters),
+        limit=None,  # type: ignore[arg-type]  # LIMIT NULL: all of them
+        after_id=None,
+    )
+    with db.transaction() as conn:
+        return repository.count_rows(conn, sql, params)
+
+
+def unsaved_export(
+    org_id: str,
+    *,
+    livemode: bool,
+    format: str,
+    filters: dict[str, Any],
+    include_files: bool = False,
+    bom: bool = False,
+    datev: dict[str, Any] | None = None,
+) -> Export:
+    """An export that is never stored, for write_export in this process (`invex export`):
+    no row, no queue, no event. The organisation must exist."""
+    if format not in FORMATS:
+        raise UnsupportedFormat(
+            f"There is no `{format}` export; use one of {', '.join(FORMATS)}.", param="format"
+        )
+    with db.transaction() as conn:
+        if get_org(conn, org_id) is None:
+            raise ResourceNotFound(f"No organisation {org_id!r}.", param="org")
+    return Export(
+        id=new_id("exp"),
+        org_id=org_id,
+        livemode=livemode,
+        format=format,
+        filters={name: filters[name] for name in FILTER_NAMES if filters.get(name) is not None},
+        include_files=include_files,
+        bom=bom,
+        options={"datev": datev} if datev else {},
+        status="running",
+        invoice_count=None,
+        size=None,
+        sha256=None,
+        content_type=None,
+        file_name=None,
+        error_code=None,
+        error_message=None,
+        attempts=1,
+        task_id=None,
+        created_at=datetime.now(UTC),
+        completed_at=None,
+        expires_at=None,
+        file_deleted_at=None,
+    )
 
 
 def run_export(export_id: str, task_id: str, *, lease_seconds: int, retention_days: int) -> str:
