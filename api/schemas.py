@@ -1115,6 +1115,50 @@ EXPORT_FORMATS = (
 EXPORT_STATUSES = ("queued", "running", "succeeded", "failed")
 
 
+class DatevOptionsSchema(StrictSchema):
+    """The DATEV client a `datev` export is for (the EXTF header and each booking's
+    accounts); what is left out takes its default."""
+
+    consultant_number = fields.Integer(
+        load_default=1001,
+        validate=validate.Range(1001, 9999999),
+        metadata={"description": "Beraternummer (default 1001)."},
+    )
+    client_number = fields.Integer(
+        load_default=1,
+        validate=validate.Range(1, 99999),
+        metadata={"description": "Mandantennummer (default 1)."},
+    )
+    fiscal_year_start_month = fields.Integer(
+        load_default=1,
+        validate=validate.Range(1, 12),
+        metadata={"description": "The month the fiscal year starts (WJ-Beginn; default 1)."},
+    )
+    account_length = fields.Integer(
+        load_default=4,
+        validate=validate.Range(4, 8),
+        metadata={"description": "Sachkontenlänge (default 4)."},
+    )
+    creditor_account = fields.Integer(
+        load_default=70000,
+        validate=validate.Range(1, 999999999),
+        metadata={"description": "The creditor account booked (Konto; default 70000)."},
+    )
+    expense_account = fields.Integer(
+        load_default=4980,
+        validate=validate.Range(1, 99999999),
+        metadata={
+            "description": "The expense account booked against (Gegenkonto; default 4980, "
+            "SKR03 Sonstiger Betriebsbedarf)."
+        },
+    )
+    description = fields.String(
+        load_default="Invex Eingangsrechnungen",
+        validate=validate.Length(max=30),
+        metadata={"description": "The batch's Bezeichnung (at most 30 characters)."},
+    )
+
+
 class ExportCreateArgs(StrictSchema):
     format = fields.String(
         required=True,
@@ -1141,6 +1185,11 @@ class ExportCreateArgs(StrictSchema):
         load_default=False,
         metadata={"description": "`true`: CSV files start with a UTF-8 byte order mark (Excel)."},
     )
+    datev = fields.Nested(
+        DatevOptionsSchema,
+        load_default=None,
+        metadata={"description": "`datev` only: the DATEV client's numbers and accounts."},
+    )
 
 
 class ExportErrorSchema(Schema):
@@ -1163,6 +1212,11 @@ class ExportSchema(Schema):
     filters = fields.Dict(metadata={"description": "The invoice list's filters it was asked with."})
     include_files = fields.Boolean(metadata={"description": "Whether originals are in the ZIP."})
     bom = fields.Boolean(metadata={"description": "Whether CSV files start with a BOM."})
+    datev = fields.Nested(
+        DatevOptionsSchema,
+        allow_none=True,
+        metadata={"description": "The DATEV settings of a `datev` export, else null."},
+    )
     invoice_count = fields.Integer(
         allow_none=True, metadata={"description": "Invoices in the file, once succeeded."}
     )

@@ -8,6 +8,9 @@ invex keys create --org ID    create an API key (the secret is printed once)
 invex orgs set-plan ORG PLAN  move an organisation to another plan (common/plans.py)
 invex credits top-up ORG N    add N top-up page credits to an organisation
 invex credits show ORG        an organisation's plan and credits this month
+invex export --org ID --format FMT [filters] -o FILE
+                              write an export here, with a progress bar (the worker's
+                              writer, in this process, against the running stack's database)
 invex extract FILE...         extract invoice fields, no servers needed
 invex settings                every setting with its default
 invex demo-invoice FILE       write a sample invoice PDF
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from common.config import ConfigError, Settings, get_settings, settings_markdown
@@ -145,6 +149,51 @@ def cmd_credits_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from tqdm import tqdm
+
+    from common.exports import service
+
+    filters = {name: getattr(args, name) for name in service.FILTER_NAMES}
+    for name in ("date_from", "date_to"):
+        filters[name] = filters[name].isoformat() if filters[name] else None
+    datev = {
+        name: getattr(args, f"datev_{name}")
+        for name in ("consultant_number", "client_number", "fiscal_year_start_month")
+        if getattr(args, f"datev_{name}") is not None
+    }
+    export = service.unsaved_export(
+        args.org,
+        livemode=args.mode == "live",
+        format=args.format,
+        filters=filters,
+        include_files=args.include_files,
+        bom=args.bom,
+        datev=datev or None,
+    )
+    total = service.count_export_invoices(export)
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".partial")
+    # disable=None: a bar only on a terminal, so piped or scripted runs stay quiet
+    with tqdm(total=total, unit="inv", disable=None, file=sys.stderr) as bar:
+
+        def on_progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        with partial.open("wb") as out:
+            count, _, extension = service.write_export(export, out, on_progress=on_progress)
+        on_progress(count)
+    partial.replace(target)  # a file at -o is always a whole export
+    if args.json:
+        print(
+            json.dumps({"invoice_count": count, "path": str(target), "size": target.stat().st_size})
+        )
+    else:
+        print(f"wrote {count} invoices to {target} ({args.format}, a {extension} file)")
+    return 0
+
+
 def cmd_extract(argv: list[str]) -> int:
     from workers.extraction.batch import main as extract_main
 
@@ -206,6 +255,33 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("org")
     show.add_argument("--json", action="store_true")
 
+    export = sub.add_parser(
+        "export", help="write an export to a file here, with a progress bar (as POST /v1/exports)"
+    )
+    export.add_argument("--org", required=True)
+    export.add_argument(
+        "--format", required=True, help="csv, csv_lines, json, ubl, facturx, datev, ..."
+    )
+    export.add_argument("-o", "--output", required=True, help="the file to write")
+    export.add_argument("--mode", choices=("live", "test"), default="live")
+    export.add_argument("--status")
+    export.add_argument("--review-status", dest="review_status")
+    export.add_argument("--document-type", dest="document_type")
+    export.add_argument("--vendor", help="case-insensitive substring of the vendor's name")
+    export.add_argument("--currency")
+    export.add_argument("--date-from", dest="date_from", type=date.fromisoformat)
+    export.add_argument("--date-to", dest="date_to", type=date.fromisoformat)
+    export.add_argument("--created-after", dest="created_after", type=int, help="Unix seconds")
+    export.add_argument("--created-before", dest="created_before", type=int, help="Unix seconds")
+    export.add_argument("--include-files", action="store_true", help="a ZIP with the originals")
+    export.add_argument("--bom", action="store_true", help="CSV starts with a UTF-8 BOM")
+    export.add_argument("--datev-consultant-number", dest="datev_consultant_number", type=int)
+    export.add_argument("--datev-client-number", dest="datev_client_number", type=int)
+    export.add_argument(
+        "--datev-fiscal-year-start-month", dest="datev_fiscal_year_start_month", type=int
+    )
+    export.add_argument("--json", action="store_true")
+
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)
@@ -226,6 +302,7 @@ COMMANDS = {
     ("migrate", None): cmd_migrate,
     ("settings", None): cmd_settings,
     ("demo-invoice", None): cmd_demo_invoice,
+    ("export", None): cmd_export,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
     ("orgs", "set-plan"): cmd_orgs_set_plan,

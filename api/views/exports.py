@@ -52,12 +52,18 @@ class Exports(MethodView):
         fmt = args.pop("format")
         include_files = args.pop("include_files")
         bom = args.pop("bom")
+        datev = args.pop("datev")
         filters = {
             name: value.isoformat() if hasattr(value, "isoformat") else value
             for name, value in args.items()
         }
         export = service.create_export(
-            current_principal(), format=fmt, filters=filters, include_files=include_files, bom=bom
+            current_principal(),
+            format=fmt,
+            filters=filters,
+            include_files=include_files,
+            bom=bom,
+            datev=datev if fmt == "datev" else None,
         )
         return export_resource(export)
 
@@ -92,7 +98,7 @@ class ExportDownload(MethodView):
             # ExportFile is a RawIOBase: a binary stream, which typeshed's IO[bytes] does not
             # name.
             wrap_file(request.environ, stream, buffer_size=1 << 16),  # type: ignore[arg-type]
-            mimetype=export.content_type,
+            content_type=export.content_type,
             direct_passthrough=True,
         )
         response.content_length = export.size or 0

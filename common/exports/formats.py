@@ -13,8 +13,7 @@ cursor yields them, so what a writer holds in memory never grows with the export
   rendered from the fields, with CII XML embedded; failures go to `errors.txt` likewise.
 - `xero_bills_csv`: Xero's bill import template (one row per line item).
 - `quickbooks_bills_csv`: QuickBooks Online's bill import columns (one row per line item).
-- `datev` (DATEV Buchungsstapel, EXTF 700) is in the contract but not written yet: the API
-  refuses it with 400 `unsupported_format` (WRITTEN_FORMATS leaves it out).
+- `datev`: DATEV's Buchungsstapel (EXTF 700), one booking per invoice (common/exports/datev.py).
 
 Text cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
 carriage return) get a leading apostrophe (OWASP "CSV injection"); numbers written by
@@ -34,12 +33,15 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from common import fastjson
 from common.invoices.repository import Invoice
 from common.invoices.resource import invoice_resource
 from common.invoices.ubl_export import currency_exponent
+
+if TYPE_CHECKING:
+    from common.exports.datev import DatevSettings
 
 FORMATS = (
     "csv",
@@ -53,7 +55,7 @@ FORMATS = (
 )
 
 # What open_writer can write; the API refuses the rest of FORMATS (400 unsupported_format).
-WRITTEN_FORMATS = tuple(f for f in FORMATS if f != "datev")
+WRITTEN_FORMATS = FORMATS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -74,6 +76,7 @@ class Options:
     bom: bool = False
     include_files: bool = False
     load_file: LoadFile | None = None  # the original upload of an invoice, by ID
+    datev: DatevSettings | None = None  # the DATEV client's numbers (`datev` only)
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -632,6 +635,10 @@ def open_writer(format: str, out: BinaryIO, options: Options) -> Writer:
         return TableWriter(out, options, tables[format]())
     if format == "json":
         return JsonLinesWriter(out, options)
+    if format == "datev":
+        from common.exports.datev import DatevWriter  # noqa: PLC0415 - imports this module
+
+        return DatevWriter(out, options)
     if format == "ubl":
         from common.exports.einvoices import UblZipWriter  # noqa: PLC0415 - lxml, saxon
 

@@ -24,6 +24,7 @@ class Export:
     filters: dict[str, Any]
     include_files: bool
     bom: bool
+    options: dict[str, Any]  # per format: {"datev": {...}}
     status: str
     invoice_count: int | None
     size: int | None
@@ -41,8 +42,8 @@ class Export:
 
 
 COLUMNS = (
-    "id, org_id, livemode, format, filters, include_files, bom, status, invoice_count, size,"
-    " sha256, content_type, file_name, error_code, error_message, attempts, task_id,"
+    "id, org_id, livemode, format, filters, include_files, bom, options, status, invoice_count,"
+    " size, sha256, content_type, file_name, error_code, error_message, attempts, task_id,"
     " created_at, completed_at, expires_at, file_deleted_at"
 )
 
@@ -61,10 +62,12 @@ def insert_export(
     filters: dict[str, Any],
     include_files: bool,
     bom: bool,
+    options: dict[str, Any],
 ) -> Export:
     row = conn.execute(
-        "insert into exports (id, org_id, livemode, format, filters, include_files, bom)"
-        " values (%(id)s, %(org)s, %(live)s, %(format)s, %(filters)s, %(files)s, %(bom)s)"
+        "insert into exports (id, org_id, livemode, format, filters, include_files, bom,"
+        " options) values (%(id)s, %(org)s, %(live)s, %(format)s, %(filters)s, %(files)s,"
+        " %(bom)s, %(options)s)"
         f" returning {COLUMNS}",
         {
             "id": export_id,
@@ -74,6 +77,7 @@ def insert_export(
             "filters": Jsonb(filters),
             "files": include_files,
             "bom": bom,
+            "options": Jsonb(options),
         },
     ).fetchone()
     assert row is not None
@@ -260,3 +264,9 @@ def stream_invoice_rows(conn: Conn, sql: str, params: dict[str, Any], batch: int
         cursor.itersize = batch
         cursor.execute(sql, params)
         yield from cursor
+
+
+def count_rows(conn: Conn, sql: str, params: dict[str, Any]) -> int:
+    row = conn.execute(f"select count(*) as n from ({sql}) as selected", params).fetchone()
+    assert row is not None
+    return int(row["n"])

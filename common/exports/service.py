@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common import db, taskqueue
+from common.accounts.repository import get_org
 from common.accounts.service import Principal
 from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
 from common.exports import repository
-from common.exports.formats import WRITTEN_FORMATS, Options, open_writer
+from common.exports.datev import DatevSettings
+from common.exports.formats import FORMATS, Options, open_writer
 from common.exports.repository import CHUNK_BYTES, Export
 from common.ids import new_id
 from common.invoices.repository import Invoice, InvoiceFilters, list_invoices_query
@@ -61,6 +63,7 @@ def export_resource(export: Export) -> dict[str, Any]:
         "filters": export.filters,
         "include_files": export.include_files,
         "bom": export.bom,
+        "datev": export.options.get("datev"),
         "invoice_count": export.invoice_count,
         "size": export.size,
         "sha256": export.sha256,
@@ -104,12 +107,14 @@ def create_export(
     filters: dict[str, Any],
     include_files: bool = False,
     bom: bool = False,
+    datev: dict[str, Any] | None = None,
 ) -> Export:
-    """Store the queued export; its task is sent once the row is committed."""
-    if format not in WRITTEN_FORMATS:
+    """Store the queued export; its task is sent once the row is committed. `datev`: the
+    DATEV client's numbers (DatevSettings' fields), for the `datev` format."""
+    if format not in FORMATS:
         raise UnsupportedFormat(
-            f"The `{format}` export is not available yet; use one of "
-            + ", ".join(f"`{f}`" for f in WRITTEN_FORMATS)
+            f"There is no `{format}` export; use one of "
+            + ", ".join(f"`{f}`" for f in FORMATS)
             + ".",
             param="format",
         )
@@ -124,6 +129,7 @@ def create_export(
             filters=stored,
             include_files=include_files,
             bom=bom,
+            options={"datev": datev} if datev else {},
         )
         db.after_commit(conn, lambda: taskqueue.enqueue_export(export.id))
     return export
@@ -278,7 +284,12 @@ def write_export(
         writer = open_writer(
             export.format,
             out,
-            Options(bom=export.bom, include_files=export.include_files, load_file=load_file),
+            Options(
+                bom=export.bom,
+                include_files=export.include_files,
+                load_file=load_file,
+                datev=DatevSettings.from_options(export.options.get("datev")),
+            ),
         )
         for row in repository.stream_invoice_rows(conn, sql, params, STREAM_BATCH):
             writer.add(Invoice(**row))
@@ -287,6 +298,64 @@ def write_export(
                 on_progress(count)
         writer.finish()
     return count, writer.content_type, writer.extension
+
+
+def count_export_invoices(export: Export) -> int:
+    """How many invoices `export` holds now (the CLI's progress bar)."""
+    sql, params = list_invoices_query(
+        export.org_id,
+        export.livemode,
+        invoice_filters(export.filters),
+        limit=None,  # type: ignore[arg-type]  # LIMIT NULL: all of them
+        after_id=None,
+    )
+    with db.transaction() as conn:
+        return repository.count_rows(conn, sql, params)
+
+
+def unsaved_export(
+    org_id: str,
+    *,
+    livemode: bool,
+    format: str,
+    filters: dict[str, Any],
+    include_files: bool = False,
+    bom: bool = False,
+    datev: dict[str, Any] | None = None,
+) -> Export:
+    """An export that is never stored, for write_export in this process (`invex export`):
+    no row, no queue, no event. The organisation must exist."""
+    if format not in FORMATS:
+        raise UnsupportedFormat(
+            f"There is no `{format}` export; use one of {', '.join(FORMATS)}.", param="format"
+        )
+    with db.transaction() as conn:
+        if get_org(conn, org_id) is None:
+            raise ResourceNotFound(f"No organisation {org_id!r}.", param="org")
+    return Export(
+        id=new_id("exp"),
+        org_id=org_id,
+        livemode=livemode,
+        format=format,
+        filters={name: filters[name] for name in FILTER_NAMES if filters.get(name) is not None},
+        include_files=include_files,
+        bom=bom,
+        options={"datev": datev} if datev else {},
+        status="running",
+        invoice_count=None,
+        size=None,
+        sha256=None,
+        content_type=None,
+        file_name=None,
+        error_code=None,
+        error_message=None,
+        attempts=1,
+        task_id=None,
+        created_at=datetime.now(UTC),
+        completed_at=None,
+        expires_at=None,
+        file_deleted_at=None,
+    )
 
 
 def run_export(export_id: str, task_id: str, *, lease_seconds: int, retention_days: int) -> str:

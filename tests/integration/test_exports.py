@@ -98,6 +98,7 @@ def test_same_key_with_another_body_is_a_conflict(client, tenant):
         ({"format": "csv", "review_status": "lost"}, "review_status"),
         ({"format": "csv", "date_from": "14/03/2026"}, "date_from"),
         ({"format": "csv", "colour": "blue"}, "colour"),
+        ({"format": "datev", "datev": {"client_number": 0}}, "datev.client_number"),
     ],
 )
 def test_invalid_request_names_the_param(client, tenant, body, param):
@@ -302,12 +303,27 @@ def test_sweeper_deletes_files_past_their_expiry(client, tenant, two_invoices):
     assert_contract_error(download(client, tenant, export), 404, "resource_not_found")
 
 
-def test_datev_is_refused_until_it_is_written(client, tenant):
-    response = client.post("/v1/exports", headers=tenant.headers, json={"format": "datev"})
-    error = assert_contract_error(response, 400, "unsupported_format")
-    assert error["param"] == "format"
-    assert "datev" in error["message"]
-    assert client.get("/v1/exports", headers=tenant.headers).get_json()["data"] == []
+def test_datev_export_carries_the_requested_client_in_its_header(client, tenant, two_invoices):
+    settings = {"consultant_number": 29098, "client_number": 55003, "expense_account": 3400}
+    export = finished(client, tenant, format="datev", review_status="approved", datev=settings)
+    assert export["datev"]["client_number"] == 55003
+    assert export["datev"]["creditor_account"] == 70000  # the default, as stored
+    response = download(client, tenant, export)
+    assert response.headers["Content-Type"] == "text/csv; charset=windows-1252"
+    lines = list(
+        csv.reader(io.StringIO(response.get_data().decode("cp1252"), newline=""), delimiter=";")
+    )
+    assert lines[0][:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert lines[0][10:12] == ["29098", "55003"]
+    [booking] = lines[2:]
+    assert booking[:11] == [
+        "119,00", "H", "EUR", "", "", "", "70000", "3400", "9", "1403", "INV-A-1"
+    ]  # fmt: skip
+
+
+def test_datev_settings_of_another_format_are_not_stored(client, tenant):
+    export = create(client, tenant, format="csv", datev={"client_number": 7})
+    assert export["datev"] is None
 
 
 @pytest.mark.parametrize("fmt", ["ubl", "facturx", "csv_lines", "xero_bills_csv"])

@@ -1,0 +1,131 @@
+"""How fast the export worker writes, and how much memory it takes, by format and size.
+
+    python bench/export_speed.py [--sizes 10000,100000] [--formats csv,datev,ubl]
+                                 [--ubl-size 2000]
+
+1. Starts a private PostgreSQL and Redis (bench/measurement.py), applies the migrations,
+   and COPYs synthetic extraction output (bench/invoice_list_scale.py's seeder: vendors
+   with a long tail, seven currencies, line items, 2.5 % failed) into one organisation per
+   size, so each export reads exactly that many live invoices.
+2. Each (format, size) runs in a fresh process, as an export worker would:
+   common.exports.service.write_export into a temporary file, the rows streamed through the
+   server-side cursor. Prints invoices/s (wall clock, the database's time included) and the
+   process's peak RSS (ru_maxrss), beside its RSS before writing (imports, pool).
+
+`ubl` validates every document with the EN 16931 schematron, so it runs at `--ubl-size`.
+The issue's goals: csv and datev at >= 20,000 invoices/s with peak RSS under 200 MB at
+100,000 invoices; ubl at >= 500 invoices/s. Prints figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(fmt: str, org_id: str) -> int:
+    """One export in this process; prints its figures as JSON."""
+    from common import db
+    from common.config import get_settings
+    from common.exports import service
+
+    db.configure(get_settings().database_url)
+    export = service.unsaved_export(org_id, livemode=True, format=fmt, filters={})
+    if fmt in ("ubl", "facturx"):  # load the e-invoice stack before the clock starts
+        from common.exports import einvoices  # noqa: F401
+    before = rss_mb()
+    with tempfile.TemporaryFile() as out:
+        began = time.perf_counter()
+        count, _, _ = service.write_export(export, out)
+        seconds = time.perf_counter() - began
+        size = out.tell()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"count": count, "seconds": seconds, "rss_before": before,
+                      "peak_rss": peak, "bytes": size}))  # fmt: skip
+    return 0
+
+
+def measure(fmt: str, org_id: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", fmt, org_id],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--formats", default="csv,datev,ubl")
+    parser.add_argument("--ubl-size", type=int, default=2000)
+    parser.add_argument("--child", nargs=2, metavar=("FORMAT", "ORG"))
+    args = parser.parse_args()
+    if args.child:
+        return child(*args.child)
+
+    from bench.invoice_list_scale import seed_invoices
+    from bench.measurement import BenchServers
+
+    formats = args.formats.split(",")
+    table_sizes = sorted({int(s) for s in args.sizes.split(",")})
+    runs = [(f, n) for f in formats for n in ([args.ubl_size] if f == "ubl" else table_sizes)]
+    sizes = sorted({n for _, n in runs})
+    with BenchServers("invex-bench-export-") as servers:
+        from common import db
+        from common.accounts.service import create_org
+        from common.migrations import apply_migrations
+
+        apply_migrations(servers.database_url)
+        db.configure(servers.database_url)
+        noise = create_org("Noise Ltd").id
+        orgs = {}
+        for size in sizes:
+            org_id = create_org(f"Bench {size}").id
+            seeded = seed_invoices(servers.database_url, org_id, noise, size)
+            orgs[size] = org_id
+            print(
+                f"seeded {seeded.invoices} invoices ({seeded.rows} rows) in {seeded.seconds:.1f} s"
+            )
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+        print(f"\ncommit {commit}, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores")
+        print(
+            f"{'format':8} {'invoices':>9} {'inv/s':>9} {'MB/s':>7}"
+            f" {'RSS before':>11} {'peak RSS':>9}"
+        )
+        for fmt, size in runs:
+            r = measure(fmt, orgs[size])
+            print(
+                f"{fmt:8} {r['count']:>9,} {r['count'] / r['seconds']:>9,.0f}"
+                f" {r['bytes'] / r['seconds'] / 1e6:>7.1f} {r['rss_before']:>8.0f} MB"
+                f" {r['peak_rss']:>6.0f} MB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    from bench.measurement import run_main
+
+    sys.exit(run_main(main))
