@@ -30,7 +30,7 @@ MODEL_DIR = Path(__file__).with_name("models")
 # where the rules read nothing, a less sure candidate still fills the field (its confidence
 # says how sure).
 ACCEPT = 0.5
-FILL = 0.2
+FILL = 0.1
 _lock = threading.Lock()
 
 
