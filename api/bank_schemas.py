@@ -154,3 +154,88 @@ class TransactionPageArgs(PageArgs):
         validate=validate.Range(min=1, max=100),
         metadata={"description": "Items per page, 1-100."},
     )
+
+
+class ReconcileArgs(StrictSchema):
+    statement_id = fields.String(
+        load_default=None, metadata={"description": "Only this statement's transactions."}
+    )
+    date_from = fields.Date(
+        load_default=None, metadata={"description": "Transactions booked on or after (YYYY-MM-DD)."}
+    )
+    date_to = fields.Date(
+        load_default=None, metadata={"description": "Transactions booked on or before."}
+    )
+    threshold = fields.Decimal(
+        load_default=None,
+        places=2,
+        validate=validate.Range(min=0.5, max=0.99),
+        metadata={
+            "description": "Matches scoring at least this are applied (0.50-0.99; default "
+            "0.80); lower ones are suggestions."
+        },
+    )
+
+
+class MatchSchema(Schema):
+    id = fields.String(metadata={"description": "`bmt_...`"})
+    object = fields.String(metadata={"description": "Always `bank_match`."})
+    livemode = fields.Boolean(metadata={"description": "`true` for live data."})
+    reconciliation_id = fields.String(
+        allow_none=True, metadata={"description": "The run that proposed it (none: by hand)."}
+    )
+    transaction_id = fields.String(metadata={"description": "The payment (`btx_...`)."})
+    invoice_id = fields.String(metadata={"description": "The invoice it pays (`inv_...`)."})
+    amount = fields.Integer(
+        metadata={"description": "The part of the payment for this invoice, minor units."}
+    )
+    score = fields.String(metadata={"description": "0.000-1.000, a decimal string."})
+    reasons = fields.List(fields.String(), metadata={"description": "The evidence (docs/bank.md)."})
+    status = fields.String(metadata={"description": "`applied`, `suggested` or `undone`."})
+    source = fields.String(metadata={"description": "`automatic` or `manual`."})
+    previous_review_status = fields.String(
+        allow_none=True,
+        metadata={"description": "The invoice's review status before this match paid it."},
+    )
+    created = fields.Integer(metadata={"description": "Unix seconds."})
+    applied = fields.Integer(allow_none=True, metadata={"description": "Unix seconds."})
+    undone = fields.Integer(allow_none=True, metadata={"description": "Unix seconds."})
+
+
+class ReconciliationSchema(Schema):
+    id = fields.String(metadata={"description": "`rec_...`"})
+    object = fields.String(metadata={"description": "Always `bank_reconciliation`."})
+    livemode = fields.Boolean(metadata={"description": "`true` for live data."})
+    statement_id = fields.String(allow_none=True, metadata={"description": "As asked."})
+    date_from = fields.String(allow_none=True, metadata={"description": "As asked."})
+    date_to = fields.String(allow_none=True, metadata={"description": "As asked."})
+    threshold = fields.String(metadata={"description": "The score applied matches reached."})
+    transaction_count = fields.Integer(metadata={"description": "Transactions looked at."})
+    matched_count = fields.Integer(metadata={"description": "Transactions matched (applied)."})
+    suggested_count = fields.Integer(metadata={"description": "Transactions with suggestions."})
+    unmatched_count = fields.Integer(metadata={"description": "Transactions with neither."})
+    created = fields.Integer(metadata={"description": "Unix seconds."})
+    matches = fields.List(
+        fields.Nested(MatchSchema), metadata={"description": "Its matches (not in lists)."}
+    )
+
+
+class ReconciliationListSchema(StatementListSchema):
+    data = fields.List(fields.Nested(ReconciliationSchema), metadata={"description": "The page."})
+
+
+class MatchCreateArgs(StrictSchema):
+    match_id = fields.String(
+        load_default=None, metadata={"description": "A suggestion to confirm (`bmt_...`)."}
+    )
+    transaction_id = fields.String(
+        load_default=None, metadata={"description": "Or: the payment (`btx_...`) ..."}
+    )
+    invoice_id = fields.String(
+        load_default=None, metadata={"description": "... and the invoice it pays, by hand."}
+    )
+    amount = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "The part of the payment for it (default: all of it)."},
+    )

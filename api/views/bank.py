@@ -7,6 +7,11 @@ from flask.views import MethodView
 
 from api.auth import current_principal, requires
 from api.bank_schemas import (
+    MatchCreateArgs,
+    MatchSchema,
+    ReconcileArgs,
+    ReconciliationListSchema,
+    ReconciliationSchema,
     StatementListSchema,
     StatementSchema,
     StatementUploadArgs,
@@ -16,7 +21,7 @@ from api.bank_schemas import (
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from api.schemas import PageArgs
-from common.bank import service
+from common.bank import reconcile, service
 from common.bank.service import statement_resource, transaction_resource
 from common.config import get_settings
 from common.errors import FileTooLarge
@@ -98,3 +103,68 @@ class StatementTransactions(MethodView):
             "has_more": has_more,
             "next_cursor": cursor,
         }
+
+
+@blp.route("/reconcile")
+class Reconcile(MethodView):
+    @requires("bank:write")
+    @idempotent
+    @blp.arguments(ReconcileArgs)
+    @blp.response(201, ReconciliationSchema)
+    def post(self, args):
+        """Match the transactions not matched yet to the open invoices and credit notes;
+        confident matches pay their invoices (`invoice.paid`), the others are suggestions.
+        Sends `bank.reconciled`."""
+        rec, matches = reconcile.reconcile(current_principal(), **args)
+        return reconcile.reconciliation_resource(rec, matches)
+
+
+@blp.route("/reconciliations")
+class Reconciliations(MethodView):
+    @requires("bank:read")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, ReconciliationListSchema)
+    def get(self, args):
+        """List reconciliations, newest first."""
+        rows, has_more, cursor = reconcile.list_reconciliations(
+            current_principal(), limit=args["limit"], cursor=args["cursor"]
+        )
+        return {
+            "object": "list",
+            "data": [reconcile.reconciliation_resource(r) for r in rows],
+            "has_more": has_more,
+            "next_cursor": cursor,
+        }
+
+
+@blp.route("/reconciliations/<id(rec):reconciliation_id>")
+class ReconciliationById(MethodView):
+    @requires("bank:read")
+    @blp.response(200, ReconciliationSchema)
+    def get(self, reconciliation_id):
+        """One reconciliation with its matches."""
+        rec, matches = reconcile.get_reconciliation(current_principal(), reconciliation_id)
+        return reconcile.reconciliation_resource(rec, matches)
+
+
+@blp.route("/matches")
+class Matches(MethodView):
+    @requires("bank:write")
+    @idempotent
+    @blp.arguments(MatchCreateArgs)
+    @blp.response(201, MatchSchema)
+    def post(self, args):
+        """Confirm a suggestion (`match_id`) or match a payment to an invoice by hand
+        (`transaction_id`, `invoice_id`); the invoice is paid once matches cover it."""
+        return reconcile.match_resource(reconcile.confirm_match(current_principal(), **args))
+
+
+@blp.route("/matches/<id(bmt):match_id>")
+class MatchById(MethodView):
+    @requires("bank:write")
+    @idempotent
+    @blp.response(200, MatchSchema)
+    def delete(self, match_id):
+        """Undo a match (the invoice returns to its earlier review status) or reject a
+        suggestion."""
+        return reconcile.match_resource(reconcile.undo_match(current_principal(), match_id))

@@ -517,3 +517,15 @@ def applied_total(conn: Conn, invoice_id: str) -> int:
         {"id": invoice_id},
     ).fetchone()
     return int(row["total"]) if row else 0
+
+
+def status_before_payment(conn: Conn, invoice_id: str, match_id: str) -> str | None:
+    """The review status the invoice had before a bank match (`match_id`, or one of its
+    other applied matches) paid it."""
+    row = conn.execute(
+        "select previous_review_status from bank_matches where invoice_id = %(invoice)s"
+        " and previous_review_status is not null"
+        " and (status = 'applied' or id = %(match)s) order by id desc limit 1",
+        {"invoice": invoice_id, "match": match_id},
+    ).fetchone()
+    return row["previous_review_status"] if row else None
