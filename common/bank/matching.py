@@ -41,9 +41,10 @@ DEFAULT_THRESHOLD = Decimal("0.80")
 SUGGEST_FROM = 0.40
 # A transaction's best candidate must lead the next by this much to be applied.
 AMBIGUITY_MARGIN = 0.10
-# Bank fees taken from (or added to) a payment, in minor units, and as a share of it.
+# Bank fees taken from (or added to) a payment: a flat charge, at most this many minor
+# units and this share of the invoice (beyond it, a smaller payment is a part payment).
 FEE_TOLERANCE = 2500
-FEE_SHARE = Decimal("0.01")
+FEE_SHARE = Decimal("0.10")
 # An early-payment discount nobody stated: 1 % to 3 % of the open amount.
 SKONTO_RANGE = (Decimal("0.01"), Decimal("0.03"))
 # A reference key shorter than this matches too much text to count alone.
@@ -330,8 +331,11 @@ def propose(
                 best = combined
         if best is None:
             continue
+        # a rival pays other invoices (a part of `best`, such as one invoice of a combined
+        # payment, is the same reading, not a rival)
+        best_ids = {a[0] for a in best.allocations}
         runner_up = next(
-            (p for p in scored[1:] if p.allocations[0][0] != best.allocations[0][0]), None
+            (p for p in scored[1:] if not {a[0] for a in p.allocations} <= best_ids), None
         )
         clear = runner_up is None or best.score - runner_up.score >= AMBIGUITY_MARGIN
         best.applied = best.score >= float(threshold) and clear
