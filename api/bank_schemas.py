@@ -237,5 +237,5 @@ class MatchCreateArgs(StrictSchema):
     amount = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1),
-        metadata={"description": "The part of the payment for it (default: all of it)."},
+        metadata={"description": "The part of the payment for it, minor units (default: all)."},
     )

@@ -409,8 +409,28 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
     ).get_json()
     event = client.get("/v1/events", headers=headers).get_json()["data"][0]
     export = client.post("/v1/exports", headers=headers, json={"format": "csv"}).get_json()
+    statement = client.post(
+        "/v1/bank/statements",
+        headers=headers,
+        data={"file": (io.BytesIO(b"Date,Amount,Text\n2026-03-20,-1.00,x\n"), "s.csv")},
+    ).get_json()
+    parse_statement_now(statement["id"])
+    transaction = client.get(
+        f"/v1/bank/statements/{statement['id']}/transactions", headers=headers
+    ).get_json()["data"][0]
+    reconciliation = client.post("/v1/bank/reconcile", headers=headers, json={}).get_json()
+    # matched by hand and undone at once: the invoice stays as it was
+    match = client.post(
+        "/v1/bank/matches",
+        headers=headers,
+        json={"transaction_id": transaction["id"], "invoice_id": invoice["id"]},
+    ).get_json()
+    client.delete(f"/v1/bank/matches/{match['id']}", headers=headers)
     return {
         "export_id": export["id"],
+        "statement_id": statement["id"],
+        "reconciliation_id": reconciliation["id"],
+        "match_id": match["id"],
         "invoice_id": invoice["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": ping["id"],
