@@ -166,9 +166,8 @@ class ReconcileArgs(StrictSchema):
     date_to = fields.Date(
         load_default=None, metadata={"description": "Transactions booked on or before."}
     )
-    threshold = fields.Decimal(
+    threshold = fields.Float(
         load_default=None,
-        places=2,
         validate=validate.Range(min=0.5, max=0.99),
         metadata={
             "description": "Matches scoring at least this are applied (0.50-0.99; default "

@@ -141,9 +141,13 @@ def reconcile(
     statement_id: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    threshold: Decimal | None = None,
+    threshold: float | Decimal | None = None,
 ) -> tuple[Reconciliation, list[Match]]:
-    threshold = threshold if threshold is not None else matching.DEFAULT_THRESHOLD
+    threshold = (
+        Decimal(str(threshold)).quantize(Decimal("0.01"))
+        if threshold is not None
+        else matching.DEFAULT_THRESHOLD
+    )
     with db.transaction() as conn:
         if statement_id is not None and (
             repository.get_statement(conn, principal.org_id, principal.livemode, statement_id)
