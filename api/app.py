@@ -14,6 +14,7 @@ from api.json_provider import OrjsonProvider
 from api.schemas import ErrorSchema, is_storable_text
 from api.views import (
     api_keys,
+    bank,
     credits,
     exports,
     invoices,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(webhooks.events_blp)
     api.register_blueprint(exports.blp)
+    api.register_blueprint(bank.blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -142,6 +142,11 @@ class UnprocessableInvoice(InvexError):
     default_message = "The uploaded file is not a recognisable invoice."
 
 
+class UnprocessableStatement(InvexError):
+    status, type, code = 422, "invalid_request_error", "unprocessable_statement"
+    default_message = "The uploaded file is not a bank statement this service reads."
+
+
 class TooManyPages(InvexError):
     """The error names the document's real page count and the limit beside the message."""
 

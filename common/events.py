@@ -45,8 +45,6 @@ NOT_YET_EMITTED = frozenset(
     {
         "invoice.published",
         "invoice.publish_failed",
-        "bank_statement.processed",
-        "bank.reconciled",
         "quote.received",
         "quote.accepted",
         "quote.rejected",

@@ -18,6 +18,7 @@ PREFIXES = frozenset(
         "bst",
         "btx",
         "rec",
+        "bmt",
         "mem",
         "cmt",
         "req",

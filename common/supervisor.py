@@ -113,6 +113,21 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
             ],
         ),
         Child(
+            "bank",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "bank",
+                "-n",
+                "bank@%h",
+                "-c",
+                "1",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
             "beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir / "beat-schedule")],
         ),

@@ -30,12 +30,14 @@ log = logging.getLogger(__name__)
 EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXPORTS_QUEUE = "exports"
+BANK_QUEUE = "bank"
 EXTRACT_TASK = "invex.extract_invoice"
 DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
 DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
 EXPORT_TASK = "invex.exports.run"
+STATEMENT_TASK = "invex.bank.parse_statement"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -60,6 +62,8 @@ def make_celery(redis_url: str) -> Celery:
             # Long, I/O- and CPU-heavy jobs: their own workers, so they delay neither OCR
             # nor webhook deliveries.
             "invex.exports.*": {"queue": EXPORTS_QUEUE},
+            # Statement parsing: short, but not to wait behind an export or an OCR job.
+            "invex.bank.*": {"queue": BANK_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
         },
@@ -116,6 +120,19 @@ def enqueue_export(export_id: str) -> bool:
         celery_app().send_task(EXPORT_TASK, args=[export_id], queue=EXPORTS_QUEUE)
     except Exception:  # the broker is down: the sweeper re-sends from the database
         log.warning("could not enqueue export %s; the sweeper will", export_id, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_statement(statement_id: str) -> bool:
+    """Send the bank statement's parse task; False (logged) when the broker is unreachable
+    (the statement stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
+    try:
+        celery_app().send_task(STATEMENT_TASK, args=[statement_id], queue=BANK_QUEUE)
+    except Exception:  # the broker is down: the sweeper re-sends from the database
+        log.warning(
+            "could not enqueue bank statement %s; the sweeper will", statement_id, exc_info=True
+        )
         return False
     return True
 

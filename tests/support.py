@@ -75,6 +75,8 @@ class ServiceProcesses:
         self.webhooks: subprocess.Popen | None = None
         self.exports: subprocess.Popen | None = None
         self.exports_log = Path(f"/tmp/invex-exports-{self.port}.log")
+        self.bank: subprocess.Popen | None = None
+        self.bank_log = Path(f"/tmp/invex-bank-{self.port}.log")
         self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
         self.webhooks_log = Path(f"/tmp/invex-webhooks-{self.port}.log")
 
@@ -168,6 +170,16 @@ class ServiceProcesses:
         redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("exports")
         self.exports = self._start_celery_worker("exports", self.exports_log, "-c", "1")
 
+    def start_bank_worker(self) -> None:
+        """A bank worker as the Procfile runs it, kept for the session; tasks sent by
+        in-process API tests are dropped first."""
+        if self.bank is not None and self.bank.poll() is None:
+            return
+        import redis
+
+        redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("bank")
+        self.bank = self._start_celery_worker("bank", self.bank_log, "-c", "1")
+
     def kill_webhook_worker(self) -> None:
         """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
         if self.webhooks and self.webhooks.poll() is None:
@@ -195,6 +207,9 @@ class ServiceProcesses:
         if self.exports and self.exports.poll() is None:
             os.killpg(self.exports.pid, signal.SIGTERM)
             self.exports.wait(20)
+        if self.bank and self.bank.poll() is None:
+            os.killpg(self.bank.pid, signal.SIGTERM)
+            self.bank.wait(20)
         if self.webhooks and self.webhooks.poll() is None:
             os.killpg(self.webhooks.pid, signal.SIGTERM)
             self.webhooks.wait(20)
@@ -334,6 +349,25 @@ def export_now(export_id: str) -> str:
     return wait_until(final_status, 60, message=f"{export_id} did not finish")
 
 
+def parse_statement_now(statement_id: str) -> str:
+    """Run the real bank statement task in this process and return the statement's final
+    status (a bank worker left running by the e2e tests may take it first: either way the
+    statement ends parsed)."""
+    from common import db
+    from workers.bank_tasks import parse_statement
+
+    parse_statement.apply(args=[statement_id])
+
+    def final_status() -> str | None:
+        with db.connection() as conn:
+            row = conn.execute(
+                "select status from bank_statements where id = %(id)s", {"id": statement_id}
+            ).fetchone()
+        return row["status"] if row and row["status"] in ("processed", "failed") else None
+
+    return wait_until(final_status, 30, message=f"{statement_id} was not parsed")
+
+
 def extract_now(invoice_id: str) -> str:
     """Run the real extraction task in this process and return the invoice's final status.
     A worker process left running by the e2e tests may take the task first (the claim
@@ -375,8 +409,28 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
     ).get_json()
     event = client.get("/v1/events", headers=headers).get_json()["data"][0]
     export = client.post("/v1/exports", headers=headers, json={"format": "csv"}).get_json()
+    statement = client.post(
+        "/v1/bank/statements",
+        headers=headers,
+        data={"file": (io.BytesIO(b"Date,Amount,Text\n2026-03-20,-1.00,x\n"), "s.csv")},
+    ).get_json()
+    parse_statement_now(statement["id"])
+    transaction = client.get(
+        f"/v1/bank/statements/{statement['id']}/transactions", headers=headers
+    ).get_json()["data"][0]
+    reconciliation = client.post("/v1/bank/reconcile", headers=headers, json={}).get_json()
+    # matched by hand and undone at once: the invoice stays as it was
+    match = client.post(
+        "/v1/bank/matches",
+        headers=headers,
+        json={"transaction_id": transaction["id"], "invoice_id": invoice["id"]},
+    ).get_json()
+    client.delete(f"/v1/bank/matches/{match['id']}", headers=headers)
     return {
         "export_id": export["id"],
+        "statement_id": statement["id"],
+        "reconciliation_id": reconciliation["id"],
+        "match_id": match["id"],
         "invoice_id": invoice["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": ping["id"],

@@ -1,7 +1,7 @@
 """The worker side of Celery: `celery -A workers.celery_app worker -Q extract` (or
-`-Q webhooks`, `-Q exports`, or `beat`). Loads the task modules; the OCR model loads lazily,
-once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and INVEX_OCR_THREADS applied
-when each worker process starts."""
+`-Q webhooks`, `-Q exports`, `-Q bank`, or `beat`). Loads the task modules; the OCR model
+loads lazily, once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and
+INVEX_OCR_THREADS applied when each worker process starts."""
 
 from __future__ import annotations
 
@@ -60,7 +60,12 @@ for _logger_name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"
     logging.getLogger(_logger_name).addFilter(QuietIdlePeriodicTasks())
 
 app = make_celery(settings.redis_url)
-app.conf.include = ["workers.tasks", "workers.webhook_tasks", "workers.export_tasks"]
+app.conf.include = [
+    "workers.tasks",
+    "workers.webhook_tasks",
+    "workers.export_tasks",
+    "workers.bank_tasks",
+]
 
 
 @celeryd_after_setup.connect

@@ -9,6 +9,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from common import idempotency
+from common.bank.service import sweep_statements
 from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.events import purge_expired_events
@@ -120,6 +121,7 @@ def sweep_overdue_work() -> dict[str, int]:
         settings.requeue_after, settings.extract_max_attempts
     )
     outcome.update(sweep_exports(settings.requeue_after))
+    outcome.update(sweep_statements(settings.requeue_after))
     outcome["idempotency_keys_purged"] = idempotency.purge_expired()
     outcome["events_purged"] = purge_expired_events()
     if any(outcome.values()):

@@ -167,6 +167,34 @@ def move_invoice(
     return moved
 
 
+def set_review_status(
+    conn: Conn,
+    invoice: Invoice,
+    to_status: str,
+    event: str,
+    *,
+    key_id: str | None,
+    reason: str | None,
+) -> Invoice:
+    """Move `invoice` (its row locked by the caller, in the caller's transaction) to
+    `to_status` from where it is, with its history row and event: for moves another domain
+    decides, as reconciliation paying an invoice or undoing that."""
+    moved = repository.move_review_status(conn, invoice.id, to_status, [invoice.review_status])
+    assert moved is not None, "the caller holds the row lock"
+    repository.insert_history(
+        conn,
+        moved,
+        kind="transition",
+        field="review_status",
+        old=invoice.review_status,
+        new=moved.review_status,
+        key_id=key_id,
+        reason=reason,
+    )
+    record_invoice_event(conn, event, moved)
+    return moved
+
+
 def extracted_fields(principal: Principal, invoice_id: str) -> dict[str, Any] | None:
     with db.transaction() as conn:
         invoice = _owned_invoice(conn, principal, invoice_id)
