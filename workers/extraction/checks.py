@@ -19,6 +19,7 @@ from typing import Any
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.eu import vat as eu_vat
+from stdnum.in_ import gstin
 from stdnum.util import get_cc_module
 
 from common.invoice_fields import (
@@ -97,10 +98,16 @@ def apply_checks(fields: dict[str, Any]) -> dict[str, Any]:
 # --- identifiers ----------------------------------------------------------------------
 
 
+# India's GST identification number: no country prefix, its own check character.
+_GSTIN = re.compile(r"\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]")
+
+
 def is_valid_tax_id(value: str) -> bool | None:
     """True or False for a VAT number whose country we can tell from its prefix (EU, GB,
     CH, NO, ...); None when we cannot tell which rules apply (local tax numbers)."""
     compact = re.sub(r"[\s.\-/]", "", value).upper()
+    if _GSTIN.fullmatch(compact):
+        return bool(gstin.is_valid(compact))
     match = _COUNTRY_PREFIX.match(compact)
     if match is None:
         return None

@@ -74,7 +74,9 @@ _VAT_ID = re.compile(
     r"|CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}"
     r"|FR[A-Z0-9]{2}\s?\d{9}|GB\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d{7}[A-Z]{1,2}|IT\d{11}"
     r"|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}"
-    r"|SE\d{12}|SI\d{8}|SK\d{10}|NO\d{9}(?:MVA)?)(?![\w])"
+    r"|SE\d{12}|SI\d{8}|SK\d{10}|NO\d{9}(?:MVA)?"
+    # India's GSTIN: state code, the holder's PAN, entity number, "Z", check character.
+    r"|\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z])(?![\w])"
 )
 _LOCAL_TAX_NUMBER = re.compile(r"(?<![\w])(\d{2,3}/\d{3}/\d{4,5}|\d{3,}[\d/ -]{5,}\d)(?![\w])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

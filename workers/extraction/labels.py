@@ -288,6 +288,7 @@ LEGAL_FORM = re.compile(
 TAX_ID_LABEL = re.compile(
     r"(?:ust\.?-?\s?id\.?-?\s?nr\.?|ust-?idnr\.?|umsatzsteuer-?\s?id\w*|steuer-?\s?nr\.?"
     r"|steuernummer|vat\s*(?:reg\w*\.?\s*)?(?:no\.?|number|id|#)?|tax\s*id|tin|gstin"
+    r"|gst(?:\s*(?:no\.?|number|reg\w*))?"
     r"|n[°º]?\s*tva(?:\s+intracom\w*)?|tva\s+intracom\w*|tva|siret|siren|cif|nif|nipc"
     r"|p\.?\s?iva|partita\s+iva|btw(?:-?\s?(?:nummer|nr\.?|id))?|vat/tin)\s*[:.]?"
 )
