@@ -49,7 +49,7 @@ VISUAL_KINDS = ("pdf-text", "pdf-scan")
 SEED = 20261202
 SYNTH_DOCUMENTS = 1500
 # Generated scans go through RapidOCR like real ones (seconds each, cached afterwards).
-SYNTH_SCANS = 30
+SYNTH_SCANS = 60
 MODEL_PARAMS = {
     "objective": "binary",
     "learning_rate": 0.1,
