@@ -1,15 +1,24 @@
-"""OFX bank statements (STMTRS, and CCSTMTRS for cards) in both forms: OFX 1.x SGML, whose
-leaf elements have no closing tags, and OFX 2.x XML. Both are read by one tokenizer into
-a tree; the XML form first passes the project's hardened XML parser, so a DOCTYPE or entity
-declaration is refused as for any XML this service reads.
+"""OFX bank statements (STMTRS, and CCSTMTRS for cards) in both forms, OFX 1.x SGML and
+OFX 2.x XML, read by `ofxtools`: its header parser, its tag tokenizer (a regular expression
+over the tags, no XML parser: no DTD, no entities, nothing fetched) and its models, which
+check each element against the OFX specification. The XML form first passes the project's
+hardened XML parser too, so a DOCTYPE or entity declaration is refused as for any XML this
+service reads, not silently passed over as ofxtools would.
 """
 
 from __future__ import annotations
 
-import html
+import io
 import re
-from dataclasses import dataclass, field
+import xml.etree.ElementTree as ET
 from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ofxtools.header import OFXHeaderError
+from ofxtools.models.base import Aggregate, OFXAggregateError
+from ofxtools.Parser import OFXTree, ParseError
+from ofxtools.Types import OFXTypeError
 
 from workers.extraction.errors import UnprocessableInvoice
 from workers.extraction.xmltree import parse_untrusted_xml
@@ -19,129 +28,122 @@ from workers.statements.model import (
     UnprocessableStatement,
     clean,
     clean_iban,
-    minor_units,
+    decimal_minor_units,
 )
 
-_TOKEN = re.compile(r"<(/?)([A-Za-z0-9_.]+)[^>]*>([^<]*)")
-
-
-@dataclass
-class Node:
-    name: str
-    line: int
-    text: str | None = None
-    children: list[Node] = field(default_factory=list)
-
-    def find(self, path: str) -> Node | None:
-        node: Node | None = self
-        for name in path.split("/"):
-            node = next((c for c in node.children if c.name == name), None) if node else None
-        return node
-
-    def text_of(self, path: str) -> str | None:
-        found = self.find(path)
-        return clean(html.unescape(found.text)) if found and found.text else None
-
-    def walk(self, name: str) -> list[Node]:
-        found = [c for c in self.children if c.name == name]
-        for child in self.children:
-            found.extend(child.walk(name))
-        return found
-
-
-def _tree(body: str) -> Node:
-    """Elements that hold text close where the text ends (SGML leaves), the others at their
-    closing tag (closing an unclosed leaf on the way)."""
-    root = Node("", 0)
-    stack = [root]
-    for match in _TOKEN.finditer(body):
-        closing, name, text = match.group(1), match.group(2).upper(), match.group(3)
-        line = body.count("\n", 0, match.start()) + 1
-        if closing:
-            # a leaf's own closing tag (OFX XML) closes nothing that is open
-            if any(node.name == name for node in stack[1:]):
-                while stack[-1].name != name:
-                    stack.pop()
-                stack.pop()
-            continue
-        node = Node(name, line)
-        stack[-1].children.append(node)
-        if text.strip():
-            node.text = text.strip()  # a leaf: SGML never closes it
-        else:
-            stack.append(node)
-    return root
-
-
-def _date(node: Node, path: str) -> date | None:
-    text = node.text_of(path)
-    if text is None:
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        raise UnprocessableStatement(
-            f"Element {path} (line {node.line}): {text!r} is not an OFX date."
-        ) from None
+_POSITION = re.compile(r"position=\[(\d+):")
+_RAW_DATE = re.compile(r"\d{8}")
 
 
 def parse_ofx(data: bytes) -> ParsedStatement:
-    start = data.find(b"<")
-    head = data[:start] if start >= 0 else data
-    if start < 0:
+    if data.find(b"<") < 0:
         raise UnprocessableStatement("No OFX element: not an OFX file.")
-    if data.lstrip()[:5].lower() == b"<?xml":
+    body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if body[:5].lower() == b"<?xml":
         try:
-            parse_untrusted_xml(data.strip())
+            parse_untrusted_xml(body.strip())
         except UnprocessableInvoice as exc:
             raise UnprocessableStatement(exc.message) from None
-    charset = re.search(rb"CHARSET:\s*(\d+)", head)
-    encoding = "cp1252" if charset and charset.group(1) == b"1252" else "utf-8"
-    text = data.decode(encoding, "replace")
-    root = _tree(text)
-    statements = root.walk("STMTRS") + root.walk("CCSTMTRS")
-    if not statements:
+    tree = OFXTree()
+    try:
+        tree.parse(io.BytesIO(body))
+    except ParseError as exc:
+        raise UnprocessableStatement(_parse_error(str(exc), body)) from None
+    except (OFXHeaderError, UnicodeDecodeError, ValueError) as exc:
+        raise UnprocessableStatement(f"OFX header: {exc}") from None
+    except IndexError:
+        # ofxtools' tree builder closing an element that was never opened
+        raise UnprocessableStatement("OFX: a closing tag matches no open element.") from None
+    root = tree.getroot()
+    if root is None:
+        raise UnprocessableStatement("No OFX element: not an OFX file.")
+    raw_statements = root.findall(".//STMTRS") + root.findall(".//CCSTMTRS")
+    if not raw_statements:
         raise UnprocessableStatement("No STMTRS element: not an OFX bank statement.")
+    try:
+        ofx = tree.convert()
+    except _CONVERT_ERRORS as exc:
+        raise UnprocessableStatement(_convert_error(exc, root, body)) from None
     result = ParsedStatement(format="ofx")
-    for node in statements:
-        currency = (node.text_of("CURDEF") or "USD").upper()
-        result.currency = result.currency or currency
-        account = node.find("BANKACCTFROM") or node.find("CCACCTFROM")
-        if result.account_iban is None and account is not None:
-            result.account_iban = clean_iban(account.text_of("ACCTID"))
-        tranlist = node.find("BANKTRANLIST")
-        if tranlist is not None:
-            result.period_start = result.period_start or _date(tranlist, "DTSTART")
-            result.period_end = _date(tranlist, "DTEND") or result.period_end
-        ledger = node.find("LEDGERBAL")
-        if ledger is not None and ledger.text_of("BALAMT"):
-            result.closing_balance = minor_units(
-                ledger.text_of("BALAMT"), currency, f"Element BALAMT (line {ledger.line})"
-            )
-        for tx in node.walk("STMTTRN"):
-            result.transactions.append(_transaction(tx, currency))
+    for statement, raw in zip(ofx.statements, raw_statements, strict=False):
+        _read_statement(result, statement, raw)
     return result
 
 
-def _transaction(tx: Node, currency: str) -> ParsedTransaction:
-    where = f"Element STMTTRN (line {tx.line})"
-    own_currency = (tx.text_of("CURRENCY/CURSYM") or currency).upper()
-    amount_text = tx.text_of("TRNAMT")
-    if amount_text is None:
-        raise UnprocessableStatement(f"{where}: no TRNAMT.")
-    booking = _date(tx, "DTPOSTED") or _date(tx, "DTUSER")
-    if booking is None:
-        raise UnprocessableStatement(f"{where}: no DTPOSTED.")
-    name = tx.text_of("NAME") or tx.text_of("PAYEE/NAME")
-    account = tx.find("BANKACCTTO")
+_CONVERT_ERRORS = (OFXAggregateError, OFXTypeError, ValueError, TypeError, ArithmeticError)
+
+
+def _convert_error(exc: Exception, root: ET.Element, body: bytes) -> str:
+    """ofxtools says what is wrong but not where: convert the transactions one by one to
+    name the first that fails, with its line."""
+    openings = [m.start() for m in re.finditer(rb"<STMTTRN>", body, re.IGNORECASE)]
+    for index, raw in enumerate(root.iter("STMTTRN")):
+        try:
+            Aggregate.from_etree(raw)
+        except _CONVERT_ERRORS as own:
+            at = openings[index] if index < len(openings) else 0
+            line = body.count(b"\n", 0, at) + 1
+            what = "an amount is not a number" if isinstance(own, ArithmeticError) else own
+            return f"Element STMTTRN (line {line}): {what}."
+    return f"OFX does not follow the specification: {exc or type(exc).__name__}"
+
+
+def _parse_error(message: str, body: bytes) -> str:
+    """ofxtools names a character position in the body after the header; a person needs
+    the line."""
+    found = _POSITION.search(message)
+    if not found:
+        return f"OFX: {message}"
+    header_end = body.find(b"<OFX>")
+    header_end = header_end if header_end >= 0 else body.find(b"<")
+    offset = header_end + int(found.group(1))
+    line = body.count(b"\n", 0, max(offset, 0)) + 1
+    return f"Line {line}: {message.split(' - position=', maxsplit=1)[0]}"
+
+
+def _raw_day(raw: ET.Element | None, name: str) -> date | None:
+    """The date as the bank wrote it: ofxtools turns a time with a zone into UTC, which
+    moves a booking at 00:00 CET to the day before."""
+    text = raw.findtext(name) if raw is not None else None
+    found = _RAW_DATE.match(text.strip()) if text else None
+    if not found:
+        return None
+    value = found.group(0)
+    return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+
+
+def _read_statement(result: ParsedStatement, statement: Any, raw: ET.Element) -> None:
+    currency = str(statement.curdef).upper()
+    result.currency = result.currency or currency
+    if result.account_iban is None:
+        result.account_iban = clean_iban(statement.account.acctid)
+    tranlist = statement.banktranlist
+    raw_list = raw.find("BANKTRANLIST")
+    if tranlist is not None:
+        result.period_start = result.period_start or _raw_day(raw_list, "DTSTART")
+        result.period_end = _raw_day(raw_list, "DTEND") or result.period_end
+    if statement.ledgerbal is not None:
+        result.closing_balance = decimal_minor_units(Decimal(statement.ledgerbal.balamt), currency)
+    raw_transactions = raw_list.findall("STMTTRN") if raw_list is not None else []
+    for tx, raw_tx in zip(tranlist or [], raw_transactions, strict=False):
+        result.transactions.append(_transaction(tx, raw_tx, currency))
+
+
+def _transaction(tx: Any, raw: ET.Element, currency: str) -> ParsedTransaction:
+    own = tx.currency or tx.origcurrency
+    own_currency = str(own.cursym).upper() if own is not None else currency
+    booking = _raw_day(raw, "DTPOSTED") or _raw_day(raw, "DTUSER")
+    assert booking is not None  # ofxtools requires DTPOSTED
+    name = tx.name or (tx.payee.name if tx.payee is not None else None)
+    account = tx.bankacctto
     return ParsedTransaction(
         booking_date=booking,
-        value_date=_date(tx, "DTAVAIL"),
-        amount=minor_units(amount_text, own_currency, where),
+        value_date=_raw_day(raw, "DTAVAIL"),
+        amount=decimal_minor_units(Decimal(tx.trnamt), own_currency),
         currency=own_currency,
-        counterparty_name=name,
-        counterparty_iban=clean_iban(account.text_of("ACCTID")) if account else None,
-        remittance_text=tx.text_of("MEMO"),
-        end_to_end_id=tx.text_of("REFNUM"),
-        bank_reference=tx.text_of("FITID"),
+        counterparty_name=clean(name),
+        counterparty_iban=clean_iban(account.acctid) if account is not None else None,
+        remittance_text=clean(tx.memo),
+        end_to_end_id=clean(tx.refnum),
+        bank_reference=clean(tx.fitid),
     )

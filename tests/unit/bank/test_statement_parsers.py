@@ -153,3 +153,45 @@ def test_equal_transactions_in_one_statement_stay_two_and_a_repeat_is_the_same_k
     keys = parse_csv_statement(data).dedup_keys()
     assert len(set(keys)) == 2
     assert keys == parse_csv_statement(data).dedup_keys()
+
+
+def test_a_counterparty_iban_with_wrong_check_digits_is_dropped():
+    statement = parse_statement(camt053([Payment(-500, iban="DE88370400440532013000")]))
+    assert statement.transactions[0].counterparty_iban is None
+
+
+def test_an_account_number_that_is_no_iban_is_kept():
+    assert parse_statement(ofx(PAYMENTS)).account_iban == "123456789"
+
+
+def test_an_ofx_amount_that_is_no_number_is_named_with_its_element_and_line():
+    broken = ofx(PAYMENTS).replace(b"<TRNAMT>-119.00", b"<TRNAMT>n/a")
+    with pytest.raises(UnprocessableStatement, match=r"Element STMTTRN \(line 26\): an amount"):
+        parse_statement(broken)
+
+
+def test_an_ofx_value_against_the_specification_is_named():
+    broken = ofx(PAYMENTS).replace(b"<DTPOSTED>20260320", b"<DTPOSTED>2026XX20", 1)
+    with pytest.raises(UnprocessableStatement, match=r"Element STMTTRN \(line 26\): .*dtposted"):
+        parse_statement(broken)
+
+
+def test_an_ofx_booking_at_midnight_with_a_time_zone_keeps_its_day():
+    local = ofx(PAYMENTS).replace(b"120000[0:GMT]", b"000000[+2:CEST]")
+    assert parse_statement(local).transactions[0].booking_date == date(2026, 3, 20)
+
+
+def test_mt940_german_subfields_give_counterparty_iban_apart_from_its_name():
+    debit, _ = parse_statement(mt940(PAYMENTS)).transactions
+    assert (debit.counterparty_name, debit.counterparty_iban) == (
+        "ACME Supplies GmbH",
+        "DE89370400440532013000",
+    )
+    assert debit.end_to_end_id == "E2E-1"
+
+
+def test_mt940_statement_reference_balances_and_period():
+    statement = parse_statement(mt940(PAYMENTS))
+    assert statement.statement_reference == "STARTUMS/00003/001"
+    assert (statement.opening_balance, statement.closing_balance) == (1_000_000, 1_013_100)
+    assert statement.period_start == statement.period_end == date(2026, 3, 20)
