@@ -195,3 +195,12 @@ def test_mt940_statement_reference_balances_and_period():
     assert statement.statement_reference == "STARTUMS/00003/001"
     assert (statement.opening_balance, statement.closing_balance) == (1_000_000, 1_013_100)
     assert statement.period_start == statement.period_end == date(2026, 3, 20)
+
+
+def test_csv_purpose_column_is_the_remittance_even_after_a_booking_text_column():
+    data = (
+        b"Buchungstag;Buchungstext;Verwendungszweck;Betrag\n"
+        b"20.03.26;LASTSCHRIFT;RE INV-1001;-119,00\n"
+    )
+    [tx] = parse_csv_statement(data).transactions
+    assert tx.remittance_text == "RE INV-1001"
