@@ -52,6 +52,10 @@ _SEPA_TAGS = (
     "ABWA",
     "KREF",
 )
+# a balance or booking whose amount is commas only: mt-940's patterns take it, Decimal not
+_NO_DIGIT_AMOUNT = re.compile(
+    r"^:(?:6[02][FM]:[CD]\d{6}[A-Z]{3}|61:\d{6}(?:\d{4})?R?[CD][A-Z]?),+(?!\d)", re.MULTILINE
+)
 _SEPA_TAG = re.compile(r"/(" + "|".join(_SEPA_TAGS) + r")/")
 
 
@@ -107,7 +111,12 @@ def parse_mt940(data: bytes) -> ParsedStatement:
         raise UnprocessableStatement(
             f"Line {_line_of(text, value)}: {where}{value[:80]!r} is not valid MT940."
         ) from None
-    except (ValueError, ArithmeticError) as exc:
+    except ArithmeticError:
+        # mt-940 converts an amount after its pattern matched: ",,," matches "[\d,]{1,15}"
+        found = _NO_DIGIT_AMOUNT.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        raise UnprocessableStatement(f"Line {line}: the amount is not a number.") from None
+    except ValueError as exc:
         raise UnprocessableStatement(f"Not a valid MT940 statement: {exc}.") from None
     return _statement(transactions)
 

@@ -204,3 +204,22 @@ def test_csv_purpose_column_is_the_remittance_even_after_a_booking_text_column()
     )
     [tx] = parse_csv_statement(data).transactions
     assert tx.remittance_text == "RE INV-1001"
+
+
+def test_ofx_cdata_that_never_closes_is_refused_at_once():
+    hostile = ofx(PAYMENTS).replace(b"<STMTRS>", b"<STMTRS><MEMO><![CDATA[x" * 20_000, 1)
+    with pytest.raises(UnprocessableStatement, match=r"Line \d+: a CDATA section is not closed"):
+        parse_statement(hostile)
+
+
+def test_ofx_memo_in_cdata_is_read():
+    memo = ofx(PAYMENTS, form="xml").replace(
+        b"<MEMO>Rechnung INV-1001</MEMO>", b"<MEMO><![CDATA[Rechnung INV-1001]]></MEMO>"
+    )
+    assert parse_statement(memo).transactions[0].remittance_text == "Rechnung INV-1001"
+
+
+def test_mt940_amount_of_commas_only_is_named_by_line():
+    broken = mt940(PAYMENTS).replace(b"C250,00NTRF", b"C,,,NTRF", 1)
+    with pytest.raises(UnprocessableStatement, match=r"Line 8: the amount is not a number"):
+        parse_statement(broken)
