@@ -31,6 +31,11 @@ from workers.statements.model import (
     decimal_minor_units,
 )
 
+# Some banks export the body alone; ofxtools needs a header to read it by.
+_SGML_HEADER = (
+    b"OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\n"
+    b"CHARSET:1252\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+)
 _POSITION = re.compile(r"position=\[(\d+):")
 _RAW_DATE = re.compile(r"\d{8}")
 
@@ -44,6 +49,8 @@ def parse_ofx(data: bytes) -> ParsedStatement:
             parse_untrusted_xml(body.strip())
         except UnprocessableInvoice as exc:
             raise UnprocessableStatement(exc.message) from None
+    if body[:5].upper() == b"<OFX>":
+        body = _SGML_HEADER + body
     _refuse_open_cdata(body)
     tree = OFXTree()
     try:
@@ -51,7 +58,8 @@ def parse_ofx(data: bytes) -> ParsedStatement:
     except ParseError as exc:
         raise UnprocessableStatement(_parse_error(str(exc), body)) from None
     except (OFXHeaderError, UnicodeDecodeError, ValueError) as exc:
-        raise UnprocessableStatement(f"OFX header: {exc}") from None
+        first = str(exc).split("\n", 1)[0][:120]
+        raise UnprocessableStatement(f"OFX header: {first}") from None
     except IndexError:
         # ofxtools' tree builder closing an element that was never opened
         raise UnprocessableStatement("OFX: a closing tag matches no open element.") from None

@@ -223,3 +223,9 @@ def test_mt940_amount_of_commas_only_is_named_by_line():
     broken = mt940(PAYMENTS).replace(b"C250,00NTRF", b"C,,,NTRF", 1)
     with pytest.raises(UnprocessableStatement, match=r"Line 8: the amount is not a number"):
         parse_statement(broken)
+
+
+def test_ofx_without_its_header_is_read():
+    document = ofx(PAYMENTS)
+    body = document[document.find(b"<OFX>") :]
+    assert len(parse_statement(body).transactions) == 2
