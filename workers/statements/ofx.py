@@ -80,14 +80,18 @@ class _Lines:
     """The line of the n-th STMTTRN: the tree ofxtools builds keeps no positions."""
 
     def __init__(self, body: bytes) -> None:
-        self._starts = [m.start() for m in re.finditer(rb"<STMTTRN>", body, re.IGNORECASE)]
-        self._body = body
+        self._lines = []
+        line, counted = 1, 0
+        for match in re.finditer(rb"<STMTTRN>", body, re.IGNORECASE):
+            line += body.count(b"\n", counted, match.start())  # one pass, not one per booking
+            counted = match.start()
+            self._lines.append(line)
         self.seen = 0
 
     def next(self) -> int:
-        at = self._starts[self.seen] if self.seen < len(self._starts) else 0
+        line = self._lines[self.seen] if self.seen < len(self._lines) else 1
         self.seen += 1
-        return self._body.count(b"\n", 0, at) + 1
+        return line
 
 
 def _refuse_open_cdata(body: bytes) -> None:
