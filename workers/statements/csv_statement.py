@@ -267,7 +267,11 @@ def fold(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", plain.lower())
 
 
-_SYNONYMS = {role: {fold(n) for n in names} for role, names in SYNONYMS.items()}
+# rank of each folded name among its role's synonyms: the lower, the more it is that role
+_SYNONYMS = {
+    role: {fold(n): rank for rank, n in reversed(list(enumerate(names)))}
+    for role, names in SYNONYMS.items()
+}
 
 
 def decode(data: bytes, encoding: str | None) -> str:
@@ -321,11 +325,16 @@ def _header_roles(header: list[str], mapping: dict[str, str]) -> dict[str, int] 
     for role in ROLES:
         if role in roles:
             continue
-        for index, name in enumerate(folded):
-            if index not in taken and name in _SYNONYMS[role]:
-                roles[role] = index
-                taken.add(index)
-                break
+        # the synonyms are in order of preference: "Verwendungszweck" is the remittance
+        # even when a "Buchungstext" (the booking type) comes before it
+        free = [
+            (_SYNONYMS[role][name], index)
+            for index, name in enumerate(folded)
+            if index not in taken and name in _SYNONYMS[role]
+        ]
+        if free:
+            roles[role] = min(free)[1]
+            taken.add(roles[role])
     has_amount = "amount" in roles or ("debit" in roles or "credit" in roles)
     return roles if "booking_date" in roles and has_amount else None
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from workers.extraction.money import parse_decimal, to_minor_units
 
@@ -98,8 +102,19 @@ def clean(text: str | None) -> str | None:
     return collapsed or None
 
 
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
 def clean_iban(text: str | None) -> str | None:
+    """An IBAN compact and upper case once schwifty has checked its length, bank code and
+    check digits; None for one that fails, so a mistyped IBAN never matches a vendor's. An
+    account number not shaped like an IBAN (OFX's ACCTID, a US account) is kept as it is."""
     if not text:
         return None
     compact = "".join(text.split()).upper()
-    return compact or None
+    if not _IBAN_SHAPE.fullmatch(compact):
+        return compact or None
+    try:
+        return IBAN(compact).compact
+    except SchwiftyException:
+        return None

@@ -8,6 +8,7 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 CAMT053_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+CAMT053_V02_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ def camt053(
     opening: int = 1_000_000,
     namespace: str = CAMT053_NS,
 ) -> bytes:
-    """A camt.053.001.08 BkToCstmrStmt with one Stmt, one Ntry per payment."""
+    """A camt.053 BkToCstmrStmt with one Stmt, one Ntry per payment: version .08 by
+    default, .02 (the one most banks still send) with `namespace=CAMT053_V02_NS`, whose
+    entry status is a bare code and whose transaction amount sits in AmtDtls."""
+    v02 = namespace == CAMT053_V02_NS
     closing = opening + sum(p.amount for p in payments)
     entries = []
     for index, p in enumerate(payments, start=1):
@@ -48,7 +52,9 @@ def camt053(
         if p.name or p.iban:
             party = "<RltdPties>"
             if p.name:
-                party += f"<{side}><Pty><Nm>{escape(p.name)}</Nm></Pty></{side}>"
+                name = f"<Nm>{escape(p.name)}</Nm>"
+                name = name if v02 else f"<Pty>{name}</Pty>"
+                party += f"<{side}>{name}</{side}>"
             if p.iban:
                 party += f"<{side}Acct><Id><IBAN>{p.iban}</IBAN></Id></{side}Acct>"
             party += "</RltdPties>"
@@ -64,20 +70,26 @@ def camt053(
                 )
             remittance += "</RmtInf>"
         reference = p.reference or f"BANKREF{index:06d}"
+        status = "<Sts>BOOK</Sts>" if v02 else "<Sts><Cd>BOOK</Cd></Sts>"
+        amount = f'<Amt Ccy="{p.currency}">{_amount(p.amount)}</Amt>'
+        tx_amount = (
+            f"<AmtDtls><TxAmt>{amount}</TxAmt></AmtDtls>"
+            if v02
+            else f"{amount}<CdtDbtInd>{'DBIT' if debit else 'CRDT'}</CdtDbtInd>"
+        )
         entries.append(
             f"""<Ntry>
       <NtryRef>{index}</NtryRef>
-      <Amt Ccy="{p.currency}">{_amount(p.amount)}</Amt>
+      {amount}
       <CdtDbtInd>{"DBIT" if debit else "CRDT"}</CdtDbtInd>
-      <Sts><Cd>BOOK</Cd></Sts>
+      {status}
       <BookgDt><Dt>{p.booking_date.isoformat()}</Dt></BookgDt>
       <ValDt><Dt>{p.booking_date.isoformat()}</Dt></ValDt>
       <AcctSvcrRef>{reference}</AcctSvcrRef>
       <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
       <NtryDtls><TxDtls>
         <Refs><EndToEndId>{p.end_to_end or "NOTPROVIDED"}</EndToEndId></Refs>
-        <Amt Ccy="{p.currency}">{_amount(p.amount)}</Amt>
-        <CdtDbtInd>{"DBIT" if debit else "CRDT"}</CdtDbtInd>
+        {tx_amount}
         {party}
         {remittance}
       </TxDtls></NtryDtls>

@@ -3,6 +3,7 @@ formats' specifications; broken and hostile inputs refused with the line or elem
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -153,3 +154,97 @@ def test_equal_transactions_in_one_statement_stay_two_and_a_repeat_is_the_same_k
     keys = parse_csv_statement(data).dedup_keys()
     assert len(set(keys)) == 2
     assert keys == parse_csv_statement(data).dedup_keys()
+
+
+def test_a_counterparty_iban_with_wrong_check_digits_is_dropped():
+    statement = parse_statement(camt053([Payment(-500, iban="DE88370400440532013000")]))
+    assert statement.transactions[0].counterparty_iban is None
+
+
+def test_an_account_number_that_is_no_iban_is_kept():
+    assert parse_statement(ofx(PAYMENTS)).account_iban == "123456789"
+
+
+def test_an_ofx_amount_that_is_no_number_is_named_with_its_element_and_line():
+    broken = ofx(PAYMENTS).replace(b"<TRNAMT>-119.00", b"<TRNAMT>n/a")
+    message = r"Element STMTTRN \(line 26\): TRNAMT 'n/a' is not a number"
+    with pytest.raises(UnprocessableStatement, match=message):
+        parse_statement(broken)
+
+
+def test_an_ofx_date_against_the_specification_is_named():
+    broken = ofx(PAYMENTS).replace(b"<DTPOSTED>20260320", b"<DTPOSTED>2026XX20", 1)
+    message = r"Element STMTTRN \(line 26\): DTPOSTED '2026XX20.*' is not an OFX date"
+    with pytest.raises(UnprocessableStatement, match=message):
+        parse_statement(broken)
+
+
+def test_an_ofx_booking_at_midnight_with_a_time_zone_keeps_its_day():
+    local = ofx(PAYMENTS).replace(b"120000[0:GMT]", b"000000[+2:CEST]")
+    assert parse_statement(local).transactions[0].booking_date == date(2026, 3, 20)
+
+
+def test_mt940_german_subfields_give_counterparty_iban_apart_from_its_name():
+    debit, _ = parse_statement(mt940(PAYMENTS)).transactions
+    assert (debit.counterparty_name, debit.counterparty_iban) == (
+        "ACME Supplies GmbH",
+        "DE89370400440532013000",
+    )
+    assert debit.end_to_end_id == "E2E-1"
+
+
+def test_mt940_statement_reference_balances_and_period():
+    statement = parse_statement(mt940(PAYMENTS))
+    assert statement.statement_reference == "STARTUMS/00003/001"
+    assert (statement.opening_balance, statement.closing_balance) == (1_000_000, 1_013_100)
+    assert statement.period_start == statement.period_end == date(2026, 3, 20)
+
+
+def test_csv_purpose_column_is_the_remittance_even_after_a_booking_text_column():
+    data = (
+        b"Buchungstag;Buchungstext;Verwendungszweck;Betrag\n"
+        b"20.03.26;LASTSCHRIFT;RE INV-1001;-119,00\n"
+    )
+    [tx] = parse_csv_statement(data).transactions
+    assert tx.remittance_text == "RE INV-1001"
+
+
+def test_ofx_cdata_that_never_closes_is_refused_at_once():
+    hostile = ofx(PAYMENTS).replace(b"<STMTRS>", b"<STMTRS><MEMO><![CDATA[x" * 20_000, 1)
+    with pytest.raises(UnprocessableStatement, match=r"Line \d+: a CDATA section is not closed"):
+        parse_statement(hostile)
+
+
+def test_ofx_memo_in_cdata_is_read():
+    memo = ofx(PAYMENTS, form="xml").replace(
+        b"<MEMO>Rechnung INV-1001</MEMO>", b"<MEMO><![CDATA[Rechnung INV-1001]]></MEMO>"
+    )
+    assert parse_statement(memo).transactions[0].remittance_text == "Rechnung INV-1001"
+
+
+def test_mt940_amount_of_commas_only_is_named_by_line():
+    broken = mt940(PAYMENTS).replace(b"C250,00NTRF", b"C,,,NTRF", 1)
+    with pytest.raises(UnprocessableStatement, match=r"Line 8: the amount is not a number"):
+        parse_statement(broken)
+
+
+def test_ofx_without_its_header_is_read():
+    document = ofx(PAYMENTS)
+    body = document[document.find(b"<OFX>") :]
+    assert len(parse_statement(body).transactions) == 2
+
+
+@pytest.mark.parametrize(
+    "lenient",
+    [
+        (rb"<MEMO>Rechnung INV-1001", b"<MEMO>Rechnung INV-1001 " + b"m" * 300),
+        (rb"<TRNTYPE>DEBIT", b"<TRNTYPE>WIRE_OUT"),
+        (rb"<LEDGERBAL>.*</LEDGERBAL>", b""),
+        (rb"<SIGNONMSGSRSV1>.*</SIGNONMSGSRSV1>", b""),
+    ],
+    ids=["long-memo", "unlisted-trntype", "no-ledgerbal", "no-signon"],
+)
+def test_ofx_what_the_service_does_not_read_may_stray_from_the_specification(lenient):
+    pattern, replacement = lenient
+    document = re.sub(pattern, replacement, ofx(PAYMENTS), count=1, flags=re.DOTALL)
+    assert [t.amount for t in parse_statement(document).transactions] == [-11900, 25000]
