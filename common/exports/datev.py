@@ -215,6 +215,17 @@ class _Batch:
 
 
 class DatevWriter(Writer):
+    fields_read = (
+        "currency",
+        "total_amount",
+        "document_type",
+        "invoice_number",
+        "vendor_name",
+        "tax_rate",
+        "invoice_date",
+        "due_date",
+    )
+
     def __init__(self, out: BinaryIO, options: Options) -> None:
         super().__init__(out, options)
         self.settings = options.datev or DatevSettings()

@@ -136,6 +136,11 @@ class Writer:
 
     content_type = "application/octet-stream"
     extension = ".bin"
+    # The `fields` keys `add()` reads, when it reads no others and no `metadata`: the rows
+    # then carry only these, as text ("1250", not 1250), absent ones as `field_defaults`
+    # says, else None. None: whole invoices.
+    fields_read: tuple[str, ...] | None = None
+    field_defaults: dict[str, str] = {}  # noqa: RUF012 - read only
 
     def __init__(self, out: BinaryIO, options: Options) -> None:
         self.out = out
@@ -207,6 +212,8 @@ class TableExport:
     charset = "utf-8"
     delimiter = ","
     name = "invoices.csv"
+    fields_read: tuple[str, ...] | None = None  # as Writer's
+    field_defaults: dict[str, str] = {}  # noqa: RUF012 - read only
 
     def header(self) -> Iterable[list[str]]:
         return [list(self.columns)]
@@ -243,6 +250,8 @@ class TableWriter(Writer):
             self._text.write("\ufeff")
         self._write_rows = table.row_writer(self._text)
         self._write_rows(table.header())
+        self.fields_read = table.fields_read
+        self.field_defaults = table.field_defaults
 
     def add(self, invoice: Invoice) -> None:
         self._write_rows(self.table.rows(invoice))
@@ -362,6 +371,13 @@ def _invoice_cells(invoice: Invoice) -> list[str]:
 
 class InvoiceTable(TableExport):
     columns = INVOICE_COLUMNS
+    fields_read = (
+        "document_type",
+        *INVOICE_TEXT_COLUMNS,
+        *INVOICE_AMOUNT_COLUMNS,
+        *INVOICE_TAIL_COLUMNS,
+    )
+    field_defaults = {"document_type": "unknown"}  # noqa: RUF012 - read only
 
     def rows(self, invoice: Invoice) -> Iterator[list[str]]:
         yield _invoice_cells(invoice)
