@@ -266,7 +266,7 @@ def stream_invoice_rows(
     two batches however many rows match. The next batch is fetched in a thread while the
     caller works through the current one: the wait on PostgreSQL (network, the server's
     work) overlaps the caller's. `conn` must be inside a transaction."""
-    with conn.cursor(name="export_invoices", row_factory=row_factory) as cursor:
+    with conn.cursor(name="export_invoices", row_factory=row_factory, binary=True) as cursor:
         cursor.execute(sql, params)
         with ThreadPoolExecutor(1, thread_name_prefix="export-fetch") as fetcher:
             pending = fetcher.submit(cursor.fetchmany, batch)
@@ -275,7 +275,7 @@ def stream_invoice_rows(
                 yield from rows
 
 
-# The invoice's columns but `fields` and `metadata`.
+# The invoice's columns but `fields` and `metadata`, in Invoice's order (make() below).
 _SCALAR_COLUMNS = (
     "id",
     "org_id",
@@ -314,21 +314,20 @@ def slim_invoices_query(
     if defaults:
         source = f"%(slim_defaults)s::jsonb || {source}"
         params["slim_defaults"] = Jsonb(defaults)
-    names = _SCALAR_COLUMNS
-    columns = ", ".join(f"q.{c}" for c in names)
+    columns = ", ".join(f"q.{c}" for c in _SCALAR_COLUMNS)
     slim = (
         f"select {columns}, r.* from ({sql}) as q"
         f" cross join lateral jsonb_to_record({source}) as r({record}) order by q.id desc"
     )
-    scalars = len(names)
 
     def factory(_cursor: Any) -> Callable[[Sequence[Any]], Invoice]:
         def make(row: Sequence[Any]) -> Invoice:
+            # positional, in _SCALAR_COLUMNS' order: the cheapest way to build 100,000
             return Invoice(
-                **dict(zip(names, row[:scalars], strict=True)),
-                fields=dict(zip(keys, row[scalars:], strict=True)),
-                metadata={},
-            )
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                row[9], dict(zip(keys, row[17:], strict=True)), row[10], row[11], {},
+                row[12], row[13], row[14], row[15], row[16],
+            )  # fmt: skip
 
         return make
 
