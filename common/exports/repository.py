@@ -309,15 +309,24 @@ def slim_invoices_query(
         if not key.isidentifier():
             raise ValueError(f"not a field name: {key!r}")
     record = ", ".join(f'"{key}" text' for key in keys)
-    source = "q.fields"
     params = dict(params)
-    if defaults:
-        source = f"%(slim_defaults)s::jsonb || {source}"
-        params["slim_defaults"] = Jsonb(defaults)
+    cells = []
+    for number, key in enumerate(keys):
+        if key in defaults:
+            # `? key` only where the key reads null: cheaper than a default merged into
+            # every row's document (`defaults || fields` copies it)
+            params[f"slim_key_{number}"] = key
+            params[f"slim_default_{number}"] = defaults[key]
+            cells.append(
+                f'coalesce(r."{key}", case when q.fields ? %(slim_key_{number})s then null'
+                f" else %(slim_default_{number})s end)"
+            )
+        else:
+            cells.append(f'r."{key}"')
     columns = ", ".join(f"q.{c}" for c in _SCALAR_COLUMNS)
     slim = (
-        f"select {columns}, r.* from ({sql}) as q"
-        f" cross join lateral jsonb_to_record({source}) as r({record}) order by q.id desc"
+        f"select {columns}, {', '.join(cells)} from ({sql}) as q"
+        f" cross join lateral jsonb_to_record(q.fields) as r({record}) order by q.id desc"
     )
 
     def factory(_cursor: Any) -> Callable[[Sequence[Any]], Invoice]:
