@@ -215,6 +215,17 @@ class _Batch:
 
 
 class DatevWriter(Writer):
+    fields_read = (
+        "currency",
+        "total_amount",
+        "document_type",
+        "invoice_number",
+        "vendor_name",
+        "tax_rate",
+        "invoice_date",
+        "due_date",
+    )
+
     def __init__(self, out: BinaryIO, options: Options) -> None:
         super().__init__(out, options)
         self.settings = options.datev or DatevSettings()
@@ -223,6 +234,12 @@ class DatevWriter(Writer):
         self._zip = _FilesZip(out, options) if options.include_files else None
         self.content_type = "text/csv; charset=windows-1252"  # its IANA name
         self.extension = ".csv"
+        # The cells every booking has the same, copied for each
+        self._template = [""] * len(COLUMNS)
+        self._template[6] = str(self.settings.creditor_account)
+        self._template[7] = str(self.settings.expense_account)
+        self._template[COLUMN["Beleginfo - Art 1"]] = quoted("Invex")
+        self._template[COLUMN["Festschreibung"]] = "0"
 
     def add(self, invoice: Invoice) -> None:
         line = self.booking(invoice)
@@ -250,19 +267,15 @@ class DatevWriter(Writer):
             credit = not credit
         number = fields.get("invoice_number") or ""
         vendor = fields.get("vendor_name") or ""
-        cells = [""] * len(COLUMNS)
+        cells = self._template.copy()
         cells[0] = umsatz
         cells[1] = '"H"' if credit else '"S"'
         cells[2] = quoted(str(currency).upper())
-        cells[6] = str(self.settings.creditor_account)
-        cells[7] = str(self.settings.expense_account)
         cells[8] = quoted(_tax_key(fields.get("tax_rate")))
         cells[9] = _invoice_date(invoice).strftime("%d%m")
         cells[10] = quoted(BELEGFELD_REFUSED.sub("-", str(number))[:BELEGFELD_1_LENGTH])
         cells[13] = quoted(" ".join(str(p) for p in (vendor, number) if p), BUCHUNGSTEXT_LENGTH)
-        cells[COLUMN["Beleginfo - Art 1"]] = quoted("Invex")
         cells[COLUMN["Beleginfo - Inhalt 1"]] = quoted(invoice.id)
-        cells[COLUMN["Festschreibung"]] = "0"
         due = fields.get("due_date")
         if due:
             with contextlib.suppress(ValueError):

@@ -94,22 +94,25 @@ def text(value: Any) -> str:
 
 def amount(minor: Any, currency: str | None, *, decimal_comma: bool = False) -> str:
     """Minor units as a decimal in the currency's exponent: 1250 EUR -> "12.50"."""
+    return _decimal(minor, currency_exponent(currency), "," if decimal_comma else ".")
+
+
+def _decimal(minor: Any, exponent: int, separator: str = ".") -> str:
     if minor is None or isinstance(minor, bool):
         return ""
     try:
         units = int(minor)
     except (TypeError, ValueError):
         return ""
-    exponent = currency_exponent(currency)
     if exponent == 0:
         return str(units)
     whole, fraction = divmod(abs(units), 10**exponent)
-    separator = "," if decimal_comma else "."
     return f"{'-' if units < 0 else ''}{whole}{separator}{fraction:0{exponent}d}"
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime; [:19] leaves out the fraction
+    return moment.astimezone(UTC).isoformat()[:19] + "Z"
 
 
 def _date(value: Any, pattern: str) -> str:
@@ -136,6 +139,11 @@ class Writer:
 
     content_type = "application/octet-stream"
     extension = ".bin"
+    # The `fields` keys `add()` reads, when it reads no others and no `metadata`: the rows
+    # then carry only these, as text ("1250", not 1250), absent ones as `field_defaults`
+    # says, else None. None: whole invoices.
+    fields_read: tuple[str, ...] | None = None
+    field_defaults: dict[str, str] = {}  # noqa: RUF012 - read only
 
     def __init__(self, out: BinaryIO, options: Options) -> None:
         self.out = out
@@ -207,6 +215,8 @@ class TableExport:
     charset = "utf-8"
     delimiter = ","
     name = "invoices.csv"
+    fields_read: tuple[str, ...] | None = None  # as Writer's
+    field_defaults: dict[str, str] = {}  # noqa: RUF012 - read only
 
     def header(self) -> Iterable[list[str]]:
         return [list(self.columns)]
@@ -243,6 +253,8 @@ class TableWriter(Writer):
             self._text.write("\ufeff")
         self._write_rows = table.row_writer(self._text)
         self._write_rows(table.header())
+        self.fields_read = table.fields_read
+        self.field_defaults = table.field_defaults
 
     def add(self, invoice: Invoice) -> None:
         self._write_rows(self.table.rows(invoice))
@@ -345,23 +357,34 @@ INVOICE_COLUMNS = (
 
 def _invoice_cells(invoice: Invoice) -> list[str]:
     fields = invoice.fields
-    currency = fields.get("currency")
-    return [
-        invoice.id,
-        invoice.status,
-        invoice.review_status,
-        text(fields.get("document_type", "unknown")),
-        *(text(fields.get(name)) for name in INVOICE_TEXT_COLUMNS),
-        *(amount(fields.get(name), currency) for name in INVOICE_AMOUNT_COLUMNS),
-        *(text(fields.get(name)) for name in INVOICE_TAIL_COLUMNS),
-        text(invoice.file_name),
-        timestamp(invoice.created_at),
-        timestamp(invoice.updated_at),
-    ]
+    get = fields.get
+    exponent = currency_exponent(get("currency"))
+    # text() inlined for the common cell, a string a spreadsheet would not run
+    cells = [invoice.id, invoice.status, invoice.review_status]
+    cells.extend(
+        value if value.__class__ is str and not value.startswith(FORMULA_STARTS) else text(value)
+        for value in [get("document_type", "unknown"), *map(get, INVOICE_TEXT_COLUMNS)]
+    )
+    cells.extend(_decimal(get(name), exponent) for name in INVOICE_AMOUNT_COLUMNS)
+    cells.extend(
+        value if value.__class__ is str and not value.startswith(FORMULA_STARTS) else text(value)
+        for value in map(get, INVOICE_TAIL_COLUMNS)
+    )
+    cells.append(text(invoice.file_name))
+    cells.append(timestamp(invoice.created_at))
+    cells.append(timestamp(invoice.updated_at))
+    return cells
 
 
 class InvoiceTable(TableExport):
     columns = INVOICE_COLUMNS
+    fields_read = (
+        "document_type",
+        *INVOICE_TEXT_COLUMNS,
+        *INVOICE_AMOUNT_COLUMNS,
+        *INVOICE_TAIL_COLUMNS,
+    )
+    field_defaults = {"document_type": "unknown"}  # noqa: RUF012 - read only
 
     def rows(self, invoice: Invoice) -> Iterator[list[str]]:
         yield _invoice_cells(invoice)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -10,6 +11,7 @@ from typing import Any, BinaryIO
 from psycopg.types.json import Jsonb
 
 from common.db import Conn
+from common.invoices.repository import Invoice
 
 # The size of one stored piece of an export's file (export_file_chunks).
 CHUNK_BYTES = 1 << 20
@@ -257,13 +259,88 @@ def delete_file(conn: Conn, export_id: str) -> None:
     conn.execute("delete from export_file_chunks where export_id = %(id)s", {"id": export_id})
 
 
-def stream_invoice_rows(conn: Conn, sql: str, params: dict[str, Any], batch: int) -> Iterator[dict]:
-    """The rows of `sql` through a server-side cursor, `batch` at a time, so memory holds one
-    batch however many rows match. `conn` must be inside a transaction."""
-    with conn.cursor(name="export_invoices") as cursor:
-        cursor.itersize = batch
+def stream_invoice_rows(
+    conn: Conn, sql: str, params: dict[str, Any], batch: int, row_factory: Any = None
+) -> Iterator[Any]:
+    """The rows of `sql` through a server-side cursor, `batch` at a time, so memory holds
+    two batches however many rows match. The next batch is fetched in a thread while the
+    caller works through the current one: the wait on PostgreSQL (network, the server's
+    work) overlaps the caller's. `conn` must be inside a transaction."""
+    with conn.cursor(name="export_invoices", row_factory=row_factory, binary=True) as cursor:
         cursor.execute(sql, params)
-        yield from cursor
+        with ThreadPoolExecutor(1, thread_name_prefix="export-fetch") as fetcher:
+            pending = fetcher.submit(cursor.fetchmany, batch)
+            while rows := pending.result():
+                pending = fetcher.submit(cursor.fetchmany, batch)
+                yield from rows
+
+
+# The invoice's columns but `fields` and `metadata`, in Invoice's order (make() below).
+_SCALAR_COLUMNS = (
+    "id",
+    "org_id",
+    "livemode",
+    "status",
+    "review_status",
+    "file_name",
+    "content_type",
+    "file_size",
+    "file_sha256",
+    "file_pages",
+    "error_code",
+    "error_message",
+    "schema_id",
+    "duplicate_of",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def slim_invoices_query(
+    sql: str, params: dict[str, Any], keys: tuple[str, ...], defaults: dict[str, str]
+) -> tuple[str, dict[str, Any], Callable[[Any], Callable[[Sequence[Any]], Invoice]]]:
+    """`sql` (the invoice list's) reading only the `keys` of `fields`, each as text, taken
+    apart by PostgreSQL (one jsonb_to_record per row) instead of decoding whole documents
+    in Python; `metadata` is left out. A key absent from `fields` reads as its `defaults`
+    entry, else None. Returns the SQL, its parameters and a psycopg row factory making
+    Invoices whose `fields` hold those keys (values as text: "1250", not 1250)."""
+    for key in keys:
+        if not key.isidentifier():
+            raise ValueError(f"not a field name: {key!r}")
+    record = ", ".join(f'"{key}" text' for key in keys)
+    params = dict(params)
+    cells = []
+    for number, key in enumerate(keys):
+        if key in defaults:
+            # `? key` only where the key reads null: cheaper than a default merged into
+            # every row's document (`defaults || fields` copies it)
+            params[f"slim_key_{number}"] = key
+            params[f"slim_default_{number}"] = defaults[key]
+            cells.append(
+                f'coalesce(r."{key}", case when q.fields ? %(slim_key_{number})s then null'
+                f" else %(slim_default_{number})s end)"
+            )
+        else:
+            cells.append(f'r."{key}"')
+    columns = ", ".join(f"q.{c}" for c in _SCALAR_COLUMNS)
+    slim = (
+        f"select {columns}, {', '.join(cells)} from ({sql}) as q"
+        f" cross join lateral jsonb_to_record(q.fields) as r({record}) order by q.id desc"
+    )
+
+    def factory(_cursor: Any) -> Callable[[Sequence[Any]], Invoice]:
+        def make(row: Sequence[Any]) -> Invoice:
+            # positional, in _SCALAR_COLUMNS' order: the cheapest way to build 100,000
+            return Invoice(
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                row[9], dict(zip(keys, row[17:], strict=True)), row[10], row[11], {},
+                row[12], row[13], row[14], row[15], row[16],
+            )  # fmt: skip
+
+        return make
+
+    return slim, params, factory
 
 
 def count_rows(conn: Conn, sql: str, params: dict[str, Any]) -> int:

@@ -340,3 +340,48 @@ def test_every_written_format_completes_with_files(client, tenant, two_invoices,
             archive.read(f"files/{invoice['id']}.pdf")
             == client.get(f"/v1/invoices/{invoice['id']}/file", headers=tenant.headers).get_data()
         )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "datev"])
+def test_reading_only_the_formats_fields_writes_what_whole_invoices_write(
+    tenant, two_invoices, fmt
+):
+    """csv and datev read only their keys of `fields`, as text, from PostgreSQL: the file
+    is the one their writer makes from whole invoices, whether a key is missing, null, a
+    number or text a spreadsheet would run."""
+    from common.exports import service
+    from common.exports.formats import Options, open_writer
+    from common.invoices.repository import Invoice, list_invoices_query
+
+    missing, null = two_invoices
+    with db.transaction() as conn:
+        conn.execute(
+            "update invoices set fields = fields - 'document_type'"
+            ' || \'{"vendor_name": "=HYPERLINK(1)", "tax_rate": 19.0}\' where id = %(id)s',
+            {"id": missing["id"]},
+        )
+        conn.execute(
+            'update invoices set fields = fields || \'{"document_type": null,'
+            ' "invoice_number": null, "total_amount": -11900}\' where id = %(id)s',
+            {"id": null["id"]},
+        )
+    export = service.unsaved_export(tenant.org.id, livemode=True, format=fmt, filters={})
+    written = io.BytesIO()
+    service.write_export(export, written)
+
+    sql, params = list_invoices_query(
+        tenant.org.id, True, service.invoice_filters({}), limit=None, after_id=None
+    )
+    with db.transaction() as conn:
+        invoices = [Invoice(**row) for row in conn.execute(sql, params).fetchall()]
+    expected = io.BytesIO()
+    writer = open_writer(fmt, expected, Options())
+    for invoice in invoices:
+        writer.add(invoice)
+    writer.finish()
+
+    def body(data: bytes) -> bytes:  # datev's first line holds the time it was written
+        return data.split(b"\r\n", 1)[1] if fmt == "datev" else data
+
+    assert len(invoices) == 2
+    assert body(written.getvalue()) == body(expected.getvalue())
