@@ -372,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         else [Path(p) for p in os.environ.get("INVEX_CORPORA", "").split(os.pathsep) if p]
         or DEFAULT_CORPORA
     )
+    missing = [str(path) for path in corpora if not (path / "manifest.jsonl").exists()]
+    if missing:
+        # The shipped models were trained with both corpora: without them the files differ.
+        print(f"WARNING: no corpus at {', '.join(missing)}; set INVEX_CORPORA=dir1:dir2")
     if args.dataset and args.dataset.exists():
         dataset = pickle.loads(args.dataset.read_bytes())  # noqa: S301  (our own file)
     else:
