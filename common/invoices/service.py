@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from common import db, idempotency, taskqueue
+from common import db, idempotency, logs, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.credits import service as credits
@@ -77,6 +77,7 @@ def create_invoice(
     if schema_id is not None:
         schemas.get_schema(principal, schema_id)  # 404 names schema_id
     invoice_id = new_id("inv")
+    logs.bind(invoice_id=invoice_id)
     # created_at is the ID's own moment, so the event can be rendered before the insert
     created_at = id_time(invoice_id)
     queued = Invoice(

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from common import db, taskqueue
+from common import db, logs, metrics, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.db import Conn
@@ -441,6 +441,8 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
 def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, Any]) -> str:
     """Send one claimed delivery and record what follows. A delivery whose sender died is
     claimed again once its lease ends and sent again: at least once, the same `evt_` id."""
+    logs.clear()  # a sender thread's previous delivery may have been another org's
+    logs.bind(org_id=endpoint.org_id)
     if not endpoint.enabled:
         with db.transaction() as conn:
             repository.record_attempt(
@@ -454,8 +456,12 @@ def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, An
                 error="endpoint disabled",
             )
         return "failed"
+    lag = (datetime.now(UTC) - delivery.next_attempt_at).total_seconds()
+    metrics.WEBHOOK_LAG_SECONDS.observe(max(0.0, lag))
     outcome = _send(endpoint, delivery, event)
-    return _record_outcome(endpoint, delivery, outcome)
+    status = _record_outcome(endpoint, delivery, outcome)
+    metrics.WEBHOOK_DELIVERIES.labels(status).inc()
+    return status
 
 
 def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) -> str:
