@@ -20,6 +20,7 @@ import orjson
 CONTEXT_KEYS = ("request_id", "org_id", "invoice_id", "export_id")
 _context: ContextVar[dict[str, str]] = ContextVar("invex_log_context", default={})  # noqa: B039 - never mutated: bind() replaces it
 
+HANDLER_NAME = "invex"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s%(context)s"
 
 
@@ -71,10 +72,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, log_format: str) -> None:
-    """Replace the root logger's handlers with one on stderr in `log_format` ("text" or
-    "json"). Idempotent: a second call (Celery's setup, gunicorn's worker) changes nothing
-    more."""
+    """Put one handler on the root logger, on stderr, in `log_format` ("text" or "json"),
+    replacing the one an earlier call put there (Celery's setup, an app made twice) and
+    leaving any other (a test's log capture) alone."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(ContextFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -82,6 +84,7 @@ def configure_logging(level: str, log_format: str) -> None:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
+        if existing.get_name() == HANDLER_NAME:
+            root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)

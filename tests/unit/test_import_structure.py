@@ -6,6 +6,7 @@ count: a lazy import is still a dependency."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,9 +70,15 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
+@cache
+def _parsed_graph() -> dict[str, frozenset[str]]:
     known = modules()
-    return {name: imported(name, path, set(known)) for name, path in known.items()}
+    return {name: frozenset(imported(name, path, set(known))) for name, path in known.items()}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the Invex modules it imports (read once; each caller gets its own copy)."""
+    return {name: set(targets) for name, targets in _parsed_graph().items()}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -21,7 +21,8 @@ def captured():
     def configure(log_format: str) -> io.StringIO:
         logs.configure_logging("INFO", log_format)
         buffer = io.StringIO()
-        root.handlers[0].stream = buffer  # type: ignore[attr-defined]
+        (ours,) = [h for h in root.handlers if h.get_name() == logs.HANDLER_NAME]
+        ours.stream = buffer  # type: ignore[attr-defined]
         return buffer
 
     yield configure
@@ -91,3 +92,13 @@ def test_ids_bound_in_one_thread_stay_out_of_another(captured):
         ("other", "org_other"),
         ("main", "org_main"),
     ]
+
+
+def test_configuring_again_replaces_only_its_own_handler(captured):
+    root = logging.getLogger()
+    other = logging.NullHandler()
+    root.addHandler(other)
+    captured("text")
+    captured("json")
+    assert other in root.handlers
+    assert [h.get_name() for h in root.handlers].count(logs.HANDLER_NAME) == 1
