@@ -31,12 +31,14 @@ up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs 
 up-dev: install ## as up, and webhooks may go to receivers on this machine (invex up --dev)
 	$(VENV)/bin/invex up --dev
 
-test: install ## run the test suite (starts its own private PostgreSQL and Redis)
+# Every core; a test module per worker at a time (its database and processes are
+# module-scoped); coverage of the code the test processes run, with CI's floor.
+test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadscope --cov --cov-report=term:skip-covered
 
-test-fast: install ## unit tests only (no servers)
-	$(PY) -m pytest -q tests/unit
+test-fast: install ## unit tests without OCR or drawn corpora (no servers), on every core
+	$(PY) -m pytest -q -n auto -m "not slow" tests/unit
 
 test-easyocr: ## the OCR tests with the EasyOCR engine, in a venv with the easyocr extra
 	$(MAKE) install EXTRAS=easyocr VENV=$(EASYOCR_VENV)

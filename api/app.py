@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import time
 
-from flask import Flask, g, request
+from flask import Flask, Response, abort, g, request
 from flask_smorest import Api
 
 from api.auth import RATE_LIMITER
@@ -24,7 +26,7 @@ from api.views import (
     usage,
     webhooks,
 )
-from common import db
+from common import db, logs, metrics
 from common.config import Settings, get_settings
 from common.errors import ResourceNotFound
 from common.ids import new_id
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     settings.require_servers()
     db.configure(settings.database_url)
-    logging.basicConfig(level=settings.log_level)
+    logs.configure_logging(settings.log_level, settings.log_format)
 
     app = Flask("invex")
     app.json = OrjsonProvider(app)
@@ -104,7 +106,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.before_request
     def assign_request_id():
+        g.started = time.monotonic()
         g.request_id = new_id("req")
+        logs.clear()  # a thread serves many requests: nothing of the previous one stays
+        logs.bind(request_id=g.request_id, invoice_id=_invoice_id_in_path())
         requested = request.headers.get("Invex-Version")
         g.api_version = check_version(requested) if requested is not None else None
 
@@ -129,4 +134,54 @@ def create_app(settings: Settings | None = None) -> Flask:
                 response.set_data(app.json.dumps(render_for_version(payload, version)) + "\n")
         return response
 
+    @app.after_request
+    def count_request(response):
+        # The route's template, not the path: one series per route, whatever the IDs.
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        elapsed = time.monotonic() - g.get("started", time.monotonic())
+        metrics.REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(
+            elapsed
+        )
+        if settings.log_format == "json":
+            # gunicorn's access log cannot carry the IDs; this line does (text mode keeps
+            # gunicorn's own).
+            request_log.info(
+                "%s %s %d %.1f ms",
+                request.method,
+                request.path,
+                response.status_code,
+                elapsed * 1000,
+            )
+        return response
+
+    metrics_allowed = settings.metrics_allow
+    backlog = metrics.BacklogCollector()
+
+    @app.get("/metrics")
+    def prometheus_metrics():
+        """Prometheus text format; for the addresses in INVEX_METRICS_ALLOW only. A request
+        a proxy relayed (X-Forwarded-For) is from outside whatever the proxy's address."""
+        if "X-Forwarded-For" in request.headers or not _address_in(
+            request.remote_addr, metrics_allowed
+        ):
+            abort(404)
+        body = metrics.render(metrics.scrape_registry(backlog))
+        return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
     return app
+
+
+request_log = logging.getLogger("api.requests")
+
+
+def _invoice_id_in_path() -> str | None:
+    value = (request.view_args or {}).get("invoice_id")
+    return value if isinstance(value, str) else None
+
+
+def _address_in(address: str | None, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

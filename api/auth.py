@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, g, request
 
 from api.schemas import ErrorSchema
+from common import logs
 from common.accounts.service import Principal, authenticate
 from common.errors import AuthenticationRequired, InvalidApiKey, ValidationFailed
 from common.ratelimit import UPLOAD_SCOPE, RateLimiter, client_ip
@@ -151,6 +152,7 @@ def requires(scope: str) -> Callable:
             if not reads_query:
                 _refuse_query()
             g.principal = principal
+            logs.bind(org_id=principal.org_id)
             count_api_call(principal)
             if g.get("api_version") is None:  # no header: the organisation's default
                 g.api_version = principal.api_version

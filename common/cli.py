@@ -13,6 +13,7 @@ invex export --org ID --format FMT [filters] -o FILE
                               writer, in this process, against the running stack's database)
 invex extract FILE...         extract invoice fields, no servers needed
 invex settings                every setting with its default
+invex status                  the running stack's processes, queues and oldest waiting job
 invex demo-invoice FILE       write a sample invoice PDF
 """
 
@@ -194,6 +195,91 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _stack_state(settings: Settings) -> dict | None:
+    """servers.json of the `invex up` these commands use (see resolve_server_urls), or None
+    when the servers are configured by URL (a deployment `invex up` did not start)."""
+    state = _state_path(settings)
+    if not state.exists() and not (settings.database_url and settings.redis_url):
+        from common.running_stacks import running_stacks
+
+        stacks = running_stacks()
+        if len(stacks) == 1 and "INVEX_DATA_DIR" not in os.environ:
+            state = Path(stacks[0].data_dir) / STATE_FILE
+    try:
+        return {"data_dir": str(state.parent.absolute()), **json.loads(state.read_text())}
+    except (OSError, ValueError):
+        return None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stack_status(settings: Settings) -> dict:
+    """What `invex status` shows, as data: processes (when `invex up` runs them), broker
+    queues, and the jobs waiting in PostgreSQL with the oldest one's age in seconds."""
+    from datetime import UTC, datetime
+
+    from common import backlog
+    from common.health import redis_client
+
+    state = _stack_state(settings)
+    _use_servers(settings)
+    now = datetime.now(UTC)
+    processes = None
+    if state is not None:
+        processes = [
+            {"name": name, "pid": pid, "running": _process_alive(pid)}
+            for name, pid in state.get("processes", {}).items()
+        ]
+    redis_client.cache_clear()  # made for the URLs _use_servers has just set
+    return {
+        "data_dir": state["data_dir"] if state else None,
+        "supervisor": state.get("supervisor") if state else None,
+        "processes": processes,
+        "queues": backlog.queue_lengths(redis_client()),
+        "waiting": [
+            {
+                "kind": row.kind,
+                "jobs": row.waiting,
+                "oldest_seconds": round((now - row.oldest).total_seconds(), 1)
+                if row.oldest
+                else None,
+            }
+            for row in backlog.waiting_jobs()
+        ],
+    }
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    status = stack_status(settings)
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    if status["processes"] is None:
+        print("processes: not started by `invex up` (servers configured by URL)")
+    else:
+        print(f"stack under {status['data_dir']} (invex up: pid {status['supervisor']})")
+        for process in status["processes"]:
+            state = "running" if process["running"] else "NOT RUNNING"
+            print(f"  {process['name']:<10} pid {process['pid']:<8} {state}")
+    queues = ", ".join(f"{name} {length}" for name, length in status["queues"].items())
+    print(f"broker queues: {queues}")
+    print("waiting jobs:")
+    for row in status["waiting"]:
+        oldest = (
+            f", oldest {row['oldest_seconds']:g} s" if row["oldest_seconds"] is not None else ""
+        )
+        print(f"  {row['kind']:<17} {row['jobs']}{oldest}")
+    return 0
+
+
 def cmd_extract(argv: list[str]) -> int:
     from workers.extraction.batch import main as extract_main
 
@@ -231,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("settings", help="print every setting as a Markdown table")
+    status = sub.add_parser(
+        "status", help="the running stack's processes, queue depths and oldest waiting job"
+    )
+    status.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo-invoice", help="write a sample invoice PDF (for trying it out)")
     demo.add_argument("path")
     sub.add_parser("extract", help="extract invoice fields from files (no servers)", add_help=False)
@@ -301,6 +391,7 @@ COMMANDS = {
     ("up", None): cmd_up,
     ("migrate", None): cmd_migrate,
     ("settings", None): cmd_settings,
+    ("status", None): cmd_status,
     ("demo-invoice", None): cmd_demo_invoice,
     ("export", None): cmd_export,
     ("orgs", "create"): cmd_orgs_create,

@@ -98,6 +98,29 @@ SETTINGS = (
     Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
     Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
     Setting(
+        "INVEX_LOG_FORMAT",
+        "text",
+        "`text`, or `json`: every log line a JSON object carrying `request_id`, `org_id` "
+        "and `invoice_id` where known.",
+    ),
+    Setting(
+        "INVEX_METRICS_ALLOW",
+        "127.0.0.0/8,::1",
+        "Comma-separated addresses or CIDRs that may read the API's Prometheus `/metrics`; "
+        "any other client, and any request relayed with `X-Forwarded-For`, gets 404.",
+    ),
+    Setting(
+        "INVEX_METRICS_HOST",
+        "127.0.0.1",
+        "Address the Celery workers serve their Prometheus metrics on.",
+    ),
+    Setting(
+        "INVEX_METRICS_PORT",
+        "0",
+        "Port a Celery worker serves Prometheus metrics on (`/metrics`); 0: none. `invex up` "
+        "gives its extraction, webhook and exports workers this port and the next two.",
+    ),
+    Setting(
         "INVEX_RESTART_LIMIT",
         "5",
         "`invex up` restarts a process that died (after 1 s, doubling to 30 s); this many "
@@ -208,6 +231,10 @@ class Settings:
     webhook_allow_private: bool
     webhook_allow_http: bool
     log_level: str
+    log_format: str
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    metrics_host: str
+    metrics_port: int
     restart_limit: int
     restart_window: int
     rate_limits: bool
@@ -245,6 +272,10 @@ class Settings:
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
             log_level=env["INVEX_LOG_LEVEL"].upper(),
+            log_format=_choice(env, "INVEX_LOG_FORMAT", ("text", "json")),
+            metrics_allow=_networks(env, "INVEX_METRICS_ALLOW"),
+            metrics_host=env["INVEX_METRICS_HOST"],
+            metrics_port=_int(env, "INVEX_METRICS_PORT", 0),
             restart_limit=_int(env, "INVEX_RESTART_LIMIT", 1),
             restart_window=_int(env, "INVEX_RESTART_WINDOW", 1),
             rate_limits=_flag(env, "INVEX_RATE_LIMITS"),

@@ -10,6 +10,8 @@ from common.db import Conn
 from common.errors import ResourceNotFound
 from common.ids import new_id
 from common.pagination import decode_cursor, encode_cursor
+from common.webhooks import repository as webhooks_repository
+from common.webhooks.nudges import nudge_sender_soon
 
 EVENT_TYPES = frozenset(
     {
@@ -84,9 +86,6 @@ def record_event(
             "data": event_data(data),
         },
     )
-    # Imported here: the webhooks service records events too (a cycle at import time).
-    from common.webhooks.service import fan_out  # noqa: PLC0415
-
     fan_out(
         conn,
         event_id=event_id,
@@ -164,3 +163,30 @@ def purge_expired_events(batch: int = 10_000) -> int:
             {"days": RETENTION_DAYS, "batch": batch},
         )
         return cur.rowcount
+
+
+# The outbox: a delivery row per subscribed endpoint, in the transaction of the change that
+# caused the event, so none is lost between commit and queue (common/webhooks/service.py
+# sends them).
+def fan_out(
+    conn: Conn,
+    *,
+    event_id: str,
+    org_id: str,
+    livemode: bool,
+    event_type: str,
+    object_id: str | None,
+) -> None:
+    if event_type == "ping":  # pings go to the one endpoint being tested
+        return
+    if webhooks_repository.insert_deliveries_for_event(
+        conn,
+        event_id=event_id,
+        org_id=org_id,
+        livemode=livemode,
+        event_type=event_type,
+        ordering_key=object_id or event_id,
+    ):
+        # One wake-up for the sender, however many endpoints: it takes due rows in batches;
+        # sent by this process's nudge thread, so the change waits on no round trip for it.
+        db.after_commit(conn, nudge_sender_soon)

@@ -38,11 +38,26 @@ class Child:
     process: subprocess.Popen | None = None
     crashes: list[float] = field(default_factory=list)  # monotonic times, recent ones only
     restart_at: float | None = None  # set while a crashed child waits for its restart
+    env: dict[str, str] = field(default_factory=dict)  # on top of the service's environment
+
+
+def _metrics_env(settings: Settings, data_dir: Path, name: str, offset: int) -> dict[str, str]:
+    """A process type's own multiprocess metrics directory (common/metrics.py) and, for a
+    worker when INVEX_METRICS_PORT is set, its own port: that port plus `offset`."""
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics" / name)}
+    if offset >= 0:
+        env["INVEX_METRICS_PORT"] = str(
+            settings.metrics_port + offset if settings.metrics_port else 0
+        )
+    return env
 
 
 def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "workers.celery_app"]
+    # JSON lines come from the API itself (they carry the IDs); gunicorn's text access log
+    # would interleave another format.
+    access_log = ["--access-logfile", "-"] if settings.log_format == "text" else []
     return [
         Child(
             "api",
@@ -50,6 +65,8 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 python,
                 "-m",
                 "gunicorn",
+                "-c",
+                "python:api.gunicorn_config",
                 "api.wsgi:app",
                 "--bind",
                 f"{settings.host}:{settings.port}",
@@ -59,11 +76,11 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "gthread",
                 "--threads",
                 "8",
-                "--access-logfile",
-                "-",
+                *access_log,
                 "--graceful-timeout",
                 "10",
             ],
+            env=_metrics_env(settings, data_dir, "api", -1),
         ),
         Child(
             "worker",
@@ -79,6 +96,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            env=_metrics_env(settings, data_dir, "worker", 0),
         ),
         Child(
             "webhooks",
@@ -96,6 +114,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            env=_metrics_env(settings, data_dir, "webhooks", 1),
         ),
         Child(
             "exports",
@@ -111,6 +130,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            env=_metrics_env(settings, data_dir, "exports", 2),
         ),
         Child(
             "bank",
@@ -156,7 +176,12 @@ def _start_embedded(settings: Settings, data_dir: Path) -> tuple[str, str, list]
 
 def _start(child: Child, env: dict[str, str]) -> None:
     # Children ignore the terminal's Ctrl-C (own process group); we stop them in order.
-    child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)
+    if "PROMETHEUS_MULTIPROC_DIR" in child.env:
+        from common.metrics_dir import prepare_multiprocess_dir
+
+        # emptied at each (re)start, as multiprocess mode requires (not in os.environ: ours)
+        prepare_multiprocess_dir(child.env["PROMETHEUS_MULTIPROC_DIR"], export=False)
+    child.process = subprocess.Popen(child.argv, env={**env, **child.env}, start_new_session=True)
     child.restart_at = None
 
 
@@ -182,6 +207,25 @@ def _schedule_restart(child: Child, code: int, now: float, settings: Settings) -
         f" (restart {len(child.crashes)} of {limit} in {window} s)"
     )
     return True
+
+
+def _write_state(state: Path, database_url: str, redis_url: str, children: list[Child]) -> None:
+    """servers.json: how `invex` commands reach the servers, and (`invex status`) which
+    process runs each child now."""
+    processes = {child.name: child.process.pid for child in children if child.process}
+    temporary = state.with_suffix(".tmp")
+    temporary.write_text(
+        json.dumps(
+            {
+                "database_url": database_url,
+                "redis_url": redis_url,
+                "supervisor": os.getpid(),
+                "processes": processes,
+            }
+        )
+    )
+    temporary.chmod(0o600)
+    temporary.replace(state)  # whole or not at all, for a reader in another terminal
 
 
 def _error(message: str) -> None:
@@ -257,14 +301,14 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
         warning = webhook_warning(env)
         if warning:
             print(warning, file=sys.stderr, flush=True)
-        state.write_text(json.dumps({"database_url": database_url, "redis_url": redis_url}))
-        state.chmod(0o600)
+        _write_state(state, database_url, redis_url, children)
         announced = running_stacks.register(
             running_stacks.RunningStack(os.getpid(), str(data_dir), database_url, redis_url)
         )
         children = process_commands(settings, data_dir)
         for child in children:
             _start(child, env)
+        _write_state(state, database_url, redis_url, children)
         url = f"http://{settings.host}:{settings.port}"
         print(
             f"\ninvex: up at {url}  (API docs: {url}/docs)\n"
@@ -281,6 +325,7 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
                     if now >= child.restart_at:
                         print(f"invex: starting {child.name} again", file=sys.stderr, flush=True)
                         _start(child, env)
+                        _write_state(state, database_url, redis_url, children)
                     continue
                 code = child.process.poll() if child.process else None
                 if code is not None and not _schedule_restart(child, code, now, settings):

@@ -10,10 +10,19 @@ import os
 import re
 from typing import Any
 
-from celery.signals import celeryd_after_setup, worker_process_init
+from celery.signals import (
+    celeryd_after_setup,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 
-from common import db
+from common import db, logs
 from common.config import get_settings
+from common.metrics_dir import MULTIPROC_ENV, prepare_multiprocess_dir
 from common.taskqueue import (
     DISPATCH_EXTRACT_TASK,
     DISPATCH_TASK,
@@ -25,11 +34,14 @@ from workers.extraction import ocr
 
 settings = get_settings()
 settings.require_servers()
-logging.basicConfig(
-    level=settings.log_level,
-    format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
-)
+logs.configure_logging(settings.log_level, settings.log_format)
 db.configure(settings.database_url)
+# Before the task modules import prometheus_client, and in the parent, before the pool's
+# children fork: they all count in one directory this process serves (common/metrics.py).
+if settings.metrics_port or os.environ.get(MULTIPROC_ENV):
+    prepare_multiprocess_dir()
+
+log = logging.getLogger(__name__)
 
 # Beat sends these every few seconds; when they find nothing to do they are noise.
 _PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, SWEEP_TASK})
@@ -56,8 +68,27 @@ class QuietIdlePeriodicTasks(logging.Filter):
         return not _NOTHING_DONE.fullmatch(str(data.get("return_value")))
 
 
+# An ID the task was given, as its log lines should name it (not Celery's task UUID).
+_OBJECT_ID = re.compile(r"\b(?:inv|exp)_[0-9A-Za-z]+")
+
+
+class NameTasksByTheirObject(logging.Filter):
+    """Celery's "Task name[<uuid>] received/succeeded/failed" lines name the invoice or
+    export the task works on instead of the UUID, which nothing else in Invex shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        data = getattr(record, "data", None)
+        if isinstance(data, dict) and isinstance(record.args, dict):
+            found = _OBJECT_ID.search(str(data.get("args", "")))
+            if found:
+                record.args = {**record.args, "id": found.group()}
+        return True
+
+
 for _logger_name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
     logging.getLogger(_logger_name).addFilter(QuietIdlePeriodicTasks())
+for _logger_name in ("celery.worker.strategy", "celery.app.trace"):
+    logging.getLogger(_logger_name).addFilter(NameTasksByTheirObject())
 
 app = make_celery(settings.redis_url)
 app.conf.include = [
@@ -87,3 +118,57 @@ def _configure_ocr(**_: Any) -> None:
         1, len(os.sched_getaffinity(0)) // max(1, settings.extract_concurrency)
     )
     ocr.set_ocr_threads(threads)
+
+
+@setup_logging.connect
+def _configure_logging(**_: Any) -> None:
+    # Connected, so Celery leaves the root logger as configure_logging set it (text or JSON).
+    logs.configure_logging(settings.log_level, settings.log_format)
+
+
+@task_prerun.connect
+def _bind_task_ids(args: Any = None, **_: Any) -> None:
+    logs.clear()
+    first = args[0] if args else None
+    if isinstance(first, str) and first.startswith("inv_"):
+        logs.bind(invoice_id=first)
+    elif isinstance(first, str) and first.startswith("exp_"):
+        logs.bind(export_id=first)
+
+
+@task_postrun.connect
+def _forget_task_ids(**_: Any) -> None:
+    logs.clear()
+
+
+@worker_ready.connect
+def _serve_metrics(**_: Any) -> None:
+    """In the worker's parent process, once its pool runs: `/metrics` on INVEX_METRICS_HOST
+    and INVEX_METRICS_PORT (0: not served). A port already taken is logged, not fatal: the
+    worker's job matters more than its metrics."""
+    if not settings.metrics_port:
+        return
+    from prometheus_client import start_http_server  # noqa: PLC0415
+
+    from common.metrics import scrape_registry  # noqa: PLC0415
+
+    try:
+        start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=scrape_registry()
+        )
+    except OSError as exc:
+        log.error(
+            "metrics: cannot listen on %s:%d: %s",
+            settings.metrics_host,
+            settings.metrics_port,
+            exc,
+        )
+        return
+    log.info("metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+
+
+@worker_process_shutdown.connect
+def _forget_process_metrics(pid: int | None = None, **_: Any) -> None:
+    from common.metrics import mark_process_dead  # noqa: PLC0415
+
+    mark_process_dead(pid or os.getpid())

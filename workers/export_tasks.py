@@ -4,10 +4,12 @@ streams; more processes run more exports at once)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from common import metrics
 from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.exports import service
@@ -38,7 +40,16 @@ def run_export(self, export_id: str) -> str:
     holds, or one already finished or deleted, does nothing. Each claim counts an attempt:
     an export that keeps killing its worker ends `failed` after service.MAX_ATTEMPTS.
     """
-    task_id = self.request.id
+    started = time.monotonic()
+    outcome = "failed"
+    try:
+        outcome = _run_export(self.request.id, export_id)
+    finally:
+        metrics.EXPORT_SECONDS.labels(outcome).observe(time.monotonic() - started)
+    return outcome
+
+
+def _run_export(task_id: str, export_id: str) -> str:
     try:
         return service.run_export(
             export_id,

@@ -8,7 +8,7 @@ import time
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from common import idempotency
+from common import idempotency, logs, metrics
 from common.bank.service import sweep_statements
 from common.config import get_settings
 from common.errors import ServiceUnavailable
@@ -49,6 +49,7 @@ def extract_invoice(self, invoice_id: str) -> str:
     )
     if invoice is None:
         return "skipped"
+    logs.bind(org_id=invoice.org_id)
     if invoice.attempts > settings.extract_max_attempts:
         service.record_extraction_failure(
             invoice_id,
@@ -69,9 +70,11 @@ def extract_invoice(self, invoice_id: str) -> str:
             max_pages=settings.max_pages,  # the limit the upload checked
         )
     except ExtractionError as exc:
+        _count_extraction(started, "unreadable", "failed")
         service.record_extraction_failure(invoice_id, task_id, exc.code, exc.message)
         return "failed"
     except SoftTimeLimitExceeded:
+        _count_extraction(started, "unknown", "timeout")
         service.record_extraction_failure(
             invoice_id,
             task_id,
@@ -82,6 +85,7 @@ def extract_invoice(self, invoice_id: str) -> str:
     except Exception:
         # A defect, not a property of the file we can name: keep the details in our log.
         log.exception("extraction of %s crashed", invoice_id)
+        _count_extraction(started, "unknown", "crashed")
         service.record_extraction_failure(
             invoice_id,
             task_id,
@@ -89,15 +93,24 @@ def extract_invoice(self, invoice_id: str) -> str:
             "The document could not be extracted because of an internal error.",
         )
         return "failed"
+    elapsed = _count_extraction(started, str(result.fields.get("source")), "succeeded")
+    if result.fields.get("source") == "ocr" and result.pages:
+        metrics.OCR_SECONDS_PER_PAGE.observe(elapsed / result.pages)
     log.info(
         "extracted %s (%s, %d pages) in %.0f ms",
         invoice_id,
         result.content_type,
         result.pages,
-        (time.monotonic() - started) * 1000,
+        elapsed * 1000,
     )
     service.record_extraction(invoice_id, task_id, result.fields, result.pages)
     return "succeeded"
+
+
+def _count_extraction(started: float, source: str, outcome: str) -> float:
+    elapsed = time.monotonic() - started
+    metrics.EXTRACTION_SECONDS.labels(source, outcome).observe(elapsed)
+    return elapsed
 
 
 @shared_task(

@@ -29,11 +29,11 @@ from api.schemas import (
     UploadQueryArgs,
 )
 from common.config import get_settings
+from common.documents import SNIFF_BYTES, sniff_content_type
 from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
 from common.invoices import downloads, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
-from workers.extraction.sniff import SNIFF_BYTES, sniff_content_type
 
 blp = Blueprint(
     "invoices",

@@ -13,22 +13,22 @@ from dataclasses import dataclass
 
 import psycopg
 
-from common import db, idempotency, taskqueue
+from common import db, idempotency, logs, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.credits import service as credits
 from common.db import Conn
+from common.documents import count_pages
 from common.errors import ResourceNotFound
 from common.events import event_data, record_event
 from common.ids import id_time, new_id
 from common.invoices import repository
-from common.invoices.pages import count_pages
 from common.invoices.repository import Invoice, InvoiceFilters
 from common.invoices.resource import invoice_resource
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.schemas import service as schemas
 from common.storage import file_store
-from common.webhooks.service import nudge_sender_soon
+from common.webhooks.nudges import nudge_sender_soon
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ def create_invoice(
     if schema_id is not None:
         schemas.get_schema(principal, schema_id)  # 404 names schema_id
     invoice_id = new_id("inv")
+    logs.bind(invoice_id=invoice_id)
     # created_at is the ID's own moment, so the event can be rendered before the insert
     created_at = id_time(invoice_id)
     queued = Invoice(

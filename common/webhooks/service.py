@@ -1,6 +1,7 @@
-"""Webhook endpoints, the fan-out of events to deliveries, and delivering them.
+"""Webhook endpoints and delivering their events.
 
-Delivery is at-least-once. A delivery row is written with its event (same transaction);
+Delivery is at-least-once. A delivery row is written with its event, in the same
+transaction (common/events.py: record_event and its fan_out);
 after commit one coalesced nudge wakes a sender (task `send_due_deliveries`), which claims
 due rows from PostgreSQL in batches with SKIP LOCKED and sends each batch on its threads.
 There is no task per delivery: the schedule (next attempt, lease) lives in the rows, and
@@ -25,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from common import db, taskqueue
+from common import db, logs, metrics, taskqueue
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.db import Conn
@@ -34,6 +35,7 @@ from common.events import EVENT_TYPES, record_event
 from common.ids import new_id
 from common.signing import generate_webhook_secret, sign_payload, standard_webhooks_headers
 from common.webhooks import repository
+from common.webhooks.nudges import NUDGE_KEY, nudge_sender
 from common.webhooks.repository import Delivery, Endpoint
 from common.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url, pinned_post
 
@@ -47,7 +49,7 @@ TIMEOUT_SECONDS = 15.0
 LEASE_SECONDS = 60
 RESPONSE_BODY_LIMIT = 1024
 # Every type of the contract; `ping` reaches an endpoint only from POST .../test, whether
-# it subscribed to it or not (fan_out), and `*` means every other type.
+# it subscribed to it or not (events.fan_out), and `*` means every other type.
 SUBSCRIBABLE = frozenset(EVENT_TYPES)
 
 
@@ -212,57 +214,6 @@ def retry_delivery(principal: Principal, endpoint_id: str, delivery_id: str) -> 
             raise DeliveryInProgress(param="id")
         db.after_commit(conn, nudge_sender)
         return repository.get_delivery(conn, endpoint.id, delivery_id) or delivery
-
-
-# --- fan-out (called by record_event, inside the transaction of the change) --------------
-
-
-def fan_out(
-    conn: Conn,
-    *,
-    event_id: str,
-    org_id: str,
-    livemode: bool,
-    event_type: str,
-    object_id: str | None,
-) -> None:
-    if event_type == "ping":  # pings go to the one endpoint being tested
-        return
-    if repository.insert_deliveries_for_event(
-        conn,
-        event_id=event_id,
-        org_id=org_id,
-        livemode=livemode,
-        event_type=event_type,
-        ordering_key=object_id or event_id,
-    ):
-        # One wake-up for the sender, however many endpoints: it takes due rows in batches;
-        # sent by this process's nudge thread, so the change waits on no round trip for it.
-        db.after_commit(conn, nudge_sender_soon)
-
-
-NUDGE_KEY = "invex:webhooks:sender-nudged"
-NUDGE_COALESCE_MS = 20
-
-
-def nudge_sender() -> bool:
-    """Wake a sender (task `send_due_deliveries`). Nudges coalesce into one message until a
-    sender starts (it clears the key first), so none is lost: a held-back nudge's rows were
-    committed before the sender's first claim. The 20 ms expiry only guards a lost message.
-    False (logged) when the broker is down: beat's dispatcher wakes a sender later."""
-    return taskqueue.coalesced_nudge(
-        NUDGE_KEY, NUDGE_COALESCE_MS, taskqueue.SEND_DUE_TASK, taskqueue.WEBHOOKS_QUEUE
-    )
-
-
-_sender_nudge = taskqueue.BackgroundNudge(
-    nudge_sender, name="webhook-nudge", spacing=NUDGE_COALESCE_MS / 1000
-)
-
-
-def nudge_sender_soon() -> None:
-    """nudge_sender from this process's nudge thread (taskqueue.BackgroundNudge)."""
-    _sender_nudge.soon()
 
 
 def dispatch_due(limit: int = 1000) -> int:
@@ -441,6 +392,8 @@ def _send(endpoint: Endpoint, delivery: Delivery, event: dict[str, Any]) -> Outc
 def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, Any]) -> str:
     """Send one claimed delivery and record what follows. A delivery whose sender died is
     claimed again once its lease ends and sent again: at least once, the same `evt_` id."""
+    logs.clear()  # a sender thread's previous delivery may have been another org's
+    logs.bind(org_id=endpoint.org_id)
     if not endpoint.enabled:
         with db.transaction() as conn:
             repository.record_attempt(
@@ -454,8 +407,12 @@ def _deliver_claimed(delivery: Delivery, endpoint: Endpoint, event: dict[str, An
                 error="endpoint disabled",
             )
         return "failed"
+    lag = (datetime.now(UTC) - delivery.next_attempt_at).total_seconds()
+    metrics.WEBHOOK_LAG_SECONDS.observe(max(0.0, lag))
     outcome = _send(endpoint, delivery, event)
-    return _record_outcome(endpoint, delivery, outcome)
+    status = _record_outcome(endpoint, delivery, outcome)
+    metrics.WEBHOOK_DELIVERIES.labels(status).inc()
+    return status
 
 
 def _record_outcome(endpoint: Endpoint, delivery: Delivery, outcome: Outcome) -> str:

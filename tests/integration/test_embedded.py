@@ -294,8 +294,11 @@ def _server_pids(root: Path) -> list[int]:
 
 
 def _start_in_child(root: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    # Python's own Ctrl-C handler, as in a terminal: a suite started with SIGINT ignored
+    # (`make test &`, nohup) would pass the ignored disposition on to the child.
     script = textwrap.dedent(f"""
-        import sys, time
+        import signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from common.embedded import PrivatePostgres, PrivateRedis
         print(PrivatePostgres({str(root)!r}, durable=False).start(), flush=True)
         print(PrivateRedis({str(root)!r}).start(), flush=True)

@@ -56,13 +56,14 @@ def org_id(private_servers, settings, monkeypatch):
     monkeypatch.setattr(taskqueue, "celery_app", lambda: private_servers["celery"])
     monkeypatch.setattr(taskqueue, "redis_client", lambda: private_servers["redis"])
     private_servers["redis"].flushdb()
+    module_url = db.database_url()
     db.configure(private_servers["database_url"])
     try:
         with db.transaction() as conn:
             conn.execute("delete from invoices")
         yield create_org("Dispatch Test Ltd").id
     finally:
-        db.configure(settings.database_url)
+        db.configure(module_url)
 
 
 def queued_invoices(org_id: str, count: int) -> list[str]:

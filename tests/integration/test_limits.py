@@ -19,12 +19,15 @@ from tests.support import free_port, make_ubl_invoice
 
 
 def limited_app(settings, limits: str = "", **changes):
+    """The app with rate limits on; on the settings as they are now (the module's own
+    database, not the session's first)."""
     from api.app import create_app
+    from common.config import get_settings
     from common.plans import parse_overrides
 
     return create_app(
         dataclasses.replace(
-            settings, rate_limits=True, plan_limits=parse_overrides(limits), **changes
+            get_settings(), rate_limits=True, plan_limits=parse_overrides(limits), **changes
         )
     )
 

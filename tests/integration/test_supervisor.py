@@ -5,8 +5,10 @@ other tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -19,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support import ROOT, Receiver, free_port, private_root, wait_until
+from tests.support import ROOT, Receiver, free_port, make_text_pdf, private_root, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -276,3 +278,85 @@ def test_a_crash_loop_stops_everything_and_exits_non_zero(start_up):
     assert "restarting in 2 s (restart 2 of 2 in 60 s)" in output
     assert "ERROR: webhooks exited with -9; crashed 3 times in 60 s; stopping" in output
     assert not any(alive(pid) for pid in (api, worker))
+
+
+def upload_and_wait(up: Up, key: str) -> dict:
+    """Upload a text PDF through the API and wait until its extraction has finished."""
+    headers = {"Authorization": f"Bearer {key}"}
+    created = httpx.post(
+        f"{up.base_url}/v1/invoices",
+        headers=headers,
+        files={"file": ("invoice.pdf", make_text_pdf(), "application/pdf")},
+        timeout=30,
+    )
+    assert created.status_code == 202, created.text
+    invoice_id = created.json()["id"]
+
+    def finished() -> dict | None:
+        invoice = httpx.get(f"{up.base_url}/v1/invoices/{invoice_id}", headers=headers).json()
+        return invoice if invoice["status"] in ("succeeded", "failed") else None
+
+    invoice = wait_until(finished, 60, interval=0.2, message=up.output())
+    assert invoice["status"] == "succeeded"
+    return {**invoice, "request_id": created.headers["Request-Id"]}
+
+
+def scrape(url: str) -> str:
+    response = httpx.get(url, timeout=10)
+    assert response.status_code == 200
+    return response.text
+
+
+def test_each_process_type_serves_its_metrics(start_up):
+    base = free_port()
+    up = start_up(INVEX_METRICS_PORT=str(base))
+    upload_and_wait(up, up.new_key())
+    api = scrape(f"{up.base_url}/metrics")
+    assert re.search(
+        r'invex_http_request_seconds_count\{method="POST",route="/v1/invoices",status="202"\} 1\.0',
+        api,
+    )
+    assert re.search(r'invex_jobs_waiting\{kind="extraction"\} 0\.0', api)
+    extraction = scrape(f"http://127.0.0.1:{base}/metrics")
+    # counted in the pool's child, served by the worker's parent
+    assert re.search(
+        r'invex_extraction_seconds_count\{outcome="succeeded",source="pdf_text"\} 1\.0',
+        extraction,
+    )
+    for port in (base + 1, base + 2):  # the webhook and exports workers
+        assert "invex_webhook_delivery_lag_seconds_count" in scrape(
+            f"http://127.0.0.1:{port}/metrics"
+        )
+
+
+def test_json_logs_follow_one_upload_by_its_ids(start_up):
+    up = start_up(INVEX_LOG_FORMAT="json")
+    invoice = upload_and_wait(up, up.new_key())
+    lines = []
+    for text in up.output().splitlines():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(text))
+    mine = [line for line in lines if line.get("invoice_id") == invoice["id"]]
+    request = [line for line in mine if line.get("request_id") == invoice["request_id"]]
+    assert request, up.output()
+    assert request[0]["org_id"].startswith("org_")
+    assert request[0]["message"].startswith("POST /v1/invoices 202")
+    # the worker's lines: Celery's name the invoice, not the task's UUID
+    worker = [line for line in mine if "request_id" not in line]
+    assert any(f"extract_invoice[{invoice['id']}] succeeded" in line["message"] for line in worker)
+    assert any(line["message"].startswith(f"extracted {invoice['id']}") for line in worker)
+
+
+def test_status_lists_the_processes_and_the_queues(start_up):
+    up = start_up()
+    status = up.cli("status")
+    names = {process["name"]: process for process in status["processes"]}
+    assert set(names) == {"api", "worker", "webhooks", "exports", "beat"}
+    assert all(process["running"] for process in names.values())
+    assert names["webhooks"]["pid"] == up.child_pid("webhooks")
+    assert set(status["queues"]) == {"extract", "webhooks", "exports"}
+    assert {row["kind"] for row in status["waiting"]} == {
+        "extraction",
+        "webhook_delivery",
+        "export",
+    }

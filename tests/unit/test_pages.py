@@ -9,8 +9,8 @@ import pymupdf
 import pytest
 from PIL import Image
 
+from common.documents import count_pages
 from common.errors import TooManyPages, UnreadableFile
-from common.invoices.pages import count_pages
 
 PDF = "application/pdf"
 

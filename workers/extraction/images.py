@@ -17,6 +17,7 @@ import numpy as np
 import pymupdf
 from PIL import Image, ImageOps, ImageSequence
 
+from common.documents import MAX_IMAGE_PIXELS
 from workers.extraction import sniff
 from workers.extraction.errors import (
     EncryptedPdf,
@@ -24,7 +25,6 @@ from workers.extraction.errors import (
     UnprocessableInvoice,
     UnsupportedFileType,
 )
-from workers.extraction.pipeline import MAX_IMAGE_PIXELS
 
 # Pages without an embedded image that can be used as it is are rendered at this
 # resolution: 150 dpi reads as well as 300 dpi with EasyOCR at half the time and memory.

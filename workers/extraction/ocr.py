@@ -22,7 +22,6 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Protocol
 
@@ -33,8 +32,9 @@ from PIL import Image
 from workers.extraction.errors import ExtractionError
 from workers.extraction.images import ScanImage, deskew, load_scan_images
 from workers.extraction.layout import Page, Word
+from workers.extraction.ocr_boxes import TextBox, text_height
 from workers.extraction.ocr_words import split_glued_words
-from workers.extraction.pipeline import OCR_TEXT_KEY
+from workers.extraction.result import OCR_TEXT_KEY
 
 ENGINES = ("rapidocr", "easyocr")
 DEFAULT_ENGINE = "rapidocr"
@@ -48,18 +48,6 @@ MAX_OCR_SIDE = 4096
 # Typical height of an OCR word box in points, used to size words from images that do not
 # declare their resolution (box height is about 1.2 times the font size; body text 9-10 pt).
 _TYPICAL_BOX_HEIGHT_POINTS = 11.0
-
-
-@dataclass(frozen=True)
-class TextBox:
-    """One text box as an engine reads it: a phrase, with its corners in page pixels."""
-
-    text: str
-    confidence: float
-    x0: float
-    y0: float
-    x1: float
-    y1: float
 
 
 class OcrEngine(Protocol):
@@ -162,22 +150,6 @@ def ocr_threads() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 4))
-
-
-def text_height(pixels: np.ndarray) -> float | None:
-    """The typical height of characters on the page in pixels (median height of ink
-    blobs that look like characters), or None when the page shows too few."""
-    binary = (pixels < min(200, int(np.percentile(pixels, 90)) - 40)).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if count < 20:
-        return None
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    widths = stats[1:, cv2.CC_STAT_WIDTH]
-    # Characters: not specks, not rules or boxes, not whole merged lines.
-    plausible = (heights >= 5) & (heights <= 200) & (widths <= 3 * heights) & (widths >= 1)
-    if plausible.sum() < 20:
-        return None
-    return float(np.median(heights[plausible]))
 
 
 def fit_for_ocr(pixels: np.ndarray) -> tuple[np.ndarray, float]:

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from workers.extraction.ocr import TextBox, text_height
+from workers.extraction.ocr_boxes import TextBox, text_height
 
 # EasyOCR's recogniser reads crops 64 pixels high.
 RECOGNITION_HEIGHT = 64

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import cv2
 import numpy as np
 
-from workers.extraction.ocr import TextBox
+from workers.extraction.ocr_boxes import TextBox
 
 if TYPE_CHECKING:
     from rapidocr.utils.output import RapidOCROutput

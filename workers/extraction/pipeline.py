@@ -16,6 +16,7 @@ from typing import Any
 import pymupdf
 from PIL import Image
 
+from common.documents import DEFAULT_MAX_PAGES, MAX_IMAGE_PIXELS
 from common.mupdf_warnings import forget_mupdf_warnings
 from workers.extraction import sniff
 from workers.extraction.checks import apply_checks, drop_out_of_range_values
@@ -31,19 +32,10 @@ from workers.extraction.errors import (
 )
 from workers.extraction.facturx import PDF_ERRORS, extract_facturx
 from workers.extraction.invoice_fields import empty_fields, warning
-from workers.extraction.result import Extraction
+from workers.extraction.result import OCR_TEXT_KEY, Extraction
 from workers.extraction.xmltree import parse_untrusted_xml
 
-# The CLI's limit; the worker passes INVEX_MAX_PAGES, the setting the upload checks too.
-DEFAULT_MAX_PAGES = 50
-# About 60 megapixels: an A3 page scanned at 600 dpi is 70 MP, A4 at 300 dpi is 8.7 MP.
-# Pillow raises DecompressionBombError above twice this, and we refuse anything above it
-# ourselves before decoding, so a tiny file declaring a huge canvas costs nothing.
-MAX_IMAGE_PIXELS = 60_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-# The key under which OCR hands the text it read to extract_document along with the fields
-# (taken out again there: it is not an invoice field), for custom fields.
-OCR_TEXT_KEY = "ocr_text"
 # A text layer with fewer visible characters than this is a scan with stray marks.
 MIN_TEXT_LAYER_CHARS = 20
 IMAGE_TYPES = frozenset({sniff.PNG, sniff.JPEG, sniff.TIFF, sniff.WEBP})

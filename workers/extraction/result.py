@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The key under which OCR hands the text it read to extract_document along with the fields
+# (taken out again there: it is not an invoice field), for custom fields.
+OCR_TEXT_KEY = "ocr_text"
+
 
 @dataclass(frozen=True)
 class Extraction:

@@ -84,9 +84,10 @@ def test_anything_else_is_not_accepted(data):
     assert sniff_content_type(data) is None
 
 
-def test_importing_sniff_loads_only_the_standard_library():
+@pytest.mark.parametrize("module", ["workers.extraction.sniff", "common.documents"])
+def test_importing_sniff_loads_only_the_standard_library(module):
     probe = (
-        "import sys, workers.extraction.sniff as s; "
+        f"import sys, {module} as s; "
         "heavy = [m for m in ('lxml', 'pymupdf', 'PIL', 'torch', 'easyocr', 'schwifty', "
         "'stdnum') if m in sys.modules]; print(heavy)"
     )
