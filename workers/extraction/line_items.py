@@ -510,7 +510,12 @@ def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row |
     for amount, x0, x1 in amounts:
         column = _column_of(table, x0, x1)
         if column is not None:
-            by_column.setdefault(column.kind, amount)
+            if column.kind == "amount":
+                # Two numbers under one total header ("VAT % Line Amount" read as one
+                # phrase): the line total is the rightmost.
+                by_column[column.kind] = amount
+            else:
+                by_column.setdefault(column.kind, amount)
             kinds[id(amount)] = column.kind
     side = {id(a) for a in by_column.values() if kinds.get(id(a)) in _SIDE_COLUMNS}
     amounts = [(a, x0, x1) for a, x0, x1 in amounts if id(a) not in side] or amounts

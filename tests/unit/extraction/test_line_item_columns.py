@@ -1,5 +1,7 @@
 """Item tables whose header words are unknown or mislead: column roles from the values."""
 
+import pymupdf
+
 from workers.extraction.pdf_text import extract_pdf_text
 
 
@@ -122,3 +124,28 @@ def test_a_vat_amount_column_beside_names_and_quantities_still_heads_items(pdf):
         (500, 118, "1984,44"),
     ]
     assert _read(pdf, texts) == [("Contrat de maintenance", "2", 82685, 165370)]
+
+
+def test_two_numbers_under_one_total_header_take_the_rightmost_as_the_total():
+    # "VAT %" and "Line Amount" close enough to read as one header phrase: the rate and the
+    # line total both fall under it, and the total is the one printed last.
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    for x, y, text in [
+        (50, 60, "Nordhaus Möbel GmbH"),
+        (350, 60, "Invoice 55012"),
+        (60, 200, "Description"),
+        (280, 200, "Quantity"),
+        (400, 200, "VAT"),
+        (456, 200, "VAT % Line Amount"),
+        (60, 216, "Office chair, blue"),
+        (307, 216, "3"),
+        (388, 216, "191.00"),
+        (473, 216, "19"),
+        (530, 216, "573.00"),
+        (380, 260, "Subtotal"),
+        (530, 260, "573.00"),
+    ]:
+        page.insert_text((x, y), text, fontsize=9)
+    items = extract_pdf_text(pdf.tobytes())["line_items"]
+    assert [item["total_price"] for item in items] == [57300]
