@@ -66,8 +66,11 @@ bench: install ## API load and extraction speed benchmarks (print figures)
 accuracy: install ## score the extractor on the development corpus (../shared/corpus)
 	$(PY) bench/accuracy.py
 
+# The development corpora the shipped models were trained on, beside the clone.
+CORPORA ?= ../shared/corpus:../shared/corpus-layouts
+
 train: install ## rebuild the field ranker's models from their seed (workers/extraction/models)
-	$(PY) -m training.ranker
+	INVEX_CORPORA=$(CORPORA) $(PY) -m training.ranker
 
 lock: ## rewrite both locks from the venvs (.venv without extras, EASYOCR_VENV with easyocr)
 	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex'; } > requirements.lock.new

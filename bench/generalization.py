@@ -40,6 +40,26 @@ from workers.extraction.candidates import FIELD_KINDS
 from workers.extraction.ranker import ACCEPT, FILL
 
 SCORER = Path(os.environ.get("INVEX_SCORER", "/work/shared/tools/score_extraction.py"))
+# The development corpora, as `make train` names them (INVEX_CORPORA overrides).
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPORA = [ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "corpus-layouts"]
+
+
+def producer_of(entry: dict) -> str:
+    """The producer (layout source) of a corpus document: the manifest's `producer` where it
+    has one, else the renderer named in the file name."""
+    extra = entry.get("truth_extra") or {}
+    if extra.get("producer"):
+        return str(extra["producer"])
+    name = Path(entry["file"]).name
+    for renderer in ("intarsys", "symtrax", "mustang"):
+        if renderer in name.lower():
+            return f"zugferd-{renderer}"
+    head, _, rest = name.partition("_")
+    # invoice2data's and SROIE's documents each come from another company.
+    return f"{head}-{rest.split('.')[0].split('_')[0]}"
+
+
 BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
 
 
@@ -96,7 +116,8 @@ def main() -> int:
             synth=args.synth,
             scans=args.scans,
             seed=args.seed,
-            corpora=training.DEFAULT_CORPORA,
+            corpora=training.corpora_from_environment() or DEFAULT_CORPORA,
+            group_of=producer_of,
             kinds=tuple(args.kinds.split(",")),
         )
         if args.dataset:

@@ -1,11 +1,12 @@
 """Train the field ranker (`workers/extraction/ranker.py`) and measure it leave one producer
 out.
 
-    python -m training.ranker [--synth N] [--scans N] [--seed S] [--out DIR] [--no-corpus]
+    INVEX_CORPORA=dir1:dir2 python -m training.ranker [--synth N] [--scans N] [--seed S]
+                                                      [--out DIR] [--dataset ROWS.pkl]
 
 The training documents are generated invoices (`training.synth`, N of them from the seed,
-every layout family) and the visual documents of the development corpora (`INVEX_CORPORA`,
-default `../shared/corpus` and `../shared/corpus-layouts` beside the clone), each read
+every layout family) and the visual documents of the corpora named by `INVEX_CORPORA`
+(directories with a `manifest.jsonl`; `make train` names the development corpora), each read
 exactly as the service reads it: the text layer, or RapidOCR for a scan (OCR pages are
 cached under `~/.cache/invex/ocr-pages`, keyed by the file's hash). Every candidate of every
 document becomes a row; its label is whether its value is the document's true value.
@@ -27,7 +28,7 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,8 +43,6 @@ from workers.extraction.dates import infer_day_first
 from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
 from workers.extraction.layout import Page, Word
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPORA = [ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "corpus-layouts"]
 OCR_CACHE = Path(os.environ.get("INVEX_OCR_CACHE", Path.home() / ".cache" / "invex" / "ocr-pages"))
 VISUAL_KINDS = ("pdf-text", "pdf-scan")
 SEED = 20261202
@@ -107,19 +106,10 @@ class Dataset:
 # --- documents ---------------------------------------------------------------------------
 
 
-def producer_of(entry: dict[str, Any]) -> str:
-    """The producer (layout source) of a corpus document: the manifest's `producer` where it
-    has one, else the renderer named in the file name."""
-    extra = entry.get("truth_extra") or {}
-    if extra.get("producer"):
-        return str(extra["producer"])
-    name = Path(entry["file"]).name
-    for renderer in ("intarsys", "symtrax", "mustang"):
-        if renderer in name.lower():
-            return f"zugferd-{renderer}"
-    head, _, rest = name.partition("_")
-    # invoice2data's and SROIE's documents each come from another company.
-    return f"{head}-{rest.split('.')[0].split('_')[0]}"
+def own_group(entry: dict[str, Any]) -> str:
+    """A corpus document's group when the caller knows no better: the manifest's `producer`,
+    else the document itself."""
+    return str((entry.get("truth_extra") or {}).get("producer") or entry["file"])
 
 
 def corpus_entries(
@@ -246,8 +236,11 @@ def build_dataset(
     seed: int,
     corpora: list[Path],
     kinds: tuple[str, ...] = VISUAL_KINDS,
+    group_of: Callable[[dict[str, Any]], str] = own_group,
     log: Any = print,
 ) -> Dataset:
+    """The rows of every document; `group_of` names a corpus document's producer, the unit
+    that `fit(exclude=...)` leaves out (generated ones are grouped by layout family)."""
     dataset = Dataset([], {}, [])
     started = time.monotonic()
     if synth:
@@ -281,7 +274,7 @@ def build_dataset(
         truth = dict(entry["truth"])
         add_document(
             dataset,
-            TrainDoc(entry["file"], producer_of(entry), entry["kind"], truth, "corpus"),
+            TrainDoc(entry["file"], group_of(entry), entry["kind"], truth, "corpus"),
             pages,
             source,
         )
@@ -355,6 +348,10 @@ def export(models: dict[str, Any], directory: Path, meta: dict[str, Any]) -> Non
     )
 
 
+def corpora_from_environment() -> list[Path]:
+    return [Path(p) for p in os.environ.get("INVEX_CORPORA", "").split(os.pathsep) if p]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--synth", type=int, default=SYNTH_DOCUMENTS, help="generated documents")
@@ -363,19 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=ranker.MODEL_DIR)
-    parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--dataset", type=Path, help="a pickle of the rows to reuse or write")
     args = parser.parse_args(argv)
-    corpora = (
-        []
-        if args.no_corpus
-        else [Path(p) for p in os.environ.get("INVEX_CORPORA", "").split(os.pathsep) if p]
-        or DEFAULT_CORPORA
-    )
+    corpora = corpora_from_environment()
     missing = [str(path) for path in corpora if not (path / "manifest.jsonl").exists()]
-    if missing:
-        # The shipped models were trained with both corpora: without them the files differ.
-        print(f"WARNING: no corpus at {', '.join(missing)}; set INVEX_CORPORA=dir1:dir2")
+    if missing or not corpora:
+        # The shipped models were trained with both development corpora: without them the
+        # files differ.
+        print(f"WARNING: no corpus at {', '.join(missing) or '(none named)'}; see INVEX_CORPORA")
     if args.dataset and args.dataset.exists():
         dataset = pickle.loads(args.dataset.read_bytes())  # noqa: S301  (our own file)
     else:
