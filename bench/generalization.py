@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import importlib.util
-import os
 import pickle
 import sys
 import time
@@ -34,12 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from accuracy import load_scorer  # bench/ is the script's own directory
+
 from training import ranker as training
 from workers.extraction import money
 from workers.extraction.candidates import FIELD_KINDS
-from workers.extraction.ranker import ACCEPT, FILL
+from workers.extraction.ranker import model_decides
 
-SCORER = Path(os.environ.get("INVEX_SCORER", "/work/shared/tools/score_extraction.py"))
 # The development corpora, as `make train` names them (INVEX_CORPORA overrides).
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPORA = [ROOT.parent / "shared" / "corpus", ROOT.parent / "shared" / "corpus-layouts"]
@@ -63,13 +62,6 @@ def producer_of(entry: dict) -> str:
 BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
 
 
-def load_scorer():
-    spec = importlib.util.spec_from_file_location("score_extraction", SCORER)
-    scorer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorer)
-    return scorer
-
-
 def folds_of(groups: list[str], k: int) -> dict[str, int]:
     """Groups dealt round-robin into k folds, largest first, so folds are of similar size."""
     sizes = collections.Counter(groups)
@@ -83,7 +75,7 @@ def chosen(prediction: dict, rules: dict, currency: str | None) -> tuple[dict, d
     for name in FIELD_KINDS:
         rule = rules.get(name)
         p = prediction[name][1] if name in prediction else 0.0
-        if p >= ACCEPT or (rule is None and p >= FILL):
+        if model_decides(p, rule is not None):
             value, p = prediction[name]
             if FIELD_KINDS[name] == "amount":
                 if rule is not None and abs(money.from_minor_units(rule, currency)) == abs(value):

@@ -31,6 +31,13 @@ MODEL_DIR = Path(__file__).with_name("models")
 # says how sure).
 ACCEPT = 0.5
 FILL = 0.1
+
+
+def model_decides(probability: float, rules_found_a_value: bool) -> bool:
+    """Whether the model's best candidate, at this probability, becomes the field's value."""
+    return probability >= ACCEPT or (not rules_found_a_value and probability >= FILL)
+
+
 _lock = threading.Lock()
 
 
@@ -130,7 +137,7 @@ def apply(
         best = int(np.argmax(probabilities))
         p = float(probabilities[best])
         rule_value = _rule_value(name, fields.get(name), currency)
-        if p >= ACCEPT or (rule_value is None and p >= FILL):
+        if model_decides(p, rule_value is not None):
             fields[name] = _field_value(name, found[best], rule_value, currency)
             confidence[name] = round(p, 3)
         elif rule_value is not None:
