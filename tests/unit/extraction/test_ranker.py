@@ -3,6 +3,8 @@ training is reproducible."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pymupdf
 import pytest
 
@@ -66,8 +68,6 @@ def test_every_value_of_the_page_is_a_candidate_of_its_kind():
     _one(found, "id", "RE-2025/0117")
     _one(found, "date", "2025-05-14")
     _one(found, "date", "2025-06-13")
-    from decimal import Decimal
-
     _one(found, "amount", Decimal("999.60"))
     _one(found, "name", "Kranich Bau AG")
 
@@ -77,8 +77,6 @@ def test_a_value_knows_the_label_left_of_it_and_not_the_others():
     number = _one(found, "id", "RE-2025/0117")
     assert number.features["left_invoice_number"] < 10
     assert number.features["left_total_amount"] == candidates.FAR
-    from decimal import Decimal
-
     total = _one(found, "amount", Decimal("999.60"))
     assert total.features["left_total_amount"] < 40
     assert total.features["rank_desc"] == 0  # the largest amount of the page
