@@ -37,8 +37,14 @@ class Up:
         inherited = {
             name: value
             for name, value in os.environ.items()
-            # the suite's own switches; `invex up` must decide these itself
-            if name not in ("INVEX_WEBHOOK_ALLOW_PRIVATE", "INVEX_WEBHOOK_ALLOW_HTTP")
+            # the suite's own switches, and the metrics directory an earlier test gave this
+            # process: `invex up` must decide these itself
+            if name
+            not in (
+                "INVEX_WEBHOOK_ALLOW_PRIVATE",
+                "INVEX_WEBHOOK_ALLOW_HTTP",
+                "PROMETHEUS_MULTIPROC_DIR",
+            )
         }
         self.env = {
             **inherited,
