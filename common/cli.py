@@ -305,6 +305,13 @@ def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_secret_key(args: argparse.Namespace, settings: Settings) -> int:
+    from common.secretbox import generate_key
+
+    print(generate_key())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="invex", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -317,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("settings", help="print every setting as a Markdown table")
+    sub.add_parser("secret-key", help="print a new random INVEX_SECRET_KEY")
     status = sub.add_parser(
         "status", help="the running stack's processes, queue depths and oldest waiting job"
     )
@@ -391,6 +399,7 @@ COMMANDS = {
     ("up", None): cmd_up,
     ("migrate", None): cmd_migrate,
     ("settings", None): cmd_settings,
+    ("secret-key", None): cmd_secret_key,
     ("status", None): cmd_status,
     ("demo-invoice", None): cmd_demo_invoice,
     ("export", None): cmd_export,

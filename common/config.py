@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache
 
 from common import plans
@@ -96,6 +96,13 @@ SETTINGS = (
         "1: webhook URLs may resolve to loopback or private addresses (development only).",
     ),
     Setting("INVEX_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http."),
+    Setting(
+        "INVEX_SECRET_KEY",
+        "",
+        "Root key (32+ characters; comma-separated to rotate, newest first) that encrypts "
+        "stored secrets and signs review-app sessions. Empty: `invex up` keeps a generated "
+        "one in INVEX_DATA_DIR/secret.key; other processes refuse to store secrets.",
+    ),
     Setting("INVEX_LOG_LEVEL", "INFO", "Log level of every process."),
     Setting(
         "INVEX_LOG_FORMAT",
@@ -230,6 +237,7 @@ class Settings:
     export_time_limit: int
     webhook_allow_private: bool
     webhook_allow_http: bool
+    secret_key: str = field(repr=False)
     log_level: str
     log_format: str
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
@@ -271,6 +279,7 @@ class Settings:
             export_time_limit=_int(env, "INVEX_EXPORT_TIME_LIMIT", 10),
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
+            secret_key=env["INVEX_SECRET_KEY"],
             log_level=env["INVEX_LOG_LEVEL"].upper(),
             log_format=_choice(env, "INVEX_LOG_FORMAT", ("text", "json")),
             metrics_allow=_networks(env, "INVEX_METRICS_ALLOW"),

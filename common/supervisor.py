@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import running_stacks
+from common import running_stacks, secretbox
 from common.config import Settings
 
 STOP_GRACE_SECONDS = 15
@@ -298,6 +298,8 @@ def run_service(settings: Settings, *, dev: bool = False) -> int:
         applied = apply_migrations(database_url)
         print(f"invex: migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
         env = service_environment(database_url, redis_url, dev=dev)
+        if not env.get("INVEX_SECRET_KEY"):
+            env["INVEX_SECRET_KEY"] = secretbox.embedded_key(data_dir)
         warning = webhook_warning(env)
         if warning:
             print(warning, file=sys.stderr, flush=True)
