@@ -34,7 +34,7 @@ from workers.extraction.images import ScanImage, deskew, load_scan_images
 from workers.extraction.layout import Page, Word
 from workers.extraction.ocr_boxes import TextBox, text_height
 from workers.extraction.ocr_words import split_glued_words
-from workers.extraction.result import OCR_TEXT_KEY
+from workers.extraction.result import DOCUMENTS_KEY, OCR_TEXT_KEY
 
 ENGINES = ("rapidocr", "easyocr")
 DEFAULT_ENGINE = "rapidocr"
@@ -363,11 +363,18 @@ def _points_per_pixel_from_boxes(boxes: Sequence[TextBox]) -> float:
     return _TYPICAL_BOX_HEIGHT_POINTS / max(1.0, heights[len(heights) // 2])
 
 
-def extract_scanned(data: bytes, content_type: str) -> dict[str, Any]:
+def extract_scanned(data: bytes, content_type: str, *, split: bool = False) -> dict[str, Any]:
     """Invoice fields of a scan: an image file (PNG, JPEG, TIFF, WebP) or an image-only PDF,
     read by OCR and parsed like a text page (source "ocr"); under OCR_TEXT_KEY the text
-    read, one line per printed line."""
+    read, one line per printed line. `split`: when the pages hold several documents, only
+    their page ranges, under DOCUMENTS_KEY."""
     pages = ocr_pages(load_scan_images(data, content_type))
+    if split and len(pages) > 1:
+        from workers.extraction.splitting import split_pages  # noqa: PLC0415
+
+        documents = split_pages(pages, "ocr")
+        if len(documents) > 1:
+            return {DOCUMENTS_KEY: documents}
     fields = fields_of_ocr_pages(pages)
     fields[OCR_TEXT_KEY] = ocr_text(pages)
     return fields

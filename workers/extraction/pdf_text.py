@@ -9,6 +9,8 @@ import pymupdf
 from workers.extraction.errors import EncryptedPdf, UnprocessableInvoice
 from workers.extraction.fields import parse_invoice_pages
 from workers.extraction.layout import Page, Word
+from workers.extraction.result import DOCUMENTS_KEY
+from workers.extraction.splitting import split_pages
 
 # A page with fewer characters than this but an image on it is a scan with a stray text
 # object (a page number, a "scanned by" stamp), not a text page.
@@ -50,12 +52,19 @@ def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:
     return doc
 
 
-def extract_pdf_text(pdf_bytes: bytes) -> dict[str, Any]:
+def extract_pdf_text(pdf_bytes: bytes, *, split: bool = False) -> dict[str, Any]:
     """Invoice fields read from the PDF's text layer (source "pdf_text"). Pages without a
-    text layer are left out and named in a warning; the OCR path reads those."""
+    text layer are left out and named in a warning; the OCR path reads those.
+
+    `split`: when the pages hold several documents, only their page ranges, under
+    DOCUMENTS_KEY (a file with pages that need OCR is not split)."""
     with open_pdf(pdf_bytes) as doc:
         layers = has_text_layer(doc)
         pages = [page_words(page) for page, text in zip(doc, layers, strict=True) if text]
+    if split and len(pages) > 1 and all(layers):
+        documents = split_pages(pages, "pdf_text")
+        if len(documents) > 1:
+            return {DOCUMENTS_KEY: documents}
     fields = parse_invoice_pages(pages, source="pdf_text")
     missing = [str(number + 1) for number, text in enumerate(layers) if not text]
     if missing:

@@ -32,7 +32,7 @@ from workers.extraction.errors import (
 )
 from workers.extraction.facturx import PDF_ERRORS, extract_facturx
 from workers.extraction.invoice_fields import empty_fields, warning
-from workers.extraction.result import OCR_TEXT_KEY, Extraction
+from workers.extraction.result import DOCUMENTS_KEY, OCR_TEXT_KEY, Extraction
 from workers.extraction.xmltree import parse_untrusted_xml
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -48,12 +48,17 @@ def extract_document(
     deadline: float | None = None,
     custom_fields: list[dict[str, Any]] | None = None,
     max_pages: int = DEFAULT_MAX_PAGES,
+    split: bool = False,
 ) -> Extraction:
     """Extract the invoice fields of one uploaded document.
 
     The file is recognised by its content, never by `filename` (used only in messages).
     Raises an ExtractionError subclass (with a stable `code`) when the document cannot be
     extracted, e.g. TooManyPages past `max_pages`.
+
+    `split`: a PDF or multi-page image that holds several documents (`splitting.py`) comes
+    back with their page ranges in `documents` and no fields; one with an e-invoice inside
+    is one document.
     """
     try:
         return _extract_document(
@@ -62,6 +67,7 @@ def extract_document(
             deadline=deadline,
             custom_fields=custom_fields,
             max_pages=max_pages,
+            split=split,
         )
     finally:
         forget_mupdf_warnings()  # what MuPDF said about this file, kept by PyMuPDF
@@ -74,6 +80,7 @@ def _extract_document(
     deadline: float | None,
     custom_fields: list[dict[str, Any]] | None,
     max_pages: int,
+    split: bool,
 ) -> Extraction:
     _check_deadline(deadline)
     if not data:
@@ -88,10 +95,15 @@ def _extract_document(
     if content_type == sniff.XML:
         fields, pages = parse_einvoice(data), 1
     elif content_type == sniff.PDF:
-        fields, pages = _extract_pdf(data, deadline, max_pages)
+        fields, pages = _extract_pdf(data, deadline, max_pages, split)
         embedded_xml_name = fields.pop("embedded_xml_name", None)
     else:
-        fields, pages = _extract_image(data, content_type, deadline, max_pages)
+        fields, pages = _extract_image(data, content_type, deadline, max_pages, split)
+    documents = fields.pop(DOCUMENTS_KEY, None)
+    if documents:
+        return Extraction(
+            fields={}, pages=pages, content_type=content_type, documents=tuple(documents)
+        )
     ocr_text = fields.pop(OCR_TEXT_KEY, None)  # scans: the text OCR read
     _check_deadline(deadline)
     if custom_fields:
@@ -117,7 +129,9 @@ def _document_text(data: bytes, content_type: str) -> str:
     return ""
 
 
-def _extract_pdf(data: bytes, deadline: float | None, max_pages: int) -> tuple[dict[str, Any], int]:
+def _extract_pdf(
+    data: bytes, deadline: float | None, max_pages: int, split: bool = False
+) -> tuple[dict[str, Any], int]:
     doc = open_pdf(data, max_pages)
     with doc:
         pages = doc.page_count
@@ -131,9 +145,9 @@ def _extract_pdf(data: bytes, deadline: float | None, max_pages: int) -> tuple[d
         if has_text_layer:
             from workers.extraction.pdf_text import extract_pdf_text  # noqa: PLC0415
 
-            fields = extract_pdf_text(data)
+            fields = extract_pdf_text(data, split=split)
         else:
-            fields = _extract_scanned(data, sniff.PDF)
+            fields = _extract_scanned(data, sniff.PDF, split)
     if repaired:
         # MuPDF rebuilt a broken structure (a truncated file, a bad xref): what it read
         # may be missing pages or objects, so a person should look before trusting it.
@@ -178,11 +192,11 @@ def _has_text_layer(doc: pymupdf.Document) -> bool:
 
 
 def _extract_image(
-    data: bytes, content_type: str, deadline: float | None, max_pages: int
+    data: bytes, content_type: str, deadline: float | None, max_pages: int, split: bool = False
 ) -> tuple[dict[str, Any], int]:
     pages = check_image(data, max_pages)
     _check_deadline(deadline)
-    return _extract_scanned(data, content_type), pages
+    return _extract_scanned(data, content_type, split), pages
 
 
 def check_image(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> int:
@@ -209,11 +223,11 @@ def check_image(data: bytes, max_pages: int = DEFAULT_MAX_PAGES) -> int:
     return frames
 
 
-def _extract_scanned(data: bytes, content_type: str) -> dict[str, Any]:
+def _extract_scanned(data: bytes, content_type: str, split: bool = False) -> dict[str, Any]:
     # Imported here: the OCR module loads torch and a model, which only scans need.
     from workers.extraction.ocr import extract_scanned  # noqa: PLC0415
 
-    return extract_scanned(data, content_type)
+    return extract_scanned(data, content_type, split=split)
 
 
 def _complete(fields: dict[str, Any]) -> dict[str, Any]:

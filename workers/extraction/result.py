@@ -8,6 +8,8 @@ from typing import Any
 # The key under which OCR hands the text it read to extract_document along with the fields
 # (taken out again there: it is not an invoice field), for custom fields.
 OCR_TEXT_KEY = "ocr_text"
+# Likewise, the page ranges of the documents a split file holds (see Extraction.documents).
+DOCUMENTS_KEY = "documents"
 
 
 @dataclass(frozen=True)
@@ -21,3 +23,6 @@ class Extraction:
     content_type: str
     # Where the XML came from inside a PDF ("factur-x.xml"), for the record; None otherwise.
     embedded_xml_name: str | None = field(default=None)
+    # Asked to split and the file holds several documents: each one's (first, last) page
+    # index, inclusive; `fields` is then empty (each document is extracted on its own).
+    documents: tuple[tuple[int, int], ...] = field(default=())
