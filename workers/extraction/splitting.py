@@ -39,11 +39,11 @@ HEADER_ZONE = 0.45  # a title or header this high up the page opens a document
 MIN_NUMBER_LENGTH = 3
 # The field confidence from which a page's value counts as a clue.
 SURE = {
-    "invoice_number": 0.5,
+    "invoice_number": 0.8,
     "invoice_date": 0.8,
     "total_amount": 0.5,
-    "vendor_name": 0.6,
-    "customer_name": 0.6,
+    "vendor_name": 0.8,
+    "customer_name": 0.8,
 }
 
 # Words that say a page continues the one before ("carried forward", "Übertrag").
@@ -94,6 +94,7 @@ def page_signals(page: Page, source: str = "pdf_text") -> PageSignals:
         return fields.get(name) if confidence.get(name, 0.0) >= SURE[name] else None
 
     number, date = sure("invoice_number"), sure("invoice_date")
+    vendor, customer = sure("vendor_name"), sure("customer_name")
     if number and len(number) < MIN_NUMBER_LENGTH:
         number = None  # "1": a position or page number read as the invoice number
     return PageSignals(
@@ -103,9 +104,10 @@ def page_signals(page: Page, source: str = "pdf_text") -> PageSignals:
         invoice_number=number,
         invoice_date=date,
         total=sure("total_amount"),
-        vendor=sure("vendor_name"),
-        customer=sure("customer_name"),
-        header=bool(number or (title and date)),
+        vendor=vendor,
+        customer=customer,
+        # what a first page shows: its number, or its title and date, or both parties
+        header=bool(number or (title and date) or (vendor and customer)),
     )
 
 
