@@ -110,6 +110,12 @@ class UploadArgs(StrictSchema):
             "any. May be sent in the query instead."
         },
     )
+    split = fields.Boolean(
+        metadata={
+            "description": "Whether a PDF or TIFF that holds several documents becomes one "
+            "invoice per document (default: the organisation's setting, on unless changed)."
+        },
+    )
     wait = fields.Float(
         validate=validate.Range(min=0, max=30),
         metadata={
@@ -289,6 +295,15 @@ class ErrorInfoSchema(Schema):
     message = fields.String(metadata={"description": "For humans; may change."})
 
 
+class SplitPartSchema(Schema):
+    class Meta:
+        ordered = True
+
+    invoice = fields.String(metadata={"description": "The other invoice (`inv_...`)."})
+    first_page = fields.Integer(metadata={"description": "Its first page in the upload (1-based)."})
+    last_page = fields.Integer(metadata={"description": "Its last page in the upload."})
+
+
 class InvoiceSchema(Schema):
     class Meta:
         ordered = True
@@ -418,6 +433,18 @@ class InvoiceSchema(Schema):
     )
     duplicate_of = fields.String(
         allow_none=True, metadata={"description": "The earlier upload of the same bytes, if any."}
+    )
+    split_from = fields.Nested(
+        SplitPartSchema,
+        allow_none=True,
+        metadata={"description": "The upload this document was split out of, and its pages."},
+    )
+    split_into = fields.List(
+        fields.Nested(SplitPartSchema),
+        metadata={
+            "description": "The documents this upload held, each an invoice of its own "
+            "(empty unless the file was split)."
+        },
     )
     error = fields.Nested(
         ErrorInfoSchema,

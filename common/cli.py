@@ -134,6 +134,15 @@ def cmd_orgs_set_plan(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_orgs_set_split(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.invoices.service import set_split_default
+
+    set_split_default(args.org, args.split == "on")
+    print(f"{args.org}: files of several documents are {'' if args.split == 'on' else 'not '}split")
+    return 0
+
+
 def cmd_credits_top_up(args: argparse.Namespace, settings: Settings) -> int:
     _use_servers(settings)
     from common.credits.service import add_top_up
@@ -341,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     org_plan.add_argument("org")
     org_plan.add_argument("plan", choices=sorted(PLANS))
     org_plan.add_argument("--json", action="store_true")
+    org_split = orgs.add_parser(
+        "set-split",
+        help="whether uploads holding several documents become one invoice each (default on)",
+    )
+    org_split.add_argument("org")
+    org_split.add_argument("split", choices=("on", "off"))
 
     credits = sub.add_parser("credits", help="page credits").add_subparsers(
         dest="action", required=True
@@ -406,6 +421,7 @@ COMMANDS = {
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
     ("orgs", "set-plan"): cmd_orgs_set_plan,
+    ("orgs", "set-split"): cmd_orgs_set_split,
     ("credits", "top-up"): cmd_credits_top_up,
     ("credits", "show"): cmd_credits_show,
 }

@@ -160,3 +160,25 @@ def count_pages(data: bytes, content_type: str, max_pages: int) -> int:
     if pages > max_pages:
         raise TooManyPages(pages, max_pages)
     return max(pages, 1)
+
+
+def page_range(data: bytes, content_type: str, first: int, last: int) -> bytes:
+    """Pages `first`..`last` (0-based, inclusive) of a PDF or multi-page TIFF as a file of
+    the same type: what a document split out of a larger file keeps as its own file."""
+    if content_type == PDF:
+        import pymupdf  # noqa: PLC0415 - as _pdf_page_count's import
+
+        with pymupdf.open(stream=data, filetype="pdf") as source, pymupdf.open() as part:
+            part.insert_pdf(source, from_page=first, to_page=last)
+            # no timestamps in the file: the same pages of the same file give the same bytes
+            part.set_metadata({})
+            return part.tobytes(garbage=3, deflate=True, no_new_id=True)
+    if content_type == TIFF:
+        from PIL import Image, ImageSequence  # noqa: PLC0415
+
+        with Image.open(io.BytesIO(data)) as image:
+            frames = [f.copy() for f in ImageSequence.Iterator(image)][first : last + 1]
+        out = io.BytesIO()
+        frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:])
+        return out.getvalue()
+    raise ValueError(f"{content_type} files hold one page")

@@ -68,6 +68,7 @@ def extract_invoice(self, invoice_id: str) -> str:
             deadline=started + settings.extract_time_limit,
             custom_fields=specs,
             max_pages=settings.max_pages,  # the limit the upload checked
+            split=service.may_split(invoice),
         )
     except ExtractionError as exc:
         _count_extraction(started, "unreadable", "failed")
@@ -93,7 +94,7 @@ def extract_invoice(self, invoice_id: str) -> str:
             "The document could not be extracted because of an internal error.",
         )
         return "failed"
-    elapsed = _count_extraction(started, str(result.fields.get("source")), "succeeded")
+    elapsed = _count_extraction(started, str(result.fields.get("source") or "split"), "succeeded")
     if result.fields.get("source") == "ocr" and result.pages:
         metrics.OCR_SECONDS_PER_PAGE.observe(elapsed / result.pages)
     log.info(
@@ -103,6 +104,10 @@ def extract_invoice(self, invoice_id: str) -> str:
         result.pages,
         elapsed * 1000,
     )
+    if result.documents:
+        service.record_split(invoice_id, task_id, result.documents, result.pages)
+        log.info("split %s into %d documents", invoice_id, len(result.documents))
+        return "split"
     service.record_extraction(invoice_id, task_id, result.fields, result.pages)
     return "succeeded"
 

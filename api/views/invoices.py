@@ -115,6 +115,7 @@ class Invoices(MethodView):
             idempotency_key=request.headers.get("Idempotency-Key"),
             # without `wait` the answer is the queued invoice, stored with the upload
             claim=view_claim(created_status=202 if args["wait"] == 0 else None),
+            split=args.get("split"),
         )
         if args["wait"] > 0:
             invoice = service.wait_for_invoice(principal, invoice.id, args["wait"])

@@ -71,6 +71,13 @@ def upload_charge(principal: Principal, pages: int) -> UploadCharge:
     )
 
 
+def no_charge() -> UploadCharge:
+    """What a document split out of an upload takes: nothing (the upload paid its pages)."""
+    return UploadCharge(
+        credit_charge=False, credit_period=current_period(), credit_pages=0, credit_allotment=0
+    )
+
+
 def limit_reached(exc: psycopg.errors.CheckViolation, pages: int) -> MonthlyLimitReached | None:
     """The 429 an upload's statement meant when it failed on the credits' check, else None."""
     if exc.diag.constraint_name != repository.EXHAUSTED:

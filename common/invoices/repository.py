@@ -36,12 +36,15 @@ class Invoice:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    # A document split out of a larger file: {"invoice", "first_page", "last_page"}.
+    split_from: dict[str, Any] | None = None
+    split_documents: bool = True  # whether its extraction may split the file
 
 
 COLUMNS = (
     "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
     " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
-    " duplicate_of, attempts, created_at, updated_at"
+    " duplicate_of, attempts, created_at, updated_at, split_from, split_documents"
 )
 
 
@@ -96,7 +99,7 @@ UPLOAD = f"""
 with invoice as (
     insert into invoices (id, org_id, livemode, file_name, content_type, file_size,
         file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key,
-        created_at, updated_at)
+        created_at, updated_at, split_from, split_documents)
     values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,
         %(file_size)s, %(sha)s, %(pages)s, %(metadata)s,
         -- none named: the default schema as it is now, kept so a later default rewrites
@@ -106,10 +109,12 @@ with invoice as (
         (select first.id from invoices first where first.org_id = %(org_id)s
          and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s
          order by first.id limit 1),
-        %(ikey)s, %(created_at)s, %(created_at)s)
+        %(ikey)s, %(created_at)s, %(created_at)s, %(split_from)s,
+        -- not said by the upload: the organisation's default
+        coalesce(%(split)s, (select o.split_documents from orgs o where o.id = %(org_id)s)))
     on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
     do nothing
-    returning id, org_id, livemode, duplicate_of, schema_id
+    returning id, org_id, livemode, duplicate_of, schema_id, split_documents
 ), file as (
     -- the bytes, unless the file store keeps them elsewhere (common/storage.py)
     insert into invoice_files (invoice_id, data) select id, %(data)s from invoice
@@ -146,7 +151,8 @@ with invoice as (
 ), credits as (
     {TAKE_UPLOAD_PAGES}
 )
-select invoice.duplicate_of, invoice.schema_id, (select count(*) from deliveries) as deliveries,
+select invoice.duplicate_of, invoice.schema_id, invoice.split_documents,
+    (select count(*) from deliveries) as deliveries,
     coalesce((select completed from claim), false) as claim_completed
 from invoice
 """
@@ -164,12 +170,14 @@ def insert_upload(
     event_type: str,
     event_data: Jsonb,
     charge: dict[str, Any],
+    split: bool | None = None,
 ) -> StoredUpload:
     """Store a queued `invoice` (as built by the caller, minus `duplicate_of`, and with the
     default schema when it names none) with `data`
     and everything that goes with it (UPLOAD). `claim_hash`: claim `idempotency_key` with
     this request hash, and with `created_status` store the invoice as the answer too.
-    `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters."""
+    `charge`: credits.repository.TAKE_UPLOAD_PAGES's parameters. `split`: whether the
+    extraction may split the file, None for the organisation's default."""
     cursor = reused_cursor(conn)
     row = cursor.execute(
         UPLOAD,
@@ -184,6 +192,8 @@ def insert_upload(
             "pages": invoice.file_pages,
             "metadata": Jsonb(invoice.metadata),
             "schema_id": invoice.schema_id,
+            "split_from": Jsonb(invoice.split_from) if invoice.split_from else None,
+            "split": split,
             "ikey": idempotency_key,
             "created_at": invoice.created_at,
             "data": data,
@@ -198,9 +208,16 @@ def insert_upload(
     if row is None:
         return StoredUpload(None, 0, False)
     # the rest of the row is the caller's `invoice`: only the lookups are news
-    if row["duplicate_of"] is not None or row["schema_id"] != invoice.schema_id:
+    if (
+        row["duplicate_of"] is not None
+        or row["schema_id"] != invoice.schema_id
+        or row["split_documents"] != invoice.split_documents
+    ):
         invoice = dataclasses.replace(
-            invoice, duplicate_of=row["duplicate_of"], schema_id=row["schema_id"]
+            invoice,
+            duplicate_of=row["duplicate_of"],
+            schema_id=row["schema_id"],
+            split_documents=row["split_documents"],
         )
     return StoredUpload(invoice, row["deliveries"], row["claim_completed"])
 
@@ -594,3 +611,21 @@ def find_same_invoice(conn: Conn, invoice: Invoice, fields: dict[str, Any]) -> s
         },
     ).fetchone()
     return row["id"] if row else None
+
+
+def split_children(conn: Conn, parent_id: str) -> list[Invoice]:
+    """The invoices split out of `parent_id`, in page order."""
+    rows = conn.execute(
+        f"select {COLUMNS} from invoices where split_from ->> 'invoice' = %(id)s"
+        " order by (split_from ->> 'first_page')::int",
+        {"id": parent_id},
+    ).fetchall()
+    return [Invoice(**row) for row in rows]
+
+
+def set_org_split_default(conn: Conn, org_id: str, split: bool) -> bool:
+    cur = conn.execute(
+        "update orgs set split_documents = %(split)s where id = %(id)s",
+        {"id": org_id, "split": split},
+    )
+    return cur.rowcount == 1

@@ -39,6 +39,8 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
             "schema_id": invoice.schema_id,
             "metadata": invoice.metadata or {},
             "duplicate_of": invoice.duplicate_of,
+            "split_from": invoice.split_from,
+            "split_into": fields.get("split_into", []),
             "error": (
                 {"code": invoice.error_code, "message": invoice.error_message}
                 if invoice.status == "failed"

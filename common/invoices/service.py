@@ -6,6 +6,7 @@ committed (the job row is the source of truth; the sweeper repairs a lost send).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -18,7 +19,7 @@ from common.accounts.service import Principal
 from common.config import get_settings
 from common.credits import service as credits
 from common.db import Conn
-from common.documents import count_pages
+from common.documents import PDF, TIFF, count_pages, page_range
 from common.errors import ResourceNotFound
 from common.events import event_data, record_event
 from common.ids import id_time, new_id
@@ -33,6 +34,7 @@ from common.webhooks.nudges import nudge_sender_soon
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"succeeded", "failed"})
+SPLITTABLE = frozenset({PDF, TIFF})
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,12 @@ def create_invoice(
     schema_id: str | None = None,
     idempotency_key: str | None = None,
     claim: idempotency.Claim | None = None,
+    split: bool | None = None,
 ) -> Invoice:
     """Store the file, the queued invoice, its `invoice.created` event (and deliveries) and
     take a live upload's page credits, all in one statement, then wake the extraction
-    dispatcher.
+    dispatcher. `split`: whether a file of several documents becomes one invoice each
+    (None: the organisation's default).
 
     `claim`: claim the idempotency key in that statement too (KeyAlreadyClaimed when it was
     claimed before). A key that already made an invoice returns it, and takes nothing.
@@ -118,6 +122,7 @@ def create_invoice(
                 event_type="invoice.created",
                 event_data=event_data(invoice_resource(queued)),
                 charge=vars(credits.upload_charge(principal, pages)),  # flat: no asdict copy
+                split=split,
             )
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == idempotency.CLAIMED:
@@ -268,6 +273,124 @@ def record_extraction(invoice_id: str, task_id: str, fields: dict, pages: int) -
             ],
         }
     return _finish(invoice_id, task_id, status="succeeded", fields=fields, pages=pages)
+
+
+def may_split(invoice: Invoice) -> bool:
+    """Whether this invoice's extraction may split its file into several documents."""
+    return (
+        invoice.split_documents
+        and invoice.split_from is None
+        and (invoice.file_pages or 1) > 1
+        and invoice.content_type in SPLITTABLE
+    )
+
+
+def record_split(
+    invoice_id: str, task_id: str, documents: tuple[tuple[int, int], ...], pages: int
+) -> Invoice | None:
+    """The file held several documents: each becomes a queued invoice of its own (its pages
+    as its file, uncharged: the upload paid for every page) and the upload itself succeeds
+    with `split_into` naming them, all in one transaction. A second run (a redelivered
+    task) finds the children already made and makes none."""
+    data = load_file(invoice_id)
+    with db.connection() as conn:
+        parent = repository.get_invoice_by_id(conn, invoice_id)
+    if parent is None:
+        return None
+    store = file_store()
+    children: list[Invoice] = []
+    with db.transaction() as conn:
+        existing = repository.split_children(conn, invoice_id)
+        if existing:
+            children = existing
+        else:
+            for first, last in documents:
+                child = _split_child(parent, first, last)
+                part = page_range(data, parent.content_type, first, last)
+                child = dataclasses.replace(
+                    child, file_size=len(part), file_sha256=hashlib.sha256(part).hexdigest()
+                )
+                if not store.in_upload_statement:
+                    store.put(conn, child.id, part)
+                stored = repository.insert_upload(
+                    conn,
+                    child,
+                    data=part if store.in_upload_statement else None,
+                    idempotency_key=None,
+                    claim_hash=None,
+                    created_status=None,
+                    event_id=new_id("evt"),
+                    event_type="invoice.created",
+                    event_data=event_data(invoice_resource(child)),
+                    charge=vars(credits.no_charge()),
+                    split=False,
+                )
+                assert stored.invoice is not None  # no idempotency key: always inserted
+                children.append(stored.invoice)
+        split_into = [{"invoice": c.id, **_pages_of(c)} for c in children]
+        fields = {
+            "document_type": "unknown",
+            "split_into": split_into,
+            "warnings": [
+                {
+                    "code": "split",
+                    "message": f"The file holds {len(children)} documents; each is an "
+                    "invoice of its own (split_into).",
+                    "field": None,
+                }
+            ],
+        }
+        invoice = repository.finish_extraction(
+            conn,
+            invoice_id,
+            task_id,
+            status="succeeded",
+            fields=fields,
+            pages=pages,
+            error_code=None,
+            error_message=None,
+        )
+        if invoice is not None:
+            record_invoice_event(conn, "invoice.succeeded", invoice)
+    nudge_sender_soon()
+    taskqueue.nudge_extraction_dispatcher_soon()
+    return invoice
+
+
+def _split_child(parent: Invoice, first: int, last: int) -> Invoice:
+    stem, dot, suffix = parent.file_name.rpartition(".")
+    name = f"{stem or suffix}-pages-{first + 1}-{last + 1}{dot + suffix if stem else ''}"
+    child_id = new_id("inv")
+    created_at = id_time(child_id)
+    return dataclasses.replace(
+        parent,
+        id=child_id,
+        status="queued",
+        review_status="received",
+        file_name=name[:255],
+        file_pages=last - first + 1,
+        fields={},
+        error_code=None,
+        error_message=None,
+        duplicate_of=None,
+        attempts=0,
+        created_at=created_at,
+        updated_at=created_at,
+        split_from={"invoice": parent.id, "first_page": first + 1, "last_page": last + 1},
+        split_documents=False,
+    )
+
+
+def _pages_of(child: Invoice) -> dict[str, int]:
+    assert child.split_from is not None
+    return {k: child.split_from[k] for k in ("first_page", "last_page")}
+
+
+def set_split_default(org_id: str, split: bool) -> None:
+    """Whether an organisation's uploads are split by default (an upload's `split` wins)."""
+    with db.transaction() as conn:
+        if not repository.set_org_split_default(conn, org_id, split):
+            raise ResourceNotFound(f"No organisation {org_id}.", param="org")
 
 
 def record_extraction_failure(
