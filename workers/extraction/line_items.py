@@ -17,7 +17,7 @@ from typing import Any
 from workers.extraction import money
 from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
-from workers.extraction.layout import Line, fold, overlap_x, phrases
+from workers.extraction.layout import Line, Word, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
 from workers.extraction.table_columns import value_roles
 
@@ -236,6 +236,20 @@ _TAX_SUMMARY_HEADER = re.compile(
     r"(?<![\w])(?:steuerbetrag|mwst-?\s?betrag|ust-?\s?betrag|vat\s+amount|tax\s+amount"
     r"|montant\s+(?:de\s+la\s+)?tva|btw\s?bedrag|importe\s+iva|cuota|imposta)(?![\w])"
 )
+# A header word over item positions: "#", "No.", "Pos.", "Nr", "N°".
+_POSITION_MARK = re.compile(r"^(?:#|no\.?|nr\.?|pos\.?|n[°º]|lfd\.?|item\s?#)$")
+# "Pr. unit.", "P.unit", "Prix unit.", "Precio unit": a unit price, not a unit of measure.
+_UNIT_PRICE_ABBREVIATION = re.compile(
+    r"^(?:p|pr|prix|precio|prezzo|preco|preis)\.?\s?unit(?:\.|ario|aire)?$"
+)
+# "Importo IVA", "Montant TVA", "VAT amount": in an item table, each line's VAT.
+_LINE_TAX_AMOUNT = re.compile(
+    r"(?:importo|importe|montant|valor|bedrag|betrag)\s+(?:iva|tva|btw|mwst|ust|vat|gst)"
+    r"|(?:vat|tax|gst)\s+amount|(?:mwst|ust)-?\s?betrag|btw[\s-]?bedrag"
+    r"|steuerbetrag|cuota\s+iva|imposta"
+)
+# Columns from which a header naming a VAT amount is an item table's, not the breakdown's.
+_WIDE_TABLE_COLUMNS = 6
 # "GTIN: 4012345001235", "Verpackung : Flasche": an item detail under the description.
 _DETAIL_LINE = re.compile(r"^[^\W\d]{3}[\w.\-/ ]{0,26}\s?:\s?\S")
 # A catalogue code before the name: digits and capitals only ("TB100A4", "4012345001235").
@@ -330,7 +344,10 @@ class Table:
         others_left = [c for c in self.columns if c.x1 <= description.x0 + 1]
         if not others_left:
             return float("-inf")
-        return description.x0 - 0.6 * self.header.height
+        # Halfway from the column before: a right-aligned or centred header ("#  Date
+        # Description") stands right of where its descriptions start.
+        before = max(c.x1 for c in others_left)
+        return min(description.x0 - 0.6 * self.header.height, (before + description.x0) / 2)
 
     @property
     def numbers_left(self) -> float:
@@ -368,6 +385,10 @@ def column_kind(text: str) -> str | None:
     kind = _WORD_COLUMN.get(folded) or _WORD_COLUMN.get(folded.rstrip("."))
     if kind is None and "/" in folded:
         kind = _WORD_COLUMN.get(folded.split("/")[0])
+    if kind is None and _UNIT_PRICE_ABBREVIATION.match(folded):
+        kind = "unit_price"
+    if " " in folded and _LINE_TAX_AMOUNT.fullmatch(folded):
+        kind = "other"  # the line's VAT amount beside its net total, not the total
     return kind
 
 
@@ -408,6 +429,7 @@ def header_columns(line: Line) -> list[Column]:
 def _settle_columns(columns: list[Column]) -> list[Column]:
     """One column per kind. A second amount-like column left of the description counts the
     items ("Amount | Product | ... | Total"): line totals never come before the name."""
+    columns = _join_item_and_description(columns)
     for column in columns:
         if column.kind == "item":
             column.kind = (
@@ -431,6 +453,25 @@ def _settle_columns(columns: list[Column]) -> list[Column]:
     if ("description" in kinds and numeric) or len(numeric) >= 3:
         return sorted(settled, key=lambda column: column.x0)
     return []
+
+
+def _join_item_and_description(columns: list[Column]) -> list[Column]:
+    """"Product Description", "Item details": an item word right before the description
+    word names one column, not a code column and a description column."""
+    joined: list[Column] = []
+    for column in columns:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.kind == "item"
+            and column.kind == "description"
+            # one word space apart: a header phrase, not two columns
+            and column.x0 - previous.x1 < 0.5 * max(column.x1 - column.x0, 1.0) / 3
+        ):
+            joined[-1] = Column("description", previous.x0, column.x1)
+            continue
+        joined.append(column)
+    return joined
 
 
 def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> None:
@@ -482,7 +523,23 @@ def _amounts_with_x(
 
 def _description_words(table: Table, line: Line) -> list[str]:
     left, right = table.description_left, table.numbers_left
-    return [word.text for word in line.words if word.x0 >= left and word.x_center < right - 2]
+    words = [word for word in line.words if word.x0 >= left and word.x_center < right - 2]
+    if words and _is_position(table, words[0]):
+        words = words[1:]
+    return [word.text for word in words]
+
+
+def _is_position(table: Table, word: Word) -> bool:
+    """The item's position ("1", "12") printed under a "#" or "Pos." header left of the
+    description's, read with the name when the two stand close together."""
+    description = table.column("description")
+    if description is None or not word.text.isdigit() or len(word.text) > 3:
+        return False
+    if word.x1 > description.x0:
+        return False
+    return any(
+        w.x1 <= description.x0 and _POSITION_MARK.match(fold(w.text)) for w in table.header.words
+    )
 
 
 def _start_row(table: Table, line: Line, decimal_separator: str | None) -> Row | None:
@@ -697,7 +754,7 @@ def _table_at(
     if known:
         _widen_with_neighbours(table, lines, position)
     kinds, bounds, percents = _phrase_columns(table)
-    body = _body_lines(table, lines, position)
+    body = _body_lines(table, lines, position, structural)
     found = value_roles(kinds, bounds, body, decimal_separator, strict=structural)
     if found is None:
         return table if known else None
@@ -715,10 +772,15 @@ def _table_at(
 
 
 def _may_head_table(line: Line) -> bool:
-    """A line of two or more phrases of words, no numbers: it may name columns."""
-    if any(ch.isdigit() for ch in line.text) or _TAX_SUMMARY_HEADER.search(fold(line.text)):
+    """A line of two or more phrases of words, no numbers: it may name columns. One that
+    names a VAT amount heads the VAT breakdown, unless it is as wide as an item table
+    ("Detalle | Cantidad | ... | Cuota IVA | Importe bruto")."""
+    if any(ch.isdigit() for ch in line.text):
         return False
-    return len(phrases(line)) >= 2
+    count = len(phrases(line))
+    if _TAX_SUMMARY_HEADER.search(fold(line.text)):
+        return count >= _WIDE_TABLE_COLUMNS
+    return count >= 2
 
 
 def _phrase_columns(table: Table) -> tuple[list[str | None], list[tuple[float, float]], list[bool]]:
@@ -737,14 +799,27 @@ def _phrase_columns(table: Table) -> tuple[list[str | None], list[tuple[float, f
         placed.update(id(c) for c in inside)
         if len(inside) == 1:
             column = inside[0]
+            before = [w for w in phrase.words if w.x1 <= column.x0]
+            if before:
+                # "Art-Nr-Kunde Beschreibung", "# Beschrijving": words before the known
+                # one head a column of their own; decorations come after ("Total (NOK)").
+                kinds.append(None)
+                bounds.append((before[0].x0, before[-1].x1))
+                percents.append(False)
             kinds.append(column.kind)
-            bounds.append((min(phrase.x0, column.x0), max(phrase.x1, column.x1)))
+            bounds.append((column.x0, max(phrase.x1, column.x1)))
             percents.append(column.percent)
         elif inside:
             for column in inside:
                 kinds.append(column.kind)
                 bounds.append((column.x0, column.x1))
                 percents.append(column.percent)
+        elif len(phrase.words) > 1 and _POSITION_MARK.match(fold(phrase.words[0].text)):
+            # "#  Beschrijving" set close: the positions' column, then the unknown one
+            first, rest = phrase.words[0], phrase.words[1:]
+            kinds += ["code", None]
+            bounds += [(first.x0, first.x1), (rest[0].x0, rest[-1].x1)]
+            percents += [False, "%" in phrase.text]
         else:
             kinds.append(None)
             bounds.append((phrase.x0, phrase.x1))
@@ -758,8 +833,12 @@ def _phrase_columns(table: Table) -> tuple[list[str | None], list[tuple[float, f
     return [kinds[i] for i in order], [bounds[i] for i in order], [percents[i] for i in order]
 
 
-def _body_lines(table: Table, lines: list[Line], position: int) -> list[Line]:
-    """The lines under a header on its page, up to what ends a table."""
+def _body_lines(
+    table: Table, lines: list[Line], position: int, structural: bool = False
+) -> list[Line]:
+    """The lines under a header on its page, up to what ends a table. Under a header of
+    unknown words, another line that may head a table ends it too: a letterhead line of
+    three phrases must not claim the item rows under the real header."""
     header = table.header
     body: list[Line] = []
     previous = header
@@ -770,6 +849,8 @@ def _body_lines(table: Table, lines: list[Line], position: int) -> list[Line]:
         if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
             break
         if _is_total_row(table, line)[0]:
+            break
+        if structural and len(phrases(line)) >= 3 and _may_head_table(line):
             break
         if not body and not any(ch.isdigit() for ch in line.text):
             continue  # the header's second line

@@ -197,6 +197,8 @@ def value_roles(
             continue
         dates, percents = column.count("date"), column.count("percent")
         numbers, words = column.count("number"), column.count("words")
+        if kinds[index] == "unit" and numbers > words:
+            kinds[index] = None  # a header read as "unit" over prices: the values decide
         if dates > max(numbers, words, percents) and kinds[index] != "description":
             kinds[index] = "date"
         elif kinds[index] is None and percents > max(numbers, words):

@@ -149,3 +149,109 @@ def test_two_numbers_under_one_total_header_take_the_rightmost_as_the_total():
         page.insert_text((x, y), text, fontsize=9)
     items = extract_pdf_text(pdf.tobytes())["line_items"]
     assert [item["total_price"] for item in items] == [57300]
+
+
+def test_descriptions_under_a_right_aligned_header_keep_their_first_word(pdf):
+    # "#  Date  Description" with the names starting left of the "Description" header
+    texts = [
+        (60, 100, "#"),
+        (110, 100, "Date"),
+        (200, 100, "Description"),
+        (300, 100, "Price"),
+        (370, 100, "Qty"),
+        (480, 100, "Total"),
+        (62, 118, "1"),
+        (100, 118, "September"),
+        (180, 118, "Website Design"),
+        (300, 118, "500.00"),
+        (375, 118, "2"),
+        (480, 118, "1,000.00"),
+        (62, 134, "2"),
+        (100, 134, "October"),
+        (180, 134, "Hardware"),
+        (300, 134, "80.00"),
+        (375, 134, "1"),
+        (480, 134, "80.00"),
+    ]
+    assert [row[0] for row in _read(pdf, texts)] == ["Website Design", "Hardware"]
+
+
+def test_a_position_column_set_close_to_unknown_header_words_is_not_the_name(pdf):
+    texts = [
+        (40, 100, "#"),
+        (52, 100, "Beschrijving"),
+        (300, 100, "Aant."),
+        (380, 100, "Prijs per stuk"),
+        (480, 100, "Subtotaal"),
+        (40, 118, "1"),
+        (52, 118, "Webhostingpakket"),
+        (305, 118, "3"),
+        (395, 118, "12,00"),
+        (485, 118, "36,00"),
+        (40, 134, "2"),
+        (52, 134, "Adviesdiensten"),
+        (305, 134, "2"),
+        (395, 134, "50,00"),
+        (485, 134, "100,00"),
+    ]
+    assert [row[0] for row in _read(pdf, texts)] == ["Webhostingpakket", "Adviesdiensten"]
+
+
+def test_the_lines_vat_beside_the_net_total_is_not_the_total(pdf):
+    texts = [
+        (50, 100, "Descrizione"),
+        (200, 100, "Quantità"),
+        (260, 100, "Pr. unit."),
+        (330, 100, "Imponibile"),
+        (400, 100, "Aliquota"),
+        (460, 100, "Importo IVA"),
+        (530, 100, "Lordo"),
+        (50, 118, "Revisioni grafiche"),
+        (210, 118, "20"),
+        (265, 118, "21,20"),
+        (335, 118, "424,00"),
+        (405, 118, "10 %"),
+        (465, 118, "42,40"),
+        (530, 118, "466,40"),
+        (50, 134, "Hosting web"),
+        (210, 134, "5"),
+        (265, 134, "8,24"),
+        (335, 134, "41,20"),
+        (405, 134, "4 %"),
+        (465, 134, "1,65"),
+        (530, 134, "42,85"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Revisioni grafiche", "20", 2120, 42400),
+        ("Hosting web", "5", 824, 4120),
+    ]
+
+
+def test_a_wide_table_naming_the_lines_vat_is_an_item_table(pdf):
+    texts = [
+        (45, 100, "Detalle"),
+        (180, 100, "Cantidad"),
+        (240, 100, "Importe unit."),
+        (315, 100, "Importe neto"),
+        (390, 100, "IVA %"),
+        (430, 100, "Cuota IVA"),
+        (490, 100, "Importe bruto"),
+        (45, 118, "Panel LED 60x60"),
+        (200, 118, "1"),
+        (260, 118, "1,31"),
+        (335, 118, "1,31"),
+        (395, 118, "4 %"),
+        (445, 118, "0,05"),
+        (510, 118, "1,36"),
+        (45, 134, "Horas de soporte"),
+        (200, 134, "20"),
+        (255, 134, "1.805,61"),
+        (325, 134, "36.112,20"),
+        (395, 134, "21 %"),
+        (440, 134, "7.583,56"),
+        (500, 134, "43.695,76"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Panel LED 60x60", "1", 131, 131),
+        ("Horas de soporte", "20", 180561, 3611220),
+    ]
