@@ -456,8 +456,8 @@ def _settle_columns(columns: list[Column]) -> list[Column]:
 
 
 def _join_item_and_description(columns: list[Column]) -> list[Column]:
-    """"Product Description", "Item details": an item word right before the description
-    word names one column, not a code column and a description column."""
+    """An item word right before the description word ("Product Description", "Item
+    details") names one column, not a code column and a description column."""
     joined: list[Column] = []
     for column in columns:
         previous = joined[-1] if joined else None
