@@ -167,6 +167,9 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
         "stunden",
         "units",
         "qty/hrs",
+        "uds",
+        "uds.",
+        "unidades",
     ),
     "unit_price": (
         "price",
@@ -240,7 +243,8 @@ _TAX_SUMMARY_HEADER = re.compile(
 _POSITION_MARK = re.compile(r"^(?:#|no\.?|nr\.?|pos\.?|n[°º]|lfd\.?|item\s?#)$")
 # "Pr. unit.", "P.unit", "Prix unit.", "Precio unit": a unit price, not a unit of measure.
 _UNIT_PRICE_ABBREVIATION = re.compile(
-    r"^(?:p|pr|prix|precio|prezzo|preco|preis)\.?\s?unit(?:\.|ario|aire)?$"
+    r"^(?:p|pr|prix|precio|prezzo|preco|preis|importe|importo|montant|valor|price)\.?\s?"
+    r"unit(?:\.|ario|aire|ari[oa])?$"
 )
 # "Importo IVA", "Montant TVA", "VAT amount": in an item table, each line's VAT.
 _LINE_TAX_AMOUNT = re.compile(

@@ -255,3 +255,26 @@ def test_a_wide_table_naming_the_lines_vat_is_an_item_table(pdf):
         ("Panel LED 60x60", "1", 131, 131),
         ("Horas de soporte", "20", 180561, 3611220),
     ]
+
+
+def test_spanish_abbreviated_headers_with_a_discount_column(pdf):
+    texts = [
+        (45, 100, "ARTÍCULO"),
+        (345, 100, "UDS."),
+        (395, 100, "IMPORTE UNIT."),
+        (470, 100, "DTO."),
+        (520, 100, "BASE"),
+        (45, 118, "Mano de obra instalación"),
+        (360, 118, "1"),
+        (410, 118, "32,09"),
+        (472, 118, "20 %"),
+        (522, 118, "25,67"),
+        (45, 134, "Servicio de limpieza"),
+        (360, 134, "4"),
+        (410, 134, "3,2500"),
+        (522, 134, "13,00"),
+    ]
+    assert _read(pdf, texts) == [
+        ("Mano de obra instalación", "1", 3209, 2567),
+        ("Servicio de limpieza", "4", 325, 1300),
+    ]
