@@ -1,5 +1,5 @@
 """The worker side of Celery: `celery -A workers.celery_app worker -Q extract` (or
-`-Q webhooks`, `-Q exports`, `-Q bank`, or `beat`). Loads the task modules; the OCR model
+`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, or `beat`). Loads the task modules; the OCR model
 loads lazily, once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and
 INVEX_OCR_THREADS applied when each worker process starts."""
 
@@ -25,6 +25,7 @@ from common.config import get_settings
 from common.metrics_dir import MULTIPROC_ENV, prepare_multiprocess_dir
 from common.taskqueue import (
     DISPATCH_EXTRACT_TASK,
+    DISPATCH_MAIL_TASK,
     DISPATCH_TASK,
     EXTRACT_QUEUE,
     SWEEP_TASK,
@@ -44,7 +45,7 @@ if settings.metrics_port or os.environ.get(MULTIPROC_ENV):
 log = logging.getLogger(__name__)
 
 # Beat sends these every few seconds; when they find nothing to do they are noise.
-_PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, SWEEP_TASK})
+_PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, DISPATCH_MAIL_TASK, SWEEP_TASK})
 # The repr of what they return when idle: 0, or the sweeper's counts, all 0.
 _NOTHING_DONE = re.compile(r"0|\{('\w+': 0(, )?)*\}")
 
@@ -96,6 +97,7 @@ app.conf.include = [
     "workers.webhook_tasks",
     "workers.export_tasks",
     "workers.bank_tasks",
+    "workers.mail_tasks",
 ]
 
 

@@ -36,12 +36,13 @@ class Invoice:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    source_channel: str = "api"  # api, email (a mailbox), folder (`invex watch`)
 
 
 COLUMNS = (
     "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
     " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
-    " duplicate_of, attempts, created_at, updated_at"
+    " duplicate_of, attempts, created_at, updated_at, source_channel"
 )
 
 
@@ -96,7 +97,7 @@ UPLOAD = f"""
 with invoice as (
     insert into invoices (id, org_id, livemode, file_name, content_type, file_size,
         file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key,
-        created_at, updated_at)
+        created_at, updated_at, source_channel)
     values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,
         %(file_size)s, %(sha)s, %(pages)s, %(metadata)s,
         -- none named: the default schema as it is now, kept so a later default rewrites
@@ -106,7 +107,7 @@ with invoice as (
         (select first.id from invoices first where first.org_id = %(org_id)s
          and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s
          order by first.id limit 1),
-        %(ikey)s, %(created_at)s, %(created_at)s)
+        %(ikey)s, %(created_at)s, %(created_at)s, %(source_channel)s)
     on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
     do nothing
     returning id, org_id, livemode, duplicate_of, schema_id
@@ -186,6 +187,7 @@ def insert_upload(
             "schema_id": invoice.schema_id,
             "ikey": idempotency_key,
             "created_at": invoice.created_at,
+            "source_channel": invoice.source_channel,
             "data": data,
             "request_hash": claim_hash,
             "created_status": created_status,
