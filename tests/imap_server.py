@@ -264,3 +264,31 @@ def _guess_type(name: str) -> tuple[str, str]:
     guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
     maintype, _, subtype = guessed.partition("/")
     return maintype, subtype
+
+
+MAIL_ENV = {
+    "INVEX_SECRET_KEY": "mail-tests-" + "k" * 40,
+    "INVEX_MAIL_ALLOW_PRIVATE": "1",  # the test server listens on loopback
+    "INVEX_MAIL_POLL_INTERVAL": "2",
+}
+
+
+@contextlib.contextmanager
+def mail_environment(**extra: str):
+    """The settings the mail tests need, for this process and the service processes it
+    starts meanwhile; the previous values come back after."""
+    from common.config import get_settings
+
+    wanted = {**MAIL_ENV, **extra}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()

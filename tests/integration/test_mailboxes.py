@@ -18,33 +18,16 @@ from common import db, secretbox
 from common.config import get_settings
 from common.mail import service
 from common.mail.service import PollResult
-from tests.imap_server import PrivateDovecot, make_mail
+from tests.imap_server import PrivateDovecot, mail_environment, make_mail
 from tests.integration.test_api_contract import assert_contract_error
 from tests.support import make_text_pdf
-
-MAIL_ENV = {
-    "INVEX_SECRET_KEY": "mail-tests-" + "k" * 40,
-    "INVEX_MAIL_ALLOW_PRIVATE": "1",
-    "INVEX_MAIL_POLL_INTERVAL": "2",
-    # small, so the hostile "huge" mail is cheap to make
-    "INVEX_MAX_UPLOAD_BYTES": "300000",
-}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _mail_settings(module_database):
-    saved = {name: os.environ.get(name) for name in MAIL_ENV}
-    os.environ.update(MAIL_ENV)
-    get_settings.cache_clear()
-    try:
+    # a small upload limit, so the hostile "huge" mail is cheap to make
+    with mail_environment(INVEX_MAX_UPLOAD_BYTES="300000"):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
