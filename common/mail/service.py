@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import db, secretbox
-from common.accounts import repository as accounts
-from common.accounts.service import Principal
+from common.accounts.service import Principal, principal_for_org
 from common.config import get_settings
 from common.errors import (
     InvexError,
@@ -249,18 +248,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
-def _principal(mailbox: Mailbox) -> Principal:
-    with db.connection() as conn:
-        org = accounts.get_org(conn, mailbox.org_id)
-    return Principal(
-        org_id=mailbox.org_id,
-        key_id=mailbox.id,
-        livemode=mailbox.livemode,
-        scopes=frozenset({"upload:write"}),
-        plan=org.plan if org else "free",
-    )
-
-
 def _take_new_messages(mailbox: Mailbox, result: PollResult) -> None:
     settings = get_settings()
     password = secretbox.decrypt(mailbox.password_encrypted)
@@ -278,7 +265,9 @@ def _take_new_messages(mailbox: Mailbox, result: PollResult) -> None:
             return
         with db.connection() as conn:
             taken = repository.taken_uids(conn, mailbox.id, session.uidvalidity, pending)
-        principal = _principal(mailbox)
+        principal = principal_for_org(
+            mailbox.org_id, livemode=mailbox.livemode, acting_as=mailbox.id
+        )
         for uid in pending:
             if uid not in taken:
                 outcome = _take_message(mailbox, principal, session, uid)
