@@ -94,10 +94,11 @@ def make_celery(redis_url: str) -> Celery:
             "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
             # Uploads only nudge the extraction dispatcher; this sends what a lost nudge left.
             "dispatch-extractions": {"task": DISPATCH_EXTRACT_TASK, "schedule": 5.0},
-            # Sends a poll for each mailbox that is due (INVEX_MAIL_POLL_INTERVAL, backoff).
+            # Sends a poll for each mailbox that is due (INVEX_MAIL_POLL_INTERVAL, backoff);
+            # twice per interval, so a due mailbox waits at most half an interval for it.
             "dispatch-mail-polls": {
                 "task": DISPATCH_MAIL_TASK,
-                "schedule": float(settings.mail_poll_interval),
+                "schedule": max(0.5, settings.mail_poll_interval / 2),
             },
         },
     )
