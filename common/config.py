@@ -81,8 +81,9 @@ SETTINGS = (
     Setting(
         "INVEX_MAIL_POLL_INTERVAL",
         "2",
-        "Seconds between two polls of a mailbox (worker `mail`); a mail waits at most this "
-        "long before it is read. A failing mailbox backs off from it, doubling, to 15 minutes.",
+        "Seconds between two polls of a mailbox (worker `mail`; beat looks for due mailboxes "
+        "twice per interval, so a mail is read within about 1.5 times this). A failing "
+        "mailbox backs off from it, doubling, to 15 minutes.",
     ),
     Setting(
         "INVEX_MAIL_ALLOW_PRIVATE",
