@@ -28,6 +28,7 @@ from common.taskqueue import (
     DISPATCH_MAIL_TASK,
     DISPATCH_TASK,
     EXTRACT_QUEUE,
+    POLL_MAILBOX_TASK,
     SWEEP_TASK,
     make_celery,
 )
@@ -45,7 +46,10 @@ if settings.metrics_port or os.environ.get(MULTIPROC_ENV):
 log = logging.getLogger(__name__)
 
 # Beat sends these every few seconds; when they find nothing to do they are noise.
-_PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, DISPATCH_MAIL_TASK, SWEEP_TASK})
+# A mailbox's poll runs every INVEX_MAIL_POLL_INTERVAL too, and returns 0 when it found no mail.
+_PERIODIC_TASKS = frozenset(
+    {DISPATCH_EXTRACT_TASK, DISPATCH_TASK, DISPATCH_MAIL_TASK, POLL_MAILBOX_TASK, SWEEP_TASK}
+)
 # The repr of what they return when idle: 0, or the sweeper's counts, all 0.
 _NOTHING_DONE = re.compile(r"0|\{('\w+': 0(, )?)*\}")
 
@@ -70,7 +74,7 @@ class QuietIdlePeriodicTasks(logging.Filter):
 
 
 # An ID the task was given, as its log lines should name it (not Celery's task UUID).
-_OBJECT_ID = re.compile(r"\b(?:inv|exp)_[0-9A-Za-z]+")
+_OBJECT_ID = re.compile(r"\b(?:inv|exp|mbx)_[0-9A-Za-z]+")
 
 
 class NameTasksByTheirObject(logging.Filter):

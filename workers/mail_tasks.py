@@ -46,10 +46,13 @@ def dispatch_polls() -> int:
     retry_jitter=True,
     max_retries=3,
 )
-def poll_mailbox(mailbox_id: str) -> dict:
+def poll_mailbox(mailbox_id: str) -> dict | int:
     """Take the mailbox's new mail. Run twice at once, the second returns `busy` at once;
-    run again later, it takes only what is new (the message rows say what was taken)."""
+    run again later, it takes only what is new (the message rows say what was taken).
+    Returns 0 when there was nothing (the idle service's logs stay quiet), else counts."""
     result = service.poll_mailbox(mailbox_id)
+    if result == service.PollResult():
+        return 0
     return {
         "taken": result.taken,
         "skipped": result.skipped,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ class Mailbox:
     host: str
     port: int
     username: str
-    password_encrypted: str
+    password_encrypted: str = field(repr=False)  # secretbox; kept out of any log line
     folder: str
     allowed_senders: list[str]
     after_processing: str
