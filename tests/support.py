@@ -490,7 +490,13 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         json={"transaction_id": transaction["id"], "invoice_id": invoice["id"]},
     ).get_json()
     client.delete(f"/v1/bank/matches/{match['id']}", headers=headers)
+    mailbox = client.post(
+        "/v1/mailboxes",
+        headers=headers,
+        json={"host": "imap.example.com", "username": "u", "password": "p", "enabled": False},
+    ).get_json()
     return {
+        "mailbox_id": mailbox["id"],
         "export_id": export["id"],
         "statement_id": statement["id"],
         "reconciliation_id": reconciliation["id"],

@@ -22,6 +22,7 @@ from common.config import get_settings
 from common.errors import (
     InvexError,
     ResourceNotFound,
+    ServiceUnavailable,
     TooManyPages,
     UnreadableFile,
     ValidationFailed,
@@ -81,12 +82,19 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
     """Encrypt the password, check what the schema cannot see alone."""
     values = dict(values)
     if "password" in values:
-        values["password_encrypted"] = secretbox.encrypt(values.pop("password"))
+        try:
+            values["password_encrypted"] = secretbox.encrypt(values.pop("password"))
+        except secretbox.SecretKeyMissing:
+            log.error("a mailbox password cannot be stored: INVEX_SECRET_KEY is not set")
+            raise ServiceUnavailable(
+                "This server has no key to store secrets with (INVEX_SECRET_KEY); "
+                "its operator must set one."
+            ) from None
     ca = values.get("ca_certificate")
     if ca:
         try:
             imap.tls_context(ca)
-        except (ssl.SSLError, ValueError):
+        except (ssl.SSLError, ValueError, TypeError):  # TypeError: not ASCII
             raise ValidationFailed(
                 "ca_certificate is no PEM certificate.", param="ca_certificate"
             ) from None

@@ -151,6 +151,23 @@ def test_move_needs_a_processed_folder_and_a_bad_certificate_is_refused(client, 
     assert assert_contract_error(bad_ca, 400, "validation_error")["param"] == "ca_certificate"
 
 
+def test_without_a_secret_key_no_password_is_stored(client, tenant, monkeypatch):
+    monkeypatch.setenv("INVEX_SECRET_KEY", "")
+    get_settings.cache_clear()
+    try:
+        refused = client.post(
+            "/v1/mailboxes",
+            headers=tenant.headers,
+            json={"host": "imap.example.com", "username": "u", "password": "p"},
+        )
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert (
+        "INVEX_SECRET_KEY" in assert_contract_error(refused, 503, "service_unavailable")["message"]
+    )
+
+
 def test_deleting_a_mailbox_stops_its_polls(client, tenant, inbox):
     created = create_mailbox(client, tenant, inbox)
     deleted = client.delete(f"/v1/mailboxes/{created['id']}", headers=tenant.headers)
