@@ -20,6 +20,7 @@ from api.views import (
     credits,
     exports,
     invoices,
+    mailboxes,
     members,
     meta,
     schemas,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(webhooks.events_blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(bank.blp)
+    api.register_blueprint(mailboxes.blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -319,6 +319,13 @@ class InvoiceSchema(Schema):
     review_status = fields.String(
         metadata={"description": "Review workflow status.", "enum": list(REVIEW_STATUSES)}
     )
+    source_channel = fields.String(
+        metadata={
+            "description": "How the file arrived: `api` (an upload), `email` (a mailbox; "
+            "`metadata` names the mail) or `folder` (`invex watch`).",
+            "enum": ["api", "email", "folder"],
+        }
+    )
     document_type = fields.String(
         metadata={"description": "What the document is.", "enum": list(DOCUMENT_TYPES)}
     )

@@ -11,6 +11,8 @@ invex credits show ORG        an organisation's plan and credits this month
 invex export --org ID --format FMT [filters] -o FILE
                               write an export here, with a progress bar (the worker's
                               writer, in this process, against the running stack's database)
+invex watch DIR --org ID      upload each file dropped in DIR, then move it to DIR/done
+                              or DIR/failed (with a .error.txt note)
 invex extract FILE...         extract invoice fields, no servers needed
 invex settings                every setting with its default
 invex status                  the running stack's processes, queues and oldest waiting job
@@ -201,6 +203,26 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         print(f"wrote {count} invoices to {target} ({args.format}, a {extension} file)")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import principal_for_org
+    from common.logs import configure_logging
+    from common.watched_folder import FolderWatcher
+
+    configure_logging(settings.log_level, settings.log_format)
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        print(f"invex: {directory} is not a directory", file=sys.stderr)
+        return 2
+    principal = principal_for_org(args.org, livemode=args.mode == "live", acting_as="folder")
+    watcher = FolderWatcher(directory, principal, settle=args.settle)
+    try:
+        watcher.run(interval=args.interval)
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 
@@ -395,6 +417,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--json", action="store_true")
 
+    watch = sub.add_parser(
+        "watch", help="upload each file dropped in a folder, then move it to done/ or failed/"
+    )
+    watch.add_argument("directory")
+    watch.add_argument("--org", required=True)
+    watch.add_argument("--mode", choices=("live", "test"), default="live")
+    watch.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="seconds a file's size and time must stay the same before it is taken",
+    )
+    watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks")
+
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)
@@ -418,6 +454,7 @@ COMMANDS = {
     ("status", None): cmd_status,
     ("demo-invoice", None): cmd_demo_invoice,
     ("export", None): cmd_export,
+    ("watch", None): cmd_watch,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
     ("orgs", "set-plan"): cmd_orgs_set_plan,

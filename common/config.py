@@ -79,6 +79,19 @@ SETTINGS = (
     ),
     Setting("INVEX_SWEEP_INTERVAL", "30", "Seconds between sweeper runs (beat)."),
     Setting(
+        "INVEX_MAIL_POLL_INTERVAL",
+        "2",
+        "Seconds between two polls of a mailbox (worker `mail`; beat looks for due mailboxes "
+        "twice per interval, so a mail is read within about 1.5 times this). A failing "
+        "mailbox backs off from it, doubling, to 15 minutes.",
+    ),
+    Setting(
+        "INVEX_MAIL_ALLOW_PRIVATE",
+        "0",
+        "1: mailboxes may name IMAP servers on loopback and private addresses (a mail "
+        "server on the same network). Off, so a mailbox cannot probe the service's network.",
+    ),
+    Setting(
         "INVEX_EXPORT_RETENTION_DAYS",
         "7",
         "Days an export's file can be downloaded; the sweeper then deletes it.",
@@ -233,6 +246,8 @@ class Settings:
     extract_max_attempts: int
     requeue_after: int
     sweep_interval: int
+    mail_poll_interval: int
+    mail_allow_private: bool
     export_retention_days: int
     export_time_limit: int
     webhook_allow_private: bool
@@ -275,6 +290,8 @@ class Settings:
             extract_max_attempts=_int(env, "INVEX_EXTRACT_MAX_ATTEMPTS", 1),
             requeue_after=_int(env, "INVEX_REQUEUE_AFTER", 1),
             sweep_interval=_int(env, "INVEX_SWEEP_INTERVAL", 1),
+            mail_poll_interval=_int(env, "INVEX_MAIL_POLL_INTERVAL", 1),
+            mail_allow_private=_flag(env, "INVEX_MAIL_ALLOW_PRIVATE"),
             export_retention_days=_int(env, "INVEX_EXPORT_RETENTION_DAYS", 1),
             export_time_limit=_int(env, "INVEX_EXPORT_TIME_LIMIT", 10),
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),

@@ -148,6 +148,23 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
             ],
         ),
         Child(
+            "mail",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "mail",
+                "-n",
+                "mail@%h",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
             "beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir / "beat-schedule")],
         ),

@@ -31,6 +31,7 @@ EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXPORTS_QUEUE = "exports"
 BANK_QUEUE = "bank"
+MAIL_QUEUE = "mail"
 EXTRACT_TASK = "invex.extract_invoice"
 DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
@@ -38,6 +39,8 @@ DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
 EXPORT_TASK = "invex.exports.run"
 STATEMENT_TASK = "invex.bank.parse_statement"
+DISPATCH_MAIL_TASK = "invex.mail.dispatch_polls"
+POLL_MAILBOX_TASK = "invex.mail.poll_mailbox"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -64,6 +67,8 @@ def make_celery(redis_url: str) -> Celery:
             "invex.exports.*": {"queue": EXPORTS_QUEUE},
             # Statement parsing: short, but not to wait behind an export or an OCR job.
             "invex.bank.*": {"queue": BANK_QUEUE},
+            # Mail polls wait on IMAP servers: their own workers, scaled apart.
+            "invex.mail.*": {"queue": MAIL_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
         },
@@ -89,6 +94,12 @@ def make_celery(redis_url: str) -> Celery:
             "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
             # Uploads only nudge the extraction dispatcher; this sends what a lost nudge left.
             "dispatch-extractions": {"task": DISPATCH_EXTRACT_TASK, "schedule": 5.0},
+            # Sends a poll for each mailbox that is due (INVEX_MAIL_POLL_INTERVAL, backoff);
+            # twice per interval, so a due mailbox waits at most half an interval for it.
+            "dispatch-mail-polls": {
+                "task": DISPATCH_MAIL_TASK,
+                "schedule": max(0.5, settings.mail_poll_interval / 2),
+            },
         },
     )
     return app

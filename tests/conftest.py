@@ -59,6 +59,8 @@ def settings(servers):
     os.environ["INVEX_REDIS_URL"] = servers["redis_url"]
     os.environ["INVEX_WEBHOOK_ALLOW_PRIVATE"] = "1"
     os.environ["INVEX_WEBHOOK_ALLOW_HTTP"] = "1"
+    # stored secrets (mailbox passwords) need a key, as any deployment's do
+    os.environ.setdefault("INVEX_SECRET_KEY", "invex-test-suite-" + "k" * 40)
     # Every test client shares one IP; tests/integration/test_limits.py builds its own
     # app with the limits on.
     os.environ["INVEX_RATE_LIMITS"] = "0"

@@ -98,6 +98,7 @@ class ServiceProcesses:
         self.exports: subprocess.Popen | None = None
         self.exports_log = Path(f"/tmp/invex-exports-{self.port}.log")
         self.bank: subprocess.Popen | None = None
+        self.others: list[subprocess.Popen] = []
         self.bank_log = Path(f"/tmp/invex-bank-{self.port}.log")
         # each process type its own metrics directory, as `invex up` gives them
         self.metrics_root = Path(tempfile.mkdtemp(prefix="invex-test-metrics-"))
@@ -206,6 +207,38 @@ class ServiceProcesses:
         redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("bank")
         self.bank = self._start_celery_worker("bank", self.bank_log, "-c", "1")
 
+    def start_mail_worker(self) -> None:
+        """The `mail` worker as the Procfile runs it (threads), and beat, whose dispatcher
+        sends the mailbox polls; both stop with the rest."""
+        import redis
+
+        redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("mail")
+        log = Path(f"/tmp/invex-mail-{self.port}.log")
+        self.others.append(self._start_celery_worker("mail", log, "-P", "threads", "-c", "4"))
+        schedule = self.metrics_root / "beat-schedule"
+        beat_log = Path(f"/tmp/invex-beat-{self.port}.log")
+        self.others.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "workers.celery_app",
+                    "beat",
+                    "--schedule",
+                    str(schedule),
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=beat_log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
     def kill_webhook_worker(self) -> None:
         """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
         if self.webhooks and self.webhooks.poll() is None:
@@ -230,6 +263,10 @@ class ServiceProcesses:
 
     def stop(self) -> None:
         self.stop_worker()
+        for other in self.others:
+            if other.poll() is None:
+                os.killpg(other.pid, signal.SIGTERM)
+                other.wait(20)
         if self.exports and self.exports.poll() is None:
             os.killpg(self.exports.pid, signal.SIGTERM)
             self.exports.wait(20)
@@ -453,7 +490,13 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         json={"transaction_id": transaction["id"], "invoice_id": invoice["id"]},
     ).get_json()
     client.delete(f"/v1/bank/matches/{match['id']}", headers=headers)
+    mailbox = client.post(
+        "/v1/mailboxes",
+        headers=headers,
+        json={"host": "imap.example.com", "username": "u", "password": "p", "enabled": False},
+    ).get_json()
     return {
+        "mailbox_id": mailbox["id"],
         "export_id": export["id"],
         "statement_id": statement["id"],
         "reconciliation_id": reconciliation["id"],

@@ -1,5 +1,5 @@
 """The worker side of Celery: `celery -A workers.celery_app worker -Q extract` (or
-`-Q webhooks`, `-Q exports`, `-Q bank`, or `beat`). Loads the task modules; the OCR model
+`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, or `beat`). Loads the task modules; the OCR model
 loads lazily, once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and
 INVEX_OCR_THREADS applied when each worker process starts."""
 
@@ -25,8 +25,10 @@ from common.config import get_settings
 from common.metrics_dir import MULTIPROC_ENV, prepare_multiprocess_dir
 from common.taskqueue import (
     DISPATCH_EXTRACT_TASK,
+    DISPATCH_MAIL_TASK,
     DISPATCH_TASK,
     EXTRACT_QUEUE,
+    POLL_MAILBOX_TASK,
     SWEEP_TASK,
     make_celery,
 )
@@ -44,7 +46,10 @@ if settings.metrics_port or os.environ.get(MULTIPROC_ENV):
 log = logging.getLogger(__name__)
 
 # Beat sends these every few seconds; when they find nothing to do they are noise.
-_PERIODIC_TASKS = frozenset({DISPATCH_EXTRACT_TASK, DISPATCH_TASK, SWEEP_TASK})
+# A mailbox's poll runs every INVEX_MAIL_POLL_INTERVAL too, and returns 0 when it found no mail.
+_PERIODIC_TASKS = frozenset(
+    {DISPATCH_EXTRACT_TASK, DISPATCH_TASK, DISPATCH_MAIL_TASK, POLL_MAILBOX_TASK, SWEEP_TASK}
+)
 # The repr of what they return when idle: 0, or the sweeper's counts, all 0.
 _NOTHING_DONE = re.compile(r"0|\{('\w+': 0(, )?)*\}")
 
@@ -69,7 +74,7 @@ class QuietIdlePeriodicTasks(logging.Filter):
 
 
 # An ID the task was given, as its log lines should name it (not Celery's task UUID).
-_OBJECT_ID = re.compile(r"\b(?:inv|exp)_[0-9A-Za-z]+")
+_OBJECT_ID = re.compile(r"\b(?:inv|exp|mbx)_[0-9A-Za-z]+")
 
 
 class NameTasksByTheirObject(logging.Filter):
@@ -96,6 +101,7 @@ app.conf.include = [
     "workers.webhook_tasks",
     "workers.export_tasks",
     "workers.bank_tasks",
+    "workers.mail_tasks",
 ]
 
 

@@ -99,6 +99,22 @@ def create_org(name: str) -> repository.Org:
         return repository.insert_org(conn, new_id("org"), name)
 
 
+def principal_for_org(org_id: str, *, livemode: bool, acting_as: str) -> Principal:
+    """A principal that uploads for an organisation without an API key (a mailbox, a
+    watched folder): its plan applies; `acting_as` names the channel (a key ID's place)."""
+    with db.connection() as conn:
+        org = repository.get_org(conn, org_id)
+    if org is None:
+        raise ResourceNotFound(f"No organisation {org_id!r}.", param="org")
+    return Principal(
+        org_id=org.id,
+        key_id=acting_as,
+        livemode=livemode,
+        scopes=frozenset({"upload:write"}),
+        plan=org.plan,
+    )
+
+
 def create_api_key(
     org_id: str,
     *,

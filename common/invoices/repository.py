@@ -36,6 +36,7 @@ class Invoice:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    source_channel: str = "api"  # api, email (a mailbox), folder (`invex watch`)
     # A document split out of a larger file: {"invoice", "first_page", "last_page"}.
     split_from: dict[str, Any] | None = None
     split_documents: bool = True  # whether its extraction may split the file
@@ -44,7 +45,8 @@ class Invoice:
 COLUMNS = (
     "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
     " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
-    " duplicate_of, attempts, created_at, updated_at, split_from, split_documents"
+    " duplicate_of, attempts, created_at, updated_at, source_channel, split_from,"
+    " split_documents"
 )
 
 
@@ -99,7 +101,7 @@ UPLOAD = f"""
 with invoice as (
     insert into invoices (id, org_id, livemode, file_name, content_type, file_size,
         file_sha256, file_pages, metadata, schema_id, duplicate_of, idempotency_key,
-        created_at, updated_at, split_from, split_documents)
+        created_at, updated_at, source_channel, split_from, split_documents)
     values (%(id)s, %(org_id)s, %(livemode)s, %(file_name)s, %(content_type)s,
         %(file_size)s, %(sha)s, %(pages)s, %(metadata)s,
         -- none named: the default schema as it is now, kept so a later default rewrites
@@ -109,7 +111,7 @@ with invoice as (
         (select first.id from invoices first where first.org_id = %(org_id)s
          and first.livemode = %(livemode)s and first.file_sha256 = %(sha)s
          order by first.id limit 1),
-        %(ikey)s, %(created_at)s, %(created_at)s, %(split_from)s,
+        %(ikey)s, %(created_at)s, %(created_at)s, %(source_channel)s, %(split_from)s,
         -- not said by the upload: the organisation's default
         coalesce(%(split)s, (select o.split_documents from orgs o where o.id = %(org_id)s)))
     on conflict (org_id, livemode, idempotency_key) where idempotency_key is not null
@@ -196,6 +198,7 @@ def insert_upload(
             "split": split,
             "ikey": idempotency_key,
             "created_at": invoice.created_at,
+            "source_channel": invoice.source_channel,
             "data": data,
             "request_hash": claim_hash,
             "created_status": created_status,

@@ -18,6 +18,7 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
         "updated": int(invoice.updated_at.timestamp()),
         "status": invoice.status,
         "review_status": invoice.review_status,
+        "source_channel": invoice.source_channel,
         "document_type": fields.get("document_type", "unknown"),
         "source": fields.get("source"),
         "file": {

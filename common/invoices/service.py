@@ -10,6 +10,8 @@ import dataclasses
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -66,6 +68,8 @@ def create_invoice(
     schema_id: str | None = None,
     idempotency_key: str | None = None,
     claim: idempotency.Claim | None = None,
+    source_channel: str = "api",
+    conn: Conn | None = None,
     split: bool | None = None,
 ) -> Invoice:
     """Store the file, the queued invoice, its `invoice.created` event (and deliveries) and
@@ -75,6 +79,9 @@ def create_invoice(
 
     `claim`: claim the idempotency key in that statement too (KeyAlreadyClaimed when it was
     claimed before). A key that already made an invoice returns it, and takes nothing.
+
+    `conn`: store it in the caller's transaction (a mail taken with its invoices); the
+    dispatcher and sender are then nudged once that transaction commits.
     """
     sha256 = hashlib.sha256(data).hexdigest()
     pages = count_pages(data, content_type, get_settings().max_pages)
@@ -104,15 +111,16 @@ def create_invoice(
         attempts=0,
         created_at=created_at,
         updated_at=created_at,
+        source_channel=source_channel,
     )
     store = file_store()
     if not store.in_upload_statement:  # elsewhere first; an upload that fails leaves it orphaned
-        with db.connection() as conn:
-            store.put(conn, invoice_id, data)
+        with db.connection() as file_conn:
+            store.put(file_conn, invoice_id, data)
     try:
-        with db.connection() as conn:
+        with _upload_connection(conn) as upload_conn:
             stored = repository.insert_upload(
-                conn,
+                upload_conn,
                 queued,
                 data=data if store.in_upload_statement else None,
                 idempotency_key=idempotency_key,
@@ -137,19 +145,37 @@ def create_invoice(
         claim.recorded, claim.completed = True, stored.claim_completed
     if stored.invoice is None:  # the same idempotency key already created it
         assert idempotency_key is not None
-        with db.connection() as conn:
+        with _upload_connection(conn) as lookup_conn:
             existing = repository.find_by_idempotency_key(
-                conn, principal.org_id, principal.livemode, idempotency_key
+                lookup_conn, principal.org_id, principal.livemode, idempotency_key
             )
         assert existing is not None
         return existing
+    if conn is not None:
+        deliveries = stored.deliveries
+        db.after_commit(conn, lambda: _nudge_after_upload(deliveries))
+        return stored.invoice
+    _nudge_after_upload(stored.deliveries)
+    return stored.invoice
+
+
+def _nudge_after_upload(deliveries: int) -> None:
     # One message wakes the dispatcher for every upload committed meanwhile (it sends each
     # one's extraction task), as one wakes the webhook sender; both are sent by this
     # process's nudge threads, not by the request. Beat covers a lost nudge within 5 s.
-    if stored.deliveries:
+    if deliveries:
         nudge_sender_soon()
     taskqueue.nudge_extraction_dispatcher_soon()
-    return stored.invoice
+
+
+@contextmanager
+def _upload_connection(conn: Conn | None) -> Iterator[Conn]:
+    """The caller's connection (its transaction), else an autocommit one of the pool."""
+    if conn is not None:
+        yield conn
+        return
+    with db.connection() as own:
+        yield own
 
 
 def get_invoice(principal: Principal, invoice_id: str) -> Invoice:
