@@ -39,6 +39,8 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
             "schema_id": invoice.schema_id,
             "metadata": invoice.metadata or {},
             "duplicate_of": invoice.duplicate_of,
+            # the quote or purchase order it was matched against: {type, id, number}
+            "matched_document": fields.get("matched_document"),
             "error": (
                 {"code": invoice.error_code, "message": invoice.error_message}
                 if invoice.status == "failed"
