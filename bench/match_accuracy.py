@@ -41,7 +41,9 @@ def found_deviations(case: Case) -> set[tuple[str, int]]:
             )
     order_total = sum((line.total() or Decimal(0) for line in case.order), start=Decimal(0))
     invoice_total = sum((line.total() or Decimal(0) for line in case.invoice), start=Decimal(0))
-    if over_invoiced(order_total, case.invoiced_before, invoice_total, case.tolerances):
+    if case.kind == "purchase_order" and over_invoiced(
+        order_total, case.invoiced_before, invoice_total, case.tolerances
+    ):
         found.add((OVER_INVOICED, -1))
     return found
 

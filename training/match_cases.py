@@ -159,6 +159,8 @@ class Case:
     deviations: set[tuple[str, int]]
     invoiced_before: Decimal = Decimal(0)
     changes: list[str] = field(default_factory=list)
+    # "quote" or "purchase_order": only orders are checked for over-invoicing
+    kind: str = "quote"
 
 
 @dataclass
@@ -372,7 +374,7 @@ def generate_case(rng: random.Random, kind: str) -> Case:
         )
         if invoiced_before + invoice_total > order_total + tolerances.amount:
             deviations.add((OVER_INVOICED, -1))
-    return Case(order, invoice, tolerances, pairs, deviations, invoiced_before, changes)
+    return Case(order, invoice, tolerances, pairs, deviations, invoiced_before, changes, kind)
 
 
 def generate_cases(count: int, seed: int) -> list[Case]:

@@ -458,10 +458,18 @@ def _total_closeness(a: int | None, b: int | None) -> float:
     return max(0.0, 1 - abs(a - b) / max(abs(a), abs(b)))
 
 
-def _warning(deviation: Deviation, invoice_lines: int) -> dict[str, Any]:
+def _warning(deviation: Deviation, invoice_lines: int, currency: str | None) -> dict[str, Any]:
+    exponent = currency_exponent(currency)
+
+    def money(minor: Decimal) -> str:
+        # sub-cent unit prices keep their extra digits
+        major = minor.scaleb(-exponent)
+        places = max(exponent, -major.normalize().as_tuple().exponent)  # type: ignore[operator]
+        return f"{major:.{places}f} {currency or ''}".strip()
+
     warning: dict[str, Any] = {
         "code": deviation.code,
-        "message": deviation.message,
+        "message": deviation.describe(money),
         "field": "total_amount" if deviation.invoice_line is None else "line_items",
     }
     if deviation.invoice_line is not None and deviation.invoice_line < invoice_lines:
@@ -511,7 +519,7 @@ def _match_invoice(conn: Conn, invoice: Invoice) -> Invoice:
             "matched_document": {"type": doc.kind, "id": doc.id, "number": doc.number},
             "warnings": [
                 *fields.get("warnings", []),
-                *(_warning(d, len(lines)) for d in deviations),
+                *(_warning(d, len(lines), fields.get("currency")) for d in deviations),
             ],
         },
         invoice.metadata,

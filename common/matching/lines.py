@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
@@ -168,9 +168,24 @@ class Pair:
 @dataclass(frozen=True)
 class Deviation:
     code: str
-    message: str
+    # "{billed}" and "{agreed}" stand for the money figures, formatted by describe()
+    template: str
     invoice_line: int | None = None
     order_line: int | None = None
+    billed: Decimal | None = None
+    agreed: Decimal | None = None
+
+    def describe(self, money: Callable[[Decimal], str] = str) -> str:
+        """The message for people, with the money figures written by `money` (the service
+        passes one that writes minor units as "82.00 EUR")."""
+        return self.template.format(
+            billed=money(self.billed) if self.billed is not None else "",
+            agreed=money(self.agreed) if self.agreed is not None else "",
+        )
+
+    @property
+    def message(self) -> str:
+        return self.describe()
 
 
 @dataclass(frozen=True)
@@ -551,7 +566,7 @@ def _deviations(
             deviations.append(
                 Deviation(
                     UNMATCHED_LINE,
-                    f"Line {i + 1} ({line.description!r}) is not on the quote or order.",
+                    _braces(f"Line {i + 1} ({line.description!r}) is not on the quote or order."),
                     invoice_line=i,
                 )
             )
@@ -562,9 +577,12 @@ def _deviations(
                 deviations.append(
                     Deviation(
                         PRICE_ABOVE_QUOTE,
-                        f"Line {i + 1} is billed at {price} a unit, above the agreed {agreed}.",
+                        f"Line {i + 1} is billed at {{billed}} a unit, above the agreed "
+                        "{agreed}.",
                         invoice_line=i,
                         order_line=ordered[0],
+                        billed=price,
+                        agreed=agreed,
                     )
                 )
             continue
@@ -578,10 +596,12 @@ def _deviations(
             deviations.append(
                 Deviation(
                     PRICE_ABOVE_QUOTE,
-                    f"Line {i + 1} is billed at {total}, above the agreed {agreed_total} for "
+                    f"Line {i + 1} is billed at {{billed}}, above the agreed {{agreed}} for "
                     "the lines it combines.",
                     invoice_line=i,
                     order_line=ordered[0],
+                    billed=total,
+                    agreed=agreed_total,
                 )
             )
 
@@ -603,8 +623,10 @@ def _deviations(
             deviations.append(
                 Deviation(
                     QUANTITY_ABOVE_ORDER,
-                    f"{cumulative} of {ordered_line.description!r} billed, "
-                    f"{ordered_line.quantity} ordered.",
+                    _braces(
+                        f"{cumulative} of {ordered_line.description!r} billed, "
+                        f"{ordered_line.quantity} ordered."
+                    ),
                     invoice_line=billed[0],
                     order_line=j,
                 )
@@ -628,5 +650,12 @@ def over_invoiced(
         return None
     return Deviation(
         OVER_INVOICED,
-        f"Invoices against this order total {billed}, above its {order_total}.",
+        "Invoices against this order total {billed}, above its {agreed}.",
+        billed=billed,
+        agreed=order_total,
     )
+
+
+def _braces(text: str) -> str:
+    """A description's own braces kept literal in a message template."""
+    return text.replace("{", "{{").replace("}", "}}")
