@@ -276,12 +276,34 @@ def record_extracted_document(conn: Conn, invoice: Invoice) -> Invoice:
     becomes (or refreshes) its document; an invoice is matched against its quote or order,
     gaining `matched_document` and the deviations as warnings."""
     document_type = (invoice.fields or {}).get("document_type")
-    if document_type in KINDS:
-        _record_upload(conn, invoice, document_type)
+    if document_type not in KINDS and document_type not in {"invoice", None}:
         return invoice
-    if document_type in {"invoice", None}:
-        return _match_invoice(conn, invoice)
-    return invoice
+    try:
+        # a savepoint: a fault here must not cost the extraction it rides on
+        with conn.transaction():
+            if document_type in KINDS:
+                _record_upload(conn, invoice, document_type)
+                return invoice
+            return _match_invoice(conn, invoice)
+    except Exception:  # any fault: keep the extraction, and say so on the invoice
+        log.exception("matching %s failed", invoice.id)
+        return invoices_repository.update_fields(
+            conn,
+            invoice.id,
+            {
+                **invoice.fields,
+                "warnings": [
+                    *invoice.fields.get("warnings", []),
+                    {
+                        "code": "matching_failed",
+                        "message": "This document could not be checked against quotes and "
+                        "purchase orders; reprocess it to try again.",
+                        "field": None,
+                    },
+                ],
+            },
+            invoice.metadata,
+        )
 
 
 def _record_upload(conn: Conn, invoice: Invoice, kind: str) -> None:

@@ -366,3 +366,16 @@ def test_reprocessing_an_invoice_does_not_count_it_twice(client, tenant):
             {"id": invoice["id"]},
         ).fetchone()
     assert rows["n"] == 1
+
+
+def test_a_fault_in_matching_keeps_the_extraction_and_says_so(client, tenant, monkeypatch):
+    from common.commercial import service
+
+    def broken(conn, invoice):
+        raise RuntimeError("matcher bug")
+
+    monkeypatch.setattr(service, "_match_invoice", broken)
+    invoice = upload(client, tenant, make_demo_pdf(HIGHER_PRICE_TEXTS), "rechnung.pdf")
+    assert invoice["status"] == "succeeded"
+    assert invoice["total_amount"] == 25347
+    assert [w["code"] for w in invoice["warnings"]] == ["matching_failed"]
