@@ -332,7 +332,8 @@ def content_from_fields(fields: dict[str, Any], kind: str) -> dict[str, Any]:
     if valid_until is None and kind == "quote":
         valid_until = _date(fields.get("due_date"))
     return {
-        "number": _text(fields.get("invoice_number")),
+        # an order's own number, or the only order number the extractor found on it
+        "number": _text(fields.get("invoice_number")) or _text(fields.get("purchase_order")),
         "vendor_name": _text(fields.get("vendor_name")),
         "vendor_tax_id": _text(fields.get("vendor_tax_id")),
         "customer_name": _text(fields.get("customer_name")),

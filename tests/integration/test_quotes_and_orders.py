@@ -17,6 +17,7 @@ from tests.support import (
     QUOTE_TEXTS,
     extract_now,
     make_demo_pdf,
+    make_text_pdf,
 )
 
 
@@ -379,3 +380,43 @@ def test_a_fault_in_matching_keeps_the_extraction_and_says_so(client, tenant, mo
     assert invoice["status"] == "succeeded"
     assert invoice["total_amount"] == 25347
     assert [w["code"] for w in invoice["warnings"]] == ["matching_failed"]
+
+
+def test_an_uploaded_purchase_order_becomes_an_open_order(client, tenant):
+    pdf = make_demo_pdf({"Rechnung": "Purchase Order"})
+    uploaded = upload(client, tenant, pdf, "bestellung.pdf")
+    assert uploaded["document_type"] == "purchase_order"
+    orders = client.get("/v1/purchase-orders", headers=tenant.headers).get_json()["data"]
+    assert [(o["status"], o["source"], o["upload_id"]) for o in orders] == [
+        ("open", "upload", uploaded["id"])
+    ]
+    assert len(orders[0]["line_items"]) == 2
+    assert events(client, tenant, "quote.received") == []
+
+
+def test_reprocessing_a_quote_refreshes_it_and_keeps_its_state(client, tenant, quote):
+    accept(client, tenant, quote["id"])
+    client.post(f"/v1/invoices/{quote['upload_id']}/reprocess", headers=tenant.headers, json={})
+    assert extract_now(quote["upload_id"]) == "succeeded"
+    quotes = client.get("/v1/quotes", headers=tenant.headers).get_json()["data"]
+    assert [(q["id"], q["status"]) for q in quotes] == [(quote["id"], "accepted")]
+    assert len(events(client, tenant, "quote.received")) == 1
+
+
+def test_an_invoice_without_lines_matches_the_accepted_quote_by_its_total(client, tenant):
+    quote_pdf = make_text_pdf(
+        ["ACME Supplies GmbH", "Quotation", "Date: 2026-11-20", "Total: 119.00 EUR"]
+    )
+    upload(client, tenant, quote_pdf, "quote.pdf")
+    quote = client.get("/v1/quotes", headers=tenant.headers).get_json()["data"][0]
+    assert quote["line_items"] == []
+    accept(client, tenant, quote["id"])
+    invoice = upload(client, tenant, make_text_pdf(), "invoice.pdf")  # ACME, 119.00 EUR
+    assert invoice["matched_document"]["id"] == quote["id"]
+    other_vendor = upload(
+        client,
+        tenant,
+        make_text_pdf(["Zeta Catering Ltd", "Invoice", "Invoice number: Z-1", "Total: 119.00 EUR"]),
+        "zeta.pdf",
+    )
+    assert other_vendor["matched_document"] is None
