@@ -128,6 +128,39 @@ class PurchaseOrderCreateArgs(StrictSchema):
     )
 
 
+class PurchaseOrderPatchArgs(StrictSchema):
+    """The fields a PATCH may change; those left out keep their values."""
+
+    number = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "The order's number."}
+    )
+    vendor_name = _text(description="The supplier.")
+    vendor_tax_id = _text(100, description="Its VAT or tax ID.")
+    customer_name = _text(description="The buyer.")
+    currency = fields.String(validate=check_currency, metadata={"description": "ISO 4217."})
+    date = fields.Date(
+        allow_none=True,
+        data_key="date",
+        attribute="document_date",
+        metadata={"description": "Order date, YYYY-MM-DD."},
+    )
+    subtotal_amount = _amount()
+    tax_amount = _amount()
+    total_amount = _amount()
+    line_items = fields.List(
+        fields.Nested(LineItemArgs),
+        validate=validate.Length(max=MAX_LINES),
+        attribute="lines",
+        metadata={"description": f"At most {MAX_LINES} lines; replaces them all."},
+    )
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=40)),
+        values=fields.String(validate=validate.Length(max=500)),
+        validate=validate.Length(max=50),
+        metadata={"description": "Your own keys and values (at most 50); replaces them."},
+    )
+
+
 class MatchingSettingsSchema(Schema):
     object = fields.String(metadata={"description": "Always `matching_settings`."})
     price_percent = fields.String(

@@ -13,6 +13,7 @@ from api.commercial_schemas import (
     PurchaseOrderCreateArgs,
     PurchaseOrderListArgs,
     PurchaseOrderListSchema,
+    PurchaseOrderPatchArgs,
     PurchaseOrderSchema,
     QuoteListArgs,
     QuoteListSchema,
@@ -124,6 +125,15 @@ class PurchaseOrderById(MethodView):
     def get(self, order_id):
         """One purchase order, with the invoices matched against it."""
         return service.get_document(current_principal(), "purchase_order", order_id)
+
+    @requires("invoices:write")
+    @idempotent
+    @orders_blp.arguments(PurchaseOrderPatchArgs)
+    @orders_blp.response(200, PurchaseOrderSchema)
+    def patch(self, args, order_id):
+        """Change an order's number, parties, amounts, lines or metadata (not a closed
+        one: 409 `invalid_state_transition`). Invoices already matched keep their result."""
+        return service.update_purchase_order(current_principal(), order_id, args)
 
 
 @orders_blp.route("/<id(po):order_id>/close")

@@ -126,6 +126,16 @@ def refresh_from_upload(conn: Conn, invoice_id: str, content: dict[str, Any]) ->
     )
 
 
+def update_content(conn: Conn, document_id: str, content: dict[str, Any]) -> Document:
+    row = conn.execute(
+        f"update commercial_documents set {', '.join(f'{c} = %({c})s' for c in CONTENT)},"
+        f" updated_at = now() where id = %(id)s returning {COLUMNS}",
+        {"id": document_id, **_params(content)},
+    ).fetchone()
+    assert row is not None
+    return Document(**row)
+
+
 def get_document(
     conn: Conn,
     org_id: str,

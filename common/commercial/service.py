@@ -194,11 +194,7 @@ def create_purchase_order(principal: Principal, content: dict[str, Any]) -> dict
     created this way: a second one answers 409 `resource_already_exists` (a retried request
     with the same Idempotency-Key answers the first response instead)."""
     with db.transaction() as conn:
-        # serialises creations of one number: the check below and the insert are one step
-        conn.execute(
-            "select pg_advisory_xact_lock(hashtextextended(%(key)s, 0))",
-            {"key": f"po:{principal.org_id}:{principal.livemode}:{content['number'].lower()}"},
-        )
+        _lock_number(conn, principal, content["number"])
         existing = repository.find_by_number(
             conn,
             principal.org_id,
@@ -223,6 +219,40 @@ def create_purchase_order(principal: Principal, content: dict[str, Any]) -> dict
             content=content,
         )
         return document_resource(doc, [])
+
+
+def update_purchase_order(principal: Principal, order_id: str, changes: dict[str, Any]) -> dict:
+    with db.transaction() as conn:
+        order = _owned(conn, principal, "purchase_order", order_id, for_update=True)
+        if order.status == "closed":
+            raise InvalidStateTransition("A closed purchase order cannot change.", param="id")
+        number = changes.get("number")
+        if number is not None and number.lower() != (order.number or "").lower():
+            _lock_number(conn, principal, number)
+            existing = repository.find_by_number(
+                conn,
+                principal.org_id,
+                principal.livemode,
+                "purchase_order",
+                number=number,
+                statuses=list(PO_STATUSES),
+            )
+            if existing is not None and existing.source == "api" and existing.id != order.id:
+                raise ResourceAlreadyExists(
+                    f"Purchase order {number!r} exists: {existing.id}.", param="number"
+                )
+        current = {name: getattr(order, name) for name in repository.CONTENT}
+        updated = repository.update_content(conn, order.id, {**current, **changes})
+        return document_resource(updated, repository.invoices_of(conn, updated.id))
+
+
+def _lock_number(conn: Conn, principal: Principal, number: str) -> None:
+    """Serialises the creations and renumberings of one order number: the check for an
+    existing one and the write are one step."""
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended(%(key)s, 0))",
+        {"key": f"po:{principal.org_id}:{principal.livemode}:{number.lower()}"},
+    )
 
 
 def get_matching_settings(principal: Principal) -> dict:

@@ -420,3 +420,46 @@ def test_an_invoice_without_lines_matches_the_accepted_quote_by_its_total(client
         "zeta.pdf",
     )
     assert other_vendor["matched_document"] is None
+
+
+def test_a_patched_order_is_matched_with_its_new_lines(client, tenant):
+    order = create_order(client, tenant)
+    patched = client.patch(
+        f"/v1/purchase-orders/{order['id']}",
+        headers=tenant.headers,
+        json={
+            "line_items": [
+                {
+                    "description": "Toner schwarz XL",
+                    "quantity": "4",
+                    "unit_price": 8000,
+                    "total_price": 32000,
+                }
+            ],
+            "subtotal_amount": 32000,
+        },
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    assert patched.get_json()["number"] == "PO-4711"
+    assert len(patched.get_json()["line_items"]) == 1
+    invoice = upload(
+        client,
+        tenant,
+        ubl_invoice("R-5", "PO-4711", [("Toner schwarz XL", "4", "80.00")]),
+        "r5.xml",
+    )
+    assert invoice["warnings"] == []
+
+
+def test_an_order_cannot_take_another_orders_number_or_change_once_closed(client, tenant):
+    first = create_order(client, tenant)
+    second = create_order(client, tenant, number="PO-4712")
+    taken = client.patch(
+        f"/v1/purchase-orders/{second['id']}", headers=tenant.headers, json={"number": "po-4711"}
+    )
+    assert assert_contract_error(taken, 409, "resource_already_exists")["param"] == "number"
+    client.post(f"/v1/purchase-orders/{first['id']}/close", headers=tenant.headers, json={})
+    closed = client.patch(
+        f"/v1/purchase-orders/{first['id']}", headers=tenant.headers, json={"tax_amount": 1}
+    )
+    assert_contract_error(closed, 409, "invalid_state_transition")
