@@ -17,6 +17,7 @@ from api.schemas import ErrorSchema, is_storable_text
 from api.views import (
     api_keys,
     bank,
+    commercial,
     credits,
     exports,
     invoices,
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(exports.blp)
     api.register_blueprint(bank.blp)
     api.register_blueprint(mailboxes.blp)
+    api.register_blueprint(commercial.quotes_blp)
+    api.register_blueprint(commercial.orders_blp)
+    api.register_blueprint(commercial.matching_blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -288,6 +288,15 @@ class WarningSchema(Schema):
         allow_none=True, metadata={"description": "The field it concerns, if one."}
     )
     duplicate_of = fields.String(metadata={"description": "With `duplicate_suspected`."})
+    line = fields.Integer(
+        metadata={"description": "The line item (1-based) a matching deviation concerns."}
+    )
+
+
+class MatchedDocumentSchema(Schema):
+    type = fields.String(metadata={"description": "`quote` or `purchase_order`."})
+    id = fields.String(metadata={"description": "`qte_...` or `po_...`."})
+    number = fields.String(allow_none=True, metadata={"description": "Its number."})
 
 
 class ErrorInfoSchema(Schema):
@@ -452,6 +461,11 @@ class InvoiceSchema(Schema):
             "description": "The documents this upload held, each an invoice of its own "
             "(empty unless the file was split)."
         },
+    )
+    matched_document = fields.Nested(
+        MatchedDocumentSchema,
+        allow_none=True,
+        metadata={"description": "The quote or purchase order it was checked against."},
     )
     error = fields.Nested(
         ErrorInfoSchema,

@@ -40,18 +40,13 @@ EVENT_TYPES = frozenset(
         "ping",
     }
 )
-# The contract's types whose features (publishing, bank, quotes, purchase orders)
-# are not built yet: endpoints may subscribe to them ahead, and discovery (GET /v1) says
-# that nothing sends them. Remove a type here when its first record_event lands.
+# The contract's types whose features (publishing) are not built yet: endpoints may
+# subscribe to them ahead, and discovery (GET /v1) says that nothing sends them. Remove a
+# type here when its first record_event lands.
 NOT_YET_EMITTED = frozenset(
     {
         "invoice.published",
         "invoice.publish_failed",
-        "quote.received",
-        "quote.accepted",
-        "quote.rejected",
-        "quote.expired",
-        "purchase_order.invoiced",
     }
 )
 

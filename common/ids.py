@@ -16,6 +16,8 @@ PREFIXES = frozenset(
         "sch",
         "exp",
         "bst",
+        "qte",
+        "po",
         "btx",
         "rec",
         "bmt",

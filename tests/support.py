@@ -309,6 +309,40 @@ def make_text_pdf(lines: list[str] | None = None, pages: int = 1) -> bytes:
     return data
 
 
+def make_demo_pdf(replace: dict[str, str] | None = None) -> bytes:
+    """common/demo.py's invoice with some of its texts replaced: a quote
+    (`QUOTE_TEXTS`), or an invoice with other prices."""
+    import pymupdf
+
+    from common.demo import DEMO_LINES
+
+    replace = replace or {}
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for x, y, text, size in DEMO_LINES:
+        page.insert_text((x, y), replace.get(text, text), fontsize=size, fontname="helv")
+    data = doc.tobytes()
+    doc.close()
+    return data
+
+
+# The demo invoice as the supplier's quote for the same goods, valid into 2027.
+QUOTE_TEXTS = {
+    "Rechnung": "Angebot",
+    "Rechnungsnummer:  RE-2026-1187": "Angebotsnummer:  AN-2026-0042",
+    "Rechnungsdatum:  14.03.2026": "Angebotsdatum:  20.11.2026",
+    "Fällig am:  13.04.2026": "Gültig bis:  31.01.2027",
+}
+# The demo invoice billing the toner at 82,00 € instead of the quoted 75,50 €.
+HIGHER_PRICE_TEXTS = {
+    "75,50 €": "82,00 €",
+    "151,00 €": "164,00 €",
+    "200,00 €": "213,00 €",
+    "38,00 €": "40,47 €",
+    "238,00 €": "253,47 €",
+}
+
+
 def make_ubl_invoice(number: str = "UBL-7", total: str = "119.00") -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -495,6 +529,18 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         headers=headers,
         json={"host": "imap.example.com", "username": "u", "password": "p", "enabled": False},
     ).get_json()
+    upload = client.post(
+        "/v1/invoices",
+        headers=headers,
+        data={"file": (io.BytesIO(make_demo_pdf(QUOTE_TEXTS)), "quote.pdf")},
+    ).get_json()
+    extract_now(upload["id"])
+    quote = client.get("/v1/quotes", headers=headers).get_json()["data"][0]
+    order = client.post(
+        "/v1/purchase-orders",
+        headers=headers,
+        json={"number": f"PO-{upload['id'][-8:]}", "currency": "EUR", "total_amount": 100},
+    ).get_json()
     return {
         "mailbox_id": mailbox["id"],
         "export_id": export["id"],
@@ -508,4 +554,6 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         "key_id": key["id"],
         "event_id": event["id"],
         "member_id": member["id"],
+        "quote_id": quote["id"],
+        "order_id": order["id"],
     }

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from common import idempotency, logs, metrics
 from common.bank.service import sweep_statements
+from common.commercial.service import expire_quotes
 from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.events import purge_expired_events
@@ -134,12 +135,13 @@ def dispatch_extractions() -> int:
 @shared_task(name=SWEEP_TASK, acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_overdue_work() -> dict[str, int]:
     """Re-send work the broker lost and recover work whose worker died; delete expired
-    export files. Idempotent."""
+    export files; expire quotes past their validity. Idempotent."""
     outcome = service.sweep_overdue_extractions(
         settings.requeue_after, settings.extract_max_attempts
     )
     outcome.update(sweep_exports(settings.requeue_after))
     outcome.update(sweep_statements(settings.requeue_after))
+    outcome["quotes_expired"] = expire_quotes()
     outcome["idempotency_keys_purged"] = idempotency.purge_expired()
     outcome["events_purged"] = purge_expired_events()
     if any(outcome.values()):

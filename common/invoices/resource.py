@@ -42,6 +42,8 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
             "duplicate_of": invoice.duplicate_of,
             "split_from": invoice.split_from,
             "split_into": fields.get("split_into", []),
+            # the quote or purchase order it was matched against: {type, id, number}
+            "matched_document": fields.get("matched_document"),
             "error": (
                 {"code": invoice.error_code, "message": invoice.error_message}
                 if invoice.status == "failed"

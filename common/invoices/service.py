@@ -18,6 +18,7 @@ import psycopg
 
 from common import db, idempotency, logs, taskqueue
 from common.accounts.service import Principal
+from common.commercial import service as commercial
 from common.config import get_settings
 from common.credits import service as credits
 from common.db import Conn
@@ -448,8 +449,13 @@ def _finish(
             error_code=error_code,
             error_message=error_message,
         )
+        if invoice is not None and status == "succeeded":
+            # quotes and orders become documents; invoices are matched against theirs
+            invoice = commercial.record_extracted_document(conn, invoice)
         if invoice is not None:
             record_invoice_event(conn, f"invoice.{status}", invoice)
+        if invoice is not None and status == "succeeded":
+            invoice = commercial.approve_clean_match(conn, invoice)
     return invoice
 
 

@@ -58,8 +58,9 @@ def test_discovery_lists_every_event_type_and_notes_those_nothing_sends_yet(clie
     assert set(listed) == set(CONTRACT_EVENT_TYPES)
     assert listed["invoice.created"]["emitted"] is True
     assert listed["ping"]["emitted"] is True
-    assert listed["quote.received"]["emitted"] is False
-    assert listed["quote.received"]["note"]
+    assert listed["quote.received"]["emitted"] is True
+    assert listed["invoice.published"]["emitted"] is False
+    assert listed["invoice.published"]["note"]
 
 
 def test_discovery_lists_every_scope_and_notes_those_no_endpoint_checks_yet(client):

@@ -1,0 +1,1 @@
+"""Quotes and purchase orders from suppliers, and invoices matched against them."""

@@ -1,0 +1,1 @@
+"""Matching invoices against the quotes and purchase orders they should agree with."""
