@@ -462,7 +462,9 @@ def _same_vendor(invoice: dict[str, Any], doc: Document) -> bool:
     )
 
 
-def _find_document(conn: Conn, invoice: Invoice, lines: list[Line], tolerances: Tolerances):
+def _find_document(
+    conn: Conn, invoice: Invoice, lines: list[Line], tolerances: Tolerances
+) -> Document | None:
     """The invoice's purchase order by the number it references, else the same vendor's
     accepted quote that its lines (or, without lines, its total) agree with best."""
     fields = invoice.fields
