@@ -285,13 +285,15 @@ def record_invoice_match(
     )
 
 
-def forget_invoice_matches(conn: Conn, invoice_id: str, keep: str | None = None) -> None:
-    """A re-extracted invoice no longer billing a document it matched before."""
-    conn.execute(
+def forget_invoice_matches(conn: Conn, invoice_id: str, keep: str | None = None) -> list[str]:
+    """A re-extracted or corrected invoice no longer billing documents it matched before
+    (all but `keep`); returns their IDs."""
+    rows = conn.execute(
         "delete from commercial_document_invoices where invoice_id = %(invoice)s"
-        " and (%(keep)s::text is null or document_id <> %(keep)s)",
+        " and (%(keep)s::text is null or document_id <> %(keep)s) returning document_id",
         {"invoice": invoice_id, "keep": keep},
-    )
+    ).fetchall()
+    return [row["document_id"] for row in rows]
 
 
 def invoices_of(conn: Conn, document_id: str) -> list[dict[str, Any]]:

@@ -462,7 +462,9 @@ def _same_vendor(invoice: dict[str, Any], doc: Document) -> bool:
     )
 
 
-def _find_document(conn: Conn, invoice: Invoice, lines: list[Line], tolerances: Tolerances):
+def _find_document(
+    conn: Conn, invoice: Invoice, lines: list[Line], tolerances: Tolerances
+) -> Document | None:
     """The invoice's purchase order by the number it references, else the same vendor's
     accepted quote that its lines (or, without lines, its total) agree with best."""
     fields = invoice.fields
@@ -536,7 +538,10 @@ def _match_invoice(conn: Conn, invoice: Invoice) -> Invoice:
     fields = invoice.fields
     lines = matcher_lines(fields.get("line_items") or [], fields.get("currency"))
     doc = _find_document(conn, invoice, lines, tolerances)
-    repository.forget_invoice_matches(conn, invoice.id, keep=doc.id if doc else None)
+    for released in repository.forget_invoice_matches(
+        conn, invoice.id, keep=doc.id if doc else None
+    ):
+        _release_order(conn, released, tolerances)
     if doc is None:
         return invoice
 
@@ -595,6 +600,52 @@ def _advance_order(conn: Conn, order: Document, billed: int, tolerances: Toleran
             conn, order.id, to_status, list(MATCHABLE_ORDERS), order.status_reason
         )
     _record_document_event(conn, "purchase_order.invoiced", moved or order)
+
+
+def _release_order(conn: Conn, document_id: str, tolerances: Tolerances) -> None:
+    """An order an invoice no longer bills goes back to where its other invoices leave it."""
+    order = repository.lock_document(conn, document_id)
+    if order.kind != "purchase_order" or order.status == "closed":
+        return
+    billed = sum(row["amount"] for row in repository.invoices_of(conn, order.id))
+    total = order.billable_amount()
+    if not billed:
+        to_status = "open"
+    elif total is not None and billed >= total - tolerances.amount:
+        to_status = "invoiced"
+    else:
+        to_status = "partially_invoiced"
+    repository.move_status(conn, order.id, to_status, list(MATCHABLE_ORDERS), order.status_reason)
+
+
+# What matching reads from an invoice: correcting one of these matches it again.
+MATCH_INPUTS = frozenset(
+    {
+        "purchase_order",
+        "line_items",
+        "vendor_name",
+        "vendor_tax_id",
+        "currency",
+        "subtotal_amount",
+        "total_amount",
+    }
+)
+
+
+def rematch_corrected(conn: Conn, invoice: Invoice, corrected: set[str]) -> Invoice:
+    """In the transaction of a correction (PATCH): when a field matching reads changed, the
+    invoice is matched again, its earlier match and matching warnings replaced (a corrected
+    quote or order upload refreshes its document)."""
+    if not corrected & MATCH_INPUTS:
+        return invoice
+    fields = {name: value for name, value in invoice.fields.items() if name != "matched_document"}
+    fields["warnings"] = [
+        w
+        for w in fields.get("warnings", [])
+        if w.get("code") not in {*DEVIATION_CODES, "matching_failed"}
+    ]
+    cleared = invoices_repository.update_fields(conn, invoice.id, fields, invoice.metadata)
+    return record_extracted_document(conn, cleared)
 
 
 def approve_clean_match(conn: Conn, invoice: Invoice) -> Invoice:

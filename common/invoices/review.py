@@ -21,6 +21,7 @@ from typing import Any
 
 from common import db
 from common.accounts.service import Principal
+from common.commercial import service as commercial
 from common.db import Conn
 from common.errors import InvalidStateTransition, ResourceNotFound, ValidationFailed
 from common.ids import new_id
@@ -92,6 +93,7 @@ def correct_invoice(
         _require_extraction(invoice, "correct", CORRECTABLE)
         fields = dict(invoice.fields or {})
         changed = False
+        corrected: set[str] = set()
         for name, given in changes.items():
             value = (
                 {**fields.get("custom_fields", {}), **given} if name == "custom_fields" else given
@@ -107,6 +109,7 @@ def correct_invoice(
                     key_id=principal.key_id,
                 )
                 fields[name] = value
+                corrected.add(name)
                 changed = True
         new_metadata = dict(invoice.metadata or {})
         for key, value in (metadata or {}).items():
@@ -128,6 +131,7 @@ def correct_invoice(
         if not changed:
             return invoice
         updated = repository.update_fields(conn, invoice.id, fields, new_metadata)
+        updated = commercial.rematch_corrected(conn, updated, corrected)
         record_invoice_event(conn, "invoice.updated", updated)
     return updated
 

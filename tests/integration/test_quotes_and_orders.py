@@ -463,3 +463,36 @@ def test_an_order_cannot_take_another_orders_number_or_change_once_closed(client
         f"/v1/purchase-orders/{first['id']}", headers=tenant.headers, json={"tax_amount": 1}
     )
     assert_contract_error(closed, 409, "invalid_state_transition")
+
+
+def test_correcting_the_order_number_matches_the_invoice_again(client, tenant):
+    order = create_order(client, tenant)
+    invoice = upload(client, tenant, make_demo_pdf(HIGHER_PRICE_TEXTS), "rechnung.pdf")
+    assert invoice["matched_document"] is None  # the page names no order
+
+    patched = client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"purchase_order": "PO-4711"}
+    ).get_json()
+    assert patched["matched_document"]["id"] == order["id"]
+    assert [w["code"] for w in patched["warnings"]] == ["price_above_quote"]
+    detail = client.get(f"/v1/purchase-orders/{order['id']}", headers=tenant.headers).get_json()
+    assert (detail["status"], detail["invoices"]) == ("partially_invoiced", [invoice["id"]])
+
+    unlinked = client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"purchase_order": None}
+    ).get_json()
+    assert unlinked["matched_document"] is None
+    assert unlinked["warnings"] == []
+    detail = client.get(f"/v1/purchase-orders/{order['id']}", headers=tenant.headers).get_json()
+    assert (detail["status"], detail["invoices"]) == ("open", [])
+
+
+def test_correcting_other_fields_leaves_the_match_alone(client, tenant):
+    create_order(client, tenant)
+    invoice = upload(
+        client, tenant, ubl_invoice("R-1", "PO-4711", [("Toner schwarz XL", "4", "75.50")]), "r.xml"
+    )
+    patched = client.patch(
+        f"/v1/invoices/{invoice['id']}", headers=tenant.headers, json={"notes": "checked"}
+    ).get_json()
+    assert patched["matched_document"] == invoice["matched_document"]
