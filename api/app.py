@@ -19,6 +19,7 @@ from api.views import (
     bank,
     credits,
     exports,
+    integrations,
     invoices,
     members,
     meta,
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(webhooks.events_blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(bank.blp)
+    api.register_blueprint(integrations.blp)
+    api.register_blueprint(integrations.publish_blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

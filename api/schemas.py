@@ -289,6 +289,16 @@ class ErrorInfoSchema(Schema):
     message = fields.String(metadata={"description": "For humans; may change."})
 
 
+class PublishedSchema(Schema):
+    target = fields.String(metadata={"description": "`xero` or `quickbooks`."})
+    external_id = fields.String(
+        metadata={
+            "description": "The bill's ID in the provider (Xero InvoiceID, QuickBooks Bill Id)."
+        }
+    )
+    published_at = fields.Integer(metadata={"description": "When, in Unix seconds."})
+
+
 class InvoiceSchema(Schema):
     class Meta:
         ordered = True
@@ -418,6 +428,10 @@ class InvoiceSchema(Schema):
     )
     duplicate_of = fields.String(
         allow_none=True, metadata={"description": "The earlier upload of the same bytes, if any."}
+    )
+    published = fields.List(
+        fields.Nested(PublishedSchema),
+        metadata={"description": "Where the invoice was published as a bill, one per target."},
     )
     error = fields.Nested(
         ErrorInfoSchema,

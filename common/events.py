@@ -45,8 +45,6 @@ EVENT_TYPES = frozenset(
 # that nothing sends them. Remove a type here when its first record_event lands.
 NOT_YET_EMITTED = frozenset(
     {
-        "invoice.published",
-        "invoice.publish_failed",
         "quote.received",
         "quote.accepted",
         "quote.rejected",

@@ -22,6 +22,7 @@ PREFIXES = frozenset(
         "mem",
         "cmt",
         "req",
+        "pub",
     }
 )
 

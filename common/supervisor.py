@@ -148,6 +148,25 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
             ],
         ),
         Child(
+            "publish",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "publish",
+                "-n",
+                "publish@%h",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "--loglevel",
+                "INFO",
+            ],
+            # serves no metrics port: the inherited one is the extraction worker's
+            env={**_metrics_env(settings, data_dir, "publish", -1), "INVEX_METRICS_PORT": "0"},
+        ),
+        Child(
             "beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir / "beat-schedule")],
         ),

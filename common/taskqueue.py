@@ -31,6 +31,7 @@ EXTRACT_QUEUE = "extract"
 WEBHOOKS_QUEUE = "webhooks"
 EXPORTS_QUEUE = "exports"
 BANK_QUEUE = "bank"
+PUBLISH_QUEUE = "publish"
 EXTRACT_TASK = "invex.extract_invoice"
 DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
@@ -38,6 +39,7 @@ DISPATCH_TASK = "invex.webhooks.dispatch_due"
 SEND_DUE_TASK = "invex.webhooks.send_due"
 EXPORT_TASK = "invex.exports.run"
 STATEMENT_TASK = "invex.bank.parse_statement"
+PUBLISH_TASK = "invex.publish.run"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -64,6 +66,8 @@ def make_celery(redis_url: str) -> Celery:
             "invex.exports.*": {"queue": EXPORTS_QUEUE},
             # Statement parsing: short, but not to wait behind an export or an OCR job.
             "invex.bank.*": {"queue": BANK_QUEUE},
+            # Calls to accounting providers: waits on their rate limits delay nothing else.
+            "invex.publish.*": {"queue": PUBLISH_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
         },
@@ -132,6 +136,19 @@ def enqueue_statement(statement_id: str) -> bool:
     except Exception:  # the broker is down: the sweeper re-sends from the database
         log.warning(
             "could not enqueue bank statement %s; the sweeper will", statement_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def enqueue_publication(publication_id: str) -> bool:
+    """Send the publication's task; False (logged) when the broker is unreachable (the
+    publication stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
+    try:
+        celery_app().send_task(PUBLISH_TASK, args=[publication_id], queue=PUBLISH_QUEUE)
+    except Exception:  # the broker is down: the sweeper re-sends from the database
+        log.warning(
+            "could not enqueue publication %s; the sweeper will", publication_id, exc_info=True
         )
         return False
     return True

@@ -69,7 +69,7 @@ class QuietIdlePeriodicTasks(logging.Filter):
 
 
 # An ID the task was given, as its log lines should name it (not Celery's task UUID).
-_OBJECT_ID = re.compile(r"\b(?:inv|exp)_[0-9A-Za-z]+")
+_OBJECT_ID = re.compile(r"\b(?:inv|exp|pub)_[0-9A-Za-z]+")
 
 
 class NameTasksByTheirObject(logging.Filter):
@@ -96,6 +96,7 @@ app.conf.include = [
     "workers.webhook_tasks",
     "workers.export_tasks",
     "workers.bank_tasks",
+    "workers.publish_tasks",
 ]
 
 

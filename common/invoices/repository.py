@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +36,14 @@ class Invoice:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    # [{target, external_id, published_at}]: where the invoice was published (publications)
+    published: list[dict[str, Any]] = field(default_factory=list)
 
 
 COLUMNS = (
     "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
     " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
-    " duplicate_of, attempts, created_at, updated_at"
+    " duplicate_of, attempts, created_at, updated_at, published"
 )
 
 

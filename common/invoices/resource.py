@@ -39,6 +39,7 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
             "schema_id": invoice.schema_id,
             "metadata": invoice.metadata or {},
             "duplicate_of": invoice.duplicate_of,
+            "published": invoice.published or [],
             "error": (
                 {"code": invoice.error_code, "message": invoice.error_message}
                 if invoice.status == "failed"

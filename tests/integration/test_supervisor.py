@@ -357,7 +357,7 @@ def test_status_lists_the_processes_and_the_queues(start_up):
     up = start_up()
     status = up.cli("status")
     names = {process["name"]: process for process in status["processes"]}
-    assert set(names) == {"api", "worker", "webhooks", "exports", "bank", "beat"}
+    assert set(names) == {"api", "worker", "webhooks", "exports", "bank", "publish", "beat"}
     assert all(process["running"] for process in names.values())
     assert names["webhooks"]["pid"] == up.child_pid("webhooks")
     assert set(status["queues"]) == {"extract", "webhooks", "exports"}
