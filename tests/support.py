@@ -482,4 +482,5 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         "key_id": key["id"],
         "event_id": event["id"],
         "member_id": member["id"],
+        "provider": "xero",  # a name, not an object: /v1/integrations/{provider}/...
     }
