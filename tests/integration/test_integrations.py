@@ -535,3 +535,48 @@ def test_the_xero_double_refuses_a_body_outside_xero_s_document(double):
     assert response.status_code == 400
     assert "Qty" in double.violations[-1]
     assert "UnitAmount" in double.violations[-1]
+
+
+def test_a_5xx_is_retried_and_the_bill_made_once(client, tenant, double):
+    connect(client, tenant, double, "quickbooks")
+    set_mapping(client, tenant, "quickbooks", {}, "7")
+    invoice = approved_invoice(client, tenant, vendor="Flaky Provider Inc")
+    publication = publish(client, tenant, invoice["id"], "quickbooks").get_json()
+    bills = len(double.qb_bills)
+    double.fail_next("quickbooks", "POST", "/bill$", 503)
+    # run eagerly here, the retry follows at once (the worker's delay: test_publish_flow)
+    assert publish_now(publication["id"]) == "succeeded"
+    assert len(double.made("quickbooks", "POST", "/bill$")) >= 2
+    assert len(double.qb_bills) == bills + 1
+
+
+def test_past_xero_s_minute_a_call_is_not_made_and_retried_later(double, monkeypatch, settings):
+    from common.integrations import limiter, providers
+    from common.integrations.bills import bill_from_invoice
+    from common.integrations.xero import XeroPublisher
+
+    tight = limiter.TenantLimiter(settings.redis_url, per_minute=1)
+    monkeypatch.setattr(limiter, "_limiter", tight)
+    tenant_id = "tenant-over-its-minute"
+    assert tight.wait_for(tenant_id) == 0.0
+    creds = connections.Credentials(providers.provider("xero"), "unused", tenant_id)
+    calls_before = len(double.requests)
+    with pytest.raises(providers.ProviderError) as refused:
+        XeroPublisher(creds).find_or_create_vendor(bill_from_invoice("inv_x", {}, {}))
+    assert refused.value.status == 429
+    assert 50 < refused.value.retry_after <= 60
+    assert len(double.requests) == calls_before
+
+
+def test_the_sweeper_resends_a_publication_whose_message_was_lost(client, tenant, double):
+    from common.integrations.publishing import sweep_publications
+
+    connect(client, tenant, double, "xero")
+    invoice = approved_invoice(client, tenant, vendor="Lost Message Ltd")
+    publication = publish(client, tenant, invoice["id"], "xero").get_json()
+    with db.connection() as conn:
+        conn.execute(
+            "update publications set enqueued_at = now() - interval '1 hour' where id = %(id)s",
+            {"id": publication["id"]},
+        )
+    assert sweep_publications(requeue_after=60)["publications_resent"] >= 1
