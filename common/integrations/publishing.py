@@ -141,6 +141,14 @@ def run_publication(publication_id: str, task_id: str, *, lease_seconds: int) ->
             )
             _store(publication.id, attachment_id=attachment_id)
     except ProviderError as exc:
+        if exc.status == 401:
+            # The access token was refused before its time (revoked, or the provider's
+            # clock): refresh on the next try, which also tells a revoked connection.
+            with db.transaction() as conn:
+                repository.expire_access_token(
+                    conn, publication.org_id, publication.livemode, publication.target
+                )
+            return Outcome("retry", 0.0, exc.message)
         if exc.temporary:
             log.info("publication %s: %s; retried", publication_id, exc.message)
             return Outcome("retry", exc.retry_after, exc.message)

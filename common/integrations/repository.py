@@ -147,6 +147,15 @@ def set_status(
     )
 
 
+def expire_access_token(conn: Conn, org_id: str, livemode: bool, provider: str) -> None:
+    """The next use refreshes first (the provider refused the access token early)."""
+    conn.execute(
+        "update integrations set expires_at = now() - interval '1 second'"
+        " where org_id = %(org)s and livemode = %(live)s and provider = %(provider)s",
+        {"org": org_id, "live": livemode, "provider": provider},
+    )
+
+
 def insert_authorization(
     conn: Conn,
     *,

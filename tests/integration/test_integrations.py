@@ -580,3 +580,31 @@ def test_the_sweeper_resends_a_publication_whose_message_was_lost(client, tenant
             {"id": publication["id"]},
         )
     assert sweep_publications(requeue_after=60)["publications_resent"] >= 1
+
+
+def test_a_refused_access_token_is_refreshed_and_a_revoked_connection_told(client, tenant, double):
+    connect(client, tenant, double, "xero")
+    invoice = approved_invoice(client, tenant, vendor="Revoked Meanwhile Ltd")
+    publication = publish(client, tenant, invoice["id"], "xero").get_json()
+    double.revoke_everything("xero")  # the user removed Invex in Xero's settings
+    assert publish_now(publication["id"]) == "failed"
+    shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
+    assert shown["published"] == []
+    assert status_of(client, tenant, "xero")["status"] == "revoked"
+    events = client.get(
+        "/v1/events", headers=tenant.headers, query_string={"type": "invoice.publish_failed"}
+    ).get_json()["data"]
+    assert events[0]["data"]["object"]["publication"]["error"]["code"] == (
+        "integration_not_connected"
+    )
+
+
+def test_an_access_token_refused_early_is_refreshed_and_the_bill_made(client, tenant, double):
+    connect(client, tenant, double, "quickbooks")
+    set_mapping(client, tenant, "quickbooks", {}, "7")
+    invoice = approved_invoice(client, tenant, vendor="Early Expiry Inc")
+    publication = publish(client, tenant, invoice["id"], "quickbooks").get_json()
+    refreshes = len(double.made("quickbooks", "POST", "/qb/token$"))
+    double.expire_access_tokens()  # the provider ends the token before its expires_in
+    assert publish_now(publication["id"]) == "succeeded"
+    assert len(double.made("quickbooks", "POST", "/qb/token$")) == refreshes + 1
