@@ -40,6 +40,7 @@ SEND_DUE_TASK = "invex.webhooks.send_due"
 EXPORT_TASK = "invex.exports.run"
 STATEMENT_TASK = "invex.bank.parse_statement"
 PUBLISH_TASK = "invex.publish.run"
+REFRESH_IDLE_TASK = "invex.publish.refresh_idle_connections"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -93,6 +94,9 @@ def make_celery(redis_url: str) -> Celery:
             "dispatch-due-deliveries": {"task": DISPATCH_TASK, "schedule": 5.0},
             # Uploads only nudge the extraction dispatcher; this sends what a lost nudge left.
             "dispatch-extractions": {"task": DISPATCH_EXTRACT_TASK, "schedule": 5.0},
+            # Accounting connections unused for a month: refreshed before their refresh
+            # token dies (on queue `publish`, by its route).
+            "refresh-idle-connections": {"task": REFRESH_IDLE_TASK, "schedule": 86400.0},
         },
     )
     return app

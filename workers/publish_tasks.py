@@ -11,7 +11,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from common.errors import ServiceUnavailable
 from common.integrations import publishing
-from common.taskqueue import PUBLISH_TASK
+from common.integrations.service import refresh_idle_connections
+from common.taskqueue import PUBLISH_TASK, REFRESH_IDLE_TASK
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +84,10 @@ def publish_invoice(self, publication_id: str) -> str:
         )
         return "failed"
     raise self.retry(countdown=retry_delay(self.request.retries, outcome.retry_after))
+
+
+@shared_task(name=REFRESH_IDLE_TASK, acks_late=True, soft_time_limit=600, time_limit=660)
+def refresh_idle_connections_task() -> dict[str, int]:
+    """The daily keep-alive of unused accounting connections. A second run finds them
+    fresh and does nothing."""
+    return refresh_idle_connections()

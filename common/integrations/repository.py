@@ -56,6 +56,15 @@ def list_integrations(conn: Conn, org_id: str, livemode: bool) -> list[Integrati
     return [Integration(**row) for row in rows]
 
 
+def idle_connections(conn: Conn, idle_since: datetime, limit: int) -> list[Integration]:
+    rows = conn.execute(
+        f"select {INTEGRATION_COLUMNS} from integrations where status = 'connected'"
+        " and updated_at < %(since)s order by updated_at limit %(limit)s",
+        {"since": idle_since, "limit": limit},
+    ).fetchall()
+    return [Integration(**row) for row in rows]
+
+
 def upsert_connection(
     conn: Conn,
     *,

@@ -258,7 +258,9 @@ class Credentials:
     tenant_id: str
 
 
-def credentials(org_id: str, livemode: bool, provider_name: str) -> Credentials:
+def credentials(
+    org_id: str, livemode: bool, provider_name: str, *, idle_since: datetime | None = None
+) -> Credentials:
     """A usable access token, refreshed when it expires within REFRESH_MARGIN.
 
     Refreshing rotates the refresh token (the old one stops working), so two workers
@@ -266,20 +268,23 @@ def credentials(org_id: str, livemode: bool, provider_name: str) -> Credentials:
     refresh runs under the integration row's lock (SELECT ... FOR UPDATE), and the row is
     read again once the lock is held, so the second worker finds the first one's fresh
     token and uses it instead of refreshing again.
+
+    `idle_since`: refresh also when the tokens were last saved before it (keeping an unused
+    connection's refresh token alive: refresh_idle_connections).
     """
     chosen = provider(provider_name)
     with db.transaction() as conn:
         integration = repository.get_integration(conn, org_id, livemode, provider_name)
     if integration is None or integration.status != "connected":
         raise IntegrationNotConnected(f"{chosen.label} is not connected.", param="target")
-    if not _needs_refresh(integration):
+    if not _needs_refresh(integration, idle_since):
         return _credentials(chosen, integration)
     refused: GrantRefused | None = None
     with db.transaction() as conn:
         locked = repository.get_integration(conn, org_id, livemode, provider_name, for_update=True)
         if locked is None or locked.status != "connected" or locked.refresh_token is None:
             raise IntegrationNotConnected(f"{chosen.label} is not connected.", param="target")
-        if not _needs_refresh(locked):
+        if not _needs_refresh(locked, idle_since):
             return _credentials(chosen, locked)  # another worker refreshed meanwhile
         try:
             tokens = chosen.refresh(secretbox.decrypt(locked.refresh_token))
@@ -307,9 +312,41 @@ def credentials(org_id: str, livemode: bool, provider_name: str) -> Credentials:
     )
 
 
-def _needs_refresh(integration: Integration) -> bool:
+def _needs_refresh(integration: Integration, idle_since: datetime | None = None) -> bool:
+    if idle_since is not None and integration.updated_at < idle_since:
+        return True
     expires = integration.expires_at
     return expires is None or expires - datetime.now(UTC) < REFRESH_MARGIN
+
+
+# Refresh tokens die unused: Xero's after 60 days, Intuit's after 100. A connection whose
+# tokens were last saved this long ago is refreshed by the daily keep-alive.
+IDLE_REFRESH_AFTER = timedelta(days=30)
+
+
+def refresh_idle_connections(batch: int = 50) -> dict[str, int]:
+    """Refresh the connections nobody used for IDLE_REFRESH_AFTER, so that a company that
+    publishes rarely stays connected. A refusal turns the connection `revoked` (as any
+    refresh does); an unreachable provider is tried again the next day."""
+    idle_since = datetime.now(UTC) - IDLE_REFRESH_AFTER
+    with db.transaction() as conn:
+        idle = repository.idle_connections(conn, idle_since, batch)
+    outcome = {"connections_refreshed": 0, "connections_lost": 0}
+    for integration in idle:
+        try:
+            credentials(
+                integration.org_id,
+                integration.livemode,
+                integration.provider,
+                idle_since=idle_since,
+            )
+        except IntegrationNotConnected:
+            outcome["connections_lost"] += 1
+        except ProviderError as exc:
+            log.warning("%s: keep-alive refresh failed: %s", integration.provider, exc.message)
+        else:
+            outcome["connections_refreshed"] += 1
+    return outcome
 
 
 def _credentials(chosen: Provider, integration: Integration) -> Credentials:

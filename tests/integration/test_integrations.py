@@ -608,3 +608,23 @@ def test_an_access_token_refused_early_is_refreshed_and_the_bill_made(client, te
     double.expire_access_tokens()  # the provider ends the token before its expires_in
     assert publish_now(publication["id"]) == "succeeded"
     assert len(double.made("quickbooks", "POST", "/qb/token$")) == refreshes + 1
+
+
+def test_an_unused_connection_is_refreshed_before_its_refresh_token_dies(client, tenant, double):
+    from workers.publish_tasks import refresh_idle_connections_task
+
+    connect(client, tenant, double, "xero")
+    before = secretbox.decrypt(stored_integration(tenant, "xero")["refresh_token"])
+    with db.connection() as conn:
+        conn.execute(
+            "update integrations set updated_at = now() - interval '31 days'"
+            " where org_id = %(org)s",
+            {"org": tenant.org.id},
+        )
+    outcome = refresh_idle_connections_task.apply().get()
+    assert outcome["connections_refreshed"] >= 1
+    after = secretbox.decrypt(stored_integration(tenant, "xero")["refresh_token"])
+    assert after != before
+    assert after in double.live_refresh_tokens("xero")
+    # refreshed now: the next day's run leaves it alone
+    assert refresh_idle_connections_task.apply().get()["connections_refreshed"] == 0
