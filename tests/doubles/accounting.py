@@ -7,8 +7,11 @@ Every request to the Xero side is checked against Xero's own OpenAPI document
 required header be sent, its query parameters be ones it declares, its body's content type
 one it accepts and its JSON body valid against its schema, with every object closed
 (`additionalProperties: false`), so a misspelt field fails. A request that breaks the
-document is answered 400 and kept in `violations`. The QuickBooks side checks the required
-fields Intuit's API reference gives for Bill, Vendor and Attachable (QUICKBOOKS_SCHEMAS).
+document is answered 400 and kept in `violations`. The QuickBooks side checks every key of
+a Bill, Vendor or Attachable against Intuit's published XML schema of those entities
+(quickbooks_entities.json, cut from the XSDs of intuit/QuickBooks-V3-Java-SDK: elements
+and attributes by type, through the base types), and the required fields Intuit's API
+reference gives for them (QUICKBOOKS_SCHEMAS).
 
 `consent(authorization_url)` plays the user on the provider's consent screen: it checks
 the URL (client, redirect URI, S256 challenge) and answers the callback's query.
@@ -34,6 +37,43 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema_rs
 
 XERO_DOCUMENT = json.loads(Path(__file__).with_name("xero_accounting_subset.json").read_text())
+QUICKBOOKS_TYPES = json.loads(Path(__file__).with_name("quickbooks_entities.json").read_text())[
+    "types"
+]
+QUICKBOOKS_ENTITY_TYPES = {"bill": "Bill", "vendor": "Vendor", "attachable": "Attachable"}
+
+
+def _quickbooks_fields(type_name: str) -> dict[str, str | None]:
+    """The keys a JSON object of an XSD type may carry, with each one's type: elements and
+    attributes of the type and of its bases."""
+    found: dict[str, str | None] = {}
+    while type_name in QUICKBOOKS_TYPES:
+        described = QUICKBOOKS_TYPES[type_name]
+        found.update(described["elements"])
+        found.update(dict.fromkeys(described["attributes"]))
+        type_name = described["base"] or ""
+    return found
+
+
+def quickbooks_unknown_keys(document: Any, type_name: str, path: str = "") -> list[str]:
+    """Keys of `document` that Intuit's schema does not give its type, at any depth."""
+    if isinstance(document, list):
+        return [
+            bad
+            for number, item in enumerate(document)
+            for bad in quickbooks_unknown_keys(item, type_name, f"{path}/{number}")
+        ]
+    if not isinstance(document, dict) or type_name not in QUICKBOOKS_TYPES:
+        return []
+    allowed = _quickbooks_fields(type_name)
+    unknown = []
+    for key, value in document.items():
+        if key not in allowed:
+            unknown.append(f"{path}/{key}")
+        elif allowed[key] is not None:
+            unknown.extend(quickbooks_unknown_keys(value, allowed[key] or "", f"{path}/{key}"))
+    return unknown
+
 
 # Required fields from Intuit's API reference (developer.intuit.com, Accounting API:
 # Bill "Create a bill", Vendor "Create a vendor", Attachable "Upload attachments").
@@ -513,6 +553,9 @@ class AccountingDouble:
         )
 
     def _qb_check(self, entity: str, document: Any):
+        unknown = quickbooks_unknown_keys(document, QUICKBOOKS_ENTITY_TYPES[entity])
+        if unknown:
+            return self._qb_violation(f"{entity}: not in Intuit's schema: {', '.join(unknown)}")
         errors = [
             f"{'/'.join(map(str, e.instance_path))}: {e.message}"
             for e in jsonschema_rs.Draft7Validator(QUICKBOOKS_SCHEMAS[entity]).iter_errors(document)

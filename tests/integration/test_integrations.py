@@ -628,3 +628,35 @@ def test_an_unused_connection_is_refreshed_before_its_refresh_token_dies(client,
     assert after in double.live_refresh_tokens("xero")
     # refreshed now: the next day's run leaves it alone
     assert refresh_idle_connections_task.apply().get()["connections_refreshed"] == 0
+
+
+def test_the_quickbooks_double_refuses_keys_outside_intuit_s_schema(double):
+    """The check the QuickBooks tests rely on: a key the XSD type lacks, at any depth."""
+    import httpx
+
+    with double.lock:
+        double.access_tokens["qb-probe"] = {
+            "provider": "quickbooks",
+            "live": True,
+            "expires": 4e9,
+        }
+    bill = {
+        "VendorRef": {"value": "1"},
+        "Line": [
+            {
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "Amount": 1.0,
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "7"}, "TaxCode": "X"},
+            }
+        ],
+        "VendorReference": "1",
+    }
+    response = httpx.post(
+        f"{double.url}/qb/api/v3/company/{double.REALM}/bill",
+        params={"minorversion": "75"},
+        headers={"Authorization": "Bearer qb-probe"},
+        json=bill,
+    )
+    assert response.status_code == 400
+    assert "/VendorReference" in double.violations[-1]
+    assert "/Line/0/AccountBasedExpenseLineDetail/TaxCode" in double.violations[-1]
