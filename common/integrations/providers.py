@@ -4,7 +4,8 @@ token calls, made with httpx.
 
 Why httpx rather than the SDKs for the token calls: xero-python has no authorization-code
 exchange (it leaves that to an OAuth library) and keeps its token URLs as class constants;
-intuit-oauth fetches its discovery document over the network each time a client is built.
+intuit-oauth sends no PKCE challenge or verifier, and fetches its discovery document over
+the network each time a client is built.
 The calls are three form posts, the same for both providers (RFC 6749 and RFC 7009).
 """
 
