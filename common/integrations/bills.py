@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from common.integrations.service import normalise_rate
 from common.invoices.ubl_export import currency_exponent
@@ -38,6 +38,15 @@ class Bill:
     lines: list[BillLine]
     expense_account: str | None
     total: Decimal | None
+
+
+class Publisher(Protocol):
+    """What a provider's publisher does (common/integrations/xero.py, quickbooks.py); each
+    call answers the external ID the provider gave."""
+
+    def find_or_create_vendor(self, bill: Bill) -> str: ...
+    def create_bill(self, bill: Bill, vendor_id: str, idempotency_key: str) -> str: ...
+    def attach(self, external_id: str, file_name: str, content_type: str, data: bytes) -> str: ...
 
 
 def _major(units: Any, exponent: int) -> Decimal | None:

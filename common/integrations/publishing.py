@@ -27,11 +27,9 @@ from common.events import record_event
 from common.ids import new_id
 from common.integrations import repository
 from common.integrations import service as connections
-from common.integrations.bills import bill_from_invoice
+from common.integrations.bills import Publisher, bill_from_invoice
 from common.integrations.providers import ProviderError
-from common.integrations.quickbooks import QuickBooksPublisher
 from common.integrations.repository import Publication
-from common.integrations.xero import XeroPublisher
 from common.invoices import repository as invoices
 from common.invoices.resource import invoice_resource
 from common.storage import file_store
@@ -119,11 +117,16 @@ def run_publication(publication_id: str, task_id: str, *, lease_seconds: int) ->
         document = file_store().get(conn, publication.invoice_id) if invoice else None
     if invoice is None:
         return Outcome("skipped")  # deleted meanwhile: the row went with it
+    # Here, not at the top: the API process, which only queues publications, never loads
+    # the providers' SDKs.
+    from common.integrations.quickbooks import QuickBooksPublisher  # noqa: PLC0415
+    from common.integrations.xero import XeroPublisher  # noqa: PLC0415
+
     try:
         creds = connections.credentials(
             publication.org_id, publication.livemode, publication.target
         )
-        publisher: XeroPublisher | QuickBooksPublisher = (
+        publisher: Publisher = (
             XeroPublisher(creds) if publication.target == "xero" else QuickBooksPublisher(creds)
         )
         bill = bill_from_invoice(invoice.id, invoice.fields or {}, mapping)
