@@ -46,7 +46,14 @@ class Publisher(Protocol):
 
     def find_or_create_vendor(self, bill: Bill) -> str: ...
     def create_bill(self, bill: Bill, vendor_id: str, idempotency_key: str) -> str: ...
-    def attach(self, external_id: str, file_name: str, content_type: str, data: bytes) -> str: ...
+    def attach(
+        self,
+        external_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        idempotency_key: str,
+    ) -> str: ...
 
 
 def _major(units: Any, exponent: int) -> Decimal | None:

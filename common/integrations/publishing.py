@@ -140,7 +140,11 @@ def run_publication(publication_id: str, task_id: str, *, lease_seconds: int) ->
             _store(publication.id, external_id=external_id)
         if publication.attachment_id is None and document:
             attachment_id = publisher.attach(
-                external_id, invoice.file_name, invoice.content_type, document
+                external_id,
+                invoice.file_name,
+                invoice.content_type,
+                document,
+                idempotency_key=f"{publication.id}-attachment",
             )
             _store(publication.id, attachment_id=attachment_id)
     except ProviderError as exc:

@@ -104,7 +104,16 @@ class QuickBooksPublisher:
         )
         return str(created["Bill"]["Id"])
 
-    def attach(self, external_id: str, file_name: str, content_type: str, data: bytes) -> str:
+    def attach(
+        self,
+        external_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        idempotency_key: str,
+    ) -> str:
+        """Upload the document linked to the bill. `idempotency_key` is not sent: Intuit
+        documents `requestid` for entity operations, not for /upload."""
         attachable = Attachable()
         link = AttachableRef()
         link.EntityRef = _ref(external_id)

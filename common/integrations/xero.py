@@ -114,14 +114,24 @@ class XeroPublisher:
         )
         return str(created["Invoices"][0]["InvoiceID"])
 
-    def attach(self, external_id: str, file_name: str, content_type: str, data: bytes) -> str:
+    def attach(
+        self,
+        external_id: str,
+        file_name: str,
+        content_type: str,
+        data: bytes,
+        idempotency_key: str,
+    ) -> str:
         name = quote(file_name or "invoice", safe="")
         attached = self._call(
             "PUT",
             f"/Invoices/{external_id}/Attachments/{name}",
             content=data,
             # the content type Xero's OpenAPI document (and xero-python) give this body
-            headers={"Content-Type": "application/octet-stream"},
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Idempotency-Key": idempotency_key,
+            },
         )
         return str(attached["Attachments"][0]["AttachmentID"])
 

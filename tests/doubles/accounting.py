@@ -521,7 +521,10 @@ class AccountingDouble:
                     self.xero_idempotency[key] = answer
             return 200, {}, answer
         if attachment and method == "PUT":
+            key = headers.get("Idempotency-Key")
             with self.lock:
+                if key and key in self.xero_idempotency:
+                    return 200, {}, self.xero_idempotency[key]
                 if not any(i["InvoiceID"] == attachment[1] for i in self.xero_invoices):
                     return 404, {}, {"Title": "Not Found"}
                 made = {
@@ -533,6 +536,9 @@ class AccountingDouble:
                 }
                 self.xero_attachments.append(made)
             shown = {k: v for k, v in made.items() if k != "data"}
+            if key:
+                with self.lock:
+                    self.xero_idempotency[key] = {"Attachments": [shown]}
             return 200, {}, {"Attachments": [shown]}
         return 404, {}, {"Title": "Not Found"}
 

@@ -387,7 +387,13 @@ def test_publishing_to_xero_creates_one_bill_with_lines_tax_codes_and_the_docume
     assert attachment["InvoiceID"] == bill["InvoiceID"]
     assert attachment["FileName"] == "acme-0042.pdf"
     assert attachment["data"].startswith(b"%PDF")
-    assert double.made("xero", "PUT", "/Invoices$")[-1].headers["Idempotency-Key"]
+    assert (
+        double.made("xero", "PUT", "/Invoices$")[-1].headers["Idempotency-Key"]
+        == (publication["id"])
+    )
+    assert double.made("xero", "PUT", "/Attachments/")[-1].headers["Idempotency-Key"] == (
+        f"{publication['id']}-attachment"
+    )
 
     shown = client.get(f"/v1/invoices/{invoice['id']}", headers=tenant.headers).get_json()
     assert [(p["target"], p["external_id"]) for p in shown["published"]] == [
