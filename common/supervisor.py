@@ -146,6 +146,8 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            # as publish: without this it inherits the extraction worker's metrics port
+            env={**_metrics_env(settings, data_dir, "bank", -1), "INVEX_METRICS_PORT": "0"},
         ),
         Child(
             "publish",
