@@ -666,3 +666,48 @@ def test_the_quickbooks_double_refuses_keys_outside_intuit_s_schema(double):
     assert response.status_code == 400
     assert "/VendorReference" in double.violations[-1]
     assert "/Line/0/AccountBasedExpenseLineDetail/TaxCode" in double.violations[-1]
+
+
+REFRESH_IN_A_PROCESS = """
+import sys, time
+from common import db
+from common.config import get_settings
+from common.integrations.service import credentials
+
+db.configure(get_settings().database_url)
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start together
+credentials(sys.argv[1], True, "xero")
+"""
+
+
+def test_two_worker_processes_refreshing_at_once_keep_the_connection(
+    client, tenant, double, servers
+):
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import ROOT
+
+    connect(client, tenant, double, "xero")
+    first_token = secretbox.decrypt(stored_integration(tenant, "xero")["refresh_token"])
+    expire_stored_token(tenant, "xero")
+    double.refresh_delay = 0.5
+    refreshes_before = len(double.made("xero", "POST", "/connect/token"))
+    env = {**os.environ, "INVEX_DATABASE_URL": servers["database_url"]}
+    start_at = str(time.time() + 3.0)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", REFRESH_IN_A_PROCESS, tenant.org.id, start_at],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    errors = [worker.communicate(timeout=60)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], errors
+    assert len(double.made("xero", "POST", "/connect/token")) == refreshes_before + 1
+    rotated = secretbox.decrypt(stored_integration(tenant, "xero")["refresh_token"])
+    assert rotated != first_token
+    assert rotated in double.live_refresh_tokens("xero")
