@@ -291,13 +291,13 @@ def credentials(
         except GrantRefused as exc:
             refused = exc
         else:
+            # Both providers rotate; one that answered no new refresh token keeps the old.
+            rotated = tokens.get("refresh_token")
             repository.save_tokens(
                 conn,
                 locked,
                 access_token=secretbox.encrypt(tokens["access_token"]),
-                refresh_token=secretbox.encrypt(tokens.get("refresh_token") or "")
-                if tokens.get("refresh_token")
-                else locked.refresh_token,
+                refresh_token=secretbox.encrypt(rotated) if rotated else locked.refresh_token,
                 expires_in=int(tokens.get("expires_in") or 1800),
             )
             return Credentials(chosen, tokens["access_token"], locked.tenant_id or "")
