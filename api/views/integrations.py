@@ -66,7 +66,8 @@ class Callback(MethodView):
     def get(self, args, provider):
         """Where the provider sends the user back. Needs no API key: the single-use
         `state` names the organisation. 400 `invalid_oauth_state` for an unknown, used or
-        expired state; 502 `provider_error` when the code cannot be exchanged."""
+        expired state; 400 `invalid_request_error` when the user declined; 502
+        `provider_error` when the code cannot be exchanged."""
         return service.complete_connection(
             provider,
             state=args["state"],

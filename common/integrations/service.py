@@ -25,6 +25,7 @@ from common.errors import (
     IntegrationNotConfigured,
     IntegrationNotConnected,
     InvalidOAuthState,
+    InvalidRequest,
     ProviderFailed,
     ResourceNotFound,
     ValidationFailed,
@@ -116,10 +117,10 @@ def complete_connection(
         pending = repository.take_authorization(conn, _state_hash(state), chosen.name)
     if pending is None or not pending["fresh"]:
         raise InvalidOAuthState(param="state")
-    if error or not code:
-        raise ProviderFailed(
+    if error or not code:  # the user declined on the consent screen, or no code came
+        raise InvalidRequest(
             f"{chosen.label} did not authorize the connection: {error or 'no code'}.",
-            param="code",
+            param="error" if error else "code",
         )
     verifier = secretbox.decrypt(pending["code_verifier"])
     try:

@@ -711,3 +711,25 @@ def test_two_worker_processes_refreshing_at_once_keep_the_connection(
     rotated = secretbox.decrypt(stored_integration(tenant, "xero")["refresh_token"])
     assert rotated != first_token
     assert rotated in double.live_refresh_tokens("xero")
+
+
+def test_a_declined_consent_connects_nothing(client, tenant, double):
+    started = client.post("/v1/integrations/quickbooks/connect", headers=tenant.headers)
+    state = parse_qs(urlsplit(started.get_json()["authorization_url"]).query)["state"][0]
+    response = client.get(
+        "/v1/integrations/quickbooks/callback",
+        query_string={"state": state, "error": "access_denied"},
+    )
+    assert_contract_error(response, 400, "invalid_request_error")
+    assert "access_denied" in response.get_json()["error"]["message"]
+    assert status_of(client, tenant, "quickbooks")["status"] == "not_connected"
+
+
+def test_a_code_the_token_endpoint_refuses_answers_provider_error(client, tenant, double):
+    started = client.post("/v1/integrations/xero/connect", headers=tenant.headers).get_json()
+    callback = double.consent(started["authorization_url"])
+    response = client.get(
+        "/v1/integrations/xero/callback", query_string={**callback, "code": "forged-code"}
+    )
+    assert_contract_error(response, 502, "provider_error")
+    assert status_of(client, tenant, "xero")["status"] == "not_connected"
