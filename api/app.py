@@ -20,6 +20,7 @@ from api.views import (
     commercial,
     credits,
     exports,
+    integrations,
     invoices,
     mailboxes,
     members,
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(commercial.quotes_blp)
     api.register_blueprint(commercial.orders_blp)
     api.register_blueprint(commercial.matching_blp)
+    api.register_blueprint(integrations.blp)
+    api.register_blueprint(integrations.publish_blp)
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -18,7 +18,12 @@ from flask import current_app, g, request
 from api.schemas import ErrorSchema
 from common import logs
 from common.accounts.service import Principal, authenticate
-from common.errors import AuthenticationRequired, InvalidApiKey, ValidationFailed
+from common.errors import (
+    AuthenticationRequired,
+    InsufficientScope,
+    InvalidApiKey,
+    ValidationFailed,
+)
 from common.ratelimit import UPLOAD_SCOPE, RateLimiter, client_ip
 from common.usage.service import count_api_call
 
@@ -140,7 +145,25 @@ def _refuse_query() -> None:
         raise ValidationFailed(f"{name}: Unknown parameter `{name}`.", param=name)
 
 
-def requires(scope: str) -> Callable:
+# Between the scopes of an endpoint that needs one of several (which one, its body says).
+SCOPE_ALTERNATIVES = " | "
+
+
+def _require_one_of(principal: Principal, scopes: tuple[str, ...]) -> None:
+    for candidate in scopes[:-1]:
+        try:
+            principal.require(candidate)
+        except InsufficientScope:
+            continue
+        return
+    principal.require(scopes[-1])  # the last one's refusal is the answer
+
+
+def requires(scope: str, *alternatives: str) -> Callable:
+    """The endpoint needs `scope`; with `alternatives`, any one of them (the view's service
+    then requires the one the request's body names, as publishing does per target)."""
+    accepted = (scope, *alternatives)
+
     def decorator(view: Callable) -> Callable:
         reads_query = _reads_query(view)
 
@@ -148,7 +171,7 @@ def requires(scope: str) -> Callable:
         def wrapper(*args: Any, **kwargs: Any):
             principal = _authenticate_limited()
             _count_against_rate_limits(principal, scope)
-            principal.require(scope)
+            _require_one_of(principal, accepted)
             if not reads_query:
                 _refuse_query()
             g.principal = principal
@@ -158,7 +181,7 @@ def requires(scope: str) -> Callable:
                 g.api_version = principal.api_version
             return view(*args, **kwargs)
 
-        setattr(wrapper, SCOPE_ATTRIBUTE, scope)
+        setattr(wrapper, SCOPE_ATTRIBUTE, SCOPE_ALTERNATIVES.join(accepted))
         _document_limits(wrapper, scope)
         return wrapper
 

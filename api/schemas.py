@@ -313,6 +313,16 @@ class SplitPartSchema(Schema):
     last_page = fields.Integer(metadata={"description": "Its last page in the upload."})
 
 
+class PublishedSchema(Schema):
+    target = fields.String(metadata={"description": "`xero` or `quickbooks`."})
+    external_id = fields.String(
+        metadata={
+            "description": "The bill's ID in the provider (Xero InvoiceID, QuickBooks Bill Id)."
+        }
+    )
+    published_at = fields.Integer(metadata={"description": "When, in Unix seconds."})
+
+
 class InvoiceSchema(Schema):
     class Meta:
         ordered = True
@@ -466,6 +476,10 @@ class InvoiceSchema(Schema):
         MatchedDocumentSchema,
         allow_none=True,
         metadata={"description": "The quote or purchase order it was checked against."},
+    )
+    published = fields.List(
+        fields.Nested(PublishedSchema),
+        metadata={"description": "Where the invoice was published as a bill, one per target."},
     )
     error = fields.Nested(
         ErrorInfoSchema,

@@ -174,6 +174,56 @@ SETTINGS = (
         "this bounds a lost notification. 0: read the key on every request.",
     ),
     Setting(
+        "INVEX_PUBLIC_URL",
+        "http://127.0.0.1:8000",
+        "The API's address as browsers reach it: OAuth redirect URIs are "
+        "`<this>/v1/integrations/<provider>/callback` (register them with each provider).",
+    ),
+    Setting("INVEX_XERO_CLIENT_ID", "", "Xero app's client ID; empty: Xero is not configured."),
+    Setting("INVEX_XERO_CLIENT_SECRET", "", "Xero app's client secret."),
+    Setting(
+        "INVEX_XERO_LOGIN_URL",
+        "https://login.xero.com",
+        "Xero's authorization server (`/identity/connect/authorize`).",
+    ),
+    Setting(
+        "INVEX_XERO_IDENTITY_URL",
+        "https://identity.xero.com",
+        "Xero's token and revocation endpoints (`/connect/token`, `/connect/revocation`).",
+    ),
+    Setting(
+        "INVEX_XERO_API_URL",
+        "https://api.xero.com",
+        "Xero's API (`/connections`, `/api.xro/2.0/...`).",
+    ),
+    Setting(
+        "INVEX_QUICKBOOKS_CLIENT_ID",
+        "",
+        "QuickBooks Online app's client ID; empty: QuickBooks is not configured.",
+    ),
+    Setting("INVEX_QUICKBOOKS_CLIENT_SECRET", "", "QuickBooks Online app's client secret."),
+    Setting(
+        "INVEX_QUICKBOOKS_AUTHORIZE_URL",
+        "https://appcenter.intuit.com/connect/oauth2",
+        "Intuit's authorization endpoint.",
+    ),
+    Setting(
+        "INVEX_QUICKBOOKS_TOKEN_URL",
+        "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        "Intuit's token endpoint.",
+    ),
+    Setting(
+        "INVEX_QUICKBOOKS_REVOKE_URL",
+        "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        "Intuit's revocation endpoint.",
+    ),
+    Setting(
+        "INVEX_QUICKBOOKS_API_URL",
+        "https://quickbooks.api.intuit.com",
+        "QuickBooks Online API (`/v3/company/<realm>/...`); "
+        "`https://sandbox-quickbooks.api.intuit.com` for a sandbox company.",
+    ),
+    Setting(
         "INVEX_PLAN_LIMITS",
         "",
         "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
@@ -222,6 +272,13 @@ def _networks(
     return tuple(networks)
 
 
+def _url(env: dict[str, str], name: str) -> str:
+    value = env[name].strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {env[name]!r}")
+    return value
+
+
 def _plan_limits(env: dict[str, str], name: str) -> plans.Overrides:
     try:
         return plans.parse_overrides(env[name])
@@ -265,6 +322,18 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     plan_limits: plans.Overrides
     key_cache_seconds: int
+    public_url: str
+    xero_client_id: str
+    xero_client_secret: str = field(repr=False)
+    xero_login_url: str
+    xero_identity_url: str
+    xero_api_url: str
+    quickbooks_client_id: str
+    quickbooks_client_secret: str = field(repr=False)
+    quickbooks_authorize_url: str
+    quickbooks_token_url: str
+    quickbooks_revoke_url: str
+    quickbooks_api_url: str
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -309,6 +378,18 @@ class Settings:
             trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
             plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
             key_cache_seconds=_int(env, "INVEX_KEY_CACHE_SECONDS", 0),
+            public_url=_url(env, "INVEX_PUBLIC_URL"),
+            xero_client_id=env["INVEX_XERO_CLIENT_ID"].strip(),
+            xero_client_secret=env["INVEX_XERO_CLIENT_SECRET"].strip(),
+            xero_login_url=_url(env, "INVEX_XERO_LOGIN_URL"),
+            xero_identity_url=_url(env, "INVEX_XERO_IDENTITY_URL"),
+            xero_api_url=_url(env, "INVEX_XERO_API_URL"),
+            quickbooks_client_id=env["INVEX_QUICKBOOKS_CLIENT_ID"].strip(),
+            quickbooks_client_secret=env["INVEX_QUICKBOOKS_CLIENT_SECRET"].strip(),
+            quickbooks_authorize_url=_url(env, "INVEX_QUICKBOOKS_AUTHORIZE_URL"),
+            quickbooks_token_url=_url(env, "INVEX_QUICKBOOKS_TOKEN_URL"),
+            quickbooks_revoke_url=_url(env, "INVEX_QUICKBOOKS_REVOKE_URL"),
+            quickbooks_api_url=_url(env, "INVEX_QUICKBOOKS_API_URL"),
         )
 
     def require_servers(self) -> None:

@@ -107,6 +107,31 @@ class ExportNotReady(InvexError):
     default_message = "The export has no file: it is still running, or it failed."
 
 
+class IntegrationNotConfigured(InvexError):
+    status, type, code = 409, "invalid_request_error", "integration_not_configured"
+    default_message = "This provider has no client ID and secret in the server's settings."
+
+
+class IntegrationNotConnected(InvexError):
+    status, type, code = 409, "invalid_request_error", "integration_not_connected"
+    default_message = "Connect the provider first (POST /v1/integrations/{provider}/connect)."
+
+
+class InvoiceNotApproved(InvexError):
+    status, type, code = 409, "invalid_request_error", "invoice_not_approved"
+    default_message = "Only an approved invoice can be published."
+
+
+class InvalidOAuthState(InvexError):
+    status, type, code = 400, "invalid_request_error", "invalid_oauth_state"
+    default_message = "The authorization is unknown, used already or expired; connect again."
+
+
+class ProviderFailed(InvexError):
+    status, type, code = 502, "api_error", "provider_error"
+    default_message = "The accounting provider refused or could not be reached."
+
+
 class ResourceAlreadyExists(InvexError):
     status, type, code = 409, "invalid_request_error", "resource_already_exists"
     default_message = "A resource with these unique values already exists."

@@ -25,6 +25,7 @@ PREFIXES = frozenset(
         "cmt",
         "req",
         "mbx",
+        "pub",
     }
 )
 

@@ -146,6 +146,27 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            # as publish: without this it inherits the extraction worker's metrics port
+            env={**_metrics_env(settings, data_dir, "bank", -1), "INVEX_METRICS_PORT": "0"},
+        ),
+        Child(
+            "publish",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "publish",
+                "-n",
+                "publish@%h",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "--loglevel",
+                "INFO",
+            ],
+            # serves no metrics port: the inherited one is the extraction worker's
+            env={**_metrics_env(settings, data_dir, "publish", -1), "INVEX_METRICS_PORT": "0"},
         ),
         Child(
             "mail",

@@ -32,6 +32,7 @@ WEBHOOKS_QUEUE = "webhooks"
 EXPORTS_QUEUE = "exports"
 BANK_QUEUE = "bank"
 MAIL_QUEUE = "mail"
+PUBLISH_QUEUE = "publish"
 EXTRACT_TASK = "invex.extract_invoice"
 DISPATCH_EXTRACT_TASK = "invex.dispatch_extractions"
 SWEEP_TASK = "invex.sweep_overdue_work"
@@ -41,6 +42,8 @@ EXPORT_TASK = "invex.exports.run"
 STATEMENT_TASK = "invex.bank.parse_statement"
 DISPATCH_MAIL_TASK = "invex.mail.dispatch_polls"
 POLL_MAILBOX_TASK = "invex.mail.poll_mailbox"
+PUBLISH_TASK = "invex.publish.run"
+REFRESH_IDLE_TASK = "invex.publish.refresh_idle_connections"
 
 
 def make_celery(redis_url: str) -> Celery:
@@ -69,6 +72,8 @@ def make_celery(redis_url: str) -> Celery:
             "invex.bank.*": {"queue": BANK_QUEUE},
             # Mail polls wait on IMAP servers: their own workers, scaled apart.
             "invex.mail.*": {"queue": MAIL_QUEUE},
+            # Calls to accounting providers: waits on their rate limits delay nothing else.
+            "invex.publish.*": {"queue": PUBLISH_QUEUE},
             # Housekeeping rides the I/O queue: behind OCR jobs it would run late.
             SWEEP_TASK: {"queue": WEBHOOKS_QUEUE},
         },
@@ -100,6 +105,9 @@ def make_celery(redis_url: str) -> Celery:
                 "task": DISPATCH_MAIL_TASK,
                 "schedule": max(0.5, settings.mail_poll_interval / 2),
             },
+            # Accounting connections unused for a month: refreshed before their refresh
+            # token dies (on queue `publish`, by its route).
+            "refresh-idle-connections": {"task": REFRESH_IDLE_TASK, "schedule": 86400.0},
         },
     )
     return app
@@ -143,6 +151,19 @@ def enqueue_statement(statement_id: str) -> bool:
     except Exception:  # the broker is down: the sweeper re-sends from the database
         log.warning(
             "could not enqueue bank statement %s; the sweeper will", statement_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def enqueue_publication(publication_id: str) -> bool:
+    """Send the publication's task; False (logged) when the broker is unreachable (the
+    publication stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
+    try:
+        celery_app().send_task(PUBLISH_TASK, args=[publication_id], queue=PUBLISH_QUEUE)
+    except Exception:  # the broker is down: the sweeper re-sends from the database
+        log.warning(
+            "could not enqueue publication %s; the sweeper will", publication_id, exc_info=True
         )
         return False
     return True

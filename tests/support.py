@@ -100,6 +100,8 @@ class ServiceProcesses:
         self.bank: subprocess.Popen | None = None
         self.others: list[subprocess.Popen] = []
         self.bank_log = Path(f"/tmp/invex-bank-{self.port}.log")
+        self.publish: subprocess.Popen | None = None
+        self.publish_log = Path(f"/tmp/invex-publish-{self.port}.log")
         # each process type its own metrics directory, as `invex up` gives them
         self.metrics_root = Path(tempfile.mkdtemp(prefix="invex-test-metrics-"))
         self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
@@ -239,6 +241,18 @@ class ServiceProcesses:
             )
         )
 
+    def start_publish_worker(self) -> None:
+        """A publish worker as the Procfile runs it (threads), kept for the session; tasks
+        sent by in-process API tests are dropped first."""
+        if self.publish is not None and self.publish.poll() is None:
+            return
+        import redis
+
+        redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("publish")
+        self.publish = self._start_celery_worker(
+            "publish", self.publish_log, "-P", "threads", "-c", "4"
+        )
+
     def kill_webhook_worker(self) -> None:
         """SIGKILL the whole webhook worker: no warm shutdown, no acknowledgement."""
         if self.webhooks and self.webhooks.poll() is None:
@@ -273,6 +287,9 @@ class ServiceProcesses:
         if self.bank and self.bank.poll() is None:
             os.killpg(self.bank.pid, signal.SIGTERM)
             self.bank.wait(20)
+        if self.publish and self.publish.poll() is None:
+            os.killpg(self.publish.pid, signal.SIGTERM)
+            self.publish.wait(20)
         if self.webhooks and self.webhooks.poll() is None:
             os.killpg(self.webhooks.pid, signal.SIGTERM)
             self.webhooks.wait(20)
@@ -556,4 +573,5 @@ def one_of_everything(client, headers: dict[str, str]) -> dict[str, str]:
         "member_id": member["id"],
         "quote_id": quote["id"],
         "order_id": order["id"],
+        "provider": "xero",  # a name, not an object: /v1/integrations/{provider}/...
     }

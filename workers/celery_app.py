@@ -74,7 +74,7 @@ class QuietIdlePeriodicTasks(logging.Filter):
 
 
 # An ID the task was given, as its log lines should name it (not Celery's task UUID).
-_OBJECT_ID = re.compile(r"\b(?:inv|exp|mbx)_[0-9A-Za-z]+")
+_OBJECT_ID = re.compile(r"\b(?:inv|exp|mbx|pub)_[0-9A-Za-z]+")
 
 
 class NameTasksByTheirObject(logging.Filter):
@@ -102,6 +102,7 @@ app.conf.include = [
     "workers.export_tasks",
     "workers.bank_tasks",
     "workers.mail_tasks",
+    "workers.publish_tasks",
 ]
 
 

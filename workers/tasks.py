@@ -15,6 +15,7 @@ from common.config import get_settings
 from common.errors import ServiceUnavailable
 from common.events import purge_expired_events
 from common.exports.service import sweep_exports
+from common.integrations.publishing import sweep_publications
 from common.invoices import service
 from common.taskqueue import DISPATCH_EXTRACT_TASK, EXTRACT_TASK, SWEEP_TASK
 from workers.extraction import ExtractionError, extract_document
@@ -142,6 +143,7 @@ def sweep_overdue_work() -> dict[str, int]:
     outcome.update(sweep_exports(settings.requeue_after))
     outcome.update(sweep_statements(settings.requeue_after))
     outcome["quotes_expired"] = expire_quotes()
+    outcome.update(sweep_publications(settings.requeue_after))
     outcome["idempotency_keys_purged"] = idempotency.purge_expired()
     outcome["events_purged"] = purge_expired_events()
     if any(outcome.values()):

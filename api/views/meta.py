@@ -7,7 +7,7 @@ import re
 from flask import current_app, jsonify
 from flask.views import MethodView
 
-from api.auth import SCOPE_ATTRIBUTE
+from api.auth import SCOPE_ALTERNATIVES, SCOPE_ATTRIBUTE
 from api.blueprint import Blueprint
 from api.schemas import DiscoverySchema, PingSchema
 from common.accounts.service import SCOPES
@@ -60,7 +60,7 @@ def _event_types() -> list[dict]:
 
 
 def _scopes(endpoints: list[dict]) -> list[dict]:
-    checked = {e["scope"] for e in endpoints}
+    checked = {scope for e in endpoints for scope in (e["scope"] or "").split(SCOPE_ALTERNATIVES)}
     return [
         {
             "scope": scope,

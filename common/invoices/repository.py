@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,13 +40,15 @@ class Invoice:
     # A document split out of a larger file: {"invoice", "first_page", "last_page"}.
     split_from: dict[str, Any] | None = None
     split_documents: bool = True  # whether its extraction may split the file
+    # [{target, external_id, published_at}]: where the invoice was published (publications)
+    published: list[dict[str, Any]] = field(default_factory=list)
 
 
 COLUMNS = (
     "id, org_id, livemode, status, review_status, file_name, content_type, file_size,"
     " file_sha256, file_pages, fields, error_code, error_message, metadata, schema_id,"
     " duplicate_of, attempts, created_at, updated_at, source_channel, split_from,"
-    " split_documents"
+    " split_documents, published"
 )
 
 

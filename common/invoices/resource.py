@@ -44,6 +44,7 @@ def invoice_resource(invoice: Invoice) -> dict[str, Any]:
             "split_into": fields.get("split_into", []),
             # the quote or purchase order it was matched against: {type, id, number}
             "matched_document": fields.get("matched_document"),
+            "published": invoice.published or [],
             "error": (
                 {"code": invoice.error_code, "message": invoice.error_message}
                 if invoice.status == "failed"

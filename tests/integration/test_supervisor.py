@@ -303,7 +303,7 @@ def upload_and_wait(up: Up, key: str) -> dict:
         return invoice if invoice["status"] in ("succeeded", "failed") else None
 
     invoice = wait_until(finished, 60, interval=0.2, message=up.output())
-    assert invoice["status"] == "succeeded"
+    assert invoice["status"] == "succeeded", (invoice["error"], up.output()[-3000:])
     return {**invoice, "request_id": created.headers["Request-Id"]}
 
 
@@ -357,7 +357,9 @@ def test_status_lists_the_processes_and_the_queues(start_up):
     up = start_up()
     status = up.cli("status")
     names = {process["name"]: process for process in status["processes"]}
-    assert set(names) == {"api", "worker", "webhooks", "exports", "bank", "mail", "beat"}
+    assert set(names) == {
+        "api", "worker", "webhooks", "exports", "bank", "mail", "publish", "beat"
+    }  # fmt: skip
     assert all(process["running"] for process in names.values())
     assert names["webhooks"]["pid"] == up.child_pid("webhooks")
     assert set(status["queues"]) == {"extract", "webhooks", "exports"}
