@@ -28,7 +28,7 @@ from typing import Any
 from workers.extraction.dates import find_dates
 from workers.extraction.labels import DOCUMENT_TITLES, LEGAL_FORM
 from workers.extraction.layout import Line, fold
-from workers.extraction.numbers import find_amounts
+from workers.extraction.numbers import ISO_CURRENCIES, find_amounts
 
 LABEL_FIELDS = (
     "invoice_number",
@@ -54,6 +54,8 @@ FIELD_KINDS = {
     "customer_name": "name",
 }
 FAR = 99.0  # "no such label near": far beyond any real distance, the same for every model
+# A two-to-four capital series code right before a number ("FT 2022/322"), not a currency.
+_SERIES_BEFORE = re.compile(r"(?<![\w])([A-Z]{2,4}) $")
 _ID_TOKEN = re.compile(r"#?[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*|#?\d+")
 _POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}-?)?\d{4,6}(?![\w])|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}")
 _CONTACT = re.compile(r"@|www\.|https?:|\btel\b|\bfax\b|phone|iban|bic|swift", re.IGNORECASE)
@@ -132,6 +134,16 @@ def generate(doc: Any, day_first: bool) -> list[Cand]:
                     any(a < id_match.end() and id_match.start() < b for a, b in date_spans)
                 )
                 found.append(cand)
+                series = _SERIES_BEFORE.search(text, 0, id_match.start())
+                if series and token[:1].isdigit() and series.group(1) not in ISO_CURRENCIES:
+                    # "FT 2022/322": the series code is part of the number, as a candidate too
+                    start = series.start(1)
+                    x0, _ = _word_span_x(phrase, start, id_match.end())
+                    whole = f"{series.group(1)} {token}"
+                    prefixed = Cand("id", whole, whole, line, x0, x1, before=text[:start])
+                    prefixed.features["date_like"] = cand.features["date_like"]
+                    prefixed.features["series_prefix"] = 1.0
+                    found.append(prefixed)
             if line.page == 0 or len(doc.pages) == 1:
                 name = text.strip(" ,;:")
                 letters = sum(ch.isalpha() for ch in name)
@@ -378,6 +390,7 @@ def _kind_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
         out["decimal_like"] = float(bool(re.fullmatch(r"\d+[.,]\d{2}", token)))
         out["all_digits"] = float(token.isdigit())
         out["token_is_line"] = float(token == cand.line.text.strip())
+        out.setdefault("series_prefix", 0.0)
     else:
         folded = fold(cand.text)
         out["legal_form"] = float(bool(LEGAL_FORM.search(folded)))
@@ -447,7 +460,7 @@ def feature_names(kind: str) -> list[str]:
         "date": ["date_rank", "date_rank_desc", "n_dates", "days_after_first"],
         "id": [
             "hash", "has_letters", "n_digits", "separators", "decimal_like", "all_digits",
-            "token_is_line", "date_like",
+            "token_is_line", "date_like", "series_prefix",
         ],
         "name": [
             "legal_form", "name_words", "name_repeats", "contact", "postcode", "street", "title",

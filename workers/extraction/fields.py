@@ -37,7 +37,12 @@ from workers.extraction.labels import (
 )
 from workers.extraction.layout import Line, Page, document_lines, fold, overlap_x, phrases
 from workers.extraction.line_items import line_items_from_rows, read_tables
-from workers.extraction.numbers import currency_mentions, decimal_separator_of, find_amounts
+from workers.extraction.numbers import (
+    ISO_CURRENCIES,
+    currency_mentions,
+    decimal_separator_of,
+    find_amounts,
+)
 
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 # Phrases that contain an amount label but name something else; matching them first keeps
@@ -127,6 +132,8 @@ _PAYMENT_REFERENCE_LABEL = re.compile(
     r"|communication(?:\s+structuree)?|causale|betalingskenmerk|betalingsreferentie"
     r"|mededeling|referencia|reference|ref\.?)\s*[:.]\s*"
 )
+# A series code printed before the number: two to four capitals ("FT", "FA", "INV").
+_SERIES_PREFIX = re.compile(r"[A-Z]{2,4}")
 _INVOICE_NUMBER_TOKEN = re.compile(r"[#]?\s?([A-Za-z0-9][\w/.\-]*\d[\w/.\-]*|\d[\w/.\-]*)")
 
 
@@ -275,7 +282,13 @@ def _invoice_number_from(text: str, keep_hash: bool) -> str | None:
     text = text.lstrip("#").strip()
     if not text:
         return None
-    token = text.split()[0].rstrip(".,;:")
+    parts = text.split()
+    token = parts[0].rstrip(".,;:")
+    if _SERIES_PREFIX.fullmatch(token) and token not in ISO_CURRENCIES and len(parts) > 1:
+        # "FT 2022/322", "FA 0042": a document series before the number belongs to it
+        number = parts[1].rstrip(".,;:")
+        if _INVOICE_NUMBER_TOKEN.fullmatch(number) and not find_dates(number):
+            return f"{token} {number}"
     if not _INVOICE_NUMBER_TOKEN.fullmatch(token) or find_dates(token):
         return None
     if len(token) < 3 and not token.isdigit():

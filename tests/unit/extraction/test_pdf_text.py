@@ -271,3 +271,27 @@ def test_sdn_bhd_is_a_company_suffix_not_bahraini_dinars():
     )
     assert fields["currency"] != "BHD"
     assert fields["total_amount"] == 1250
+
+
+def test_a_series_code_before_the_number_is_part_of_it(pdf):
+    # Portuguese SAF-T numbers: document type and series, then the number
+    fields = extract_pdf_text(
+        pdf(
+            [
+                [
+                    (50, 60, "Fatura"),
+                    (50, 90, "Fatura n.º: FT 2026/177"),
+                    (50, 105, "Data: 2026-03-14"),
+                    (50, 140, "Total: 90,67 EUR"),
+                ]
+            ]
+        )
+    )
+    assert fields["invoice_number"] == "FT 2026/177"
+
+
+def test_a_currency_code_before_an_amount_is_no_series(pdf):
+    fields = extract_pdf_text(
+        pdf([[(50, 60, "Invoice"), (50, 90, "Invoice number: EUR 100"), (50, 140, "Total: 5.00")]])
+    )
+    assert fields["invoice_number"] != "EUR 100"
