@@ -32,6 +32,7 @@ from common.errors import ResourceNotFound
 from common.ids import new_id
 from common.ratelimit import RateLimiter
 from common.versions import LATEST, check_version, render_for_version
+from web import register as register_web_app
 
 # Room for the multipart envelope around a file at the upload limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -72,8 +73,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        OPENAPI_REDOC_PATH="docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         JSON_SORT_KEYS=False,
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -95,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(webhooks.events_blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(bank.blp)
+    register_web_app(app)  # the review app and /docs, beside the API
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -1,0 +1,18 @@
+"""The review web app: server-rendered pages for members, and the offline API reference.
+
+Every asset is served by Invex itself (no CDN, no build step). `register` adds the
+blueprint to the API's Flask app; the app's pages accept member sessions only, as the API
+accepts API keys only.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    # The view modules attach their routes to the blueprint when imported.
+    from web import docs  # noqa: F401, PLC0415
+    from web.blueprint import blp  # noqa: PLC0415
+
+    app.register_blueprint(blp)
