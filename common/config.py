@@ -161,6 +161,16 @@ SETTINGS = (
         "this bounds a lost notification. 0: read the key on every request.",
     ),
     Setting(
+        "INVEX_SESSION_IDLE_MINUTES",
+        "30",
+        "The web app signs a member out after this long without a request.",
+    ),
+    Setting(
+        "INVEX_SESSION_MAX_HOURS",
+        "12",
+        "The web app signs a member out this long after signing in, however active.",
+    ),
+    Setting(
         "INVEX_PLAN_LIMITS",
         "",
         "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
@@ -250,6 +260,8 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     plan_limits: plans.Overrides
     key_cache_seconds: int
+    session_idle_minutes: int
+    session_max_hours: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -292,6 +304,8 @@ class Settings:
             trusted_proxies=_networks(env, "INVEX_TRUSTED_PROXIES"),
             plan_limits=_plan_limits(env, "INVEX_PLAN_LIMITS"),
             key_cache_seconds=_int(env, "INVEX_KEY_CACHE_SECONDS", 0),
+            session_idle_minutes=_int(env, "INVEX_SESSION_IDLE_MINUTES", 1),
+            session_max_hours=_int(env, "INVEX_SESSION_MAX_HOURS", 1),
         )
 
     def require_servers(self) -> None:

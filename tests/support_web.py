@@ -15,17 +15,22 @@ class _References(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
+        self.assets: list[str] = []  # what the browser loads with the page
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
             if name in ("src", "href", "action", "formaction", "poster") and value:
                 self.found.append(value)
+                if name == "src" or (tag == "link" and name == "href"):
+                    self.assets.append(value)
 
 
-def html_references(html: str) -> list[str]:
+def html_references(html: str, *, assets_only: bool = False) -> list[str]:
+    """Every URL the page names (links and forms too), or only what loads with it."""
     parser = _References()
     parser.feed(html)
-    return [ref for ref in parser.found if not ref.startswith(NOT_FETCHED)]
+    found = parser.assets if assets_only else parser.found
+    return [ref for ref in found if not ref.startswith(NOT_FETCHED)]
 
 
 def css_references(css: str) -> list[str]:
@@ -42,3 +47,44 @@ def outside_references(base_url: str, references: list[str]) -> list[str]:
         if (target.scheme, target.netloc) != (base.scheme, base.netloc):
             outside.append(ref)
     return outside
+
+
+PASSWORD = "correct horse battery staple"
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_member(org_id: str, email: str, role: str = "member", password: str = PASSWORD) -> str:
+    """An active member of the organisation with a web password; returns its ID."""
+    from common import db
+    from common.ids import new_id
+    from common.members import repository
+    from common.sessions.service import set_password
+
+    with db.transaction() as conn:
+        member = repository.insert_member(
+            conn,
+            member_id=new_id("mem"),
+            org_id=org_id,
+            email=email,
+            name=email.split("@", maxsplit=1)[0].title(),
+            role=role,
+            invited_by_key_id=None,
+        )
+        assert member is not None
+        repository.set_member_status(conn, member.id, "active")
+    return set_password(org_id, email, password)
+
+
+def csrf_token_in(html: str) -> str:
+    found = CSRF_INPUT.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, **extra: str):
+    """Sign the Flask test client in through the form; returns the POST's response."""
+    page = client.get("/signin").get_data(as_text=True)
+    return client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": csrf_token_in(page), **extra},
+    )

@@ -12,7 +12,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     # The view modules attach their routes to the blueprint when imported.
-    from web import docs  # noqa: F401, PLC0415
+    from web import account, docs, inbox, invoice_page, settings, upload  # noqa: F401, PLC0415
     from web.blueprint import blp  # noqa: PLC0415
 
     app.register_blueprint(blp)

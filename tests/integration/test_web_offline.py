@@ -11,7 +11,8 @@ BASE = "http://localhost/"
 
 
 def _fetch_all(client, path: str) -> dict[str, tuple[str, str]]:
-    """The page and every file it references, transitively: {url: (content type, text)}."""
+    """The page and every file that loads with it, transitively: {url: (type, text)}; no
+    reference of any of them (links and forms included) leaves this host."""
     seen: dict[str, tuple[str, str]] = {}
     pending = [urljoin(BASE, path)]
     while pending:
@@ -28,7 +29,8 @@ def _fetch_all(client, path: str) -> dict[str, tuple[str, str]]:
         )
         seen[url] = (response.mimetype, text)
         if response.mimetype == "text/html":
-            references = html_references(text)
+            assert outside_references(url, html_references(text)) == [], url
+            references = html_references(text, assets_only=True)
         elif response.mimetype == "text/css":
             references = css_references(text)
         else:
@@ -60,3 +62,23 @@ def test_outside_references_are_found():
     assert outside_references(BASE, refs) == ["https://cdn.example/x.css", "//cdn.example/a.js"]
     css = "a{background:url('http://fonts.example/f.woff')} b{background:url(data:x)}"
     assert outside_references(BASE, css_references(css)) == ["http://fonts.example/f.woff"]
+
+
+def test_the_apps_pages_load_nothing_from_outside(client, tenant):
+    import io
+
+    from tests.support import extract_now, make_text_pdf
+    from tests.support_web import add_member, sign_in
+
+    _fetch_all(client, "/signin")
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_text_pdf()), "invoice.pdf")},
+    ).get_json()
+    assert extract_now(created["id"]) == "succeeded"
+    add_member(tenant.org.id, "offline@example.com", "owner")
+    sign_in(client, "offline@example.com")
+    for path in ("/inbox", f"/invoices/{created['id']}", "/upload", "/settings"):
+        files = _fetch_all(client, path)
+        assert any(url.endswith("/assets/app.css") for url in files), path

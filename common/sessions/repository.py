@@ -1,0 +1,119 @@
+"""SQL for member passwords and web sessions. Never commits; holds no rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from common.db import Conn
+
+
+@dataclass(frozen=True)
+class SignInCandidate:
+    member_id: str
+    org_id: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id_sha256: str
+    member_id: str
+    org_id: str
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    email: str
+    name: str
+    role: str
+    member_status: str
+    org_name: str
+    plan: str
+    now: datetime
+
+
+def set_password_hash(conn: Conn, org_id: str, email: str, password_hash: str) -> str | None:
+    """The member's ID, or None when the organisation has no member with this email."""
+    row = conn.execute(
+        "update members set password_hash = %(hash)s, password_set_at = now(),"
+        " updated_at = now() where org_id = %(org)s and lower(email) = lower(%(email)s)"
+        " returning id",
+        {"hash": password_hash, "org": org_id, "email": email},
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def sign_in_candidates(conn: Conn, email: str) -> list[SignInCandidate]:
+    """Active members with a password and this email, in every organisation, oldest first."""
+    rows = conn.execute(
+        "select id as member_id, org_id, password_hash from members"
+        " where lower(email) = lower(%(email)s) and password_hash is not null"
+        " and status = 'active' order by id",
+        {"email": email},
+    ).fetchall()
+    return [SignInCandidate(**row) for row in rows]
+
+
+def insert_session(
+    conn: Conn,
+    *,
+    id_sha256: str,
+    member_id: str,
+    org_id: str,
+    csrf_token: str,
+    max_seconds: int,
+    ip: str | None,
+    user_agent: str | None,
+) -> None:
+    conn.execute(
+        "insert into web_sessions"
+        " (id_sha256, member_id, org_id, csrf_token, expires_at, ip, user_agent)"
+        " values (%(id)s, %(member)s, %(org)s, %(csrf)s,"
+        " now() + make_interval(secs => %(max)s), %(ip)s, %(ua)s)",
+        {
+            "id": id_sha256,
+            "member": member_id,
+            "org": org_id,
+            "csrf": csrf_token,
+            "max": max_seconds,
+            "ip": ip,
+            "ua": user_agent,
+        },
+    )
+
+
+def get_session(conn: Conn, id_sha256: str) -> SessionRow | None:
+    row = conn.execute(
+        "select s.id_sha256, s.member_id, s.org_id, s.csrf_token, s.created_at,"
+        " s.last_seen_at, s.expires_at, m.email, m.name, m.role, m.status as member_status,"
+        " o.name as org_name, o.plan, now() as now"
+        " from web_sessions s join members m on m.id = s.member_id"
+        " join orgs o on o.id = s.org_id where s.id_sha256 = %(id)s",
+        {"id": id_sha256},
+    ).fetchone()
+    return SessionRow(**row) if row else None
+
+
+def touch_session(conn: Conn, id_sha256: str) -> None:
+    conn.execute(
+        "update web_sessions set last_seen_at = now() where id_sha256 = %(id)s",
+        {"id": id_sha256},
+    )
+
+
+def delete_session(conn: Conn, id_sha256: str) -> None:
+    conn.execute("delete from web_sessions where id_sha256 = %(id)s", {"id": id_sha256})
+
+
+def delete_member_sessions(conn: Conn, member_id: str) -> None:
+    conn.execute("delete from web_sessions where member_id = %(m)s", {"m": member_id})
+
+
+def delete_expired_sessions(conn: Conn, idle_seconds: int) -> int:
+    cursor = conn.execute(
+        "delete from web_sessions where expires_at <= now()"
+        " or last_seen_at <= now() - make_interval(secs => %(idle)s)",
+        {"idle": idle_seconds},
+    )
+    return cursor.rowcount
