@@ -88,3 +88,34 @@ def sign_in(client, email: str, password: str = PASSWORD, **extra: str):
         "/signin",
         data={"email": email, "password": password, "csrf_token": csrf_token_in(page), **extra},
     )
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def ensure_chromium() -> str:
+    """Debian's chromium for the browser tests, installed with apt-get when missing and we
+    are root (as common.embedded.ensure_binaries_installed does for the servers); nothing
+    downloads a browser of its own. Returns its path, or skips the test saying why not."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    apt_get = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt_get is None:
+        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium package")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (
+        [apt_get, "update"],
+        [apt_get, "install", "-y", "--no-install-recommends", "chromium"],
+    ):
+        done = subprocess.run(
+            args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.fail(f"{' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}")
+    return CHROMIUM
