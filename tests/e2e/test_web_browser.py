@@ -156,3 +156,11 @@ def test_an_expired_session_is_sent_to_sign_in(open_page, service, tenant):
     page.get_by_label("Email").fill("eve@example.com")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/settings")  # back where it was
+
+
+def test_the_api_reference_renders_offline(open_page, service):
+    page = open_page()
+    page.goto(f"{service.base_url}/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Invex" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".opblock-summary-path", has_text="/v1/invoices").first.wait_for()
