@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from common.errors import RateLimited
+from common.errors import RateLimited, ResourceNotFound, ValidationFailed
 from common.sessions import service as sessions
 from common.sessions.service import SignInFailed
 from web import auth
@@ -84,4 +84,54 @@ def sign_out() -> WerkzeugResponse:
     sessions.sign_out(request.cookies.get(auth.SESSION_COOKIE))
     response = redirect(url_for("web.sign_in"))
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+def _invitation_form(token: str, status: int = 200, error: str | None = None) -> WerkzeugResponse:
+    invitation = sessions.invitation_for(token)
+    if invitation is None:
+        page = render_template(
+            "error.html",
+            status=404,
+            title="Invitation not found",
+            message="This invitation link is unknown, used or expired. Ask for a new one.",
+        )
+        return make_response(page, 404)
+    csrf = auth.new_sign_in_csrf()
+    page = render_template(
+        "invitation.html", invitation=invitation, signin_csrf=csrf, error=error, token=token
+    )
+    response = make_response(page, status)
+    auth.set_cookie(response, auth.SIGN_IN_CSRF_COOKIE, csrf, SIGN_IN_CSRF_SECONDS)
+    return response
+
+
+@blp.get("/invitations/<token>")
+def invitation(token: str) -> WerkzeugResponse:
+    return _invitation_form(token)
+
+
+@blp.post("/invitations/<token>")
+def invitation_accept(token: str) -> WerkzeugResponse:
+    auth.check_sign_in_csrf()
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        return _invitation_form(token, 400, "The two passwords differ.")
+    try:
+        email = sessions.accept_invitation(token, password)
+    except ValidationFailed as exc:
+        return _invitation_form(token, 400, exc.message)
+    except ResourceNotFound:
+        return _invitation_form(token)
+    created = sessions.sign_in(
+        email, password, ip=auth.request_ip(), user_agent=request.headers.get("User-Agent")
+    )
+    response = redirect(url_for("web.inbox"))
+    auth.set_cookie(
+        response,
+        auth.SESSION_COOKIE,
+        created.secret,
+        max_age=sessions.get_settings().session_max_hours * 3600,
+    )
+    response.delete_cookie(auth.SIGN_IN_CSRF_COOKIE, path="/")
     return response

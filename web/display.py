@@ -11,6 +11,17 @@ LOW_CONFIDENCE = 0.8
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 
 
+def warning_text(warning: Any) -> str:
+    """A warning's message; tolerant of rows written before warnings were objects."""
+    if isinstance(warning, dict):
+        return str(warning.get("message") or warning.get("code") or "")
+    return str(warning)
+
+
+def warning_field(warning: Any) -> str | None:
+    return warning.get("field") if isinstance(warning, dict) else None
+
+
 def money(minor: Any, currency: str | None) -> str:
     text = amount(minor, currency)
     return f"{text} {currency}" if text and currency else text
@@ -42,7 +53,7 @@ def inbox_row(resource: dict[str, Any]) -> dict[str, Any]:
             (confidence is not None and confidence < LOW_CONFIDENCE)
             or bool(low_confidence_fields(resource))
         ),
-        "warnings": [w.get("message") or w.get("code") for w in resource.get("warnings") or []],
+        "warnings": [warning_text(w) for w in resource.get("warnings") or []],
         "duplicate_of": resource.get("duplicate_of"),
         "approvable": resource["status"] == "succeeded"
         and resource["review_status"] in ("received", "rejected"),

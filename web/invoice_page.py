@@ -49,7 +49,7 @@ def _shown(name: str, resource: dict[str, Any]) -> str:
 
 def field_rows(resource: dict[str, Any]) -> list[dict[str, Any]]:
     confidence = resource.get("field_confidence") or {}
-    warned = {w.get("field"): w.get("message") or w.get("code") for w in resource["warnings"]}
+    warned = {display.warning_field(w): display.warning_text(w) for w in resource["warnings"] or []}
     rows = []
     for name in SCALAR_FIELDS:
         score = confidence.get(name)
@@ -113,6 +113,11 @@ def invoice_page(invoice_id: str) -> str:
         "invoice.html",
         invoice=resource,
         fields=field_rows(resource),
+        warnings=[
+            display.warning_text(w)
+            + (f" ({display.warning_field(w)})" if display.warning_field(w) else "")
+            for w in resource["warnings"] or []
+        ],
         line_items=[
             {
                 **item,

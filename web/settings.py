@@ -11,6 +11,7 @@ from common.accounts import service as accounts
 from common.credits import service as credits
 from common.errors import InvexError, ValidationFailed
 from common.members import service as members
+from common.sessions import service as sessions
 from common.webhooks import service as webhooks
 from web import auth
 from web.blueprint import blp
@@ -151,3 +152,37 @@ def settings_webhook_create() -> str | WerkzeugResponse:
         endpoint=webhooks.endpoint_resource(created.endpoint),
         secret=created.secret,
     )
+
+
+def _invitation_page(email: str, secret: str) -> str:
+    link = url_for("web.invitation", token=secret, _external=True)
+    return render_template("invitation_created.html", email=email, link=link)
+
+
+@blp.post("/settings/members")
+@auth.signed_in
+def settings_invite_member() -> str | WerkzeugResponse:
+    principal = auth.current_principal()
+    principal.require("team:write")
+    try:
+        member = members.invite_member(
+            principal,
+            email=request.form.get("email", "")[:320],
+            name=request.form.get("name", "")[:200],
+            role=request.form.get("role", "member"),
+        )
+        secret = sessions.create_invitation(principal, member.id)
+    except InvexError as exc:
+        return _back(error=exc.message)
+    return _invitation_page(member.email, secret)
+
+
+@blp.post("/settings/members/<id(mem):member_id>/invitation")
+@auth.signed_in
+def settings_new_invitation(member_id: str) -> str | WerkzeugResponse:
+    principal = auth.current_principal()
+    try:
+        secret = sessions.create_invitation(principal, member_id)
+    except ValidationFailed as exc:
+        return _back(error=exc.message)
+    return _invitation_page(members.get_member(principal, member_id).email, secret)

@@ -117,3 +117,52 @@ def delete_expired_sessions(conn: Conn, idle_seconds: int) -> int:
         {"idle": idle_seconds},
     )
     return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Invitation:
+    member_id: str
+    org_id: str
+    email: str
+    org_name: str
+    member_status: str
+
+
+def insert_invitation(conn: Conn, token_sha256: str, member_id: str, valid_seconds: int) -> None:
+    conn.execute(
+        "insert into member_invitations (token_sha256, member_id, expires_at)"
+        " values (%(token)s, %(member)s, now() + make_interval(secs => %(valid)s))",
+        {"token": token_sha256, "member": member_id, "valid": valid_seconds},
+    )
+
+
+def open_invitation(conn: Conn, token_sha256: str, *, lock: bool = False) -> Invitation | None:
+    """The unused, unexpired invitation with this token (its row locked with `lock`)."""
+    row = conn.execute(
+        "select i.member_id, m.org_id, m.email, o.name as org_name, m.status as member_status"
+        " from member_invitations i join members m on m.id = i.member_id"
+        " join orgs o on o.id = m.org_id"
+        " where i.token_sha256 = %(token)s and i.used_at is null and i.expires_at > now()"
+        + (" for update of i" if lock else ""),
+        {"token": token_sha256},
+    ).fetchone()
+    return Invitation(**row) if row else None
+
+
+def use_invitation(conn: Conn, token_sha256: str, password_hash: str) -> None:
+    """Mark the invitation used, set the member's password, and activate a pending member
+    (an inactive one stays inactive: someone deactivated it since the invitation)."""
+    row = conn.execute(
+        "update member_invitations set used_at = now() where token_sha256 = %(token)s"
+        " returning member_id",
+        {"token": token_sha256},
+    ).fetchone()
+    assert row is not None  # the caller holds the row
+    conn.execute(
+        "update members set password_hash = %(hash)s, password_set_at = now(),"
+        " updated_at = now(),"
+        " activated_at = case when status = 'pending' then now() else activated_at end,"
+        " status = case when status = 'pending' then 'active' else status end"
+        " where id = %(member)s",
+        {"hash": password_hash, "member": row["member_id"]},
+    )

@@ -22,6 +22,7 @@ from common import db
 from common.accounts.service import Principal
 from common.config import get_settings
 from common.errors import ResourceNotFound, ValidationFailed
+from common.members import service as members
 from common.sessions import repository
 
 MIN_PASSWORD_LENGTH = 12
@@ -99,6 +100,43 @@ def set_password(org_id: str, email: str, password: str) -> str:
             raise ResourceNotFound(f"No member with the email {email!r} in {org_id}.")
         repository.delete_member_sessions(conn, member_id)
     return member_id
+
+
+INVITATION_DAYS = 7
+
+
+def create_invitation(principal: Principal, member_id: str) -> str:
+    """A one-time link secret with which the (pending) member sets its password; valid
+    INVITATION_DAYS. Only for a member of the caller's organisation."""
+    principal.require("team:write")
+    member = members.get_member(principal, member_id)  # 404 for another organisation's
+    if member.status == "inactive":
+        raise ValidationFailed("The member is deactivated; activate it first.", param="id")
+    secret = secrets.token_urlsafe(32)
+    with db.transaction() as conn:
+        repository.insert_invitation(conn, _hash_secret(secret), member.id, INVITATION_DAYS * 86400)
+    return secret
+
+
+def invitation_for(secret: str | None) -> repository.Invitation | None:
+    if not secret or len(secret) > 100:
+        return None
+    with db.connection() as conn:
+        return repository.open_invitation(conn, _hash_secret(secret))
+
+
+def accept_invitation(secret: str, password: str) -> str:
+    """Set the invited member's password and activate it; the link then stops working.
+    Returns the member's email (to sign in with). ResourceNotFound when the link is
+    unknown, used or expired."""
+    password_hash = _hasher.hash(check_password(password))
+    with db.transaction() as conn:
+        invitation = repository.open_invitation(conn, _hash_secret(secret), lock=True)
+        if invitation is None:
+            raise ResourceNotFound("This invitation link is unknown, used or expired.")
+        repository.use_invitation(conn, _hash_secret(secret), password_hash)
+        repository.delete_member_sessions(conn, invitation.member_id)
+    return invitation.email
 
 
 def _verified(password_hash: str, password: str) -> bool:

@@ -337,3 +337,53 @@ def test_invex_members_set_password_reads_the_password_from_stdin(
     assert "password set" in capsys.readouterr().out
     assert sign_in(client, member).status_code == 401  # the old one no longer works
     assert sign_in(client, member, "a brand new passphrase").status_code == 302
+
+
+def test_the_sweeper_deletes_ended_sessions(client, member):
+    from workers.tasks import sweep_overdue_work
+
+    sign_in(client, member)
+    with db.transaction() as conn:
+        conn.execute("update web_sessions set expires_at = now() - interval '1 second'")
+    assert sweep_overdue_work.apply().get()["web_sessions_purged"] >= 1
+    with db.connection() as conn:
+        assert conn.execute("select count(*) as n from web_sessions").fetchone()["n"] == 0
+
+
+def test_an_invited_member_sets_a_password_through_the_link_once(client, tenant):
+    owner = f"boss-{tenant.org.id[-6:].lower()}@example.com"
+    add_member(tenant.org.id, owner, "owner")
+    sign_in(client, owner)
+    page = client.get("/settings").get_data(as_text=True)
+    invited = client.post(
+        "/settings/members",
+        data={
+            "csrf_token": csrf_token_in(page),
+            "email": "newbie@example.com",
+            "name": "New Bie",
+            "role": "viewer",
+        },
+    ).get_data(as_text=True)
+    link = re.search(r'value="http://localhost(/invitations/[^"]+)"', invited)
+    assert link, "the invitation link is shown"
+    guest = client.application.test_client()
+    form = guest.get(link.group(1)).get_data(as_text=True)
+    assert "newbie@example.com" in form
+    differ = guest.post(
+        link.group(1),
+        data={
+            "csrf_token": csrf_token_in(form),
+            "password": PASSWORD,
+            "password_again": PASSWORD + "x",
+        },
+    )
+    assert differ.status_code == 400
+    form = differ.get_data(as_text=True)
+    accepted = guest.post(
+        link.group(1),
+        data={"csrf_token": csrf_token_in(form), "password": PASSWORD, "password_again": PASSWORD},
+    )
+    assert accepted.status_code == 302
+    inbox = guest.get("/inbox").get_data(as_text=True)
+    assert "viewer" in inbox  # signed in, as the role it was given
+    assert guest.get(link.group(1)).status_code == 404  # used once
