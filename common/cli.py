@@ -129,7 +129,7 @@ def cmd_members_set_password(args: argparse.Namespace, settings: Settings) -> in
     _use_servers(settings)
     from common.sessions.service import set_password
 
-    member_id = set_password(args.org, args.email, _read_password(args))
+    member_id = set_password(args.org, args.email, _read_password(args), create_role=args.create_as)
     print(f"password set for {args.email} ({member_id}); its web sessions were ended")
     return 0
 
@@ -408,6 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_password.add_argument("--org", required=True)
     set_password.add_argument("--email", required=True)
+    set_password.add_argument(
+        "--create-as",
+        choices=("owner", "admin", "member", "viewer"),
+        default=None,
+        help="create the member with this role if the organisation has none with the email",
+    )
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)

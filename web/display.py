@@ -49,6 +49,7 @@ def inbox_row(resource: dict[str, Any]) -> dict[str, Any]:
         "total_minor": resource.get("total_amount"),
         "total": money(resource.get("total_amount"), resource.get("currency")),
         "confidence": confidence,
+        "low_fields": low_confidence_fields(resource),
         "low_confidence": (
             (confidence is not None and confidence < LOW_CONFIDENCE)
             or bool(low_confidence_fields(resource))

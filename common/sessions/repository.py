@@ -34,10 +34,14 @@ class SessionRow:
 
 
 def set_password_hash(conn: Conn, org_id: str, email: str, password_hash: str) -> str | None:
-    """The member's ID, or None when the organisation has no member with this email."""
+    """The member's ID, or None when the organisation has no member with this email. A
+    pending member becomes active (an operator set its password); an inactive one stays."""
     row = conn.execute(
         "update members set password_hash = %(hash)s, password_set_at = now(),"
-        " updated_at = now() where org_id = %(org)s and lower(email) = lower(%(email)s)"
+        " updated_at = now(),"
+        " activated_at = case when status = 'pending' then now() else activated_at end,"
+        " status = case when status = 'pending' then 'active' else status end"
+        " where org_id = %(org)s and lower(email) = lower(%(email)s)"
         " returning id",
         {"hash": password_hash, "org": org_id, "email": email},
     ).fetchone()

@@ -19,9 +19,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from common import db
-from common.accounts.service import Principal
+from common.accounts import repository as accounts_repository
+from common.accounts.service import ROLES, Principal
 from common.config import get_settings
 from common.errors import ResourceNotFound, ValidationFailed
+from common.ids import new_id
+from common.members import repository as members_repository
 from common.members import service as members
 from common.sessions import repository
 
@@ -91,11 +94,31 @@ def check_password(password: str) -> str:
     return password
 
 
-def set_password(org_id: str, email: str, password: str) -> str:
-    """Set the member's password (argon2id) and end its sessions; returns the member's ID."""
+def set_password(org_id: str, email: str, password: str, *, create_role: str | None = None) -> str:
+    """Set the member's password (argon2id), activate it if pending, and end its sessions;
+    returns the member's ID. With `create_role`, a missing member is created with that role
+    (an operator's way to the first owner)."""
     password_hash = _hasher.hash(check_password(password))
+    email = email.strip()
     with db.transaction() as conn:
-        member_id = repository.set_password_hash(conn, org_id, email.strip(), password_hash)
+        member_id = repository.set_password_hash(conn, org_id, email, password_hash)
+        if member_id is None and create_role is not None:
+            if create_role not in ROLES:
+                raise ValidationFailed(f"A role is one of {', '.join(ROLES)}.", param="role")
+            if accounts_repository.get_org(conn, org_id) is None:
+                raise ResourceNotFound(f"No organisation {org_id!r}.")
+            created = members_repository.insert_member(
+                conn,
+                member_id=new_id("mem"),
+                org_id=org_id,
+                email=email,
+                name="",
+                role=create_role,
+                invited_by_key_id=None,
+            )
+            assert created is not None  # set_password_hash found no member with this email
+            member_id = created.id
+            repository.set_password_hash(conn, org_id, email, password_hash)
         if member_id is None:
             raise ResourceNotFound(f"No member with the email {email!r} in {org_id}.")
         repository.delete_member_sessions(conn, member_id)

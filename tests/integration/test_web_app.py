@@ -387,3 +387,23 @@ def test_an_invited_member_sets_a_password_through_the_link_once(client, tenant)
     inbox = guest.get("/inbox").get_data(as_text=True)
     assert "viewer" in inbox  # signed in, as the role it was given
     assert guest.get(link.group(1)).status_code == 404  # used once
+
+
+def test_set_password_can_create_the_first_owner(client, tenant, monkeypatch):
+    from common.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    email = f"first-{tenant.org.id[-6:].lower()}@example.com"
+    argv = ["members", "set-password", "--org", tenant.org.id, "--email", email]
+    assert main([*argv, "--create-as", "owner"]) == 0
+    assert sign_in(client, email).status_code == 302
+    assert "owner" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_set_password_names_a_missing_member(tenant, capsys, monkeypatch):
+    from common.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    argv = ["members", "set-password", "--org", tenant.org.id, "--email", "ghost@example.com"]
+    assert main(argv) == 1
+    assert "resource_not_found" in capsys.readouterr().err
