@@ -17,6 +17,7 @@ from common.invoices import downloads, page_images, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
 from common.invoices.ubl_export import currency_exponent
+from common.members import service as members
 from common.pagination import encode_cursor
 from web import auth, display
 from web.blueprint import blp
@@ -103,6 +104,12 @@ def _next_invoice_id(principal, invoice_id: str) -> str | None:
     return page.invoices[0].id if page.invoices else None
 
 
+def _actor_names(principal) -> dict[str, str]:
+    """Member IDs (which history and comments record for changes made here) by email."""
+    found = members.list_members(principal, status=None, limit=100, after_id=None)
+    return {member.id: member.email for member in found}
+
+
 @blp.get("/invoices/<id(inv):invoice_id>")
 @auth.signed_in
 def invoice_page(invoice_id: str) -> str:
@@ -136,6 +143,7 @@ def invoice_page(invoice_id: str) -> str:
         ],
         total=display.money(resource.get("total_amount"), currency),
         history=review.history(principal, invoice_id),
+        actors=_actor_names(principal),
         comments=review.list_comments(principal, invoice_id),
         transitions=[
             (action, move)

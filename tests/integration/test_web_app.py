@@ -209,6 +209,7 @@ def test_a_field_corrected_on_the_page_is_kept_in_the_history(client, tenant, me
     change = next(h for h in history["data"] if h["field"] == "total_amount")
     assert change["new"] == 12345
     assert change["key_id"].startswith("mem_")  # the member who made it
+    assert f"by {member}" in client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
 
 
 def test_a_field_that_does_not_parse_is_refused_with_a_message(client, member, invoice_id):
