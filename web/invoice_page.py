@@ -6,14 +6,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api.schemas import InvoicePatchArgs
 from common.errors import ValidationFailed
 from common.invoice_fields import SCALAR_FIELDS
-from common.invoices import downloads, page_images, review, service
+from common.invoices import downloads, field_boxes, page_images, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
 from common.invoices.ubl_export import currency_exponent
@@ -171,6 +171,14 @@ def page_image(invoice_id: str, page: int) -> Response:
 
 def _back(invoice_id: str, **message: Any) -> WerkzeugResponse:
     return redirect(url_for("web.invoice_page", invoice_id=invoice_id, **message))
+
+
+@blp.get("/invoices/<id(inv):invoice_id>/boxes.json")
+@auth.signed_in
+def boxes(invoice_id: str) -> Response:
+    response = jsonify(field_boxes.field_boxes(auth.current_principal(), invoice_id))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @blp.post("/invoices/<id(inv):invoice_id>/fields/<name>")

@@ -84,6 +84,8 @@ def test_a_member_finds_corrects_and_approves_an_invoice(open_page, service, ten
     wait_until(lambda: image.evaluate("img => img.naturalWidth") > 0, 15, message="no page image")
 
     total = page.get_by_label("Total amount", exact=True)
+    total.focus()  # outlines where the total is printed on the page
+    page.locator(".document .box[data-field=total_amount]").first.wait_for()
     total.fill("120.00")
     total.locator("xpath=..").get_by_role("button", name="Save").click()
     page.get_by_text("Total amount saved.").wait_for()

@@ -408,3 +408,23 @@ def test_set_password_names_a_missing_member(tenant, capsys, monkeypatch):
     argv = ["members", "set-password", "--org", tenant.org.id, "--email", "ghost@example.com"]
     assert main(argv) == 1
     assert "resource_not_found" in capsys.readouterr().err
+
+
+def test_field_boxes_point_at_where_each_value_is_printed(client, member, invoice_id):
+    sign_in(client, member)
+    boxes = client.get(f"/invoices/{invoice_id}/boxes.json").get_json()
+    number = boxes["invoice_number"][0]
+    assert number["page"] == 1
+    # make_text_pdf prints the number on its third line, 72 pt from the left of an A4 page
+    assert 0.1 < number["x"] < 0.5
+    assert 0.1 < number["y"] < 0.2
+    assert boxes["total_amount"][0]["y"] > number["y"]  # printed lower down
+
+
+def test_printed_forms_of_an_amount():
+    from common.invoices.field_boxes import printed_forms
+
+    assert printed_forms("total_amount", 123456, "EUR") == ["1,234.56", "1.234,56", "1234.56"]
+    assert printed_forms("total_amount", 1500, "JPY") == ["1,500", "1.500", "1500"]
+    assert printed_forms("invoice_number", "7", None) == []
+    assert printed_forms("vendor_address", "1 Main St\nSpringfield", None) == ["1 Main St"]

@@ -44,6 +44,40 @@
     });
   });
 
+  // Invoice page: the field being checked is outlined where its value is printed.
+  var documentPane = document.querySelector(".document[data-boxes]");
+  var boxes = null;
+  function showBoxes(name) {
+    documentPane.querySelectorAll(".box").forEach(function (box) { box.remove(); });
+    var first = null;
+    (boxes[name] || []).forEach(function (b) {
+      var page = documentPane.querySelector('.page[data-page="' + b.page + '"]');
+      if (!page) return;
+      var box = document.createElement("div");
+      box.className = "box";
+      box.dataset.field = name;
+      box.style.left = (b.x * 100) + "%";
+      box.style.top = (b.y * 100) + "%";
+      box.style.width = (b.w * 100) + "%";
+      box.style.height = (b.h * 100) + "%";
+      page.appendChild(box);
+      if (!first) first = box;
+    });
+    if (first) first.scrollIntoView({ block: "nearest" });
+  }
+  if (documentPane) {
+    document.querySelectorAll("form.field").forEach(function (form) {
+      form.addEventListener("focusin", function () {
+        var name = form.dataset.field;
+        if (boxes) { showBoxes(name); return; }
+        fetch(documentPane.dataset.boxes, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : {}; })
+          .then(function (found) { boxes = found; showBoxes(name); })
+          .catch(function () { boxes = {}; });
+      });
+    });
+  }
+
   function neighbour(step) {
     try {
       var ids = JSON.parse(sessionStorage.getItem(INBOX_KEY) || "[]");
