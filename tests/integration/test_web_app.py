@@ -428,3 +428,96 @@ def test_printed_forms_of_an_amount():
     assert printed_forms("total_amount", 1500, "JPY") == ["1,500", "1.500", "1500"]
     assert printed_forms("invoice_number", "7", None) == []
     assert printed_forms("vendor_address", "1 Main St\nSpringfield", None) == ["1 Main St"]
+
+
+@pytest.fixture
+def owner(client, tenant) -> str:
+    email = f"owner-{tenant.org.id[-6:].lower()}@example.com"
+    add_member(tenant.org.id, email, "owner")
+    sign_in(client, email)
+    return email
+
+
+def test_settings_manage_webhooks_their_deliveries_and_keys(client, tenant, owner, member):
+    page = client.get("/settings").get_data(as_text=True)
+    token = csrf_token_in(page)
+    created = client.post(
+        "/settings/webhooks",
+        data={"csrf_token": token, "url": "http://127.0.0.1:9/hook", "events": ""},
+    ).get_data(as_text=True)
+    from common.signing import SECRET_PREFIX
+
+    assert f'value="{SECRET_PREFIX}' in created  # the signing secret, shown once
+    endpoint_id = re.search(r"/settings/webhooks/(whk_[0-9A-Za-z]+)", created).group(1)
+    tested = client.post(f"/settings/webhooks/{endpoint_id}/test", data={"csrf_token": token})
+    assert tested.status_code == 302
+    deliveries = client.get(tested.headers["Location"]).get_data(as_text=True)
+    assert "Test event sent." in deliveries
+    delivery_id = re.search(r"(dlv_[0-9A-Za-z]+)", deliveries).group(1)
+    retried = client.post(
+        f"/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+        data={"csrf_token": token},
+    )
+    assert retried.status_code == 302  # no sender holds it: nothing runs in this module
+
+    key = client.post("/settings/api-keys", data={"csrf_token": token, "name": "to revoke"})
+    key_id = re.search(r"(key_[0-9A-Za-z]+)", client.get("/settings").get_data(as_text=True))
+    assert key.status_code == 200
+    revoked = client.post(
+        f"/settings/api-keys/{key_id.group(1)}/revoke", data={"csrf_token": token}
+    )
+    assert "revoked" in client.get(revoked.headers["Location"]).get_data(as_text=True)
+
+    with db.connection() as conn:
+        member_id = conn.execute(
+            "select id from members where email = %(e)s", {"e": member}
+        ).fetchone()["id"]
+    assert f"/settings/members/{member_id}/role" in client.get("/settings").get_data(as_text=True)
+    changed = client.post(
+        f"/settings/members/{member_id}/role", data={"csrf_token": token, "role": "viewer"}
+    )
+    assert "Role changed." in client.get(changed.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_viewer_sees_settings_without_keys_or_changes(client, viewer):
+    sign_in(client, viewer)
+    page = client.get("/settings").get_data(as_text=True)
+    assert "Plan and credits" in page
+    assert "Create key" not in page
+    assert "Invite" not in page
+    refused = client.post(
+        "/settings/api-keys", data={"csrf_token": csrf_token_in(page), "name": "nope"}
+    )
+    assert refused.status_code == 403
+
+
+def test_an_image_upload_has_its_page_rendered(client, tenant, member):
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(picture, format="PNG")
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(picture.getvalue()), "photo.png")},
+    ).get_json()
+    sign_in(client, member)
+    image = client.get(f"/invoices/{created['id']}/pages/1.png")
+    assert image.status_code == 200
+    assert image.data.startswith(b"\x89PNG")
+    assert client.get(f"/invoices/{created['id']}/pages/2.png").status_code == 404
+    assert client.get(f"/invoices/{created['id']}/boxes.json").get_json() == {}
+
+
+def test_an_xml_invoice_is_shown_as_the_pdf_drawn_from_its_fields(client, tenant, member):
+    from tests.support import make_ubl_invoice
+
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(make_ubl_invoice()), "invoice.xml")},
+    ).get_json()
+    assert extract_now(created["id"]) == "succeeded"
+    sign_in(client, member)
+    assert client.get(f"/invoices/{created['id']}/pages/1.png").data.startswith(b"\x89PNG")
+    assert "UBL-7" in client.get(f"/invoices/{created['id']}").get_data(as_text=True)
