@@ -3,11 +3,15 @@ page shares (the session, security headers, error pages)."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from common.errors import InvexError
+from common.errors import InternalError, InvexError
 from web import auth
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint(
     "web",
@@ -70,3 +74,11 @@ def http_error(error: HTTPException):
     if request.headers.get(auth.CSRF_HEADER) or request.accept_mimetypes.best == "application/json":
         return {"error": {"code": str(status), "message": error.description}}, status
     return _error_page(status, error.name, error.description or "")
+
+
+@blp.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    # Flask calls this inside its own except block, so the traceback is at hand.
+    log.exception("unhandled error on page %s", g.get("request_id", "?"))  # noqa: LOG004
+    internal = InternalError()
+    return invex_error(internal)

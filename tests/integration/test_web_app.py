@@ -521,3 +521,18 @@ def test_an_xml_invoice_is_shown_as_the_pdf_drawn_from_its_fields(client, tenant
     sign_in(client, member)
     assert client.get(f"/invoices/{created['id']}/pages/1.png").data.startswith(b"\x89PNG")
     assert "UBL-7" in client.get(f"/invoices/{created['id']}").get_data(as_text=True)
+
+
+def test_an_unexpected_error_shows_a_page_not_a_trace(client, member, monkeypatch, caplog):
+    from common.invoices import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    sign_in(client, member)
+    monkeypatch.setattr(service, "list_invoices", broken)
+    response = client.get("/inbox")
+    assert response.status_code == 500
+    assert "safe to retry" in response.get_data(as_text=True)
+    assert "boom" not in response.get_data(as_text=True)
+    assert "unhandled error on page" in caplog.text
