@@ -72,6 +72,9 @@ def main() -> int:
             page.screenshot(path=OUT / "inbox.png")
             page.goto(f"{service.base_url}/invoices/{ids[0]}")
             page.wait_for_load_state("networkidle")
+            page.get_by_label("Total amount", exact=True).focus()  # its box on the page
+            page.wait_for_load_state("networkidle")
+            page.evaluate("() => window.scrollTo(0, 0)")
             page.screenshot(path=OUT / "invoice.png")
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.context.add_cookies(page.context.cookies())
