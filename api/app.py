@@ -148,7 +148,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             request_log.info(
                 "%s %s %d %.1f ms",
                 request.method,
-                request.path,
+                # a path carrying a secret (the web app's invitation links) logs its route
+                route if "token" in (request.view_args or {}) else request.path,
                 response.status_code,
                 elapsed * 1000,
             )

@@ -536,3 +536,24 @@ def test_an_unexpected_error_shows_a_page_not_a_trace(client, member, monkeypatc
     assert "safe to retry" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
     assert "unhandled error on page" in caplog.text
+
+
+def test_the_request_log_keeps_invitation_secrets_out(settings, caplog):
+    import dataclasses
+    import logging
+
+    from api.app import create_app
+    from common import logs
+    from common.config import get_settings
+
+    app = create_app(dataclasses.replace(get_settings(), log_format="json"))
+    try:
+        with caplog.at_level(logging.INFO, logger="api.requests"):
+            app.test_client().get("/invitations/a-secret-token-from-an-email")
+            app.test_client().get("/signin")
+    finally:  # the process's logging as the other tests have it
+        logs.configure_logging(settings.log_level, settings.log_format)
+    lines = [r.getMessage() for r in caplog.records if r.name == "api.requests"]
+    assert any("/invitations/<token>" in line for line in lines)
+    assert any("/signin" in line for line in lines)
+    assert not any("a-secret-token" in line for line in lines)
