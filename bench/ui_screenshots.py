@@ -1,5 +1,5 @@
 """Screenshots of the review app for the README: docs/img/inbox.png, invoice.png (1280x800)
-and inbox-phone.png (390x844).
+and inbox-phone.png, invoice-phone.png (390x844).
 
     python bench/ui_screenshots.py
 
@@ -80,8 +80,11 @@ def main() -> int:
             phone.context.add_cookies(page.context.cookies())
             phone.goto(f"{service.base_url}/inbox")
             phone.screenshot(path=OUT / "inbox-phone.png")
+            phone.goto(f"{service.base_url}/invoices/{ids[0]}")
+            phone.wait_for_load_state("networkidle")
+            phone.screenshot(path=OUT / "invoice-phone.png")
             browser.close()
-    for name in ("inbox.png", "invoice.png", "inbox-phone.png"):
+    for name in ("inbox.png", "invoice.png", "inbox-phone.png", "invoice-phone.png"):
         print(f"wrote {OUT / name}")
     return 0
 
