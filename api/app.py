@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(webhooks.events_blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(bank.blp)
-    register_web_app(app)  # the review app and /docs, beside the API
+    register_web_app(app, settings)  # the review app and /docs, beside the API
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+from common.config import Settings
 
-def register(app: Flask) -> None:
+
+def register(app: Flask, settings: Settings) -> None:
     # The view modules attach their routes to the blueprint when imported.
-    from web import account, docs, inbox, invoice_page, settings, upload  # noqa: F401, PLC0415
+    from web import account, docs, inbox, invoice_page, upload  # noqa: F401, PLC0415
+    from web import settings as settings_pages  # noqa: F401, PLC0415
+    from web.auth import SETTINGS  # noqa: PLC0415
     from web.blueprint import blp  # noqa: PLC0415
 
+    app.extensions[SETTINGS] = settings
     app.register_blueprint(blp)

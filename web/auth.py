@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from common.accounts.service import ROLE_SCOPES, Principal
+from common.config import Settings
 from common.ratelimit import RateLimiter, client_ip
 from common.sessions import service as sessions
 from common.sessions.service import WebSession
@@ -30,6 +32,8 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # app.extensions key of the API's RateLimiter (api/auth.py): sign-ins share its Redis.
 RATE_LIMITER = "invex_rate_limiter"
+# app.extensions key of the settings the app was made with (web.register)
+SETTINGS = "invex_web_settings"
 
 
 def load_session() -> None:
@@ -99,13 +103,29 @@ def check_sign_in_csrf() -> None:
         abort(403, description="The form's security token is missing or stale; reload the page.")
 
 
+def request_is_https() -> bool:
+    """Whether the browser reached us over https: directly, or through a trusted proxy
+    (INVEX_TRUSTED_PROXIES) that says so in X-Forwarded-Proto."""
+    if request.is_secure:
+        return True
+    settings: Settings = current_app.extensions[SETTINGS]
+    peer = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.trusted_proxies) and (
+        request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower() == "https"
+    )
+
+
 def set_cookie(response: WerkzeugResponse, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         path="/",
-        secure=request.is_secure,
+        secure=request_is_https(),
         httponly=True,
         samesite="Lax",
     )

@@ -557,3 +557,31 @@ def test_the_request_log_keeps_invitation_secrets_out(settings, caplog):
     assert any("/invitations/<token>" in line for line in lines)
     assert any("/signin" in line for line in lines)
     assert not any("a-secret-token" in line for line in lines)
+
+
+def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(settings, member):
+    import dataclasses
+    import ipaddress
+
+    from api.app import create_app
+    from common.config import get_settings
+
+    proxy = ipaddress.ip_network("10.0.0.0/8")
+    app = create_app(dataclasses.replace(get_settings(), trusted_proxies=(proxy,)))
+
+    def session_cookie(remote: str) -> str:
+        client = app.test_client()
+        environ = {"REMOTE_ADDR": remote}
+        page = client.get("/signin", environ_base=environ).get_data(as_text=True)
+        response = client.post(
+            "/signin",
+            data={"email": member, "password": PASSWORD, "csrf_token": csrf_token_in(page)},
+            headers={"X-Forwarded-Proto": "https"},
+            environ_base=environ,
+        )
+        return next(
+            c for c in response.headers.getlist("Set-Cookie") if c.startswith("invex_session=")
+        )
+
+    assert "Secure" in session_cookie("10.1.2.3")
+    assert "Secure" not in session_cookie("192.0.2.7")  # anyone can send the header
