@@ -1,10 +1,11 @@
-"""Where on its pages an invoice's field values are printed, for the review app to
-highlight beside the field a person is checking.
+"""Where on its pages each of an invoice's fields was read, for the review app to outline
+beside the field a person is checking.
 
-The extraction does not record the words it read each field from (yet), so this finds the
-value in the PDF's text layer: the first printed form of it (as stored, and amounts also
-with thousands separators or a decimal comma) that occurs. A value printed in several
-places is shown in each; a scan without a text layer has no boxes.
+The extraction records the line it read each value from (`field_sources`, from the words
+of a text layer or of OCR). A field without one (read from an e-invoice's XML, chosen by the
+ranker, or extracted before sources were recorded) is looked for in the PDF's text layer:
+the first printed form of its value (as stored, and amounts also with thousands separators
+or a decimal comma) that occurs, in each place it occurs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from common.accounts.service import Principal
 from common.invoice_fields import AMOUNT_FIELDS, SCALAR_FIELDS
-from common.invoices.service import read_invoice_file
+from common.invoices.service import get_invoice, read_invoice_file
 from common.invoices.ubl_export import currency_exponent
 
 MAX_BOXES = 6  # per field: a value printed all over the page marks nothing useful
@@ -41,19 +42,27 @@ def printed_forms(name: str, value: Any, currency: str | None) -> list[str]:
 
 def field_boxes(principal: Principal, invoice_id: str) -> dict[str, list[dict[str, float]]]:
     """{field: [{page, x, y, w, h}]}, the box as fractions of the page's width and height."""
-    invoice, data = read_invoice_file(principal, invoice_id)
-    if invoice.content_type != "application/pdf" or invoice.status != "succeeded":
+    invoice = get_invoice(principal, invoice_id)  # 404 for another organisation's
+    if invoice.status != "succeeded":
         return {}
+    fields = invoice.fields or {}
+    found: dict[str, list[dict[str, float]]] = {
+        name: [box]
+        for name, box in (fields.get("field_sources") or {}).items()
+        if name in SCALAR_FIELDS and isinstance(box, dict)
+    }
+    missing = [n for n in SCALAR_FIELDS if n not in found and fields.get(n) is not None]
+    if invoice.content_type != "application/pdf" or not missing:
+        return found
+    _, data = read_invoice_file(principal, invoice_id)
     import pymupdf  # noqa: PLC0415 - PyMuPDF loads on demand
 
     from common.mupdf_warnings import forget_mupdf_warnings  # noqa: PLC0415
 
-    fields = invoice.fields or {}
     currency = fields.get("currency")
-    found: dict[str, list[dict[str, float]]] = {}
     try:
         with pymupdf.open(stream=data, filetype="pdf") as document:
-            for name in SCALAR_FIELDS:
+            for name in missing:
                 for form in printed_forms(name, fields.get(name), currency):
                     boxes = _search(document, form)
                     if boxes:

@@ -585,3 +585,24 @@ def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(settings, mem
 
     assert "Secure" in session_cookie("10.1.2.3")
     assert "Secure" not in session_cookie("192.0.2.7")  # anyone can send the header
+
+
+def test_boxes_come_from_the_extraction_and_else_from_the_text_layer(client, member, invoice_id):
+    sign_in(client, member)
+    with db.connection() as conn:
+        stored = conn.execute(
+            "select fields->'field_sources' as s from invoices where id = %(id)s",
+            {"id": invoice_id},
+        ).fetchone()["s"]
+    assert stored["invoice_number"]["page"] == 1  # the extraction recorded the line it read
+    from_extraction = client.get(f"/invoices/{invoice_id}/boxes.json").get_json()
+    assert from_extraction["invoice_number"] == [stored["invoice_number"]]
+    with db.transaction() as conn:
+        conn.execute(
+            "update invoices set fields = fields - 'field_sources' where id = %(id)s",
+            {"id": invoice_id},
+        )
+    searched = client.get(f"/invoices/{invoice_id}/boxes.json").get_json()
+    # the value alone, right of its label on the same line
+    assert searched["invoice_number"][0]["x"] > stored["invoice_number"]["x"]
+    assert abs(searched["invoice_number"][0]["y"] - stored["invoice_number"]["y"]) < 0.01
