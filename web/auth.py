@@ -23,7 +23,6 @@ from common.accounts.service import ROLE_SCOPES, Principal
 from common.config import Settings
 from common.ratelimit import RateLimiter, client_ip
 from common.sessions import service as sessions
-from common.sessions.service import WebSession
 
 SESSION_COOKIE = "invex_session"
 SIGN_IN_CSRF_COOKIE = "invex_signin_csrf"
@@ -42,10 +41,6 @@ def load_session() -> None:
     secret = request.cookies.get(SESSION_COOKIE)
     g.web_session = sessions.session_for(secret)
     g.session_expired = secret is not None and g.web_session is None
-
-
-def current_session() -> WebSession:
-    return g.web_session
 
 
 def current_principal() -> Principal:

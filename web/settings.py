@@ -145,7 +145,7 @@ def settings_webhook_create() -> str | WerkzeugResponse:
             events=events,
             description=request.form.get("description", "").strip()[:500],
         )
-    except (ValidationFailed, InvexError) as exc:
+    except InvexError as exc:
         return _back(error=exc.message)
     return render_template(
         "webhook_created.html",
