@@ -186,3 +186,27 @@ def settings_new_invitation(member_id: str) -> str | WerkzeugResponse:
     except ValidationFailed as exc:
         return _back(error=exc.message)
     return _invitation_page(members.get_member(principal, member_id).email, secret)
+
+
+@blp.post("/settings/webhooks/<id(whk):endpoint_id>/<any(enable, disable):action>")
+@auth.signed_in
+def settings_webhook_switch(endpoint_id: str, action: str) -> WerkzeugResponse:
+    principal = auth.current_principal()
+    principal.require("webhooks:write")
+    webhooks.update_endpoint(principal, endpoint_id, {"enabled": action == "enable"})
+    done = "Endpoint enabled." if action == "enable" else "Endpoint disabled."
+    return redirect(url_for("web.settings_webhook", endpoint_id=endpoint_id, done=done))
+
+
+@blp.post("/settings/webhooks/<id(whk):endpoint_id>/rotate-secret")
+@auth.signed_in
+def settings_webhook_rotate(endpoint_id: str) -> str:
+    principal = auth.current_principal()
+    principal.require("webhooks:write")
+    rotated = webhooks.rotate_secret(principal, endpoint_id)
+    return render_template(
+        "webhook_created.html",
+        endpoint=webhooks.endpoint_resource(rotated.endpoint),
+        secret=rotated.secret,
+        rotated=True,
+    )

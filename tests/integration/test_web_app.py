@@ -459,6 +459,13 @@ def test_settings_manage_webhooks_their_deliveries_and_keys(client, tenant, owne
         data={"csrf_token": token},
     )
     assert retried.status_code == 302  # no sender holds it: nothing runs in this module
+    disabled = client.post(f"/settings/webhooks/{endpoint_id}/disable", data={"csrf_token": token})
+    assert "Endpoint disabled." in client.get(disabled.headers["Location"]).get_data(as_text=True)
+    rotated = client.post(
+        f"/settings/webhooks/{endpoint_id}/rotate-secret", data={"csrf_token": token}
+    ).get_data(as_text=True)
+    assert "keeps signing beside it for 24 hours" in rotated
+    assert f'value="{SECRET_PREFIX}' in rotated
 
     key = client.post("/settings/api-keys", data={"csrf_token": token, "name": "to revoke"})
     key_id = re.search(r"(key_[0-9A-Za-z]+)", client.get("/settings").get_data(as_text=True))
