@@ -53,8 +53,8 @@ format: install ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: install ## mypy on common/, api/ and workers/
-	$(VENV)/bin/mypy common api workers
+typecheck: install ## mypy on common/, api/, workers/ and web/
+	$(VENV)/bin/mypy common api workers web
 
 migrations-check: install ## migration names, numbering, and no landed migration edited
 	$(PY) -m common.migrations check

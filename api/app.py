@@ -35,6 +35,7 @@ from common.errors import ResourceNotFound
 from common.ids import new_id
 from common.ratelimit import RateLimiter
 from common.versions import LATEST, check_version, render_for_version
+from web import register as register_web_app
 
 # Room for the multipart envelope around a file at the upload limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -75,8 +76,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        OPENAPI_REDOC_PATH="docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         JSON_SORT_KEYS=False,
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -104,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(commercial.matching_blp)
     api.register_blueprint(integrations.blp)
     api.register_blueprint(integrations.publish_blp)
+    register_web_app(app, settings)  # the review app and /docs, beside the API
     register_error_handlers(app)
     if settings.rate_limits:
         app.extensions[RATE_LIMITER] = RateLimiter(
@@ -157,7 +157,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             request_log.info(
                 "%s %s %d %.1f ms",
                 request.method,
-                request.path,
+                # a path carrying a secret (the web app's invitation links) logs its route
+                route if "token" in (request.view_args or {}) else request.path,
                 response.status_code,
                 elapsed * 1000,
             )

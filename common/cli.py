@@ -22,6 +22,7 @@ invex demo-invoice FILE       write a sample invoice PDF
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -113,6 +114,25 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"id": created.key.id, "secret": created.secret}))
     else:
         print(f"created key {created.key.id}; its secret, shown only now:\n{created.secret}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From a prompt on a terminal (asked twice), else the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ConfigError("the two passwords differ; nothing changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_members_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.sessions.service import set_password
+
+    member_id = set_password(args.org, args.email, _read_password(args), create_role=args.create_as)
+    print(f"password set for {args.email} ({member_id}); its web sessions were ended")
     return 0
 
 
@@ -431,6 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks")
 
+    members = sub.add_parser("members", help="members of an organisation").add_subparsers(
+        dest="action", required=True
+    )
+    set_password = members.add_parser(
+        "set-password", help="set a member's web app password (prompted, or read from stdin)"
+    )
+    set_password.add_argument("--org", required=True)
+    set_password.add_argument("--email", required=True)
+    set_password.add_argument(
+        "--create-as",
+        choices=("owner", "admin", "member", "viewer"),
+        default=None,
+        help="create the member with this role if the organisation has none with the email",
+    )
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)
@@ -457,6 +491,7 @@ COMMANDS = {
     ("watch", None): cmd_watch,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
+    ("members", "set-password"): cmd_members_set_password,
     ("orgs", "set-plan"): cmd_orgs_set_plan,
     ("orgs", "set-split"): cmd_orgs_set_split,
     ("credits", "top-up"): cmd_credits_top_up,

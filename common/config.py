@@ -224,6 +224,16 @@ SETTINGS = (
         "`https://sandbox-quickbooks.api.intuit.com` for a sandbox company.",
     ),
     Setting(
+        "INVEX_SESSION_IDLE_MINUTES",
+        "30",
+        "The web app signs a member out after this long without a request.",
+    ),
+    Setting(
+        "INVEX_SESSION_MAX_HOURS",
+        "12",
+        "The web app signs a member out this long after signing in, however active.",
+    ),
+    Setting(
         "INVEX_PLAN_LIMITS",
         "",
         "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
@@ -334,6 +344,8 @@ class Settings:
     quickbooks_token_url: str
     quickbooks_revoke_url: str
     quickbooks_api_url: str
+    session_idle_minutes: int
+    session_max_hours: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -390,6 +402,8 @@ class Settings:
             quickbooks_token_url=_url(env, "INVEX_QUICKBOOKS_TOKEN_URL"),
             quickbooks_revoke_url=_url(env, "INVEX_QUICKBOOKS_REVOKE_URL"),
             quickbooks_api_url=_url(env, "INVEX_QUICKBOOKS_API_URL"),
+            session_idle_minutes=_int(env, "INVEX_SESSION_IDLE_MINUTES", 1),
+            session_max_hours=_int(env, "INVEX_SESSION_MAX_HOURS", 1),
         )
 
     def require_servers(self) -> None:

@@ -19,6 +19,7 @@ does not slow every request by a timeout.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -144,6 +145,22 @@ class RateLimiter:
         """A failed authentication from `ip`: take one entry of its budget and return what
         is left, for the 401's headers (None when Redis cannot be reached)."""
         return self._limit([(self.auth_failures, f"auth-failures/{ip}")], take=True)
+
+    def _sign_in_limits(self, ip: str, email: str) -> list[tuple[RateLimitItem, str]]:
+        # The address hashed: no email is written to Redis.
+        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        return [
+            (self.auth_failures, f"sign-in/ip/{ip}"),
+            (self.auth_failures, f"sign-in/account/{account}"),
+        ]
+
+    def check_sign_in(self, ip: str, email: str) -> None:
+        """Before a web sign-in is checked: 429 `rate_limited` when the client address or
+        the account has used up its failed sign-ins (INVEX_AUTH_FAILURES_PER_MINUTE each)."""
+        self._limit(self._sign_in_limits(ip, email), take=False)
+
+    def count_sign_in_failure(self, ip: str, email: str) -> None:
+        self._limit(self._sign_in_limits(ip, email), take=True)
 
     def hit(self, principal: Principal, ip: str, *, upload: bool = False) -> Allowance | None:
         """Count this request against its limits. Returns the tightest allowance (for the

@@ -184,6 +184,8 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            # its own metrics directory, and not the extraction worker's port to race for
+            env={**_metrics_env(settings, data_dir, "mail", -1), "INVEX_METRICS_PORT": "0"},
         ),
         Child(
             "beat",

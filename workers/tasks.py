@@ -17,6 +17,7 @@ from common.events import purge_expired_events
 from common.exports.service import sweep_exports
 from common.integrations.publishing import sweep_publications
 from common.invoices import service
+from common.sessions.service import delete_expired_sessions
 from common.taskqueue import DISPATCH_EXTRACT_TASK, EXTRACT_TASK, SWEEP_TASK
 from workers.extraction import ExtractionError, extract_document
 
@@ -136,7 +137,7 @@ def dispatch_extractions() -> int:
 @shared_task(name=SWEEP_TASK, acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_overdue_work() -> dict[str, int]:
     """Re-send work the broker lost and recover work whose worker died; delete expired
-    export files; expire quotes past their validity. Idempotent."""
+    export files and ended web sessions; expire quotes past their validity. Idempotent."""
     outcome = service.sweep_overdue_extractions(
         settings.requeue_after, settings.extract_max_attempts
     )
@@ -146,6 +147,7 @@ def sweep_overdue_work() -> dict[str, int]:
     outcome.update(sweep_publications(settings.requeue_after))
     outcome["idempotency_keys_purged"] = idempotency.purge_expired()
     outcome["events_purged"] = purge_expired_events()
+    outcome["web_sessions_purged"] = delete_expired_sessions()
     if any(outcome.values()):
         log.info("sweeper: %s", outcome)
     return outcome

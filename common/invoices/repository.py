@@ -634,3 +634,25 @@ def set_org_split_default(conn: Conn, org_id: str, split: bool) -> bool:
         {"id": org_id, "split": split},
     )
     return cur.rowcount == 1
+
+
+def get_page_image(conn: Conn, file_sha256: str, page: int, dpi: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        "select png, width, height from page_images"
+        " where file_sha256 = %(sha)s and page = %(page)s and dpi = %(dpi)s",
+        {"sha": file_sha256, "page": page, "dpi": dpi},
+    ).fetchone()
+    return (
+        {"png": bytes(row["png"]), "width": row["width"], "height": row["height"]} if row else None
+    )
+
+
+def insert_page_image(
+    conn: Conn, file_sha256: str, page: int, dpi: int, *, png: bytes, width: int, height: int
+) -> None:
+    conn.execute(
+        "insert into page_images (file_sha256, page, dpi, png, width, height)"
+        " values (%(sha)s, %(page)s, %(dpi)s, %(png)s, %(w)s, %(h)s)"
+        " on conflict do nothing",  # two first views at once rendered the same image
+        {"sha": file_sha256, "page": page, "dpi": dpi, "png": png, "w": width, "h": height},
+    )

@@ -104,7 +104,8 @@ def invite_member(principal: Principal, *, email: str, name: str, role: str) -> 
             email=email,
             name=name.strip(),
             role=role,
-            invited_by_key_id=principal.key_id,
+            # a member signed in to the web app invites with no key (its key_id is its own ID)
+            invited_by_key_id=principal.key_id if principal.key_id.startswith("key_") else None,
         )
     if member is None:
         raise ResourceAlreadyExists(

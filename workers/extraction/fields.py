@@ -966,6 +966,22 @@ def _sentence_around(text: str, position: int) -> str:
 # --- the whole document ---------------------------------------------------------------------
 
 
+def source_box(line: Line, page_sizes: dict[int, tuple[float, float]]) -> dict[str, float] | None:
+    """The line a value was read from, as fractions of its page (page numbered from 1), for
+    the review app to outline on the page image."""
+    size = page_sizes.get(line.page)
+    if size is None or size[0] <= 0 or size[1] <= 0:
+        return None
+    width, height = size
+    return {
+        "page": line.page + 1,
+        "x": round(max(line.x0, 0.0) / width, 4),
+        "y": round(max(line.y0, 0.0) / height, 4),
+        "w": round((line.x1 - line.x0) / width, 4),
+        "h": round((line.y1 - line.y0) / height, 4),
+    }
+
+
 def parse_invoice_pages(
     pages: list[Page], source: str = "pdf_text", *, rank: bool = True
 ) -> dict[str, Any]:
@@ -976,11 +992,16 @@ def parse_invoice_pages(
     fields = empty_fields(source)
     confidence: dict[str, float] = {}
     warnings: list[dict[str, Any]] = fields["warnings"]
+    page_sizes = {page.number: (page.width, page.height) for page in pages}
+    sources: dict[str, tuple[Any, dict[str, float]]] = {}  # field: (value read, its line)
 
     def put(field: str, candidate: Candidate | None, value: Any = None) -> None:
         if candidate is None:
             return
         fields[field] = candidate.value if value is None else value
+        box = source_box(candidate.line, page_sizes)
+        if box is not None:
+            sources[field] = (fields[field], box)
         ocr_factor = candidate.line.confidence if source == "ocr" else 1.0
         confidence[field] = round(max(0.0, min(1.0, candidate.score)) * ocr_factor, 3)
 
@@ -1117,6 +1138,10 @@ def parse_invoice_pages(
     if rank:
         ranker.apply(doc, blocks, day_first, fields, confidence)
     fields["field_confidence"] = confidence
+    # where each value was read; a value the ranker replaced has no source recorded
+    fields["field_sources"] = {
+        name: box for name, (value, box) in sources.items() if fields.get(name) == value
+    }
     core = ("invoice_number", "invoice_date", "currency", "vendor_name", "total_amount")
     fields["extraction_confidence"] = round(
         sum(confidence.get(f, 0.0) for f in core) / len(core), 3

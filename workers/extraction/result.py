@@ -16,7 +16,10 @@ DOCUMENTS_KEY = "documents"
 class Extraction:
     """`fields` holds the contract's invoice fields, JSON-ready (see API.md "The invoice"):
     amounts as integer minor units, dates "YYYY-MM-DD", rates as decimal strings, plus
-    `document_type`, `source`, `extraction_confidence`, `field_confidence` and `warnings`."""
+    `document_type`, `source`, `extraction_confidence`, `field_confidence` and `warnings`;
+    from positioned words (text layers, OCR) also `field_sources`: {field: {page, x, y, w,
+    h}}, the line each value was read from as fractions of its page (not part of the API's
+    invoice; the review app outlines it)."""
 
     fields: dict[str, Any]
     pages: int

@@ -1,0 +1,1 @@
+"""Members' passwords and their web app sessions."""
