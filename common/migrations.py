@@ -334,7 +334,11 @@ def main(argv: list[str]) -> int:
             print(f"recorded {name}")
         return 0
     if argv in (["check-schema"], ["dump-schema"]):
-        return _schema_command(argv[0])
+        try:
+            return _schema_command(argv[0])
+        except (MigrationError, psycopg.Error) as exc:
+            print(f"{argv[0]}: {exc}", file=sys.stderr)
+            return 1
     print(
         "usage: python -m common.migrations check|record|check-schema|dump-schema",
         file=sys.stderr,

@@ -72,3 +72,11 @@ def test_the_written_file_reads_back_as_the_same_schema(dump, tmp_path):
     assert text.startswith("-- The schema migrations/*.sql build")
     assert f"-- PostgreSQL major version: {dump.major}\n" in text
     assert migrations.compare(dump, text) == []
+
+
+def test_an_unreachable_server_fails_with_its_reason(settings, capsys, monkeypatch):
+    monkeypatch.setenv("INVEX_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    assert migrations.main(["check-schema"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("check-schema: ")
+    assert "127.0.0.1" in err
