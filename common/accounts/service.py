@@ -231,7 +231,7 @@ def revoke_any_api_key(key_id: str) -> repository.ApiKey:
     """Revoke a key of whichever organisation holds it; as revoke_api_key, at once."""
     with db.transaction() as conn:
         key = repository.get_api_key(conn, key_id)
-        revoked = key and repository.revoke_api_key(conn, key.org_id, key_id)
+        revoked = repository.revoke_api_key(conn, key.org_id, key_id) if key else None
     principals.forget_all()
     if revoked is None:
         raise ResourceNotFound(f"No API key {key_id!r}.", param="id")
