@@ -56,8 +56,12 @@ format: install ## format the code
 typecheck: install ## mypy on common/, api/, workers/ and web/
 	$(VENV)/bin/mypy common api workers web
 
-migrations-check: install ## migration names, numbering, and no landed migration edited
+# The schema check needs a PostgreSQL: INVEX_DATABASE_URL's, else a private one started
+# from the machine's binaries (installed when missing, as for `make test`).
+migrations-check: install ## migration files, and the schema they build matches migrations/schema.sql
 	$(PY) -m common.migrations check
+	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
+	$(PY) -m common.migrations check-schema
 
 bench: install ## API load and extraction speed benchmarks (print figures)
 	$(PY) bench/api_load.py

@@ -554,11 +554,11 @@ def run_invoice_list_scale(
 
 def apply_migrations_before(database_url: str, version: int) -> None:
     """Migrations numbered below `version` only (a later apply_migrations adds the rest)."""
-    from common.migrations import MIGRATIONS_DIR, apply_migrations
+    from common.migrations import MIGRATIONS_DIR, apply_migrations, migration_paths
 
     earlier = Path(tempfile.mkdtemp(prefix="invex-migrations-"))
     try:
-        for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        for path in migration_paths(MIGRATIONS_DIR):
             if int(path.name[:4]) < version:
                 shutil.copy(path, earlier / path.name)
         apply_migrations(database_url, earlier)

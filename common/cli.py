@@ -4,7 +4,11 @@ invex up [--dev]              the whole service (embedded servers when no URLs a
                               --dev: webhooks may go to receivers on this machine)
 invex migrate                 apply pending migrations
 invex orgs create NAME        create an organisation
+invex orgs list               the organisations: ID, name, plan, created
 invex keys create --org ID    create an API key (the secret is printed once)
+invex keys list --org ID      an organisation's keys: prefix, name, scopes, mode, dates
+                              (never a secret: only its hash is stored)
+invex keys revoke KEY_ID      revoke a key at once, whichever organisation holds it
 invex orgs set-plan ORG PLAN  move an organisation to another plan (common/plans.py)
 invex credits top-up ORG N    add N top-up page credits to an organisation
 invex credits show ORG        an organisation's plan and credits this month
@@ -26,7 +30,8 @@ import getpass
 import json
 import os
 import sys
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from common.config import ConfigError, Settings, get_settings, settings_markdown
@@ -133,6 +138,80 @@ def cmd_members_set_password(args: argparse.Namespace, settings: Settings) -> in
 
     member_id = set_password(args.org, args.email, _read_password(args), create_role=args.create_as)
     print(f"password set for {args.email} ({member_id}); its web sessions were ended")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _unix(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def cmd_orgs_list(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import list_orgs
+
+    orgs = list_orgs(args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": o.id, "name": o.name, "plan": o.plan, "created": _unix(o.created_at)}
+                    for o in orgs
+                ]
+            )
+        )
+    else:
+        rows = [(o.id, o.name, o.plan, _when(o.created_at)) for o in orgs]
+        _print_table(("ID", "NAME", "PLAN", "CREATED (UTC)"), rows)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import api_key_resource, list_org_api_keys
+
+    keys = list_org_api_keys(args.org)
+    if args.json:
+        print(json.dumps([api_key_resource(key) for key in keys]))
+        return 0
+    rows = [
+        (
+            key.id,
+            key.prefix,
+            key.name or "-",
+            ",".join(key.scopes) or "all",
+            "live" if key.livemode else "test",
+            _when(key.created_at),
+            _when(key.last_used_at),
+            _when(key.revoked_at),
+        )
+        for key in keys
+    ]
+    header = ("ID", "PREFIX", "NAME", "SCOPES", "MODE", "CREATED", "LAST USED", "REVOKED")
+    _print_table(header, rows)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    from common.accounts.service import api_key_resource, revoke_any_api_key
+
+    key = revoke_any_api_key(args.key_id)
+    if args.json:
+        print(json.dumps(api_key_resource(key)))
+    else:
+        print(f"revoked key {key.id} ({key.prefix}...) of {key.org_id} at {_when(key.revoked_at)}")
     return 0
 
 
@@ -388,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_create = orgs.add_parser("create", help="create an organisation")
     org_create.add_argument("name")
     org_create.add_argument("--json", action="store_true")
+    org_list = orgs.add_parser("list", help="the organisations, oldest first")
+    org_list.add_argument("--limit", type=int, default=100, help="at most this many (1-1000)")
+    org_list.add_argument("--json", action="store_true")
     org_plan = orgs.add_parser("set-plan", help="move an organisation to another plan")
     org_plan.add_argument("org")
     org_plan.add_argument("plan", choices=sorted(PLANS))
@@ -477,6 +559,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--member", default=None, help="tie the key to a member (mem_...): its role caps it"
     )
     key_create.add_argument("--json", action="store_true")
+    key_list = keys.add_parser("list", help="an organisation's keys (never their secrets)")
+    key_list.add_argument("--org", required=True)
+    key_list.add_argument("--json", action="store_true")
+    key_revoke = keys.add_parser("revoke", help="revoke a key at once")
+    key_revoke.add_argument("key_id")
+    key_revoke.add_argument("--json", action="store_true")
     return parser
 
 
@@ -492,6 +580,9 @@ COMMANDS = {
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
     ("members", "set-password"): cmd_members_set_password,
+    ("orgs", "list"): cmd_orgs_list,
+    ("keys", "list"): cmd_keys_list,
+    ("keys", "revoke"): cmd_keys_revoke,
     ("orgs", "set-plan"): cmd_orgs_set_plan,
     ("orgs", "set-split"): cmd_orgs_set_split,
     ("credits", "top-up"): cmd_credits_top_up,

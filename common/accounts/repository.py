@@ -62,6 +62,14 @@ def get_org(conn: Conn, org_id: str) -> Org | None:
     return Org(**row) if row else None
 
 
+def list_orgs(conn: Conn, limit: int) -> list[Org]:
+    rows = conn.execute(
+        "select id, name, plan, created_at from orgs order by id limit %(limit)s",
+        {"limit": limit},
+    ).fetchall()
+    return [Org(**row) for row in rows]
+
+
 def insert_api_key(
     conn: Conn,
     *,
@@ -126,6 +134,14 @@ def list_api_keys(conn: Conn, org_id: str) -> list[ApiKey]:
         {"org": org_id},
     ).fetchall()
     return [ApiKey(**row) for row in rows]
+
+
+def get_api_key(conn: Conn, key_id: str) -> ApiKey | None:
+    """Any organisation's key (operator commands name a key, not its organisation)."""
+    row = conn.execute(
+        f"select {KEY_COLUMNS} from api_keys where id = %(id)s", {"id": key_id}
+    ).fetchone()
+    return ApiKey(**row) if row else None
 
 
 def revoke_api_key(conn: Conn, org_id: str, key_id: str) -> ApiKey | None:

@@ -205,6 +205,39 @@ def revoke_api_key(principal: Principal, key_id: str) -> repository.ApiKey:
     return key
 
 
+# --- operator commands (`invex orgs list`, `invex keys list|revoke`): no principal, the
+# operator may see and revoke any organisation's keys, never their secrets.
+
+MAX_LISTED_ORGS = 1000
+
+
+def list_orgs(limit: int = 100) -> list[repository.Org]:
+    """The first `limit` organisations by ID (oldest first: IDs sort by creation)."""
+    if not 1 <= limit <= MAX_LISTED_ORGS:
+        raise ValidationFailed(f"limit must be 1 to {MAX_LISTED_ORGS}.", param="limit")
+    with db.connection() as conn:
+        return repository.list_orgs(conn, limit)
+
+
+def list_org_api_keys(org_id: str) -> list[repository.ApiKey]:
+    """An organisation's keys, revoked ones included, newest first."""
+    with db.connection() as conn:
+        if repository.get_org(conn, org_id) is None:
+            raise ResourceNotFound(f"No organisation {org_id!r}.", param="org")
+        return repository.list_api_keys(conn, org_id)
+
+
+def revoke_any_api_key(key_id: str) -> repository.ApiKey:
+    """Revoke a key of whichever organisation holds it; as revoke_api_key, at once."""
+    with db.transaction() as conn:
+        key = repository.get_api_key(conn, key_id)
+        revoked = repository.revoke_api_key(conn, key.org_id, key_id) if key else None
+    principals.forget_all()
+    if revoked is None:
+        raise ResourceNotFound(f"No API key {key_id!r}.", param="id")
+    return revoked
+
+
 def api_key_resource(key: repository.ApiKey, secret: str | None = None) -> dict:
     resource = {
         "id": key.id,

@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from common.migrations import MIGRATIONS_DIR, check_migration_files, record_checksums
+from common.migrations import (
+    MIGRATIONS_DIR,
+    check_migration_files,
+    migration_paths,
+    record_checksums,
+)
 
 
 @pytest.fixture
@@ -17,7 +22,7 @@ def migrations(tmp_path: Path) -> Path:
 
 
 def next_number(migrations: Path) -> int:
-    return max(int(path.name[:4]) for path in migrations.glob("*.sql")) + 1
+    return max(int(path.name[:4]) for path in migration_paths(migrations)) + 1
 
 
 def test_the_repository_migrations_pass():
