@@ -101,8 +101,8 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _check_move(mailbox: Mailbox) -> None:
-    if mailbox.after_processing == "move" and not mailbox.processed_folder:
+def _check_move(after_processing: str | None, processed_folder: str | None) -> None:
+    if after_processing == "move" and not processed_folder:
         raise ValidationFailed(
             "after_processing `move` needs a processed_folder.", param="processed_folder"
         )
@@ -110,10 +110,7 @@ def _check_move(mailbox: Mailbox) -> None:
 
 def create_mailbox(principal: Principal, values: dict[str, Any]) -> Mailbox:
     values = _check_settings({"port": IMAPS_PORT, **values})
-    if values.get("after_processing") == "move" and not values.get("processed_folder"):
-        raise ValidationFailed(
-            "after_processing `move` needs a processed_folder.", param="processed_folder"
-        )
+    _check_move(values.get("after_processing"), values.get("processed_folder"))
     with db.transaction() as conn:
         return repository.insert_mailbox(
             conn,
@@ -152,12 +149,14 @@ def list_mailboxes(
 def update_mailbox(principal: Principal, mailbox_id: str, changes: dict[str, Any]) -> Mailbox:
     changes = _check_settings(changes)
     with db.transaction() as conn:
-        get_mailbox(principal, mailbox_id, conn)
+        current = get_mailbox(principal, mailbox_id, conn)
         if not changes:
-            return get_mailbox(principal, mailbox_id, conn)
-        mailbox = repository.update_mailbox(conn, mailbox_id, changes)
-        _check_move(mailbox)  # raises: the transaction rolls back
-    return mailbox
+            return current
+        _check_move(
+            changes.get("after_processing", current.after_processing),
+            changes.get("processed_folder", current.processed_folder),
+        )
+        return repository.update_mailbox(conn, mailbox_id, changes)
 
 
 def delete_mailbox(principal: Principal, mailbox_id: str) -> Mailbox:

@@ -427,3 +427,36 @@ def test_the_dispatcher_claims_a_due_mailbox_once(client, tenant, inbox):
 def _mailbox_row(mailbox_id: str):
     with db.connection() as conn:
         return service.repository.get_mailbox_by_id(conn, mailbox_id)
+
+
+def test_a_mail_waits_while_the_credits_are_used_up(client, tenant, inbox, monkeypatch):
+    mailbox = create_mailbox(client, tenant, inbox)
+    inbox.append(pdf_mail("INV-L-1"))
+    monkeypatch.setenv("INVEX_PLAN_LIMITS", "free.monthly_pages=0")
+    get_settings.cache_clear()
+    try:
+        refused = service.poll_mailbox(mailbox["id"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert refused.error.startswith("monthly_limit_reached:")
+    assert messages(mailbox["id"]) == []
+    assert next(iter(inbox.flags().values())) == ""  # left unread for later
+    assert service.poll_mailbox(mailbox["id"]).taken == 1
+
+
+def test_a_folder_that_does_not_exist_shows_in_last_error(client, tenant, inbox):
+    mailbox = create_mailbox(client, tenant, inbox, folder="Nowhere")
+    result = service.poll_mailbox(mailbox["id"])
+    assert result.error is not None
+    assert "cannot select 'Nowhere'" in result.error
+
+
+def test_move_without_a_processed_folder_cannot_be_patched_in(client, tenant, inbox):
+    mailbox = create_mailbox(client, tenant, inbox)
+    refused = client.patch(
+        f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers, json={"after_processing": "move"}
+    )
+    assert assert_contract_error(refused, 400, "validation_error")["param"] == "processed_folder"
+    shown = client.get(f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers).get_json()
+    assert shown["after_processing"] == "seen"
