@@ -460,3 +460,21 @@ def test_move_without_a_processed_folder_cannot_be_patched_in(client, tenant, in
     assert assert_contract_error(refused, 400, "validation_error")["param"] == "processed_folder"
     shown = client.get(f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers).get_json()
     assert shown["after_processing"] == "seen"
+
+
+def test_the_tasks_poll_and_dispatch_as_the_worker_runs_them(client, tenant, inbox, servers):
+    import redis
+
+    from workers.mail_tasks import dispatch_polls, poll_mailbox
+
+    mailbox = create_mailbox(client, tenant, inbox)
+    assert poll_mailbox.apply(args=[mailbox["id"]]).get() == 0  # nothing: quiet
+    inbox.append(pdf_mail("INV-W-1"))
+    assert poll_mailbox.apply(args=[mailbox["id"]]).get()["taken"] == 1
+    broker = redis.Redis.from_url(servers["redis_url"])
+    broker.delete("mail")
+    with db.connection() as conn:
+        conn.execute("update mailboxes set next_poll_at = now() where id = %(id)s", mailbox)
+    assert dispatch_polls.apply().get() >= 1
+    assert broker.llen("mail") >= 1  # the poll task, on its own queue
+    broker.delete("mail")
