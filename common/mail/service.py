@@ -11,8 +11,10 @@ marked (the process died in between) is marked by the next poll, and makes nothi
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,8 @@ MAX_BACKOFF_SECONDS = 900
 MESSAGES_PER_POLL = 50
 # The dispatcher's claim: a poll whose task was lost is sent again after this.
 POLL_LEASE_SECONDS = 120
+# A poll starts no new message after this long (the session is cut off at 90 s).
+POLL_SECONDS = 60
 IMAPS_PORT = 993
 # A whole message may be this many times an upload's limit (base64 grows data by 4/3).
 MESSAGE_SIZE_FACTOR = 3
@@ -174,6 +178,17 @@ def claim_due_mailboxes(limit: int = 100) -> list[str]:
         return repository.claim_due_mailboxes(conn, lease_seconds=POLL_LEASE_SECONDS, limit=limit)
 
 
+# The server, the network or Invex (the database, the credits): the poll ends, the mail
+# stays for the next one.
+_STOPS_THE_POLL: tuple[type[BaseException], ...] = (*imap.SESSION_ERRORS, InvexError)
+# ...and what else fails a whole poll: a refused address, a password no key decrypts.
+_FAILS_THE_POLL: tuple[type[BaseException], ...] = (
+    *_STOPS_THE_POLL,
+    UnsafeWebhookUrl,
+    secretbox.SecretUnreadable,
+)
+
+
 @dataclass
 class PollResult:
     """What one poll did; `busy`: another poller held the mailbox, nothing was done."""
@@ -209,14 +224,7 @@ def _poll_locked(mailbox_id: str) -> PollResult:
     result = PollResult()
     try:
         _take_new_messages(mailbox, result)
-    except (
-        imap.MailboxError,
-        OSError,
-        EOFError,
-        UnsafeWebhookUrl,
-        secretbox.SecretUnreadable,
-        InvexError,
-    ) as exc:
+    except _FAILS_THE_POLL as exc:
         result.error = _describe(exc)
     if result.error is None:
         delay = float(settings.mail_poll_interval)
@@ -252,6 +260,8 @@ def _describe(exc: BaseException) -> str:
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, UnsafeWebhookUrl):
         return f"refused: {exc}"
+    if isinstance(exc, imaplib.IMAP4.error):
+        return f"IMAP: {str(exc)[:300]}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -275,14 +285,33 @@ def _take_new_messages(mailbox: Mailbox, result: PollResult) -> None:
         principal = principal_for_org(
             mailbox.org_id, livemode=mailbox.livemode, acting_as=mailbox.id
         )
+        started = time.monotonic()
         for uid in pending:
+            if time.monotonic() - started > POLL_SECONDS:
+                break  # the rest next time, before the session's deadline cuts it off
             if uid not in taken:
-                outcome = _take_message(mailbox, principal, session, uid)
+                outcome = _take_message_safely(mailbox, principal, session, uid)
                 if outcome is None:
                     continue  # gone from the server meanwhile
                 setattr(result, outcome, getattr(result, outcome) + 1)
             # taken now, or before by a poll that ended before marking it
             session.mark(uid, mailbox.after_processing, mailbox.processed_folder)
+
+
+def _take_message_safely(
+    mailbox: Mailbox, principal: Principal, session: imap.Session, uid: int
+) -> str | None:
+    """_take_message; a message that fails it for any other reason than the server, the
+    network or Invex itself (a defect meeting a mail nobody foresaw) is recorded as
+    rejected, so one poisonous mail cannot stop the mailbox for good."""
+    try:
+        return _take_message(mailbox, principal, session, uid)
+    except _STOPS_THE_POLL:
+        raise
+    except Exception as exc:  # recorded, and logged with its traceback
+        log.exception("mailbox %s: message %s could not be taken", mailbox.id, uid)
+        reason = f"internal error: {type(exc).__name__}"
+        return _record(mailbox, session, uid, None, "rejected", reason)
 
 
 def _take_message(

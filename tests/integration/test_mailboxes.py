@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -478,3 +480,78 @@ def test_the_tasks_poll_and_dispatch_as_the_worker_runs_them(client, tenant, inb
     assert dispatch_polls.apply().get() >= 1
     assert broker.llen("mail") >= 1  # the poll task, on its own queue
     broker.delete("mail")
+
+
+def test_a_mail_that_trips_a_defect_is_recorded_and_the_poll_goes_on(
+    client, tenant, inbox, monkeypatch
+):
+    real_read_mail = service.read_mail
+
+    def read_mail_with_a_defect(raw: bytes, **limits):
+        if b"POISON" in raw:
+            raise RuntimeError("a defect nobody foresaw")
+        return real_read_mail(raw, **limits)
+
+    monkeypatch.setattr(service, "read_mail", read_mail_with_a_defect)
+    mailbox = create_mailbox(client, tenant, inbox)
+    inbox.append(pdf_mail("INV-X-1", body="POISON"))
+    inbox.append(pdf_mail("INV-X-2"))
+
+    result = service.poll_mailbox(mailbox["id"])
+
+    assert (result.error, result.rejected, result.taken) == (None, 1, 1)
+    reasons = [m["reason"] for m in messages(mailbox["id"])]
+    assert "internal error: RuntimeError" in reasons
+
+
+def test_a_server_that_stops_answering_is_cut_off(client, tenant, monkeypatch):
+    import socket
+    import ssl
+    import tempfile
+
+    from common.mail import imap
+    from tests.imap_server import self_signed_certificate
+
+    certificate, key = self_signed_certificate()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "c.pem").write_text(certificate)
+        (Path(tmp) / "k.pem").write_text(key)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(Path(tmp) / "c.pem", Path(tmp) / "k.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def greet_then_say_nothing() -> None:
+        conn, _ = listener.accept()
+        tls = context.wrap_socket(conn, server_side=True)
+        tls.sendall(b"* OK IMAP4rev1 ready\r\n")
+        held.append(tls)  # never answers LOGIN
+
+    threading.Thread(target=greet_then_say_nothing, daemon=True).start()
+    monkeypatch.setattr(imap, "SESSION_SECONDS", 1)
+    mailbox = create_mailbox(
+        client,
+        tenant,
+        type(
+            "Silent",
+            (),
+            {
+                "host": "127.0.0.1",
+                "port": listener.getsockname()[1],
+                "user": "u",
+                "password": "p",
+                "certificate": certificate,
+            },
+        ),
+    )
+    started = time.monotonic()
+    try:
+        result = service.poll_mailbox(mailbox["id"])
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    # cut off by the session's deadline, not by the read timeout it would otherwise wait out
+    assert time.monotonic() - started < imap.TIMEOUT_SECONDS
+    assert result.error is not None
+    assert _mailbox_row(mailbox["id"]).failures == 1
