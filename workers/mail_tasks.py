@@ -26,7 +26,7 @@ def dispatch_polls() -> int:
     way is sent again once that claim runs out."""
     mailbox_ids = service.claim_due_mailboxes()
     if mailbox_ids:
-        taskqueue.send_mail_polls(mailbox_ids)
+        taskqueue.send_mail_polls(mailbox_ids, expires=service.POLL_LEASE_SECONDS)
     return len(mailbox_ids)
 
 
