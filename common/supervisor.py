@@ -163,6 +163,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            env=_metrics_env(settings, data_dir, "mail", 3),
         ),
         Child(
             "beat",
