@@ -146,6 +146,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
+            env=_metrics_env(settings, data_dir, "bank", 4),
         ),
         Child(
             "mail",
