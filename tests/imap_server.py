@@ -242,6 +242,7 @@ def make_mail(
     body: str = "Please find our invoice attached.",
 ) -> bytes:
     """A mail as a supplier sends one: a text body and the given attachments."""
+    from email import policy
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
 
@@ -255,7 +256,7 @@ def make_mail(
     for name, data in attachments:
         maintype, subtype = _guess_type(name)
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
+    return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as mail travels
 
 
 def _guess_type(name: str) -> tuple[str, str]:

@@ -47,10 +47,11 @@ class ReadMail:
     # attachments left out, with why (not an invoice format, too large)
     ignored: list[str] = field(default_factory=list)
 
-    def metadata(self, mailbox_id: str) -> dict[str, str]:
-        """The invoice's `metadata`: which mail it came from."""
+    def metadata(self, origin: dict[str, str]) -> dict[str, str]:
+        """The invoice's `metadata`: which mail it came from, and how (`origin`: the
+        mailbox's ID, or the address an SMTP receiver took it for)."""
         named = {
-            "mailbox_id": mailbox_id,
+            **origin,
             "email_message_id": self.message_id or "",
             "email_from": self.from_header,
             "email_subject": self.subject,

@@ -32,7 +32,7 @@ from common.errors import (
 from common.ids import new_id
 from common.invoices import service as invoices
 from common.mail import imap, repository
-from common.mail.messages import HostileMail, read_mail, sender_allowed
+from common.mail.messages import HostileMail, ReadMail, read_mail, sender_allowed
 from common.mail.repository import Mailbox
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.webhooks.ssrf import UnsafeWebhookUrl
@@ -353,25 +353,14 @@ def _take_message(
         if row is None:
             log.info("mailbox %s: message %s was taken before", mailbox.id, uid, extra=where)
             return "skipped"
-        invoice_ids: list[str] = []
-        problems = list(mail.ignored)
-        for index, attachment in enumerate(mail.attachments):
-            try:
-                invoice = invoices.create_invoice(
-                    principal,
-                    file_name=attachment.file_name,
-                    content_type=attachment.content_type,
-                    data=attachment.data,
-                    metadata=mail.metadata(mailbox.id),
-                    # the message row already guards this; the key names the invoice's origin
-                    idempotency_key=f"mail:{mailbox.id}:{session.uidvalidity}:{uid}:{index}",
-                    source_channel="email",
-                    conn=conn,
-                )
-            except (UnreadableFile, TooManyPages) as exc:
-                problems.append(f"{attachment.file_name}: {exc.message}")
-                continue
-            invoice_ids.append(invoice.id)
+        invoice_ids, problems = create_mail_invoices(
+            principal,
+            mail,
+            metadata=mail.metadata({"mailbox_id": mailbox.id}),
+            # the message row already guards this; the key names the invoice's origin
+            idempotency_prefix=f"mail:{mailbox.id}:{session.uidvalidity}:{uid}",
+            conn=conn,
+        )
         outcome = "taken" if invoice_ids else "rejected"
         problem = "; ".join(problems)[:2000] or None
         repository.set_message_result(conn, row, outcome, problem, invoice_ids)
@@ -385,6 +374,37 @@ def _take_message(
         extra=where,
     )
     return outcome
+
+
+def create_mail_invoices(
+    principal: Principal,
+    mail: ReadMail,
+    *,
+    metadata: dict[str, str],
+    idempotency_prefix: str,
+    conn: db.Conn,
+) -> tuple[list[str], list[str]]:
+    """An invoice per attachment, in the caller's transaction (`conn`); the invoice IDs
+    and what was left out, with why. Attachment N's idempotency key is the prefix and N."""
+    invoice_ids: list[str] = []
+    problems = list(mail.ignored)
+    for index, attachment in enumerate(mail.attachments):
+        try:
+            invoice = invoices.create_invoice(
+                principal,
+                file_name=attachment.file_name,
+                content_type=attachment.content_type,
+                data=attachment.data,
+                metadata=metadata,
+                idempotency_key=f"{idempotency_prefix}:{index}",
+                source_channel="email",
+                conn=conn,
+            )
+        except (UnreadableFile, TooManyPages) as exc:
+            problems.append(f"{attachment.file_name}: {exc.message}")
+            continue
+        invoice_ids.append(invoice.id)
+    return invoice_ids, problems
 
 
 def _record(  # noqa: PLR0917 - the message's coordinates, then what became of it

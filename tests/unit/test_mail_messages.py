@@ -30,7 +30,7 @@ def test_the_mail_names_its_headers_and_keeps_only_invoice_attachments():
     ]
     assert mail.ignored == ["notes.txt: not a PDF, image or e-invoice XML"]
     assert mail.sender == "billing@acme.example"
-    metadata = mail.metadata("mbx_1")
+    metadata = mail.metadata({"mailbox_id": "mbx_1"})
     assert metadata["email_message_id"] == "<m1@acme.example>"
     assert metadata["email_subject"] == "Invoice 7"
     assert metadata["mailbox_id"] == "mbx_1"
@@ -44,7 +44,7 @@ def test_an_attachment_over_the_upload_limit_is_left_out_with_why():
 
 def test_long_headers_are_cut_to_what_metadata_holds():
     mail = read_mail(make_mail(subject="x" * 2000), max_attachment_bytes=1000)
-    assert len(mail.metadata("mbx_1")["email_subject"]) == 500
+    assert len(mail.metadata({"mailbox_id": "mbx_1"})["email_subject"]) == 500
 
 
 def test_too_many_invoice_attachments_is_hostile():
