@@ -204,7 +204,8 @@ def poll_mailbox(mailbox_id: str) -> PollResult:
     """Take the mailbox's new messages. Safe to run twice at once: the second finds the
     mailbox's advisory lock held and returns `busy`; safe after a crash: the message rows
     say what was taken. Errors of the server or the network end in `last_error` and a
-    longer wait before the next poll, never in an exception."""
+    longer wait before the next poll, not in an exception (the database's own failures
+    excepted: the task retries those)."""
     with db.connection() as lock_conn:
         # a session lock, released below, or by the server when this connection dies
         if not repository.try_poll_lock(lock_conn, mailbox_id):
@@ -229,9 +230,9 @@ def _poll_locked(mailbox_id: str) -> PollResult:
     if result.error is None:
         delay = float(settings.mail_poll_interval)
     else:
-        delay = min(
-            settings.mail_poll_interval * 2.0 ** (mailbox.failures + 1), MAX_BACKOFF_SECONDS
-        )
+        # capped exponent: a mailbox broken for weeks must not overflow the float
+        doublings = min(mailbox.failures + 1, 30)
+        delay = min(settings.mail_poll_interval * 2.0**doublings, MAX_BACKOFF_SECONDS)
         log.warning(
             "mailbox %s: %s (next try in %.0f s)",
             mailbox.id,

@@ -385,6 +385,12 @@ def test_a_wrong_password_shows_in_last_error_and_backs_off(client, tenant, inbo
     shown = client.get(f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers).get_json()
     assert "login refused" in shown["last_error"]
     assert shown["failures"] == 2
+    # broken for long, it waits 15 minutes between tries
+    with db.connection() as conn:
+        conn.execute("update mailboxes set failures = 5000 where id = %(id)s", mailbox)
+    service.poll_mailbox(mailbox["id"])
+    row = _mailbox_row(mailbox["id"])
+    assert row.next_poll_at - row.last_polled_at == timedelta(seconds=900)
     # fixed, it is polled at once and forgets its failures
     fixed = client.patch(
         f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers, json={"password": inbox.password}
