@@ -97,3 +97,17 @@ def test_a_mail_without_headers_or_body_reads_as_empty():
 )
 def test_the_sender_allow_list(sender, allowed, expected):
     assert sender_allowed(sender, allowed) is expected
+
+
+def test_control_characters_never_reach_the_metadata_or_the_file_name():
+    raw = (
+        b"From: a@b.example\r\nSubject: =?utf-8?b?SW52AG9pY2UJNw==?=\r\n"
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+        b"Content-Type: application/pdf\r\n"
+        b"Content-Disposition: attachment; filename*=utf-8''a%00b%0A.pdf\r\n\r\n"
+        + PDF
+        + b"\r\n--x--\r\n"
+    )
+    mail = read_mail(raw, max_attachment_bytes=10_000)
+    assert mail.subject == "Invoice 7"
+    assert [a.file_name for a in mail.attachments] == ["ab .pdf"]
