@@ -87,6 +87,8 @@ class PrivateDovecot:
         self.root = Path(tempfile.mkdtemp(prefix="invex-imap-"))
         self.user = user
         self.password = password
+        # a second account, whose password is not ASCII
+        self.second_user, self.second_password = "umlauts", "pässwört-ß"
         self.port = free_port()
         self.host = "127.0.0.1"
         self.certificate, self._key = self_signed_certificate()
@@ -98,7 +100,11 @@ class PrivateDovecot:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "cert.pem").write_text(self.certificate)
         (self.root / "key.pem").write_text(self._key)
-        (self.root / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        (self.root / "users").write_text(
+            f"{self.user}:{{PLAIN}}{self.password}\n"
+            f"{self.second_user}:{{PLAIN}}{self.second_password}\n",
+            encoding="utf-8",
+        )
         for name in ("run", "state", "home"):
             (self.root / name).mkdir(exist_ok=True)
         config = self.root / "dovecot.conf"

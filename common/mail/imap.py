@@ -173,7 +173,11 @@ def open_session(
     imap = _PinnedIMAP(host, address, port, tls_context(ca_certificate))
     try:
         try:
-            imap.login(username, password)
+            if (username + password).isascii():
+                imap.login(username, password)
+            else:  # LOGIN's arguments are ASCII in imaplib; SASL PLAIN carries UTF-8
+                credentials = f"\0{username}\0{password}".encode()
+                imap.authenticate("PLAIN", lambda _: credentials)
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"login refused: {str(exc)[:200]}") from None
         try:

@@ -227,6 +227,9 @@ def _poll_locked(mailbox_id: str) -> PollResult:
         _take_new_messages(mailbox, result)
     except _FAILS_THE_POLL as exc:
         result.error = _describe(exc)
+    except Exception as exc:  # a defect: still recorded, so the mailbox shows it and backs off
+        log.exception("mailbox %s: the poll failed", mailbox.id)
+        result.error = f"internal error: {type(exc).__name__}"
     if result.error is None:
         delay = float(settings.mail_poll_interval)
     else:

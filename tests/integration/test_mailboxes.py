@@ -561,3 +561,36 @@ def test_a_server_that_stops_answering_is_cut_off(client, tenant, monkeypatch):
     assert time.monotonic() - started < imap.TIMEOUT_SECONDS
     assert result.error is not None
     assert _mailbox_row(mailbox["id"]).failures == 1
+
+
+def test_a_password_that_is_not_ascii_logs_in(client, tenant, inbox):
+    mailbox = create_mailbox(
+        client, tenant, inbox, username=inbox.second_user, password=inbox.second_password
+    )
+    assert service.poll_mailbox(mailbox["id"]).error is None
+    wrong = create_mailbox(client, tenant, inbox, username=inbox.second_user, password="pässwört")
+    assert "login refused" in service.poll_mailbox(wrong["id"]).error
+
+
+def test_a_folder_name_that_is_not_ascii_is_refused(client, tenant, inbox):
+    refused = client.post(
+        "/v1/mailboxes",
+        headers=tenant.headers,
+        json={"host": "imap.example.com", "username": "u", "password": "p", "folder": "Entwürfe"},
+    )
+    assert assert_contract_error(refused, 400, "validation_error")["param"] == "folder"
+
+
+def test_a_poll_that_trips_a_defect_still_records_it_and_backs_off(
+    client, tenant, inbox, monkeypatch
+):
+    mailbox = create_mailbox(client, tenant, inbox)
+
+    def take_with_a_defect(*args):
+        raise RuntimeError("a defect nobody foresaw")
+
+    monkeypatch.setattr(service, "_take_new_messages", take_with_a_defect)
+    result = service.poll_mailbox(mailbox["id"])
+    assert result.error == "internal error: RuntimeError"
+    row = _mailbox_row(mailbox["id"])
+    assert (row.failures, row.last_error) == (1, "internal error: RuntimeError")
