@@ -9,6 +9,12 @@ from api.schemas import StrictSchema
 AFTER_PROCESSING = ("seen", "flagged", "move")
 
 _HOST = validate.Regexp(r"^[A-Za-z0-9.\-\[\]:]{1,253}$", error="host is a DNS name or an IP.")
+# IMAP names folders in ASCII (modified UTF-7 for the rest), and so must the API.
+_FOLDER = validate.Regexp(
+    r"^[\x20-\x7e]{1,200}$",
+    error="ASCII only: give a folder with other letters by its IMAP name (modified UTF-7, "
+    "e.g. `Entw&APw-rfe`).",
+)
 _SENDER = validate.Regexp(
     r"^[^\s@]*@?[^\s@]+\.[^\s@]+$", error="an address or a domain (`@example.com`)."
 )
@@ -32,8 +38,8 @@ class _MailboxFields(StrictSchema):
         metadata={"description": "Stored encrypted; never returned."},
     )
     folder = fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "The folder polled; `INBOX` by default."},
+        validate=_FOLDER,
+        metadata={"description": "The folder polled (its IMAP name); `INBOX` by default."},
     )
     allowed_senders = fields.List(
         fields.String(validate=[validate.Length(max=320), _SENDER]),
@@ -53,8 +59,8 @@ class _MailboxFields(StrictSchema):
     )
     processed_folder = fields.String(
         allow_none=True,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Where `move` puts a taken mail."},
+        validate=_FOLDER,
+        metadata={"description": "Where `move` puts a taken mail (its IMAP name)."},
     )
     ca_certificate = fields.String(
         allow_none=True,

@@ -17,6 +17,8 @@ invex export --org ID --format FMT [filters] -o FILE
                               writer, in this process, against the running stack's database)
 invex watch DIR --org ID      upload each file dropped in DIR, then move it to DIR/done
                               or DIR/failed (with a .error.txt note)
+invex smtpd --route ADDR=ORG  receive mail for these addresses (behind your MTA) and
+                              make invoices of its attachments
 invex extract FILE...         extract invoice fields, no servers needed
 invex settings                every setting with its default
 invex status                  the running stack's processes, queues and oldest waiting job
@@ -325,6 +327,49 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_smtpd(args: argparse.Namespace, settings: Settings) -> int:
+    _use_servers(settings)
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    from common.accounts.service import principal_for_org
+    from common.logs import configure_logging
+    from common.mail.smtp_receiver import (
+        BadRoute,
+        InvoiceHandler,
+        max_message_bytes,
+        parse_route,
+    )
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        routes = dict(parse_route(value) for value in args.route)
+    except BadRoute as exc:
+        print(f"invex: {exc}", file=sys.stderr)
+        return 2
+    principals = {
+        address: principal_for_org(org_id, livemode=args.mode == "live", acting_as="smtp")
+        for address, org_id in routes.items()
+    }
+    controller = Controller(
+        InvoiceHandler(principals),
+        hostname=args.host,
+        port=args.port,
+        data_size_limit=max_message_bytes(),
+        ident="Invex",
+    )
+    controller.start()
+    print(f"invex: SMTP on {args.host}:{args.port} for {', '.join(routes)}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+    return 0
+
+
 def _stack_state(settings: Settings) -> dict | None:
     """servers.json of the `invex up` these commands use (see resolve_server_urls), or None
     when the servers are configured by URL (a deployment `invex up` did not start)."""
@@ -547,6 +592,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="create the member with this role if the organisation has none with the email",
     )
+    smtpd = sub.add_parser(
+        "smtpd", help="receive mail for organisations' addresses (behind your mail server)"
+    )
+    smtpd.add_argument(
+        "--route",
+        action="append",
+        required=True,
+        help="ADDRESS=org_...: mail to ADDRESS becomes that organisation's invoices (repeat)",
+    )
+    smtpd.add_argument("--host", default="127.0.0.1", help="listen address (loopback: safe)")
+    smtpd.add_argument("--port", type=int, default=2525)
+    smtpd.add_argument("--mode", choices=("live", "test"), default="live")
+
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="create an API key")
     key_create.add_argument("--org", required=True)
@@ -577,6 +635,7 @@ COMMANDS = {
     ("demo-invoice", None): cmd_demo_invoice,
     ("export", None): cmd_export,
     ("watch", None): cmd_watch,
+    ("smtpd", None): cmd_smtpd,
     ("orgs", "create"): cmd_orgs_create,
     ("keys", "create"): cmd_keys_create,
     ("members", "set-password"): cmd_members_set_password,

@@ -138,7 +138,8 @@ SETTINGS = (
         "INVEX_METRICS_PORT",
         "0",
         "Port a Celery worker serves Prometheus metrics on (`/metrics`); 0: none. `invex up` "
-        "gives its extraction, webhook and exports workers this port and the next two.",
+        "gives its extraction, webhook, exports, mail, bank and publish workers this port "
+        "and the next five.",
     ),
     Setting(
         "INVEX_RESTART_LIMIT",

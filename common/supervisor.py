@@ -146,8 +146,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
-            # as publish: without this it inherits the extraction worker's metrics port
-            env={**_metrics_env(settings, data_dir, "bank", -1), "INVEX_METRICS_PORT": "0"},
+            env=_metrics_env(settings, data_dir, "bank", 4),
         ),
         Child(
             "publish",
@@ -165,8 +164,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
-            # serves no metrics port: the inherited one is the extraction worker's
-            env={**_metrics_env(settings, data_dir, "publish", -1), "INVEX_METRICS_PORT": "0"},
+            env=_metrics_env(settings, data_dir, "publish", 5),
         ),
         Child(
             "mail",
@@ -184,8 +182,7 @@ def process_commands(settings: Settings, data_dir: Path) -> list[Child]:
                 "--loglevel",
                 "INFO",
             ],
-            # its own metrics directory, and not the extraction worker's port to race for
-            env={**_metrics_env(settings, data_dir, "mail", -1), "INVEX_METRICS_PORT": "0"},
+            env=_metrics_env(settings, data_dir, "mail", 3),
         ),
         Child(
             "beat",

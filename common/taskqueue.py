@@ -178,6 +178,23 @@ def send_extractions(invoice_ids: Iterable[str]) -> None:
             app.send_task(EXTRACT_TASK, args=[invoice_id], queue=EXTRACT_QUEUE, producer=producer)
 
 
+def send_mail_polls(mailbox_ids: Iterable[str], expires: float) -> None:
+    """Send one poll task per mailbox over one producer; raises when the broker is
+    unreachable (the mailboxes' claims run out and the dispatcher sends them again). A poll
+    not started within `expires` seconds is dropped: by then its claim has run out and a
+    fresh one is sent, so stopped mail workers leave no pile of stale polls."""
+    app = celery_app()
+    with app.producer_or_acquire() as producer:
+        for mailbox_id in mailbox_ids:
+            app.send_task(
+                POLL_MAILBOX_TASK,
+                args=[mailbox_id],
+                queue=MAIL_QUEUE,
+                producer=producer,
+                expires=expires,
+            )
+
+
 def coalesced_nudge(key: str, window_ms: int, task: str, queue: str) -> bool:
     """Send `task` (no arguments) unless a nudge under `key` sent it less than `window_ms` ago
     and the task has not yet cleared the key (`clear_nudge`, first thing when it runs).

@@ -73,7 +73,10 @@ class FolderWatcher:
             candidates = [e for e in entries if _is_candidate(e)]
         for entry in candidates:
             present.add(entry.name)
-            stat = entry.stat(follow_symlinks=False)
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone since the listing
             seen = self._seen.get(entry.name)
             if seen is None or (seen.size, seen.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
                 self._seen[entry.name] = _Seen(stat.st_size, stat.st_mtime_ns, now)
@@ -102,6 +105,7 @@ class FolderWatcher:
         database is down, the credits ran out) and the file stays to be tried again."""
         try:
             invoice_id = self._upload(path)
+            moved = _move(path, self.directory / DONE)
         except (ServiceUnavailable, MonthlyLimitReached) as exc:
             log.warning("%s: %s; trying again in %d s", path.name, exc.message, RETRY_AFTER_SECONDS)
             return None
@@ -109,7 +113,11 @@ class FolderWatcher:
             return self._fail(path, str(exc))
         except InvexError as exc:
             return self._fail(path, f"{exc.code}: {exc.message}")
-        moved = _move(path, self.directory / DONE)
+        except OSError as exc:
+            # unreadable, gone, or not movable: tried again later (a second upload of the
+            # same bytes answers with the same invoice)
+            log.warning("%s: %s; trying again in %d s", path.name, exc, RETRY_AFTER_SECONDS)
+            return None
         log.info("%s: invoice %s", path.name, invoice_id)
         return Outcome(moved, invoice_id, None)
 
@@ -139,9 +147,13 @@ class FolderWatcher:
         )
         return invoice.id
 
-    def _fail(self, path: Path, reason: str) -> Outcome:
-        moved = _move(path, self.directory / FAILED)
-        moved.with_name(moved.name + ".error.txt").write_text(reason + "\n")
+    def _fail(self, path: Path, reason: str) -> Outcome | None:
+        try:
+            moved = _move(path, self.directory / FAILED)
+            moved.with_name(moved.name + ".error.txt").write_text(reason + "\n")
+        except OSError as exc:
+            log.warning("%s: failed (%s), and cannot be moved: %s", path.name, reason, exc)
+            return None
         log.warning("%s: failed: %s", path.name, reason)
         return Outcome(moved, None, reason)
 

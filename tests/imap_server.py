@@ -87,6 +87,8 @@ class PrivateDovecot:
         self.root = Path(tempfile.mkdtemp(prefix="invex-imap-"))
         self.user = user
         self.password = password
+        # a second account, whose password is not ASCII
+        self.second_user, self.second_password = "umlauts", "pässwört-ß"
         self.port = free_port()
         self.host = "127.0.0.1"
         self.certificate, self._key = self_signed_certificate()
@@ -98,7 +100,11 @@ class PrivateDovecot:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "cert.pem").write_text(self.certificate)
         (self.root / "key.pem").write_text(self._key)
-        (self.root / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        (self.root / "users").write_text(
+            f"{self.user}:{{PLAIN}}{self.password}\n"
+            f"{self.second_user}:{{PLAIN}}{self.second_password}\n",
+            encoding="utf-8",
+        )
         for name in ("run", "state", "home"):
             (self.root / name).mkdir(exist_ok=True)
         config = self.root / "dovecot.conf"
@@ -242,6 +248,7 @@ def make_mail(
     body: str = "Please find our invoice attached.",
 ) -> bytes:
     """A mail as a supplier sends one: a text body and the given attachments."""
+    from email import policy
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
 
@@ -255,7 +262,7 @@ def make_mail(
     for name, data in attachments:
         maintype, subtype = _guess_type(name)
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
+    return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as mail travels
 
 
 def _guess_type(name: str) -> tuple[str, str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from celery import current_app, shared_task
+from celery import shared_task
 
+from common import taskqueue
 from common.errors import ServiceUnavailable
 from common.mail import service
-from common.taskqueue import DISPATCH_MAIL_TASK, MAIL_QUEUE, POLL_MAILBOX_TASK
+from common.taskqueue import DISPATCH_MAIL_TASK, POLL_MAILBOX_TASK
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,7 @@ def dispatch_polls() -> int:
     way is sent again once that claim runs out."""
     mailbox_ids = service.claim_due_mailboxes()
     if mailbox_ids:
-        app = current_app
-        with app.producer_or_acquire() as producer:
-            for mailbox_id in mailbox_ids:
-                app.send_task(
-                    POLL_MAILBOX_TASK, args=[mailbox_id], queue=MAIL_QUEUE, producer=producer
-                )
+        taskqueue.send_mail_polls(mailbox_ids, expires=service.POLL_LEASE_SECONDS)
     return len(mailbox_ids)
 
 

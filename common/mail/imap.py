@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import os
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +23,8 @@ from typing import Any
 from common.webhooks.ssrf import resolve_public_address
 
 TIMEOUT_SECONDS = 30
+# A whole session: a server trickling bytes within each read's timeout is cut off here.
+SESSION_SECONDS = 90
 
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
@@ -34,16 +38,51 @@ class MailboxError(Exception):
     never with the password."""
 
 
+# What a session can raise for the server's or the network's sake (imaplib.IMAP4.error for
+# a BAD answer or a broken response, its `abort` for a connection cut off).
+SESSION_ERRORS: tuple[type[BaseException], ...] = (
+    MailboxError,
+    imaplib.IMAP4.error,
+    OSError,
+    EOFError,
+)
+
+
 class _PinnedIMAP(imaplib.IMAP4_SSL):
-    """IMAP4_SSL connecting to one checked address while TLS verifies the host's name."""
+    """IMAP4_SSL connecting to one checked address while TLS verifies the host's name, and
+    cut off SESSION_SECONDS after connecting, whatever it waits for then (the TLS
+    handshake, the greeting, a literal trickled a byte at a time)."""
 
     def __init__(self, host: str, address: str, port: int, context: ssl.SSLContext) -> None:
         self._address = address
-        super().__init__(host, port, ssl_context=context, timeout=TIMEOUT_SECONDS)
+        self._watchdog: threading.Timer | None = None
+        self._handle: socket.socket | None = None
+        try:
+            super().__init__(host, port, ssl_context=context, timeout=TIMEOUT_SECONDS)
+        except BaseException:
+            self.stop_watchdog()
+            raise
 
     def _create_socket(self, timeout: float | None) -> socket.socket:
         sock = socket.create_connection((self._address, self.port), timeout)
+        # A second descriptor of the same connection: shutting it down ends the connection
+        # under the TLS socket too (which takes the first one over).
+        self._handle = socket.socket(fileno=os.dup(sock.fileno()))
+        self._watchdog = threading.Timer(SESSION_SECONDS, self._cut_off)
+        self._watchdog.daemon = True
+        self._watchdog.start()
         return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+    def _cut_off(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.shutdown(socket.SHUT_RDWR)
+
+    def stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._handle is not None:
+            self._handle.close()
 
 
 def tls_context(ca_certificate: str | None) -> ssl.SSLContext:
@@ -134,7 +173,11 @@ def open_session(
     imap = _PinnedIMAP(host, address, port, tls_context(ca_certificate))
     try:
         try:
-            imap.login(username, password)
+            if (username + password).isascii():
+                imap.login(username, password)
+            else:  # LOGIN's arguments are ASCII in imaplib; SASL PLAIN carries UTF-8
+                credentials = f"\0{username}\0{password}".encode()
+                imap.authenticate("PLAIN", lambda _: credentials)
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"login refused: {str(exc)[:200]}") from None
         try:
@@ -150,6 +193,7 @@ def open_session(
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):  # over either way
             imap.logout()
+        imap.stop_watchdog()
 
 
 def _untagged(imap: imaplib.IMAP4_SSL, name: str) -> list[bytes]:

@@ -47,10 +47,11 @@ class ReadMail:
     # attachments left out, with why (not an invoice format, too large)
     ignored: list[str] = field(default_factory=list)
 
-    def metadata(self, mailbox_id: str) -> dict[str, str]:
-        """The invoice's `metadata`: which mail it came from."""
+    def metadata(self, origin: dict[str, str]) -> dict[str, str]:
+        """The invoice's `metadata`: which mail it came from, and how (`origin`: the
+        mailbox's ID, or the address an SMTP receiver took it for)."""
         named = {
-            "mailbox_id": mailbox_id,
+            **origin,
             "email_message_id": self.message_id or "",
             "email_from": self.from_header,
             "email_subject": self.subject,
@@ -88,8 +89,16 @@ def read_mail(raw: bytes, *, max_attachment_bytes: int) -> ReadMail:
 
 def _header(message: Message, name: str) -> str:
     value = message.get(name)
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text[:MAX_HEADER_CHARS]
+    return _printable(str(value) if value is not None else "")[:MAX_HEADER_CHARS]
+
+
+# Control characters: an encoded word can carry NUL, which PostgreSQL text refuses; the
+# others (tabs, line breaks) read as spaces.
+_CONTROLS: dict[int, str | None] = dict.fromkeys(range(1, 32), " ") | {0: None, 0x7F: None}
+
+
+def _printable(text: str) -> str:
+    return " ".join(text.translate(_CONTROLS).split())
 
 
 @dataclass
@@ -114,7 +123,7 @@ def _walk(part: Message, depth: int, found: _Found) -> None:
         return
     if part.get_content_maintype() == "text" and part.get_filename() is None:
         return  # a body, not an attachment
-    name = (part.get_filename() or "attachment")[:255]
+    name = _printable(part.get_filename() or "")[:255] or "attachment"
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes) or not data:
         return

@@ -198,12 +198,3 @@ def set_message_result(
         " invoice_ids = %(ids)s where id = %(id)s",
         {"id": row_id, "outcome": outcome, "reason": reason, "ids": invoice_ids},
     )
-
-
-def count_messages(conn: Conn, mailbox_id: str) -> dict[str, int]:
-    rows = conn.execute(
-        "select outcome, count(*) as n from mail_messages where mailbox_id = %(id)s"
-        " group by outcome",
-        {"id": mailbox_id},
-    ).fetchall()
-    return {row["outcome"]: row["n"] for row in rows}

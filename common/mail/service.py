@@ -11,8 +11,10 @@ marked (the process died in between) is marked by the next poll, and makes nothi
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,7 @@ from common.errors import (
 from common.ids import new_id
 from common.invoices import service as invoices
 from common.mail import imap, repository
-from common.mail.messages import HostileMail, read_mail, sender_allowed
+from common.mail.messages import HostileMail, ReadMail, read_mail, sender_allowed
 from common.mail.repository import Mailbox
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 from common.webhooks.ssrf import UnsafeWebhookUrl
@@ -43,6 +45,8 @@ MAX_BACKOFF_SECONDS = 900
 MESSAGES_PER_POLL = 50
 # The dispatcher's claim: a poll whose task was lost is sent again after this.
 POLL_LEASE_SECONDS = 120
+# A poll starts no new message after this long (the session is cut off at 90 s).
+POLL_SECONDS = 60
 IMAPS_PORT = 993
 # A whole message may be this many times an upload's limit (base64 grows data by 4/3).
 MESSAGE_SIZE_FACTOR = 3
@@ -101,8 +105,8 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _check_move(mailbox: Mailbox) -> None:
-    if mailbox.after_processing == "move" and not mailbox.processed_folder:
+def _check_move(after_processing: str | None, processed_folder: str | None) -> None:
+    if after_processing == "move" and not processed_folder:
         raise ValidationFailed(
             "after_processing `move` needs a processed_folder.", param="processed_folder"
         )
@@ -110,10 +114,7 @@ def _check_move(mailbox: Mailbox) -> None:
 
 def create_mailbox(principal: Principal, values: dict[str, Any]) -> Mailbox:
     values = _check_settings({"port": IMAPS_PORT, **values})
-    if values.get("after_processing") == "move" and not values.get("processed_folder"):
-        raise ValidationFailed(
-            "after_processing `move` needs a processed_folder.", param="processed_folder"
-        )
+    _check_move(values.get("after_processing"), values.get("processed_folder"))
     with db.transaction() as conn:
         return repository.insert_mailbox(
             conn,
@@ -152,12 +153,14 @@ def list_mailboxes(
 def update_mailbox(principal: Principal, mailbox_id: str, changes: dict[str, Any]) -> Mailbox:
     changes = _check_settings(changes)
     with db.transaction() as conn:
-        get_mailbox(principal, mailbox_id, conn)
+        current = get_mailbox(principal, mailbox_id, conn)
         if not changes:
-            return get_mailbox(principal, mailbox_id, conn)
-        mailbox = repository.update_mailbox(conn, mailbox_id, changes)
-        _check_move(mailbox)  # raises: the transaction rolls back
-    return mailbox
+            return current
+        _check_move(
+            changes.get("after_processing", current.after_processing),
+            changes.get("processed_folder", current.processed_folder),
+        )
+        return repository.update_mailbox(conn, mailbox_id, changes)
 
 
 def delete_mailbox(principal: Principal, mailbox_id: str) -> Mailbox:
@@ -175,6 +178,17 @@ def claim_due_mailboxes(limit: int = 100) -> list[str]:
         return repository.claim_due_mailboxes(conn, lease_seconds=POLL_LEASE_SECONDS, limit=limit)
 
 
+# The server, the network or Invex (the database, the credits): the poll ends, the mail
+# stays for the next one.
+_STOPS_THE_POLL: tuple[type[BaseException], ...] = (*imap.SESSION_ERRORS, InvexError)
+# ...and what else fails a whole poll: a refused address, a password no key decrypts.
+_FAILS_THE_POLL: tuple[type[BaseException], ...] = (
+    *_STOPS_THE_POLL,
+    UnsafeWebhookUrl,
+    secretbox.SecretUnreadable,
+)
+
+
 @dataclass
 class PollResult:
     """What one poll did; `busy`: another poller held the mailbox, nothing was done."""
@@ -190,7 +204,8 @@ def poll_mailbox(mailbox_id: str) -> PollResult:
     """Take the mailbox's new messages. Safe to run twice at once: the second finds the
     mailbox's advisory lock held and returns `busy`; safe after a crash: the message rows
     say what was taken. Errors of the server or the network end in `last_error` and a
-    longer wait before the next poll, never in an exception."""
+    longer wait before the next poll, not in an exception (the database's own failures
+    excepted: the task retries those)."""
     with db.connection() as lock_conn:
         # a session lock, released below, or by the server when this connection dies
         if not repository.try_poll_lock(lock_conn, mailbox_id):
@@ -210,21 +225,17 @@ def _poll_locked(mailbox_id: str) -> PollResult:
     result = PollResult()
     try:
         _take_new_messages(mailbox, result)
-    except (
-        imap.MailboxError,
-        OSError,
-        EOFError,
-        UnsafeWebhookUrl,
-        secretbox.SecretUnreadable,
-        InvexError,
-    ) as exc:
+    except _FAILS_THE_POLL as exc:
         result.error = _describe(exc)
+    except Exception as exc:  # a defect: still recorded, so the mailbox shows it and backs off
+        log.exception("mailbox %s: the poll failed", mailbox.id)
+        result.error = f"internal error: {type(exc).__name__}"
     if result.error is None:
         delay = float(settings.mail_poll_interval)
     else:
-        delay = min(
-            settings.mail_poll_interval * 2.0 ** (mailbox.failures + 1), MAX_BACKOFF_SECONDS
-        )
+        # capped exponent: a mailbox broken for weeks must not overflow the float
+        doublings = min(mailbox.failures + 1, 30)
+        delay = min(settings.mail_poll_interval * 2.0**doublings, MAX_BACKOFF_SECONDS)
         log.warning(
             "mailbox %s: %s (next try in %.0f s)",
             mailbox.id,
@@ -253,6 +264,8 @@ def _describe(exc: BaseException) -> str:
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, UnsafeWebhookUrl):
         return f"refused: {exc}"
+    if isinstance(exc, imaplib.IMAP4.error):
+        return f"IMAP: {str(exc)[:300]}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -276,14 +289,33 @@ def _take_new_messages(mailbox: Mailbox, result: PollResult) -> None:
         principal = principal_for_org(
             mailbox.org_id, livemode=mailbox.livemode, acting_as=mailbox.id
         )
+        started = time.monotonic()
         for uid in pending:
+            if time.monotonic() - started > POLL_SECONDS:
+                break  # the rest next time, before the session's deadline cuts it off
             if uid not in taken:
-                outcome = _take_message(mailbox, principal, session, uid)
+                outcome = _take_message_safely(mailbox, principal, session, uid)
                 if outcome is None:
                     continue  # gone from the server meanwhile
                 setattr(result, outcome, getattr(result, outcome) + 1)
             # taken now, or before by a poll that ended before marking it
             session.mark(uid, mailbox.after_processing, mailbox.processed_folder)
+
+
+def _take_message_safely(
+    mailbox: Mailbox, principal: Principal, session: imap.Session, uid: int
+) -> str | None:
+    """_take_message; a message that fails it for any other reason than the server, the
+    network or Invex itself (a defect meeting a mail nobody foresaw) is recorded as
+    rejected, so one poisonous mail cannot stop the mailbox for good."""
+    try:
+        return _take_message(mailbox, principal, session, uid)
+    except _STOPS_THE_POLL:
+        raise
+    except Exception as exc:  # recorded, and logged with its traceback
+        log.exception("mailbox %s: message %s could not be taken", mailbox.id, uid)
+        reason = f"internal error: {type(exc).__name__}"
+        return _record(mailbox, session, uid, None, "rejected", reason)
 
 
 def _take_message(
@@ -325,25 +357,14 @@ def _take_message(
         if row is None:
             log.info("mailbox %s: message %s was taken before", mailbox.id, uid, extra=where)
             return "skipped"
-        invoice_ids: list[str] = []
-        problems = list(mail.ignored)
-        for index, attachment in enumerate(mail.attachments):
-            try:
-                invoice = invoices.create_invoice(
-                    principal,
-                    file_name=attachment.file_name,
-                    content_type=attachment.content_type,
-                    data=attachment.data,
-                    metadata=mail.metadata(mailbox.id),
-                    # the message row already guards this; the key names the invoice's origin
-                    idempotency_key=f"mail:{mailbox.id}:{session.uidvalidity}:{uid}:{index}",
-                    source_channel="email",
-                    conn=conn,
-                )
-            except (UnreadableFile, TooManyPages) as exc:
-                problems.append(f"{attachment.file_name}: {exc.message}")
-                continue
-            invoice_ids.append(invoice.id)
+        invoice_ids, problems = create_mail_invoices(
+            principal,
+            mail,
+            metadata=mail.metadata({"mailbox_id": mailbox.id}),
+            # the message row already guards this; the key names the invoice's origin
+            idempotency_prefix=f"mail:{mailbox.id}:{session.uidvalidity}:{uid}",
+            conn=conn,
+        )
         outcome = "taken" if invoice_ids else "rejected"
         problem = "; ".join(problems)[:2000] or None
         repository.set_message_result(conn, row, outcome, problem, invoice_ids)
@@ -357,6 +378,37 @@ def _take_message(
         extra=where,
     )
     return outcome
+
+
+def create_mail_invoices(
+    principal: Principal,
+    mail: ReadMail,
+    *,
+    metadata: dict[str, str],
+    idempotency_prefix: str,
+    conn: db.Conn,
+) -> tuple[list[str], list[str]]:
+    """An invoice per attachment, in the caller's transaction (`conn`); the invoice IDs
+    and what was left out, with why. Attachment N's idempotency key is the prefix and N."""
+    invoice_ids: list[str] = []
+    problems = list(mail.ignored)
+    for index, attachment in enumerate(mail.attachments):
+        try:
+            invoice = invoices.create_invoice(
+                principal,
+                file_name=attachment.file_name,
+                content_type=attachment.content_type,
+                data=attachment.data,
+                metadata=metadata,
+                idempotency_key=f"{idempotency_prefix}:{index}",
+                source_channel="email",
+                conn=conn,
+            )
+        except (UnreadableFile, TooManyPages) as exc:
+            problems.append(f"{attachment.file_name}: {exc.message}")
+            continue
+        invoice_ids.append(invoice.id)
+    return invoice_ids, problems
 
 
 def _record(  # noqa: PLR0917 - the message's coordinates, then what became of it

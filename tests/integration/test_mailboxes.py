@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -383,6 +385,12 @@ def test_a_wrong_password_shows_in_last_error_and_backs_off(client, tenant, inbo
     shown = client.get(f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers).get_json()
     assert "login refused" in shown["last_error"]
     assert shown["failures"] == 2
+    # broken for long, it waits 15 minutes between tries
+    with db.connection() as conn:
+        conn.execute("update mailboxes set failures = 5000 where id = %(id)s", mailbox)
+    service.poll_mailbox(mailbox["id"])
+    row = _mailbox_row(mailbox["id"])
+    assert row.next_poll_at - row.last_polled_at == timedelta(seconds=900)
     # fixed, it is polled at once and forgets its failures
     fixed = client.patch(
         f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers, json={"password": inbox.password}
@@ -427,3 +435,162 @@ def test_the_dispatcher_claims_a_due_mailbox_once(client, tenant, inbox):
 def _mailbox_row(mailbox_id: str):
     with db.connection() as conn:
         return service.repository.get_mailbox_by_id(conn, mailbox_id)
+
+
+def test_a_mail_waits_while_the_credits_are_used_up(client, tenant, inbox, monkeypatch):
+    mailbox = create_mailbox(client, tenant, inbox)
+    inbox.append(pdf_mail("INV-L-1"))
+    monkeypatch.setenv("INVEX_PLAN_LIMITS", "free.monthly_pages=0")
+    get_settings.cache_clear()
+    try:
+        refused = service.poll_mailbox(mailbox["id"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert refused.error.startswith("monthly_limit_reached:")
+    assert messages(mailbox["id"]) == []
+    assert next(iter(inbox.flags().values())) == ""  # left unread for later
+    assert service.poll_mailbox(mailbox["id"]).taken == 1
+
+
+def test_a_folder_that_does_not_exist_shows_in_last_error(client, tenant, inbox):
+    mailbox = create_mailbox(client, tenant, inbox, folder="Nowhere")
+    result = service.poll_mailbox(mailbox["id"])
+    assert result.error is not None
+    assert "cannot select 'Nowhere'" in result.error
+
+
+def test_move_without_a_processed_folder_cannot_be_patched_in(client, tenant, inbox):
+    mailbox = create_mailbox(client, tenant, inbox)
+    refused = client.patch(
+        f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers, json={"after_processing": "move"}
+    )
+    assert assert_contract_error(refused, 400, "validation_error")["param"] == "processed_folder"
+    shown = client.get(f"/v1/mailboxes/{mailbox['id']}", headers=tenant.headers).get_json()
+    assert shown["after_processing"] == "seen"
+
+
+def test_the_tasks_poll_and_dispatch_as_the_worker_runs_them(client, tenant, inbox, servers):
+    import redis
+
+    from workers.mail_tasks import dispatch_polls, poll_mailbox
+
+    mailbox = create_mailbox(client, tenant, inbox)
+    assert poll_mailbox.apply(args=[mailbox["id"]]).get() == 0  # nothing: quiet
+    inbox.append(pdf_mail("INV-W-1"))
+    assert poll_mailbox.apply(args=[mailbox["id"]]).get()["taken"] == 1
+    broker = redis.Redis.from_url(servers["redis_url"])
+    broker.delete("mail")
+    with db.connection() as conn:
+        conn.execute("update mailboxes set next_poll_at = now() where id = %(id)s", mailbox)
+    assert dispatch_polls.apply().get() >= 1
+    assert broker.llen("mail") >= 1  # the poll task, on its own queue
+    broker.delete("mail")
+
+
+def test_a_mail_that_trips_a_defect_is_recorded_and_the_poll_goes_on(
+    client, tenant, inbox, monkeypatch
+):
+    real_read_mail = service.read_mail
+
+    def read_mail_with_a_defect(raw: bytes, **limits):
+        if b"POISON" in raw:
+            raise RuntimeError("a defect nobody foresaw")
+        return real_read_mail(raw, **limits)
+
+    monkeypatch.setattr(service, "read_mail", read_mail_with_a_defect)
+    mailbox = create_mailbox(client, tenant, inbox)
+    inbox.append(pdf_mail("INV-X-1", body="POISON"))
+    inbox.append(pdf_mail("INV-X-2"))
+
+    result = service.poll_mailbox(mailbox["id"])
+
+    assert (result.error, result.rejected, result.taken) == (None, 1, 1)
+    reasons = [m["reason"] for m in messages(mailbox["id"])]
+    assert "internal error: RuntimeError" in reasons
+
+
+def test_a_server_that_stops_answering_is_cut_off(client, tenant, monkeypatch):
+    import socket
+    import ssl
+    import tempfile
+
+    from common.mail import imap
+    from tests.imap_server import self_signed_certificate
+
+    certificate, key = self_signed_certificate()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "c.pem").write_text(certificate)
+        (Path(tmp) / "k.pem").write_text(key)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(Path(tmp) / "c.pem", Path(tmp) / "k.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def greet_then_say_nothing() -> None:
+        conn, _ = listener.accept()
+        tls = context.wrap_socket(conn, server_side=True)
+        tls.sendall(b"* OK IMAP4rev1 ready\r\n")
+        held.append(tls)  # never answers LOGIN
+
+    threading.Thread(target=greet_then_say_nothing, daemon=True).start()
+    monkeypatch.setattr(imap, "SESSION_SECONDS", 1)
+    mailbox = create_mailbox(
+        client,
+        tenant,
+        type(
+            "Silent",
+            (),
+            {
+                "host": "127.0.0.1",
+                "port": listener.getsockname()[1],
+                "user": "u",
+                "password": "p",
+                "certificate": certificate,
+            },
+        ),
+    )
+    started = time.monotonic()
+    try:
+        result = service.poll_mailbox(mailbox["id"])
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    # cut off by the session's deadline, not by the read timeout it would otherwise wait out
+    assert time.monotonic() - started < imap.TIMEOUT_SECONDS
+    assert result.error is not None
+    assert _mailbox_row(mailbox["id"]).failures == 1
+
+
+def test_a_password_that_is_not_ascii_logs_in(client, tenant, inbox):
+    mailbox = create_mailbox(
+        client, tenant, inbox, username=inbox.second_user, password=inbox.second_password
+    )
+    assert service.poll_mailbox(mailbox["id"]).error is None
+    wrong = create_mailbox(client, tenant, inbox, username=inbox.second_user, password="pässwört")
+    assert "login refused" in service.poll_mailbox(wrong["id"]).error
+
+
+def test_a_folder_name_that_is_not_ascii_is_refused(client, tenant, inbox):
+    refused = client.post(
+        "/v1/mailboxes",
+        headers=tenant.headers,
+        json={"host": "imap.example.com", "username": "u", "password": "p", "folder": "Entwürfe"},
+    )
+    assert assert_contract_error(refused, 400, "validation_error")["param"] == "folder"
+
+
+def test_a_poll_that_trips_a_defect_still_records_it_and_backs_off(
+    client, tenant, inbox, monkeypatch
+):
+    mailbox = create_mailbox(client, tenant, inbox)
+
+    def take_with_a_defect(*args):
+        raise RuntimeError("a defect nobody foresaw")
+
+    monkeypatch.setattr(service, "_take_new_messages", take_with_a_defect)
+    result = service.poll_mailbox(mailbox["id"])
+    assert result.error == "internal error: RuntimeError"
+    row = _mailbox_row(mailbox["id"])
+    assert (row.failures, row.last_error) == (1, "internal error: RuntimeError")

@@ -198,3 +198,46 @@ def test_invex_watch_takes_files_and_survives_a_kill(folder, tenant):
         process.wait()
     assert len(folder_invoices(tenant.org.id)) == 2
     assert names(folder / "done") == ["one (2).pdf", "one.pdf", "two.pdf"]
+
+
+def test_a_file_waits_while_the_credits_are_used_up(folder, watcher, tenant, monkeypatch):
+    from common.config import get_settings
+
+    monkeypatch.setenv("INVEX_PLAN_LIMITS", "free.monthly_pages=1")
+    get_settings.cache_clear()
+    try:
+        (folder / "two-pages.pdf").write_bytes(make_text_pdf(pages=2))
+        watcher.poll(now=0.0)
+        assert watcher.poll(now=SETTLE) == []
+        assert watcher.poll(now=SETTLE + 1) == []  # not tried again before RETRY_AFTER_SECONDS
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert names(folder) == ["two-pages.pdf"]
+    assert folder_invoices(tenant.org.id) == []
+    [outcome] = watcher.poll(now=SETTLE + 61)  # the plan allows it now
+    assert outcome.invoice_id is not None
+
+
+def test_a_file_that_cannot_be_moved_is_tried_again_and_uploaded_once(
+    folder, watcher, tenant, monkeypatch
+):
+    from common import watched_folder
+
+    real_replace = os.replace
+    failures = iter([OSError("disk full")])
+
+    def replace_failing_once(source, target):
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        real_replace(source, target)
+
+    monkeypatch.setattr(watched_folder.os, "replace", replace_failing_once)
+    (folder / "stuck.pdf").write_bytes(make_text_pdf(["Invoice number: STUCK-1"]))
+    watcher.poll(now=0.0)
+    assert watcher.poll(now=SETTLE) == []  # uploaded, not moved
+    assert names(folder) == ["stuck.pdf"]
+    [outcome] = watcher.poll(now=SETTLE + 61)
+    assert outcome.path == folder / "done" / "stuck.pdf"
+    assert len(folder_invoices(tenant.org.id)) == 1

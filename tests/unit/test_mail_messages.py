@@ -30,7 +30,7 @@ def test_the_mail_names_its_headers_and_keeps_only_invoice_attachments():
     ]
     assert mail.ignored == ["notes.txt: not a PDF, image or e-invoice XML"]
     assert mail.sender == "billing@acme.example"
-    metadata = mail.metadata("mbx_1")
+    metadata = mail.metadata({"mailbox_id": "mbx_1"})
     assert metadata["email_message_id"] == "<m1@acme.example>"
     assert metadata["email_subject"] == "Invoice 7"
     assert metadata["mailbox_id"] == "mbx_1"
@@ -44,7 +44,7 @@ def test_an_attachment_over_the_upload_limit_is_left_out_with_why():
 
 def test_long_headers_are_cut_to_what_metadata_holds():
     mail = read_mail(make_mail(subject="x" * 2000), max_attachment_bytes=1000)
-    assert len(mail.metadata("mbx_1")["email_subject"]) == 500
+    assert len(mail.metadata({"mailbox_id": "mbx_1"})["email_subject"]) == 500
 
 
 def test_too_many_invoice_attachments_is_hostile():
@@ -97,3 +97,17 @@ def test_a_mail_without_headers_or_body_reads_as_empty():
 )
 def test_the_sender_allow_list(sender, allowed, expected):
     assert sender_allowed(sender, allowed) is expected
+
+
+def test_control_characters_never_reach_the_metadata_or_the_file_name():
+    raw = (
+        b"From: a@b.example\r\nSubject: =?utf-8?b?SW52AG9pY2UJNw==?=\r\n"
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+        b"Content-Type: application/pdf\r\n"
+        b"Content-Disposition: attachment; filename*=utf-8''a%00b%0A.pdf\r\n\r\n"
+        + PDF
+        + b"\r\n--x--\r\n"
+    )
+    mail = read_mail(raw, max_attachment_bytes=10_000)
+    assert mail.subject == "Invoice 7"
+    assert [a.file_name for a in mail.attachments] == ["ab .pdf"]
