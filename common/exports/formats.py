@@ -349,6 +349,7 @@ INVOICE_COLUMNS = (
     *INVOICE_TEXT_COLUMNS,
     *INVOICE_AMOUNT_COLUMNS,
     *INVOICE_TAIL_COLUMNS,
+    "matched_document",
     "file_name",
     "created",
     "updated",
@@ -370,6 +371,8 @@ def _invoice_cells(invoice: Invoice) -> list[str]:
         value if value.__class__ is str and not value.startswith(FORMULA_STARTS) else text(value)
         for value in map(get, INVOICE_TAIL_COLUMNS)
     )
+    matched = get("matched_document")  # the quote or purchase order it was checked against
+    cells.append(matched["id"] if isinstance(matched, dict) and matched.get("id") else "")
     cells.append(text(invoice.file_name))
     cells.append(timestamp(invoice.created_at))
     cells.append(timestamp(invoice.updated_at))
@@ -383,6 +386,7 @@ class InvoiceTable(TableExport):
         *INVOICE_TEXT_COLUMNS,
         *INVOICE_AMOUNT_COLUMNS,
         *INVOICE_TAIL_COLUMNS,
+        "matched_document",
     )
     field_defaults = {"document_type": "unknown"}  # noqa: RUF012 - read only
 

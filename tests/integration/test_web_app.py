@@ -613,3 +613,28 @@ def test_boxes_come_from_the_extraction_and_else_from_the_text_layer(client, mem
     # the value alone, right of its label on the same line
     assert searched["invoice_number"][0]["x"] > stored["invoice_number"]["x"]
     assert abs(searched["invoice_number"][0]["y"] - stored["invoice_number"]["y"]) < 0.01
+
+
+def test_a_split_upload_links_its_documents_and_each_names_its_pages(client, tenant, member):
+    import pymupdf
+
+    from training import synth
+
+    batch = pymupdf.open()
+    for seed in (3, 5):
+        with pymupdf.open(stream=synth.generate(seed).pdf, filetype="pdf") as part:
+            batch.insert_pdf(part)
+    created = client.post(
+        "/v1/invoices",
+        headers=tenant.headers,
+        data={"file": (io.BytesIO(batch.tobytes()), "batch.pdf")},
+    ).get_json()
+    assert extract_now(created["id"]) == "succeeded"  # the upload's status; its documents queue
+    parent = client.get(f"/v1/invoices/{created['id']}", headers=tenant.headers).get_json()
+    first = parent["split_into"][0]["invoice"]
+    sign_in(client, member)
+    page = client.get(f"/invoices/{created['id']}").get_data(as_text=True)
+    assert "This file held 2 documents" in page
+    assert f"/invoices/{first}" in page
+    child = client.get(f"/invoices/{first}").get_data(as_text=True)
+    assert f'Pages 1&ndash;1 of <a href="/invoices/{created["id"]}"' in child

@@ -145,6 +145,14 @@ def test_text_cells_that_a_spreadsheet_would_run_get_an_apostrophe(value, expect
 # --- csv --------------------------------------------------------------------------------------
 
 
+def test_csv_names_the_quote_or_order_an_invoice_was_matched_against():
+    matched = {"type": "purchase_order", "id": "po_01ABC", "number": "PO-7"}
+    data, _ = export("csv", [invoice({"matched_document": matched}), invoice(id="inv_2")])
+    table = rows(data)
+    column = table[0].index("matched_document")
+    assert [row[column] for row in table[1:]] == ["po_01ABC", ""]
+
+
 def test_csv_has_one_row_per_invoice_with_the_documented_columns():
     data, writer = export("csv", [invoice(), invoice(id="inv_2")])
     table = rows(data)
