@@ -297,8 +297,17 @@ def _invoice_number_from(text: str, keep_hash: bool) -> str | None:
 
 
 def read_invoice_number(doc: Document) -> Candidate | None:
+    return _read_identifier(doc, "invoice_number")
+
+
+def read_purchase_order(doc: Document) -> Candidate | None:
+    """The buyer's order number the invoice cites ("PO Number: 4711", "Ihre Bestellung")."""
+    return _read_identifier(doc, "purchase_order")
+
+
+def _read_identifier(doc: Document, field: str) -> Candidate | None:
     best: Candidate | None = None
-    for hit in doc.hits_for("invoice_number"):
+    for hit in doc.hits_for(field):
         strong = hit.label.strength >= 1.0
         if not strong and not hit.at_phrase_start:
             continue
@@ -1127,6 +1136,9 @@ def parse_invoice_pages(
         put(field, candidate)
     put("payment_terms", read_payment_terms(doc))
     put("payment_reference", read_payment_reference(doc))
+    purchase_order = read_purchase_order(doc)
+    if purchase_order and purchase_order.value != fields.get("invoice_number"):
+        put("purchase_order", purchase_order)
     fields["document_type"] = read_document_type(doc)
 
     items = line_items_from_rows(rows, currency_code)

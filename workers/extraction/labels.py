@@ -111,7 +111,8 @@ LABELS: list[Label] = [
     *_labels(
         "purchase_order",
         1.0,
-        r"(?:purchase\s+order|p\.?\s?o\.?)\s*(?:number|no\.?|nr\.?|#)?",
+        # not the "PO" of a value such as "PO-13307"
+        r"(?:purchase\s+order|p\.?\s?o\.?(?![-/]?\d))\s*(?:number|no\.?|nr\.?|#)?",
         r"(?:your\s+)?order\s*(?:number|no\.?|#|ref\w*)",
         r"bestell(?:ung|nummer|nr\.?)",
         r"ihre\s+bestellung",
@@ -122,6 +123,10 @@ LABELS: list[Label] = [
         r"bestelnummer",
         r"uw\s+order",
         r"order",
+        r"ordernummer",
+        r"uw\s+bestelling",
+        r"auftrag(?:snummer|s-?nr\.?)?",
+        r"encomenda",
     ),
     # amounts
     *_labels(

@@ -295,3 +295,28 @@ def test_a_currency_code_before_an_amount_is_no_series(pdf):
         pdf([[(50, 60, "Invoice"), (50, 90, "Invoice number: EUR 100"), (50, 140, "Total: 5.00")]])
     )
     assert fields["invoice_number"] != "EUR 100"
+
+
+def test_the_buyers_order_number_is_read_and_the_po_of_a_value_is_no_label(pdf):
+    fields = extract_pdf_text(
+        pdf(
+            [
+                [
+                    (50, 60, "Rechnung"),
+                    (50, 90, "Rechnungsnummer: R-2026-118"),
+                    (50, 105, "Datum: 14.03.2026"),
+                    (50, 120, "Ihre Bestellung: PO-13307"),
+                    (50, 160, "Gesamtbetrag: 119,00 EUR"),
+                ]
+            ]
+        )
+    )
+    assert fields["purchase_order"] == "PO-13307"
+    assert fields["invoice_number"] == "R-2026-118"
+
+
+def test_no_order_label_no_purchase_order(pdf):
+    fields = extract_pdf_text(
+        pdf([[(50, 60, "Invoice"), (50, 90, "Invoice no: 4711"), (50, 140, "Total: 5.00")]])
+    )
+    assert fields["purchase_order"] is None
