@@ -348,10 +348,15 @@ class Table:
         others_left = [c for c in self.columns if c.x1 <= description.x0 + 1]
         if not others_left:
             return float("-inf")
-        # Halfway from the column before: a right-aligned or centred header ("#  Date
-        # Description") stands right of where its descriptions start.
+        # A right-aligned or centred header ("#  Date  Description") stands right of where
+        # its descriptions start: halfway from the column before, but not past a step and a
+        # half of the header's height (a code or position set just left stays out).
         before = max(c.x1 for c in others_left)
-        return min(description.x0 - 0.6 * self.header.height, (before + description.x0) / 2)
+        height = self.header.height
+        return min(
+            description.x0 - 0.6 * height,
+            max((before + description.x0) / 2, description.x0 - 1.5 * height),
+        )
 
     @property
     def numbers_left(self) -> float:
