@@ -526,6 +526,8 @@ def party_blocks(doc: Document) -> list[PartyBlock]:
                 if match is None:
                     continue
                 rest = phrase.text[match.end() :].strip(" :")
+                if rest[:1] in ("/", "("):
+                    rest = ""  # "Cedente/prestatore (fornitore)": one heading, two names
                 if (
                     rest
                     and not folded[match.end() :].lstrip().startswith(":")
@@ -555,7 +557,8 @@ def _block_under(doc: Document, heading: Line, max_lines: int = 9) -> list[Line]
         ]
         if not column:
             continue  # a line of the next column over: the gap is measured in this one
-        if line.y0 - previous.y1 > 1.2 * previous.height:
+        # a heading may stand a little apart from its block; the block's lines stay close
+        if line.y0 - previous.y1 > (1.2 if found else 2.0) * previous.height:
             break
         # "Nummer    : 4711" is two phrases; the party line is all of them together.
         phrase = (
@@ -613,6 +616,21 @@ def _block_line_indexes(blocks: list[PartyBlock], role: str | None = None) -> se
     }
 
 
+_BANK_DETAIL = re.compile(r"^(?:iban|bic|swift|blz|konto(?:nummer|-?nr)?|account)\b")
+
+
+def _is_bank_name(doc: Document, phrase: Line) -> bool:
+    """A company name right above IBAN or BIC in its column names the bank, not the vendor
+    ("Beispielbank AG" / "IBAN: DE89 ..." in a footer)."""
+    for index in range(phrase.index + 1, min(len(doc.lines), phrase.index + 3)):
+        for below in doc.phrases_by_line[index]:
+            if overlap_x(below.x0, below.x1, phrase.x0, phrase.x1) > 0:
+                if _BANK_DETAIL.match(fold(below.text)):
+                    return True
+                break
+    return False
+
+
 def read_vendor_name(
     doc: Document, blocks: list[PartyBlock], addressee: Line | None = None
 ) -> Candidate | None:
@@ -631,7 +649,11 @@ def read_vendor_name(
         for phrase in line_phrases:
             if phrase.index in foreign or len(phrase.text) > 60:
                 continue
-            if LEGAL_FORM.search(fold(phrase.text)) and _looks_like_name(phrase.text):
+            if (
+                LEGAL_FORM.search(fold(phrase.text))
+                and _looks_like_name(phrase.text)
+                and not _is_bank_name(doc, phrase)
+            ):
                 companies.setdefault(phrase.text.strip(" ,;"), []).append(phrase)
     if companies:
         name, seen = max(companies.items(), key=lambda item: len(item[1]))
@@ -822,8 +844,9 @@ def read_tax_ids(
                 values.append((local.group(1).strip(), False))
         if not values:
             continue
-        is_customer = line.index in customer_lines or bool(CUSTOMER_MARKERS.search(folded))
+        marked = bool(CUSTOMER_MARKERS.search(folded))
         for value, is_vat in values:
+            is_customer = marked or _in_customer_column(line, blocks, customer_lines, value)
             score = (
                 (1.0 if is_vat else 0.9)
                 if line.index in vendor_lines
@@ -836,6 +859,28 @@ def read_tax_ids(
     vendor.sort(key=lambda c: (-c.score, c.line.index))
     customer.sort(key=lambda c: (-c.score, c.line.index))
     return (vendor[0] if vendor else None), (customer[0] if customer else None)
+
+
+def _in_customer_column(
+    line: Line, blocks: list[PartyBlock], customer_lines: set[int], value: str
+) -> bool:
+    """Whether a line with a tax identifier belongs to the customer's block. Two blocks side
+    by side share their lines: then the identifier's own column decides."""
+    if line.index not in customer_lines:
+        return False
+    vendor_phrases = [
+        p for b in blocks if b.role == "vendor" for p in b.lines if p.index == line.index
+    ]
+    if not vendor_phrases:
+        return True
+    customer_phrases = [
+        p for b in blocks if b.role == "customer" for p in b.lines if p.index == line.index
+    ]
+    # the word the value starts with (values are read without the spaces of "DE 123 456")
+    first = next((w for w in line.words if w.text and value.startswith(w.text)), None)
+    if first is None:
+        return False
+    return any(p.x0 - 2 <= first.x_center <= p.x1 + 2 for p in customer_phrases)
 
 
 # A VAT number printed (or read by OCR) in groups: "FR 32 123 456 789", "DE 123 456 789".

@@ -252,7 +252,8 @@ LABELS: list[Label] = [
 # A party's name written as "Name: ..." under its heading.
 NAME_PREFIX = re.compile(
     r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"
-    r"|ragione\s+sociale|naam|nome)\s*:\s*"
+    r"|ragione\s+sociale|naam|nome|denominazione|denominacion(?:\s+social)?|company\s+name"
+    r"|firmenname|bedrijfsnaam)\s*:\s*"
 )
 # Where the parties are introduced. The block under (or right of) these names the party.
 VENDOR_HEADINGS = re.compile(
@@ -262,7 +263,7 @@ VENDOR_HEADINGS = re.compile(
     r"\s*[:.]?"
 )
 CUSTOMER_HEADINGS = re.compile(
-    r"^(?:bill(?:ed)?\s+to|invoice\s+to|sold\s+to|customer|client|buyer|billing\s+address"
+    r"^(?:bill(?:ed)?\s+to|invoice\s+to|sold\s+to|to|customer|client|buyer|billing\s+address"
     r"|kaufer(?:/leistungsempfanger)?|leistungsempfanger|rechnungsempfanger|rechnungsadresse"
     r"|kunde|auftraggeber|empfanger|factur(?:e|ee)\s+a|adresse\s+de\s+facturation|adresse\s+du\s+client|destinataire"
     r"|acheteur|cliente|facturar\s+a|comprador|destinatario|committente|cessionario"
