@@ -38,6 +38,8 @@ QUANTITY_ABOVE_ORDER = "quantity_above_order"
 UNMATCHED_LINE = "unmatched_line"
 OVER_INVOICED = "over_invoiced"
 DEVIATION_CODES = (PRICE_ABOVE_QUOTE, QUANTITY_ABOVE_ORDER, UNMATCHED_LINE, OVER_INVOICED)
+# The kind of a pair made only because nothing else was left to pair (see _uncertain).
+UNCERTAIN = "uncertain"
 
 # A one-to-one pair below this score is no pair: both lines stay open for the later passes.
 PAIR_THRESHOLD = 0.50
@@ -60,6 +62,9 @@ LEFTOVER_DESCRIPTION = 0.20
 LEFTOVER_DESCRIPTION_SINGLE = 0.30
 # Two parts of one split delivery read at least this alike.
 SIBLING_DESCRIPTION = 0.80
+# Lines left over on both sides pair as a last resort (kind "uncertain") at a unit price
+# at least this close: a changed price, rarely a new one.
+UNCERTAIN_PRICE = 0.75
 
 WEIGHTS = {"description": 0.55, "unit_price": 0.20, "quantity": 0.10, "amount": 0.15}
 
@@ -161,7 +166,7 @@ class Tolerances:
 class Pair:
     invoice_line: int
     order_line: int
-    kind: str  # "one_to_one", "split" or "merge"
+    kind: str  # "one_to_one", "split", "merge" or UNCERTAIN
     score: float
 
 
@@ -317,6 +322,14 @@ def match_lines(
     words = _Words(invoice_words, order_words)
     pairs += _merges(invoice, order, words, scores, pairs)
     pairs += _named_extras(invoice, order, words, pairs, tolerances)
+    uncertain = _uncertain(invoice, order, similarity, pairs)
+    if uncertain:
+        pairs += uncertain
+        # the other part of a split delivery of a line just paired uncertainly
+        pairs += [
+            Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+            for pair in _splits(invoice, order, similarity, invoice_words, pairs)
+        ]
     pairs.sort(key=lambda pair: (pair.invoice_line, pair.order_line))
     deviations, quantities = _deviations(invoice, order, pairs, tolerances, invoiced_before or {})
     return LineMatch(tuple(pairs), tuple(deviations), quantities)
@@ -402,6 +415,41 @@ def _leftovers(
             scores[a, b] = words + price
     return [
         Pair(open_invoice[a], open_order[b], "one_to_one", float(scores[a, b]) / 2)
+        for a, b in assign(scores)
+        if scores[a, b] > 0
+    ]
+
+
+def _uncertain(
+    invoice: Sequence[Line], order: Sequence[Line], similarity: np.ndarray, pairs: list[Pair]
+) -> list[Pair]:
+    """Lines still unpaired on both sides after every other pass, paired by whatever still
+    agrees: a line renamed beyond recognition whose price and quantity changed too is more
+    likely the open ordered line at a nearby unit price than no ordered line at all. Such a
+    pair is compared like any other, and flagged for review even when its figures agree,
+    since it may as well be an extra charge (see _deviations)."""
+    open_invoice = sorted(set(range(len(invoice))) - {pair.invoice_line for pair in pairs})
+    open_order = sorted(set(range(len(order))) - {pair.order_line for pair in pairs})
+    if not open_invoice or not open_order:
+        return []
+    scores = np.zeros((len(open_invoice), len(open_order)))
+    for a, i in enumerate(open_invoice):
+        for b, j in enumerate(open_order):
+            line, ordered = invoice[i], order[j]
+            price = closeness(line.price(), ordered.price())
+            if price is None or price < UNCERTAIN_PRICE:
+                continue
+            if line.quantity == 1 and ordered.quantity != 1:
+                # one unit against a bulk line at a like price is how a flat fee looks
+                continue
+            figures = [
+                price,
+                1.0 if line.quantity is not None and line.quantity == ordered.quantity else 0.0,
+                closeness(line.total(), ordered.total()) or 0.0,
+            ]
+            scores[a, b] = float(similarity[i, j]) + sum(figures)
+    return [
+        Pair(open_invoice[a], open_order[b], UNCERTAIN, float(scores[a, b]) / 4)
         for a, b in assign(scores)
         if scores[a, b] > 0
     ]
@@ -560,8 +608,22 @@ def _deviations(
     deviations: list[Deviation] = []
     quantities: dict[int, Decimal] = {}
 
+    uncertain = {pair.invoice_line: pair.order_line for pair in pairs if pair.kind == UNCERTAIN}
     for i, line in enumerate(invoice):
         ordered = orders_of.get(i)
+        if i in uncertain:
+            # paired only for want of anything better: it may as well bill nothing ordered
+            deviations.append(
+                Deviation(
+                    UNMATCHED_LINE,
+                    _braces(
+                        f"Line {i + 1} ({line.description!r}) is not on the quote or order "
+                        f"by its description; it may bill {order[uncertain[i]].description!r}."
+                    ),
+                    invoice_line=i,
+                    order_line=uncertain[i],
+                )
+            )
         if not ordered:
             deviations.append(
                 Deviation(

@@ -10,6 +10,7 @@ from common.matching.lines import (
     OVER_INVOICED,
     PRICE_ABOVE_QUOTE,
     QUANTITY_ABOVE_ORDER,
+    UNCERTAIN,
     UNMATCHED_LINE,
     Line,
     Tolerances,
@@ -181,3 +182,51 @@ def test_the_assignment_maximises_the_total_score_not_the_first_best_pair():
     assert sorted(assign(scores)) == [(0, 1), (1, 0)]
     assert assign(np.zeros((0, 3))) == []
     assert sorted(assign(np.array([[0.1], [0.9], [0.5]]))) == [(1, 0)]
+
+
+def test_a_line_renamed_beyond_recognition_pairs_uncertainly_with_what_is_left():
+    # nothing in the words ("PM services") and neither price nor quantity as ordered
+    invoice = [*ORDER[:3], line("PM services", "12", "131.00")]
+    result = match_lines(invoice, ORDER, Tolerances(price_percent=D("1.00")))
+    assert (3, 3) in result.pair_set()
+    assert [pair.kind for pair in result.pairs if pair.invoice_line == 3] == [UNCERTAIN]
+    # compared like any pair, and flagged for review as a pair its words do not confirm
+    assert codes(result) == [
+        (PRICE_ABOVE_QUOTE, 3, 3),
+        (QUANTITY_ABOVE_ORDER, 3, 3),
+        (UNMATCHED_LINE, 3, 3),
+    ]
+
+
+def test_an_uncertain_pair_at_the_ordered_figures_is_still_flagged_for_review():
+    invoice = [*ORDER[:3], line("PM services", "8", "118.00")]
+    result = match_lines(invoice, ORDER)
+    assert codes(result) == [(UNMATCHED_LINE, 3, 3)]
+    assert result.invoiced_quantities[3] == D(8)
+
+
+def test_a_single_fee_does_not_pair_uncertainly_with_a_bulk_line_at_a_like_price():
+    order = [ORDER[0], line("Work gloves, pair", "40", "9.00")]
+    invoice = [ORDER[0], line("Small order fee", "1", "9.50")]
+    result = match_lines(invoice, order)
+    assert result.pair_set() == {(0, 0)}
+    assert codes(result) == [(UNMATCHED_LINE, 1, None)]
+
+
+def test_no_uncertain_pair_at_a_price_far_from_the_ordered_one():
+    invoice = [*ORDER[:3], line("PM services", "10", "60.00")]
+    result = match_lines(invoice, ORDER)
+    assert (3, 3) not in result.pair_set()
+    assert codes(result) == [(UNMATCHED_LINE, 3, None)]
+
+
+def test_the_other_part_of_an_uncertainly_paired_split_joins_it():
+    invoice = [
+        *ORDER[:3],
+        line("PM services (delivery 1)", "7", "131.00"),
+        line("PM services (delivery 2)", "6", "131.00"),
+    ]
+    result = match_lines(invoice, ORDER, Tolerances(price_percent=D("1.00")))
+    assert {(3, 3), (4, 3)} <= result.pair_set()
+    assert result.invoiced_quantities[3] == D(13)
+    assert (QUANTITY_ABOVE_ORDER, 3, 3) in codes(result)
