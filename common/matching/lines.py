@@ -65,6 +65,8 @@ SIBLING_DESCRIPTION = 0.80
 # Lines left over on both sides pair as a last resort (kind "uncertain") at a unit price
 # at least this close: a changed price, rarely a new one.
 UNCERTAIN_PRICE = 0.75
+# A one-to-one pair of single units at different prices is uncertain below this likeness.
+UNCONFIRMED_DESCRIPTION = 0.50
 
 WEIGHTS = {"description": 0.55, "unit_price": 0.20, "quantity": 0.10, "amount": 0.15}
 
@@ -322,6 +324,7 @@ def match_lines(
     words = _Words(invoice_words, order_words)
     pairs += _merges(invoice, order, words, scores, pairs)
     pairs += _named_extras(invoice, order, words, pairs, tolerances)
+    pairs += _lump_remainders(invoice, order, words, pairs, tolerances)
     uncertain = _uncertain(invoice, order, similarity, pairs)
     if uncertain:
         pairs += uncertain
@@ -330,6 +333,17 @@ def match_lines(
             Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
             for pair in _splits(invoice, order, similarity, invoice_words, pairs)
         ]
+    pairs = [
+        Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+        if pair.kind == "one_to_one"
+        and _unconfirmed(
+            invoice[pair.invoice_line],
+            order[pair.order_line],
+            float(similarity[pair.invoice_line, pair.order_line]),
+        )
+        else pair
+        for pair in pairs
+    ]
     pairs.sort(key=lambda pair: (pair.invoice_line, pair.order_line))
     deviations, quantities = _deviations(invoice, order, pairs, tolerances, invoiced_before or {})
     return LineMatch(tuple(pairs), tuple(deviations), quantities)
@@ -418,6 +432,18 @@ def _leftovers(
         for a, b in assign(scores)
         if scores[a, b] > 0
     ]
+
+
+def _unconfirmed(invoice: Line, order: Line, description: float) -> bool:
+    """A single unit paired with a single unit at another price on words that barely agree:
+    a quantity of one coincides too often to confirm a pair, and an extra charge ("Rush
+    delivery") pairs this way with an ordered line left unbilled."""
+    return (
+        description < UNCONFIRMED_DESCRIPTION
+        and invoice.quantity == 1
+        and order.quantity == 1
+        and invoice.price() != order.price()
+    )
 
 
 def _uncertain(
@@ -569,6 +595,49 @@ def _named_extras(
             for k in range(len(order))
             if k != ordered[0] and _contained(words.order[k], words.invoice[i]) >= MERGE_CONTAINED
         ]
+    return found
+
+
+def _lump_remainders(
+    invoice: Sequence[Line],
+    order: Sequence[Line],
+    words: _Words,
+    pairs: list[Pair],
+    tolerances: Tolerances,
+) -> list[Pair]:
+    """A lump sum (one unit) paired with one ordered line of several units, whose words say
+    more than that line's and whose amount goes beyond it, bills another ordered line with
+    it under words not recognised: the open ordered line that its remainder fits in,
+    tightest first. Its amount is then compared with both together."""
+    orders_of: dict[int, list[int]] = defaultdict(list)
+    for pair in pairs:
+        orders_of[pair.invoice_line].append(pair.order_line)
+    open_orders = set(range(len(order))) - {pair.order_line for pair in pairs}
+    factor = 1 + tolerances.price_percent / 100
+    found = []
+    for i, ordered in sorted(orders_of.items()):
+        line, j = invoice[i], ordered[0]
+        total, agreed = line.total(), order[j].total()
+        if (
+            len(ordered) != 1
+            or line.quantity != 1
+            or order[j].quantity in (None, 1)
+            or total is None
+            or agreed is None
+            or total <= agreed * factor + tolerances.amount
+            or len(words.invoice[i]) < len(words.order[j]) * 1.3
+        ):
+            continue
+        fits = [
+            (agreed + part - total, k)
+            for k in open_orders
+            if (part := order[k].total()) is not None
+            and total <= (agreed + part) * factor + tolerances.amount
+        ]
+        if fits:
+            k = min(fits)[1]
+            found.append(Pair(i, k, "merge", 0.0))
+            open_orders.discard(k)
     return found
 
 

@@ -230,3 +230,44 @@ def test_the_other_part_of_an_uncertainly_paired_split_joins_it():
     assert {(3, 3), (4, 3)} <= result.pair_set()
     assert result.invoiced_quantities[3] == D(13)
     assert (QUANTITY_ABOVE_ORDER, 3, 3) in codes(result)
+
+
+def test_a_single_fee_paired_on_barely_alike_words_is_flagged_for_review():
+    # an extra charge left to pair with an unbilled single-unit line at another price
+    order = [ORDER[0], line("Electrician hours", "1", "70.00")]
+    invoice = [ORDER[0], line("Rush delivery", "1", "40.00")]
+    result = match_lines(invoice, order)
+    uncertain = [pair for pair in result.pairs if pair.kind == UNCERTAIN]
+    assert [(pair.invoice_line, pair.order_line) for pair in uncertain] == [(1, 1)]
+    assert codes(result) == [(UNMATCHED_LINE, 1, 1)]
+
+
+def test_single_units_at_the_same_price_confirm_a_pair_without_words():
+    order = [ORDER[0], line("Electrician hours", "1", "70.00")]
+    invoice = [ORDER[0], line("Electrical work", "1", "70.00")]
+    result = match_lines(invoice, order)
+    assert result.pair_set() == {(0, 0), (1, 1)}
+    assert result.deviations == ()
+
+
+def test_a_lump_sum_naming_one_line_takes_the_open_line_its_remainder_fits():
+    # "PM services" is unrecognised; 3 of 4 chairs and the management make the amount
+    order = [
+        line("Ergonomic office chair", "4", "250.00"),
+        line("Project management", "1", "400.00"),
+    ]
+    invoice = [line("Ergonomic office chair + PM services", "1", "1150.00")]
+    result = match_lines(invoice, order, Tolerances(amount=D(0)))
+    assert result.pair_set() == {(0, 0), (0, 1)}
+    assert result.deviations == ()
+
+
+def test_a_lump_sum_beyond_its_line_and_every_open_remainder_stays_flagged():
+    order = [
+        line("Ergonomic office chair", "4", "250.00"),
+        line("Project management", "1", "400.00"),
+    ]
+    invoice = [line("Ergonomic office chair + PM services", "1", "1500.00")]
+    result = match_lines(invoice, order, Tolerances(amount=D(0)))
+    assert result.pair_set() == {(0, 0)}
+    assert [d.code for d in result.deviations] == [PRICE_ABOVE_QUOTE]
