@@ -50,8 +50,9 @@ SPLIT_PRICE = 0.97
 MERGE_CONTAINED = 0.88
 # Merged amounts agree within this share (rounding of the merged line).
 MERGE_AMOUNT_SHARE = Decimal("0.0005")
-# Lump sums: exact to this share, searched among this many unpaired ordered lines.
-LUMP_SUM_SHARE = Decimal("0.0005")
+# Lump sums: exact to this share (to the cent: suppliers add the amounts; small lines
+# make up near sums by chance), searched among this many unpaired ordered lines.
+LUMP_SUM_SHARE = Decimal(0)
 LUMP_SUM_POOL = 12
 # Below this description likeness a one-to-one pair needs exactly agreeing figures.
 MIN_DESCRIPTION = 0.45
@@ -468,12 +469,9 @@ def _uncertain(
             if line.quantity == 1 and ordered.quantity != 1:
                 # one unit against a bulk line at a like price is how a flat fee looks
                 continue
-            figures = [
-                price,
-                1.0 if line.quantity is not None and line.quantity == ordered.quantity else 0.0,
-                closeness(line.total(), ordered.total()) or 0.0,
-            ]
-            scores[a, b] = float(similarity[i, j]) + sum(figures)
+            # words weigh most, as in pair_score; amounts follow from price and quantity
+            same_quantity = line.quantity is not None and line.quantity == ordered.quantity
+            scores[a, b] = 2 * float(similarity[i, j]) + price + (1.0 if same_quantity else 0.0)
     return [
         Pair(open_invoice[a], open_order[b], UNCERTAIN, float(scores[a, b]) / 4)
         for a, b in assign(scores)
@@ -559,7 +557,11 @@ def _merges(
         best: tuple[float, int] | None = None
         for i, line in enumerate(invoice):
             contained = _contained(words.order[j], words.invoice[i])
-            completes = _completes_amount(line, [order[k] for k in orders_of[i]] + [ordered])
+            # only a lump sum bills several ordered lines by amount; a line of several
+            # units at a unit price bills one thing
+            completes = line.quantity in (None, 1) and _completes_amount(
+                line, [order[k] for k in orders_of[i]] + [ordered]
+            )
             if contained < MERGE_CONTAINED and not completes:
                 continue
             evidence = contained + (1.0 if completes else 0.0) + float(scores[i, j]) / 10

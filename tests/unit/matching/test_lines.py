@@ -271,3 +271,26 @@ def test_a_lump_sum_beyond_its_line_and_every_open_remainder_stays_flagged():
     result = match_lines(invoice, order, Tolerances(amount=D(0)))
     assert result.pair_set() == {(0, 0)}
     assert [d.code for d in result.deviations] == [PRICE_ABOVE_QUOTE]
+
+
+def test_an_amount_completed_by_chance_does_not_merge_into_a_line_of_several_units():
+    # 3 monitors at a raised price happen to bill what the monitors and the paint come to
+    order = [
+        line("27 inch monitor", "3", "448.88"),
+        line("Interior painting per m2", "10", "14.66"),
+    ]
+    invoice = [line("27 inch monitor", "3", "497.71")]
+    result = match_lines(invoice, order)
+    assert result.pair_set() == {(0, 0)}
+    assert codes(result) == [(PRICE_ABOVE_QUOTE, 0, 0)]
+
+
+def test_a_lump_sum_under_new_words_must_be_exact_to_the_cent():
+    order = [line("Bottled water crate", "5", "9.00"), line("Steel rebar 12mm", "1", "13.21")]
+    assert match_lines([line("Express surcharge", "1", "58.21")], order).pair_set() == {
+        (0, 0),
+        (0, 1),
+    }
+    result = match_lines([line("Express surcharge", "1", "58.22")], order)
+    assert result.pair_set() == set()
+    assert codes(result) == [(UNMATCHED_LINE, 0, None)]
