@@ -326,7 +326,7 @@ def match_lines(
     pairs += _merges(invoice, order, words, scores, pairs)
     pairs += _named_extras(invoice, order, words, pairs, tolerances)
     pairs += _lump_remainders(invoice, order, words, pairs, tolerances)
-    uncertain = _uncertain(invoice, order, similarity, pairs)
+    uncertain = _uncertain(invoice, order, similarity, invoice_words, pairs)
     if uncertain:
         pairs += uncertain
         # the other part of a split delivery of a line just paired uncertainly
@@ -448,7 +448,11 @@ def _unconfirmed(invoice: Line, order: Line, description: float) -> bool:
 
 
 def _uncertain(
-    invoice: Sequence[Line], order: Sequence[Line], similarity: np.ndarray, pairs: list[Pair]
+    invoice: Sequence[Line],
+    order: Sequence[Line],
+    similarity: np.ndarray,
+    invoice_words: list[str],
+    pairs: list[Pair],
 ) -> list[Pair]:
     """Lines still unpaired on both sides after every other pass, paired by whatever still
     agrees: a line renamed beyond recognition whose price and quantity changed too is more
@@ -459,6 +463,15 @@ def _uncertain(
     open_order = sorted(set(range(len(order))) - {pair.order_line for pair in pairs})
     if not open_invoice or not open_order:
         return []
+    split_parts = {
+        i
+        for i in open_invoice
+        for k in open_invoice
+        if k != i
+        and invoice[i].price() is not None
+        and invoice[i].price() == invoice[k].price()
+        and description_similarity(invoice_words[i], invoice_words[k]) >= SIBLING_DESCRIPTION
+    }
     scores = np.zeros((len(open_invoice), len(open_order)))
     for a, i in enumerate(open_invoice):
         for b, j in enumerate(open_order):
@@ -466,8 +479,9 @@ def _uncertain(
             price = closeness(line.price(), ordered.price())
             if price is None or price < UNCERTAIN_PRICE:
                 continue
-            if line.quantity == 1 and ordered.quantity != 1:
-                # one unit against a bulk line at a like price is how a flat fee looks
+            if line.quantity == 1 and ordered.quantity != 1 and i not in split_parts:
+                # one unit against a bulk line at a like price is how a flat fee looks,
+                # unless the line is one part of a split delivery
                 continue
             # words weigh most, as in pair_score; amounts follow from price and quantity
             same_quantity = line.quantity is not None and line.quantity == ordered.quantity

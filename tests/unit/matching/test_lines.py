@@ -294,3 +294,14 @@ def test_a_lump_sum_under_new_words_must_be_exact_to_the_cent():
     result = match_lines([line("Express surcharge", "1", "58.22")], order)
     assert result.pair_set() == set()
     assert codes(result) == [(UNMATCHED_LINE, 0, None)]
+
+
+def test_single_unit_parts_of_a_split_delivery_pair_uncertainly_with_a_bulk_line():
+    invoice = [
+        *ORDER[:3],
+        line("PM services (delivery 1)", "1", "131.00"),
+        line("PM services (delivery 2)", "1", "131.00"),
+    ]
+    result = match_lines(invoice, ORDER, Tolerances(price_percent=D("1.00")))
+    assert {(3, 3), (4, 3)} <= result.pair_set()
+    assert {(PRICE_ABOVE_QUOTE, 3, 3), (PRICE_ABOVE_QUOTE, 4, 3)} <= set(codes(result))
