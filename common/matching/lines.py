@@ -319,6 +319,7 @@ def match_lines(
         for i, j in assign(scores)
         if _acceptable(invoice[i], order[j], float(similarity[i, j]), float(scores[i, j]))
     ]
+    pairs = _without_stolen_parts(invoice, similarity, pairs)
     pairs += _splits(invoice, order, similarity, invoice_words, pairs)
     pairs += _leftovers(invoice, order, similarity, pairs)
     pairs += _lump_sums(invoice, order, pairs)
@@ -364,6 +365,30 @@ def _acceptable(invoice: Line, order: Line, description: float, score: float) ->
         and invoice.quantity is not None
         and invoice.quantity == order.quantity
     )
+
+
+def _without_stolen_parts(
+    invoice: Sequence[Line], similarity: np.ndarray, pairs: list[Pair]
+) -> list[Pair]:
+    """One-to-one pairs less those of a split delivery's second part: a line at the same unit
+    price as another, paired with an ordered line it reads like, that the assignment gave
+    to a different ordered line it reads less like (each ordered line goes to one invoice
+    line there). The split pass then joins it with its sibling."""
+    order_of = {pair.invoice_line: pair.order_line for pair in pairs}
+    kept = []
+    for pair in pairs:
+        i, j = pair.invoice_line, pair.order_line
+        stolen = any(
+            k != i
+            and invoice[i].price() is not None
+            and invoice[k].price() == invoice[i].price()
+            and similarity[i, other] >= SPLIT_DESCRIPTION
+            and similarity[i, other] > similarity[i, j]
+            for k, other in order_of.items()
+        )
+        if not stolen:
+            kept.append(pair)
+    return kept
 
 
 def _splits(

@@ -305,3 +305,17 @@ def test_single_unit_parts_of_a_split_delivery_pair_uncertainly_with_a_bulk_line
     result = match_lines(invoice, ORDER, Tolerances(price_percent=D("1.00")))
     assert {(3, 3), (4, 3)} <= result.pair_set()
     assert {(PRICE_ABOVE_QUOTE, 3, 3), (PRICE_ABOVE_QUOTE, 4, 3)} <= set(codes(result))
+
+
+def test_a_split_part_given_to_another_ordered_line_by_the_assignment_joins_its_sibling():
+    order = [
+        line("Network cabling Cat6", "100", "8.50"),
+        line("Network switch 8 port", "45", "9.00"),
+    ]
+    invoice = [
+        line("Network cabling Cat6, delivery 1", "60", "8.50"),
+        line("Network cabling Cat6, delivery 2", "45", "8.50"),
+    ]
+    result = match_lines(invoice, order)
+    assert result.pair_set() == {(0, 0), (1, 0)}
+    assert codes(result) == [(QUANTITY_ABOVE_ORDER, 0, 0)]
