@@ -66,7 +66,7 @@ SIBLING_DESCRIPTION = 0.80
 # Lines left over on both sides pair as a last resort (kind "uncertain") at a unit price
 # at least this close: a changed price, rarely a new one.
 UNCERTAIN_PRICE = 0.75
-# A one-to-one pair of single units at different prices is uncertain below this likeness.
+# A one-to-one pair of a single unit (see _unconfirmed) is uncertain below this likeness.
 UNCONFIRMED_DESCRIPTION = 0.50
 
 WEIGHTS = {"description": 0.55, "unit_price": 0.20, "quantity": 0.10, "amount": 0.15}
@@ -461,14 +461,13 @@ def _leftovers(
 
 
 def _unconfirmed(invoice: Line, order: Line, description: float) -> bool:
-    """A single unit paired with a single unit at another price on words that barely agree:
-    a quantity of one coincides too often to confirm a pair, and an extra charge ("Rush
-    delivery") pairs this way with an ordered line left unbilled."""
+    """A single unit paired on words that barely agree with anything but a single unit at
+    the same price: a quantity of one coincides too often to confirm a pair, and an extra
+    charge ("Rush delivery") pairs this way with an ordered line left unbilled."""
     return (
         description < UNCONFIRMED_DESCRIPTION
         and invoice.quantity == 1
-        and order.quantity == 1
-        and invoice.price() != order.price()
+        and (order.quantity != 1 or invoice.price() != order.price())
     )
 
 

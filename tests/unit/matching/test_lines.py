@@ -319,3 +319,10 @@ def test_a_split_part_given_to_another_ordered_line_by_the_assignment_joins_its_
     result = match_lines(invoice, order)
     assert result.pair_set() == {(0, 0), (1, 0)}
     assert codes(result) == [(QUANTITY_ABOVE_ORDER, 0, 0)]
+
+
+def test_a_single_fee_paired_with_a_bulk_line_on_barely_alike_words_is_flagged_for_review():
+    order = [ORDER[0], line("Web hosting, annual plan", "2", "80.65")]
+    invoice = [ORDER[0], line("Packaging and handling", "1", "80.67")]
+    result = match_lines(invoice, order)
+    assert UNMATCHED_LINE in [d.code for d in result.deviations if d.invoice_line == 1]
