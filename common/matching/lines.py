@@ -327,24 +327,33 @@ def match_lines(
     pairs += _merges(invoice, order, words, scores, pairs)
     pairs += _named_extras(invoice, order, words, pairs, tolerances)
     pairs += _lump_remainders(invoice, order, words, pairs, tolerances)
-    uncertain = _uncertain(invoice, order, similarity, invoice_words, pairs)
-    if uncertain:
-        pairs += uncertain
-        # the other part of a split delivery of a line just paired uncertainly
-        pairs += [
-            Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
-            for pair in _splits(invoice, order, similarity, invoice_words, pairs)
-        ]
-    pairs = [
-        Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+    # pairs the words do not confirm are reconsidered with the lines left over, so a line
+    # at the ordered price can take its ordered line back from an extra charge
+    unconfirmed = [
+        pair
+        for pair in pairs
         if pair.kind == "one_to_one"
         and _unconfirmed(
             invoice[pair.invoice_line],
             order[pair.order_line],
             float(similarity[pair.invoice_line, pair.order_line]),
         )
-        else pair
-        for pair in pairs
+    ]
+    pairs = [pair for pair in pairs if pair not in unconfirmed]
+    uncertain = _uncertain(invoice, order, similarity, invoice_words, pairs)
+    if uncertain:
+        # the other part of a split delivery of a line just paired uncertainly
+        uncertain += [
+            Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+            for pair in _splits(invoice, order, similarity, invoice_words, pairs + uncertain)
+        ]
+    retaken = {pair.order_line for pair in uncertain}
+    paired_invoice = {pair.invoice_line for pair in pairs + uncertain}
+    pairs += uncertain
+    pairs += [
+        Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+        for pair in unconfirmed
+        if pair.invoice_line not in paired_invoice and pair.order_line not in retaken
     ]
     pairs.sort(key=lambda pair: (pair.invoice_line, pair.order_line))
     deviations, quantities = _deviations(invoice, order, pairs, tolerances, invoiced_before or {})

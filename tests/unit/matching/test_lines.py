@@ -326,3 +326,16 @@ def test_a_single_fee_paired_with_a_bulk_line_on_barely_alike_words_is_flagged_f
     invoice = [ORDER[0], line("Packaging and handling", "1", "80.67")]
     result = match_lines(invoice, order)
     assert UNMATCHED_LINE in [d.code for d in result.deviations if d.invoice_line == 1]
+
+
+def test_a_line_at_the_ordered_price_takes_its_line_back_from_an_unconfirmed_pair():
+    # the levy pairs with the helmet first (one unit each); the hard hat bills it
+    order = [ORDER[0], line("Safety helmet", "1", "34.46")]
+    invoice = [ORDER[0], line("Environmental levy", "1", "55.24"), line("Hard hat", "3", "34.46")]
+    result = match_lines(invoice, order)
+    assert result.pair_set() == {(0, 0), (2, 1)}
+    assert codes(result) == [
+        (QUANTITY_ABOVE_ORDER, 2, 1),
+        (UNMATCHED_LINE, 1, None),
+        (UNMATCHED_LINE, 2, 1),
+    ]
