@@ -4,7 +4,8 @@ line-pair F1 >= 0.95, every deviation over tolerance flagged).
 Cases come from training/match_cases.py: orders drawn from a catalogue, invoices derived
 with reordered, renamed (synonyms, abbreviations, typos), split and merged lines, prices and
 quantities changed under and over tolerance, unbilled and extra lines; the truth is known by
-construction. Deterministic for a `--seed`.
+construction. Deterministic for a `--seed`. A deviation counts as flagged under its own code
+(strict, the goal) and, in a second figure, when its line carries a flag of any code.
 
     python bench/match_accuracy.py [--cases 2000] [--seed 23] [--show-misses 5]
 """

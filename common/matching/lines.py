@@ -3,14 +3,17 @@
 An invoice rarely repeats its order line for line. Suppliers reorder lines, deliver in parts
 (one ordered line billed as several: a split), bill several ordered lines as one (a merge),
 rename descriptions ("Installation" becomes "Instal. incl. cabling") and change prices. The
-lines are paired in three passes:
+lines are paired in four passes:
 
 1. one to one, solved globally (the Hungarian method over a score matrix), so one strong
    pair cannot steal a line another pair needs more;
 2. splits: an invoice line still unpaired joins an ordered line it describes at the same
    unit price;
 3. merges: an ordered line still unpaired joins the invoice line that names it, or whose
-   amount it completes.
+   amount it completes;
+4. uncertain: lines still open on both sides, and pairs the words do not confirm, pair by
+   their figures as a last resort. Such a pair is compared like any other and also flagged
+   for a person to confirm: missing an extra charge is worse than asking.
 
 A pair's score weighs description similarity (rapidfuzz, after folding case, punctuation
 and common abbreviations) with agreement of unit price, quantity and amount, so a renamed
