@@ -36,6 +36,7 @@ from common.invoices.resource import invoice_resource
 from common.invoices.ubl_export import currency_exponent
 from common.matching.lines import (
     DEVIATION_CODES,
+    UNCERTAIN,
     Deviation,
     Line,
     Tolerances,
@@ -494,7 +495,9 @@ def _find_document(
         closeness = _total_closeness(total, quote.total_amount)
         if lines and quote_lines:
             result = match_lines(lines, quote_lines, tolerances)
-            share = len({pair.invoice_line for pair in result.pairs}) / len(lines)
+            # a pair made only for want of a better one says nothing about the quote
+            paired = {pair.invoice_line for pair in result.pairs if pair.kind != UNCERTAIN}
+            share = len(paired) / len(lines)
             if share < QUOTE_LINE_SHARE:
                 continue
             score = share + closeness / 2

@@ -3,14 +3,17 @@
 An invoice rarely repeats its order line for line. Suppliers reorder lines, deliver in parts
 (one ordered line billed as several: a split), bill several ordered lines as one (a merge),
 rename descriptions ("Installation" becomes "Instal. incl. cabling") and change prices. The
-lines are paired in three passes:
+lines are paired in four passes:
 
 1. one to one, solved globally (the Hungarian method over a score matrix), so one strong
    pair cannot steal a line another pair needs more;
 2. splits: an invoice line still unpaired joins an ordered line it describes at the same
    unit price;
 3. merges: an ordered line still unpaired joins the invoice line that names it, or whose
-   amount it completes.
+   amount it completes;
+4. uncertain: lines still open on both sides, and pairs the words do not confirm, pair by
+   their figures as a last resort. Such a pair is compared like any other and also flagged
+   for a person to confirm: missing an extra charge is worse than asking.
 
 A pair's score weighs description similarity (rapidfuzz, after folding case, punctuation
 and common abbreviations) with agreement of unit price, quantity and amount, so a renamed
@@ -38,6 +41,8 @@ QUANTITY_ABOVE_ORDER = "quantity_above_order"
 UNMATCHED_LINE = "unmatched_line"
 OVER_INVOICED = "over_invoiced"
 DEVIATION_CODES = (PRICE_ABOVE_QUOTE, QUANTITY_ABOVE_ORDER, UNMATCHED_LINE, OVER_INVOICED)
+# The kind of a pair made only because nothing else was left to pair (see _uncertain).
+UNCERTAIN = "uncertain"
 
 # A one-to-one pair below this score is no pair: both lines stay open for the later passes.
 PAIR_THRESHOLD = 0.50
@@ -48,8 +53,9 @@ SPLIT_PRICE = 0.97
 MERGE_CONTAINED = 0.88
 # Merged amounts agree within this share (rounding of the merged line).
 MERGE_AMOUNT_SHARE = Decimal("0.0005")
-# Lump sums: exact to this share, searched among this many unpaired ordered lines.
-LUMP_SUM_SHARE = Decimal("0.0005")
+# Lump sums: exact to this share (to the cent: suppliers add the amounts; small lines
+# make up near sums by chance), searched among this many unpaired ordered lines.
+LUMP_SUM_SHARE = Decimal(0)
 LUMP_SUM_POOL = 12
 # Below this description likeness a one-to-one pair needs exactly agreeing figures.
 MIN_DESCRIPTION = 0.45
@@ -60,6 +66,11 @@ LEFTOVER_DESCRIPTION = 0.20
 LEFTOVER_DESCRIPTION_SINGLE = 0.30
 # Two parts of one split delivery read at least this alike.
 SIBLING_DESCRIPTION = 0.80
+# Lines left over on both sides pair as a last resort (kind "uncertain") at a unit price
+# at least this close: a changed price, rarely a new one.
+UNCERTAIN_PRICE = 0.75
+# A one-to-one pair of a single unit (see _unconfirmed) is uncertain below this likeness.
+UNCONFIRMED_DESCRIPTION = 0.50
 
 WEIGHTS = {"description": 0.55, "unit_price": 0.20, "quantity": 0.10, "amount": 0.15}
 
@@ -161,7 +172,7 @@ class Tolerances:
 class Pair:
     invoice_line: int
     order_line: int
-    kind: str  # "one_to_one", "split" or "merge"
+    kind: str  # "one_to_one", "split", "merge" or UNCERTAIN
     score: float
 
 
@@ -311,12 +322,42 @@ def match_lines(
         for i, j in assign(scores)
         if _acceptable(invoice[i], order[j], float(similarity[i, j]), float(scores[i, j]))
     ]
+    pairs = _without_stolen_parts(invoice, similarity, pairs)
     pairs += _splits(invoice, order, similarity, invoice_words, pairs)
     pairs += _leftovers(invoice, order, similarity, pairs)
     pairs += _lump_sums(invoice, order, pairs)
     words = _Words(invoice_words, order_words)
     pairs += _merges(invoice, order, words, scores, pairs)
     pairs += _named_extras(invoice, order, words, pairs, tolerances)
+    pairs += _lump_remainders(invoice, order, words, pairs, tolerances)
+    # pairs the words do not confirm are reconsidered with the lines left over, so a line
+    # at the ordered price can take its ordered line back from an extra charge
+    unconfirmed = [
+        pair
+        for pair in pairs
+        if pair.kind == "one_to_one"
+        and _unconfirmed(
+            invoice[pair.invoice_line],
+            order[pair.order_line],
+            float(similarity[pair.invoice_line, pair.order_line]),
+        )
+    ]
+    pairs = [pair for pair in pairs if pair not in unconfirmed]
+    uncertain = _uncertain(invoice, order, similarity, invoice_words, pairs)
+    if uncertain:
+        # the other part of a split delivery of a line just paired uncertainly
+        uncertain += [
+            Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+            for pair in _splits(invoice, order, similarity, invoice_words, pairs + uncertain)
+        ]
+    retaken = {pair.order_line for pair in uncertain}
+    paired_invoice = {pair.invoice_line for pair in pairs + uncertain}
+    pairs += uncertain
+    pairs += [
+        Pair(pair.invoice_line, pair.order_line, UNCERTAIN, pair.score)
+        for pair in unconfirmed
+        if pair.invoice_line not in paired_invoice and pair.order_line not in retaken
+    ]
     pairs.sort(key=lambda pair: (pair.invoice_line, pair.order_line))
     deviations, quantities = _deviations(invoice, order, pairs, tolerances, invoiced_before or {})
     return LineMatch(tuple(pairs), tuple(deviations), quantities)
@@ -336,6 +377,30 @@ def _acceptable(invoice: Line, order: Line, description: float, score: float) ->
         and invoice.quantity is not None
         and invoice.quantity == order.quantity
     )
+
+
+def _without_stolen_parts(
+    invoice: Sequence[Line], similarity: np.ndarray, pairs: list[Pair]
+) -> list[Pair]:
+    """One-to-one pairs less those of a split delivery's second part: a line at the same unit
+    price as another, paired with an ordered line it reads like, that the assignment gave
+    to a different ordered line it reads less like (each ordered line goes to one invoice
+    line there). The split pass then joins it with its sibling."""
+    order_of = {pair.invoice_line: pair.order_line for pair in pairs}
+    kept = []
+    for pair in pairs:
+        i, j = pair.invoice_line, pair.order_line
+        stolen = any(
+            k != i
+            and invoice[i].price() is not None
+            and invoice[k].price() == invoice[i].price()
+            and similarity[i, other] >= SPLIT_DESCRIPTION
+            and similarity[i, other] > similarity[i, j]
+            for k, other in order_of.items()
+        )
+        if not stolen:
+            kept.append(pair)
+    return kept
 
 
 def _splits(
@@ -402,6 +467,63 @@ def _leftovers(
             scores[a, b] = words + price
     return [
         Pair(open_invoice[a], open_order[b], "one_to_one", float(scores[a, b]) / 2)
+        for a, b in assign(scores)
+        if scores[a, b] > 0
+    ]
+
+
+def _unconfirmed(invoice: Line, order: Line, description: float) -> bool:
+    """A single unit paired on words that barely agree with anything but a single unit at
+    the same price: a quantity of one coincides too often to confirm a pair, and an extra
+    charge ("Rush delivery") pairs this way with an ordered line left unbilled."""
+    return (
+        description < UNCONFIRMED_DESCRIPTION
+        and invoice.quantity == 1
+        and (order.quantity != 1 or invoice.price() != order.price())
+    )
+
+
+def _uncertain(
+    invoice: Sequence[Line],
+    order: Sequence[Line],
+    similarity: np.ndarray,
+    invoice_words: list[str],
+    pairs: list[Pair],
+) -> list[Pair]:
+    """Lines still unpaired on both sides after every other pass, paired by whatever still
+    agrees: a line renamed beyond recognition whose price and quantity changed too is more
+    likely the open ordered line at a nearby unit price than no ordered line at all. Such a
+    pair is compared like any other, and flagged for review even when its figures agree,
+    since it may as well be an extra charge (see _deviations)."""
+    open_invoice = sorted(set(range(len(invoice))) - {pair.invoice_line for pair in pairs})
+    open_order = sorted(set(range(len(order))) - {pair.order_line for pair in pairs})
+    if not open_invoice or not open_order:
+        return []
+    split_parts = {
+        i
+        for i in open_invoice
+        for k in open_invoice
+        if k != i
+        and invoice[i].price() is not None
+        and invoice[i].price() == invoice[k].price()
+        and description_similarity(invoice_words[i], invoice_words[k]) >= SIBLING_DESCRIPTION
+    }
+    scores = np.zeros((len(open_invoice), len(open_order)))
+    for a, i in enumerate(open_invoice):
+        for b, j in enumerate(open_order):
+            line, ordered = invoice[i], order[j]
+            price = closeness(line.price(), ordered.price())
+            if price is None or price < UNCERTAIN_PRICE:
+                continue
+            if line.quantity == 1 and ordered.quantity != 1 and i not in split_parts:
+                # one unit against a bulk line at a like price is how a flat fee looks,
+                # unless the line is one part of a split delivery
+                continue
+            # words weigh most, as in pair_score; amounts follow from price and quantity
+            same_quantity = line.quantity is not None and line.quantity == ordered.quantity
+            scores[a, b] = 2 * float(similarity[i, j]) + price + (1.0 if same_quantity else 0.0)
+    return [
+        Pair(open_invoice[a], open_order[b], UNCERTAIN, float(scores[a, b]) / 4)
         for a, b in assign(scores)
         if scores[a, b] > 0
     ]
@@ -485,7 +607,11 @@ def _merges(
         best: tuple[float, int] | None = None
         for i, line in enumerate(invoice):
             contained = _contained(words.order[j], words.invoice[i])
-            completes = _completes_amount(line, [order[k] for k in orders_of[i]] + [ordered])
+            # only a lump sum bills several ordered lines by amount; a line of several
+            # units at a unit price bills one thing
+            completes = line.quantity in (None, 1) and _completes_amount(
+                line, [order[k] for k in orders_of[i]] + [ordered]
+            )
             if contained < MERGE_CONTAINED and not completes:
                 continue
             evidence = contained + (1.0 if completes else 0.0) + float(scores[i, j]) / 10
@@ -521,6 +647,49 @@ def _named_extras(
             for k in range(len(order))
             if k != ordered[0] and _contained(words.order[k], words.invoice[i]) >= MERGE_CONTAINED
         ]
+    return found
+
+
+def _lump_remainders(
+    invoice: Sequence[Line],
+    order: Sequence[Line],
+    words: _Words,
+    pairs: list[Pair],
+    tolerances: Tolerances,
+) -> list[Pair]:
+    """A lump sum (one unit) paired with one ordered line of several units, whose words say
+    more than that line's and whose amount goes beyond it, bills another ordered line with
+    it under words not recognised: the open ordered line that its remainder fits in,
+    tightest first. Its amount is then compared with both together."""
+    orders_of: dict[int, list[int]] = defaultdict(list)
+    for pair in pairs:
+        orders_of[pair.invoice_line].append(pair.order_line)
+    open_orders = set(range(len(order))) - {pair.order_line for pair in pairs}
+    factor = 1 + tolerances.price_percent / 100
+    found = []
+    for i, ordered in sorted(orders_of.items()):
+        line, j = invoice[i], ordered[0]
+        total, agreed = line.total(), order[j].total()
+        if (
+            len(ordered) != 1
+            or line.quantity != 1
+            or order[j].quantity in (None, 1)
+            or total is None
+            or agreed is None
+            or total <= agreed * factor + tolerances.amount
+            or len(words.invoice[i]) < len(words.order[j]) * 1.3
+        ):
+            continue
+        fits = [
+            (agreed + part - total, k)
+            for k in open_orders
+            if (part := order[k].total()) is not None
+            and total <= (agreed + part) * factor + tolerances.amount
+        ]
+        if fits:
+            k = min(fits)[1]
+            found.append(Pair(i, k, "merge", 0.0))
+            open_orders.discard(k)
     return found
 
 
@@ -560,8 +729,22 @@ def _deviations(
     deviations: list[Deviation] = []
     quantities: dict[int, Decimal] = {}
 
+    uncertain = {pair.invoice_line: pair.order_line for pair in pairs if pair.kind == UNCERTAIN}
     for i, line in enumerate(invoice):
         ordered = orders_of.get(i)
+        if i in uncertain:
+            # paired only for want of anything better: it may as well bill nothing ordered
+            deviations.append(
+                Deviation(
+                    UNMATCHED_LINE,
+                    _braces(
+                        f"Line {i + 1} ({line.description!r}) is not on the quote or order "
+                        f"by its description; it may bill {order[uncertain[i]].description!r}."
+                    ),
+                    invoice_line=i,
+                    order_line=uncertain[i],
+                )
+            )
         if not ordered:
             deviations.append(
                 Deviation(
