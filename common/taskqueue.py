@@ -120,53 +120,31 @@ def celery_app() -> Celery:
     return make_celery(settings.redis_url)
 
 
-def enqueue_extraction(invoice_id: str) -> bool:
-    """Send the extraction task; False (logged) when the broker is unreachable."""
+def _send(task: str, object_id: str, queue: str, what: str) -> bool:
+    """Send one task for a row that records the work; False (logged) when the broker is
+    unreachable: the row stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER."""
     try:
-        celery_app().send_task(EXTRACT_TASK, args=[invoice_id], queue=EXTRACT_QUEUE)
+        celery_app().send_task(task, args=[object_id], queue=queue)
     except Exception:  # the broker is down: the sweeper re-sends from the database
-        log.warning(
-            "could not enqueue extraction of %s; the sweeper will", invoice_id, exc_info=True
-        )
+        log.warning("could not enqueue %s %s; the sweeper will", what, object_id, exc_info=True)
         return False
     return True
+
+
+def enqueue_extraction(invoice_id: str) -> bool:
+    return _send(EXTRACT_TASK, invoice_id, EXTRACT_QUEUE, "extraction of")
 
 
 def enqueue_export(export_id: str) -> bool:
-    """Send the export task; False (logged) when the broker is unreachable (the export stays
-    queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
-    try:
-        celery_app().send_task(EXPORT_TASK, args=[export_id], queue=EXPORTS_QUEUE)
-    except Exception:  # the broker is down: the sweeper re-sends from the database
-        log.warning("could not enqueue export %s; the sweeper will", export_id, exc_info=True)
-        return False
-    return True
+    return _send(EXPORT_TASK, export_id, EXPORTS_QUEUE, "export")
 
 
 def enqueue_statement(statement_id: str) -> bool:
-    """Send the bank statement's parse task; False (logged) when the broker is unreachable
-    (the statement stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
-    try:
-        celery_app().send_task(STATEMENT_TASK, args=[statement_id], queue=BANK_QUEUE)
-    except Exception:  # the broker is down: the sweeper re-sends from the database
-        log.warning(
-            "could not enqueue bank statement %s; the sweeper will", statement_id, exc_info=True
-        )
-        return False
-    return True
+    return _send(STATEMENT_TASK, statement_id, BANK_QUEUE, "bank statement")
 
 
 def enqueue_publication(publication_id: str) -> bool:
-    """Send the publication's task; False (logged) when the broker is unreachable (the
-    publication stays queued and the sweeper sends it after INVEX_REQUEUE_AFTER)."""
-    try:
-        celery_app().send_task(PUBLISH_TASK, args=[publication_id], queue=PUBLISH_QUEUE)
-    except Exception:  # the broker is down: the sweeper re-sends from the database
-        log.warning(
-            "could not enqueue publication %s; the sweeper will", publication_id, exc_info=True
-        )
-        return False
-    return True
+    return _send(PUBLISH_TASK, publication_id, PUBLISH_QUEUE, "publication")
 
 
 def send_extractions(invoice_ids: Iterable[str]) -> None:
