@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from typing import TypeVar
 
 from common.errors import ValidationFailed
+
+Row = TypeVar("Row")
 
 MAX_LIMIT = 100
 
@@ -31,3 +35,28 @@ def page_of(rows: list, limit: int) -> tuple[list, bool, str | None]:
     has_more = len(rows) > limit
     rows = rows[:limit]
     return rows, has_more, encode_cursor(rows[-1].id) if has_more else None
+
+
+def clamp_limit(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def org_page(
+    fetch: Callable[..., list[Row]],
+    org_id: str,
+    livemode: bool,
+    *,
+    prefix: str,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Row], bool, str | None]:
+    """One page of an organisation's rows, newest first: `fetch(conn, org_id, livemode,
+    limit=, after_id=)` is a repository's list query, asked for one row past the page."""
+    from common import db  # noqa: PLC0415 - the cursor helpers above need no database
+
+    limit = clamp_limit(limit)
+    with db.transaction() as conn:
+        rows = fetch(
+            conn, org_id, livemode, limit=limit + 1, after_id=decode_cursor(cursor, prefix)
+        )
+    return page_of(rows, limit)

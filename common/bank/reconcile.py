@@ -23,7 +23,7 @@ from common.events import record_event
 from common.ids import new_id
 from common.invoices import repository as invoices
 from common.invoices import review
-from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.pagination import org_page
 
 log = logging.getLogger(__name__)
 
@@ -246,16 +246,14 @@ def get_reconciliation(principal: Principal, rec_id: str) -> tuple[Reconciliatio
 def list_reconciliations(
     principal: Principal, *, limit: int = 25, cursor: str | None = None
 ) -> tuple[list[Reconciliation], bool, str | None]:
-    limit = max(1, min(limit, MAX_LIMIT))
-    with db.transaction() as conn:
-        rows = repository.list_reconciliations(
-            conn,
-            principal.org_id,
-            principal.livemode,
-            limit=limit + 1,
-            after_id=decode_cursor(cursor, "rec"),
-        )
-    return page_of(rows, limit)
+    return org_page(
+        repository.list_reconciliations,
+        principal.org_id,
+        principal.livemode,
+        prefix="rec",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def _settles(conn: db.Conn, invoice_row: dict[str, Any], currency: str) -> bool:

@@ -20,7 +20,7 @@ from common.bank.repository import Statement, Transaction
 from common.errors import ResourceNotFound, UnprocessableStatement
 from common.events import record_event
 from common.ids import new_id
-from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.pagination import clamp_limit, decode_cursor, org_page, page_of
 from workers.statements import model
 from workers.statements.formats import parse_statement, sniff_statement
 
@@ -137,23 +137,21 @@ def get_statement(principal: Principal, statement_id: str) -> Statement:
 def list_statements(
     principal: Principal, *, limit: int = 25, cursor: str | None = None
 ) -> tuple[list[Statement], bool, str | None]:
-    limit = max(1, min(limit, MAX_LIMIT))
-    with db.transaction() as conn:
-        rows = repository.list_statements(
-            conn,
-            principal.org_id,
-            principal.livemode,
-            limit=limit + 1,
-            after_id=decode_cursor(cursor, "bst"),
-        )
-    return page_of(rows, limit)
+    return org_page(
+        repository.list_statements,
+        principal.org_id,
+        principal.livemode,
+        prefix="bst",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def list_transactions(
     principal: Principal, statement_id: str, *, limit: int = 25, cursor: str | None = None
 ) -> tuple[list[Transaction], bool, str | None]:
     """A statement's transactions in the statement's order (oldest ID first)."""
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = clamp_limit(limit)
     with db.transaction() as conn:
         statement = repository.get_statement(
             conn, principal.org_id, principal.livemode, statement_id

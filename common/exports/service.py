@@ -29,7 +29,7 @@ from common.exports.formats import FORMATS, Options, open_writer
 from common.exports.repository import CHUNK_BYTES, Export
 from common.ids import new_id
 from common.invoices.repository import Invoice, InvoiceFilters, list_invoices_query
-from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.pagination import org_page
 from common.storage import file_store
 
 log = logging.getLogger(__name__)
@@ -148,16 +148,14 @@ def get_export(principal: Principal, export_id: str) -> Export:
 def list_exports(
     principal: Principal, *, limit: int = 25, cursor: str | None = None
 ) -> tuple[list[Export], bool, str | None]:
-    limit = max(1, min(limit, MAX_LIMIT))
-    with db.transaction() as conn:
-        rows = repository.list_exports(
-            conn,
-            principal.org_id,
-            principal.livemode,
-            limit=limit + 1,
-            after_id=decode_cursor(cursor, "exp"),
-        )
-    return page_of(rows, limit)
+    return org_page(
+        repository.list_exports,
+        principal.org_id,
+        principal.livemode,
+        prefix="exp",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def delete_export(principal: Principal, export_id: str) -> Export:

@@ -29,7 +29,7 @@ from common.ids import id_time, new_id
 from common.invoices import repository
 from common.invoices.repository import Invoice, InvoiceFilters
 from common.invoices.resource import invoice_resource
-from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.pagination import clamp_limit, decode_cursor, page_of
 from common.schemas import service as schemas
 from common.storage import file_store
 from common.webhooks.nudges import nudge_sender_soon
@@ -202,7 +202,7 @@ def wait_for_invoice(principal: Principal, invoice_id: str, seconds: float) -> I
 def list_invoices(
     principal: Principal, filters: InvoiceFilters, *, limit: int = 25, cursor: str | None = None
 ) -> Page:
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = clamp_limit(limit)
     after_id = decode_cursor(cursor, "inv")
     with db.transaction() as conn:
         rows = repository.list_invoices(

@@ -34,7 +34,7 @@ from common.invoices import service as invoices
 from common.mail import imap, repository
 from common.mail.messages import HostileMail, ReadMail, read_mail, sender_allowed
 from common.mail.repository import Mailbox
-from common.pagination import MAX_LIMIT, decode_cursor, page_of
+from common.pagination import org_page
 from common.webhooks.ssrf import UnsafeWebhookUrl
 
 log = logging.getLogger(__name__)
@@ -138,16 +138,14 @@ def get_mailbox(principal: Principal, mailbox_id: str, conn: db.Conn | None = No
 def list_mailboxes(
     principal: Principal, *, limit: int = 25, cursor: str | None = None
 ) -> tuple[list[Mailbox], bool, str | None]:
-    limit = max(1, min(limit, MAX_LIMIT))
-    with db.transaction() as conn:
-        rows = repository.list_mailboxes(
-            conn,
-            principal.org_id,
-            principal.livemode,
-            limit=limit + 1,
-            after_id=decode_cursor(cursor, "mbx"),
-        )
-    return page_of(rows, limit)
+    return org_page(
+        repository.list_mailboxes,
+        principal.org_id,
+        principal.livemode,
+        prefix="mbx",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def update_mailbox(principal: Principal, mailbox_id: str, changes: dict[str, Any]) -> Mailbox:
