@@ -91,6 +91,8 @@ def test_a_member_finds_corrects_and_approves_an_invoice(open_page, service, ten
     page.get_by_text("Total amount saved.").wait_for()
     assert page.get_by_label("Total amount", exact=True).input_value() == "120.00"
 
+    # the text can show before the page's deferred script has run and listens for keys
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("a")  # the approve shortcut
     page.get_by_text("Now approved.").wait_for()
     history = page.locator("#history").inner_text()
