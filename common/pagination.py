@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable
 from typing import TypeVar
 
+from common import db
 from common.errors import ValidationFailed
 
 Row = TypeVar("Row")
@@ -52,8 +53,6 @@ def org_page(
 ) -> tuple[list[Row], bool, str | None]:
     """One page of an organisation's rows, newest first: `fetch(conn, org_id, livemode,
     limit=, after_id=)` is a repository's list query, asked for one row past the page."""
-    from common import db  # noqa: PLC0415 - the cursor helpers above need no database
-
     limit = clamp_limit(limit)
     with db.transaction() as conn:
         rows = fetch(

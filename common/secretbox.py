@@ -39,7 +39,7 @@ class SecretUnreadable(Exception):
 
 
 def generate_key() -> str:
-    return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode("ascii").rstrip("=")
+    return random_source.token_urlsafe(32)
 
 
 def root_keys(value: str | None = None) -> list[str]:

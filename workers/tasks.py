@@ -108,7 +108,7 @@ def extract_invoice(self, invoice_id: str) -> str:
         elapsed * 1000,
     )
     if result.documents:
-        service.record_split(invoice_id, task_id, result.documents, result.pages)
+        service.record_split(invoice, task_id, data, result.documents, result.pages)
         log.info("split %s into %d documents", invoice_id, len(result.documents))
         return "split"
     service.record_extraction(invoice_id, task_id, result.fields, result.pages)

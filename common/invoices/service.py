@@ -313,17 +313,18 @@ def may_split(invoice: Invoice) -> bool:
 
 
 def record_split(
-    invoice_id: str, task_id: str, documents: tuple[tuple[int, int], ...], pages: int
+    parent: Invoice,
+    task_id: str,
+    data: bytes,
+    documents: tuple[tuple[int, int], ...],
+    pages: int,
 ) -> Invoice | None:
     """The file held several documents: each becomes a queued invoice of its own (its pages
     as its file, uncharged: the upload paid for every page) and the upload itself succeeds
-    with `split_into` naming them, all in one transaction. A second run (a redelivered
+    with `split_into` naming them, all in one transaction. `parent` and `data` are the
+    claimed invoice and its file, as the worker extracted them. A second run (a redelivered
     task) finds the children already made and makes none."""
-    data = load_file(invoice_id)
-    with db.connection() as conn:
-        parent = repository.get_invoice_by_id(conn, invoice_id)
-    if parent is None:
-        return None
+    invoice_id = parent.id
     store = file_store()
     children: list[Invoice] = []
     with db.transaction() as conn:

@@ -53,11 +53,11 @@ def test_recording_a_split_twice_makes_its_documents_once(client, tenant):
     claimed = service.claim_extraction(invoice_id, "task-1", lease_seconds=60)
     if claimed is None:  # the suite's e2e worker took it first; nothing to test here
         pytest.skip("a running worker claimed the invoice")
-    parent = service.record_split(invoice_id, "task-1", ((0, 0), (1, 2)), 3)
+    parent = service.record_split(claimed, "task-1", three_pages, ((0, 0), (1, 2)), 3)
     assert parent is not None
     assert parent.status == "succeeded"
     assert [c["first_page"] for c in parent.fields["split_into"]] == [1, 2]
-    again = service.record_split(invoice_id, "task-1", ((0, 0), (1, 2)), 3)
+    again = service.record_split(claimed, "task-1", three_pages, ((0, 0), (1, 2)), 3)
     assert again is None  # the task no longer holds it: nothing recorded twice
     with db.connection() as conn:
         children = repository.split_children(conn, invoice_id)
