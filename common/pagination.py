@@ -59,3 +59,8 @@ def org_page(
             conn, org_id, livemode, limit=limit + 1, after_id=decode_cursor(cursor, prefix)
         )
     return page_of(rows, limit)
+
+
+def list_body(data: list, has_more: bool = False, next_cursor: str | None = None) -> dict:
+    """A list answer as the contract shows it (`object: list`)."""
+    return {"object": "list", "data": data, "has_more": has_more, "next_cursor": next_cursor}

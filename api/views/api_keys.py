@@ -10,6 +10,7 @@ from api.idempotency import idempotent
 from api.schemas import ApiKeyCreateArgs, ApiKeyListSchema, ApiKeySchema
 from common.accounts import service
 from common.accounts.service import api_key_resource
+from common.pagination import list_body
 
 blp = Blueprint("api_keys", __name__, url_prefix="/v1/api-keys", description="API keys.")
 
@@ -21,7 +22,7 @@ class ApiKeys(MethodView):
     def get(self):
         """Keys of this organisation, with when each was last used (to the minute)."""
         data = [api_key_resource(k) for k in service.list_api_keys(current_principal())]
-        return {"object": "list", "data": data, "has_more": False, "next_cursor": None}
+        return list_body(data)
 
     @requires("settings:write")
     @idempotent

@@ -25,6 +25,7 @@ from common.bank import reconcile, service
 from common.bank.service import statement_resource, transaction_resource
 from common.config import get_settings
 from common.errors import FileTooLarge
+from common.pagination import list_body
 
 blp = Blueprint(
     "bank",
@@ -52,12 +53,7 @@ class Statements(MethodView):
         statements, has_more, cursor = service.list_statements(
             current_principal(), limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [statement_resource(s) for s in statements],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([statement_resource(s) for s in statements], has_more, cursor)
 
     @requires("bank:write")
     @idempotent
@@ -97,12 +93,7 @@ class StatementTransactions(MethodView):
         rows, has_more, cursor = service.list_transactions(
             current_principal(), statement_id, limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [transaction_resource(t) for t in rows],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([transaction_resource(t) for t in rows], has_more, cursor)
 
 
 @blp.route("/reconcile")
@@ -129,12 +120,7 @@ class Reconciliations(MethodView):
         rows, has_more, cursor = reconcile.list_reconciliations(
             current_principal(), limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [reconcile.reconciliation_resource(r) for r in rows],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([reconcile.reconciliation_resource(r) for r in rows], has_more, cursor)
 
 
 @blp.route("/reconciliations/<id(rec):reconciliation_id>")

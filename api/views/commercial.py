@@ -23,6 +23,7 @@ from api.idempotency import idempotent
 from api.schemas import ReasonArgs
 from common.commercial import service
 from common.commercial.service import document_resource
+from common.pagination import list_body
 
 quotes_blp = Blueprint(
     "quotes",
@@ -52,12 +53,9 @@ def _page(kind: str, args: dict) -> dict:
         limit=args["limit"],
         cursor=args["cursor"],
     )
-    return {
-        "object": "list",
-        "data": [document_resource(doc) for doc in page.documents],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return list_body(
+        [document_resource(doc) for doc in page.documents], page.has_more, page.next_cursor
+    )
 
 
 @quotes_blp.route("")

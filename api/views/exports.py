@@ -16,6 +16,7 @@ from api.schemas import DeletedSchema, ExportCreateArgs, ExportListSchema, Expor
 from common.errors import RangeNotSatisfiable
 from common.exports import service
 from common.exports.service import export_resource
+from common.pagination import list_body
 
 blp = Blueprint(
     "exports",
@@ -35,12 +36,7 @@ class Exports(MethodView):
         exports, has_more, cursor = service.list_exports(
             current_principal(), limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [export_resource(e) for e in exports],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([export_resource(e) for e in exports], has_more, cursor)
 
     @requires("export:write")
     @idempotent

@@ -34,6 +34,7 @@ from common.errors import FileTooLarge, UnsupportedFileType, ValidationFailed
 from common.invoices import downloads, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
+from common.pagination import list_body
 
 blp = Blueprint(
     "invoices",
@@ -134,12 +135,9 @@ class Invoices(MethodView):
         page = service.list_invoices(
             current_principal(), list_filters(args), limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [invoice_resource(i) for i in page.invoices],
-            "has_more": page.has_more,
-            "next_cursor": page.next_cursor,
-        }
+        return list_body(
+            [invoice_resource(i) for i in page.invoices], page.has_more, page.next_cursor
+        )
 
 
 @blp.route("/<id(inv):invoice_id>")
@@ -275,7 +273,7 @@ class InvoiceComments(MethodView):
     def get(self, invoice_id):
         """Comments, oldest first."""
         comments = review.list_comments(current_principal(), invoice_id)
-        return {"object": "list", "data": comments, "has_more": False, "next_cursor": None}
+        return list_body(comments)
 
     @requires("invoices:write")
     @idempotent
@@ -293,4 +291,4 @@ class InvoiceHistory(MethodView):
     def get(self, invoice_id):
         """Every change: field, old, new, which key, when."""
         entries = review.history(current_principal(), invoice_id)
-        return {"object": "list", "data": entries, "has_more": False, "next_cursor": None}
+        return list_body(entries)

@@ -17,6 +17,7 @@ from api.mailbox_schemas import (
 from api.schemas import DeletedSchema, PageArgs
 from common.mail import service
 from common.mail.service import mailbox_resource
+from common.pagination import list_body
 
 blp = Blueprint(
     "mailboxes",
@@ -36,12 +37,7 @@ class Mailboxes(MethodView):
         rows, has_more, cursor = service.list_mailboxes(
             current_principal(), limit=args["limit"], cursor=args["cursor"]
         )
-        return {
-            "object": "list",
-            "data": [mailbox_resource(m) for m in rows],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([mailbox_resource(m) for m in rows], has_more, cursor)
 
     @requires("settings:write")
     @idempotent

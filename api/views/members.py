@@ -16,7 +16,7 @@ from api.schemas import (
 )
 from common.members import service
 from common.members.service import member_resource
-from common.pagination import decode_cursor, page_of
+from common.pagination import decode_cursor, list_body, page_of
 
 blp = Blueprint(
     "members",
@@ -40,12 +40,7 @@ class Members(MethodView):
             after_id=decode_cursor(args["cursor"], "mem"),
         )
         page, has_more, cursor = page_of(rows, args["limit"])
-        return {
-            "object": "list",
-            "data": [member_resource(m) for m in page],
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
+        return list_body([member_resource(m) for m in page], has_more, cursor)
 
     @requires("team:write")
     @idempotent

@@ -14,6 +14,7 @@ from api.schemas import (
     SchemaCreateArgs,
     SchemaUpdateArgs,
 )
+from common.pagination import list_body
 from common.schemas import service
 from common.schemas.service import schema_resource
 
@@ -29,7 +30,7 @@ class Schemas(MethodView):
     def get(self):
         """List extraction schemas."""
         data = [schema_resource(s) for s in service.list_schemas(current_principal())]
-        return {"object": "list", "data": data, "has_more": False, "next_cursor": None}
+        return list_body(data)
 
     @requires("settings:write")
     @idempotent

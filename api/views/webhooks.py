@@ -21,7 +21,7 @@ from api.schemas import (
     WebhookUpdateArgs,
 )
 from common import events
-from common.pagination import decode_cursor, page_of
+from common.pagination import decode_cursor, list_body, page_of
 from common.webhooks import service
 from common.webhooks.service import delivery_resource, endpoint_resource
 
@@ -34,10 +34,6 @@ blp = Blueprint(
 events_blp = Blueprint(
     "events", __name__, url_prefix="/v1/events", description="Every event of the last 30 days."
 )
-
-
-def _list(items: list, has_more: bool, next_cursor: str | None) -> dict:
-    return {"object": "list", "data": items, "has_more": has_more, "next_cursor": next_cursor}
 
 
 @blp.route("")
@@ -53,7 +49,7 @@ class Webhooks(MethodView):
             after_id=decode_cursor(args["cursor"], "whk"),
         )
         page, has_more, cursor = page_of(rows, args["limit"])
-        return _list([endpoint_resource(e) for e in page], has_more, cursor)
+        return list_body([endpoint_resource(e) for e in page], has_more, cursor)
 
     @requires("webhooks:write")
     @idempotent
@@ -129,7 +125,7 @@ class WebhookDeliveries(MethodView):
             after_id=decode_cursor(args["cursor"], "dlv"),
         )
         page, has_more, cursor = page_of(rows, args["limit"])
-        return _list([delivery_resource(d) for d in page], has_more, cursor)
+        return list_body([delivery_resource(d) for d in page], has_more, cursor)
 
 
 @blp.route("/<endpoint_id>/deliveries/<delivery_id>/retry")
@@ -154,7 +150,7 @@ class Events(MethodView):
     def get(self, args):
         """Events of the last 30 days, newest first."""
         principal = current_principal()
-        return _list(
+        return list_body(
             *events.list_events(
                 principal.org_id,
                 principal.livemode,

@@ -43,6 +43,7 @@ from common.integrations.providers import (
     retry_after_seconds,
 )
 from common.integrations.repository import Integration
+from common.pagination import list_body
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +242,9 @@ def status(principal: Principal) -> dict[str, Any]:
             i.provider: i
             for i in repository.list_integrations(conn, principal.org_id, principal.livemode)
         }
-    return {
-        "object": "list",
-        "data": [integration_status(provider(name), found.get(name)) for name in PROVIDERS],
-        "has_more": False,
-        "next_cursor": None,
-    }
+    return list_body(
+        [integration_status(provider(name), found.get(name)) for name in PROVIDERS], False, None
+    )
 
 
 # --- tokens for the publishing worker --------------------------------------------------------
