@@ -106,8 +106,11 @@ def page_signals(page: Page, source: str = "pdf_text") -> PageSignals:
         total=sure("total_amount"),
         vendor=vendor,
         customer=customer,
-        # what a first page shows: its number, or its title and date, or both parties
-        header=bool(number or (title and date) or (vendor and customer)),
+        # what a first page shows: its number with a date or a party (a number alone can
+        # be one a continuation page cites), or its title and date, or both parties
+        header=bool(
+            (number and (date or vendor or customer)) or (title and date) or (vendor and customer)
+        ),
     )
 
 
@@ -171,7 +174,7 @@ def boundary_score(previous: PageSignals, page: PageSignals) -> float:
     same_number = _same_text(previous.invoice_number, page.invoice_number, 90.0)
     if same_number is True:
         score -= 3.0
-    elif same_number is False:
+    elif same_number is False and page.header:
         score += 2.5
     if previous.invoice_date and page.invoice_date and page.header:
         score += 2.5 if previous.invoice_date != page.invoice_date else -0.5
