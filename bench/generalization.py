@@ -35,9 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accuracy import load_scorer  # bench/ is the script's own directory
 
 from training import ranker as training
-from workers.extraction import money
+from workers.extraction import ranker
 from workers.extraction.candidates import FIELD_KINDS
-from workers.extraction.ranker import model_decides
 
 # The development corpora, as `make train` names them (INVEX_CORPORA overrides).
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,23 +69,14 @@ def folds_of(groups: list[str], k: int) -> dict[str, int]:
 
 
 def chosen(prediction: dict, rules: dict, currency: str | None) -> tuple[dict, dict]:
-    """The value the service would return per field and its confidence."""
+    """The value the service would return per field and its confidence (amounts as text)."""
     values, confidence = {}, {}
     for name in FIELD_KINDS:
-        rule = rules.get(name)
-        p = prediction[name][1] if name in prediction else 0.0
-        if model_decides(p, rule is not None):
-            value, p = prediction[name]
-            if FIELD_KINDS[name] == "amount":
-                if rule is not None and abs(money.from_minor_units(rule, currency)) == abs(value):
-                    value = money.from_minor_units(rule, currency)
-                value = str(value)
-            values[name], confidence[name] = value, p
+        if name in prediction:
+            value, confidence[name] = prediction[name]
         else:
-            if rule is not None and FIELD_KINDS[name] == "amount":
-                rule = str(money.from_minor_units(rule, currency))
-            values[name] = rule
-            confidence[name] = prediction[name][1] if name in prediction else None
+            value = ranker.candidate_value(name, rules.get(name), currency)
+        values[name] = str(value) if isinstance(value, Decimal) else value
     return values, confidence
 
 
@@ -98,6 +88,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=training.SEED)
     parser.add_argument("--kinds", default="pdf-text,pdf-scan", help="corpus kinds to read")
     parser.add_argument("--dataset", type=Path, help="a pickle to reuse (written if missing)")
+    parser.add_argument(
+        "--misses", action="store_true", help="list each corpus miss out of producer"
+    )
     args = parser.parse_args()
     scorer = load_scorer()
 
@@ -135,6 +128,7 @@ def main() -> int:
     # (section, field) -> [rules, in-sample, held-out, total]
     table = collections.defaultdict(lambda: [0, 0, 0, 0])
     calibration = collections.defaultdict(lambda: [0, 0])
+    misses = []
     for i, doc in enumerate(dataset.docs):
         section = "synth" if doc.source == "synth" else doc.kind
         currency = doc.truth.get("currency")
@@ -156,12 +150,20 @@ def main() -> int:
             row[3] += 1
             value = held_values.get(name)
             p = held_confidence.get(name)
+            if doc.source == "corpus" and not scorer.field_matches(
+                name, doc.truth[name], _scorer_value(value), currency
+            ):
+                misses.append((section, name, doc.name, doc.truth[name], value, rules.get(name), p))
             if value not in (None, "") and p is not None:
                 band = next(b for b in BANDS if b[0] <= p < b[1])
                 right = scorer.field_matches(name, doc.truth[name], _scorer_value(value), currency)
                 calibration[(band, section)][0] += right
                 calibration[(band, section)][1] += 1
 
+    if args.misses:
+        for miss in sorted(misses, key=lambda m: m[:3]):
+            print("MISS", *miss, sep="\t")
+        print()
     sections = [s for s in ("pdf-text", "pdf-scan", "synth") if any(k[0] == s for k in table)]
     for section in sections:
         print(f"== {section}: rules | ranker in-sample | ranker out-of-producer | gap")

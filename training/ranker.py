@@ -42,6 +42,7 @@ from workers.extraction.candidates import FIELD_KINDS
 from workers.extraction.dates import infer_day_first
 from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
 from workers.extraction.layout import Page, Word
+from workers.extraction.ocr_words import split_glued_words
 
 OCR_CACHE = Path(os.environ.get("INVEX_OCR_CACHE", Path.home() / ".cache" / "invex" / "ocr-pages"))
 VISUAL_KINDS = ("pdf-text", "pdf-scan")
@@ -146,8 +147,11 @@ def ocr_pages_cached(data: bytes) -> list[Page]:
     path = OCR_CACHE / selected_engine() / f"{key}.json"
     if path.exists():
         stored = json.loads(path.read_text())
+        # Cut again: the cut rules may have grown since the page was cached.
         return [
-            Page(p["number"], p["width"], p["height"], tuple(Word(*w) for w in p["words"]))
+            split_glued_words(
+                Page(p["number"], p["width"], p["height"], tuple(Word(*w) for w in p["words"]))
+            )
             for p in stored
         ]
     pages = ocr_pages(load_scan_images(data, sniff.PDF))
@@ -308,29 +312,36 @@ def fit(dataset: Dataset, *, exclude: set[str] = frozenset(), seed: int = SEED) 
 
 
 def predict(dataset: Dataset, models: dict[str, Any], docs: list[int]) -> list[dict[str, Any]]:
-    """Per document: field -> (value, probability) as `ranker.apply` would choose, with the
-    rules' value kept where the model is not sure enough (probabilities from sklearn)."""
-    wanted = set(docs)
-    out: list[dict[str, Any]] = [{} for _ in dataset.docs]
+    """Per document: field -> (value, confidence) as `ranker.apply` would choose (amounts in
+    major units), from the models' scores of its candidates and what the rules read."""
+    wanted = np.asarray(sorted(set(docs)), dtype=np.int32)
+    scores: list[dict[str, ranker.FieldScores]] = [{} for _ in dataset.docs]
     for name in FIELD_KINDS:
         model = models.get(name)
         x, _, doc = dataset.arrays(name)
         if model is None or not len(doc):
             continue
-        mask = np.isin(doc, list(wanted))
+        mask = np.isin(doc, wanted)
         if not mask.any():
             continue
-        probabilities = model.predict(x[mask])
+        probabilities = np.asarray(model.predict(x[mask]))
         indexes = np.nonzero(mask)[0]
-        best: dict[int, tuple[float, int]] = {}
-        for position, row in enumerate(indexes):
-            owner = int(doc[row])
-            p = float(probabilities[position])
-            if owner not in best or p > best[owner][0]:
-                best[owner] = (p, int(row))
-        for owner, (p, row) in best.items():
-            out[owner][name] = (dataset.rows[name].values[row], p)
-    return out
+        owners = doc[indexes]
+        # A document's rows are contiguous: split at each change of owner.
+        cuts = np.nonzero(np.diff(owners))[0] + 1
+        for rows, probs in zip(np.split(indexes, cuts), np.split(probabilities, cuts), strict=True):
+            owner = int(doc[rows[0]])
+            currency = dataset.docs[owner].truth.get("currency")
+            rule = dataset.rule_values[owner].get(name)
+            scores[owner][name] = ranker.FieldScores(
+                values=[dataset.rows[name].values[row] for row in rows],
+                probabilities=probs,
+                agrees=x[rows, -2],
+                rule_value=ranker.candidate_value(name, rule, currency),
+                rule_confidence=float(x[rows[0], -1]),
+            )
+    chosen = set(docs)
+    return [ranker.decide(scores[i]) if i in chosen else {} for i in range(len(dataset.docs))]
 
 
 def export(models: dict[str, Any], directory: Path, meta: dict[str, Any]) -> None:

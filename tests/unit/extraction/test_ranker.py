@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pymupdf
 import pytest
 
@@ -131,3 +132,53 @@ def test_training_twice_on_the_same_documents_gives_the_same_model(seed):
     assert first.keys() == second.keys()
     for name in first:
         assert first[name].model_to_string() == second[name].model_to_string()
+
+
+def _scores(options, rule_value=None, rule_confidence=0.0):
+    values = [value for value, _ in options]
+    return ranker.FieldScores(
+        values=values,
+        probabilities=np.asarray([p for _, p in options]),
+        agrees=np.asarray([float(rule_value == value) for value in values]),
+        rule_value=rule_value,
+        rule_confidence=rule_confidence,
+    )
+
+
+def _amounts(options):
+    return _scores([(Decimal(value), p) for value, p in options])
+
+
+def test_totals_that_do_not_add_up_give_way_to_a_likely_reading_that_does():
+    decided = ranker.decide(
+        {
+            "subtotal_amount": _amounts([("840.00", 0.9), ("159.60", 0.05)]),
+            "tax_amount": _amounts([("19.00", 0.55), ("159.60", 0.4)]),
+            "total_amount": _amounts([("999.60", 0.95), ("840.00", 0.1)]),
+        }
+    )
+    assert decided["tax_amount"] == (Decimal("159.60"), 0.4)
+    assert decided["subtotal_amount"][0] == Decimal("840.00")
+    assert decided["total_amount"][0] == Decimal("999.60")
+
+
+def test_a_balanced_reading_the_model_finds_unlikely_does_not_replace_a_sure_one():
+    decided = ranker.decide(
+        {
+            "subtotal_amount": _amounts([("840.00", 0.9)]),
+            "tax_amount": _amounts([("19.00", 0.95), ("159.60", 0.01)]),
+            "total_amount": _amounts([("999.60", 0.95)]),
+        }
+    )
+    assert decided["tax_amount"] == (Decimal("19.00"), 0.95)
+
+
+def test_the_rules_value_stays_where_the_model_is_unsure_with_its_doubt_as_confidence():
+    decided = ranker.decide(
+        {
+            "invoice_date": _scores(
+                [("2025-05-14", 0.3)], rule_value="2025-05-14", rule_confidence=0.9
+            )
+        }
+    )
+    assert decided["invoice_date"] == ("2025-05-14", 0.3)
