@@ -43,6 +43,7 @@ from workers.extraction.numbers import (
     decimal_separator_of,
     find_amounts,
 )
+from workers.extraction.ocr_words import join_split_words
 
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")
 # Phrases that contain an amount label but name something else; matching them first keeps
@@ -167,6 +168,7 @@ class Document:
     conventions (decimal separator, date order, language, currency)."""
 
     def __init__(self, pages: list[Page]) -> None:
+        pages = [join_split_words(page) for page in pages]
         self.pages = pages
         self.lines = document_lines(pages)
         self.texts = [line.text for line in self.lines]
@@ -211,6 +213,7 @@ class Document:
         x0, x1 = hit.x0, hit.x1
         line = hit.line
         limit = line.y1 + max_gap * line.height
+        cell_end = self._header_cell_end(hit)
         for index in range(line.index + 1, min(len(self.lines), line.index + 8)):
             below = self.lines[index]
             if below.page != line.page or below.y0 > limit:
@@ -218,7 +221,24 @@ class Document:
             for phrase in self.phrases_by_line[index]:
                 if overlap_x(phrase.x0, phrase.x1, x0 - 3, x1 + 3) > 0:
                     return phrase
+            if cell_end is not None:
+                # A right-aligned cell under a header row stands right of its header.
+                for phrase in self.phrases_by_line[index]:
+                    if phrase.x0 >= x0 - 3 and phrase.x1 <= cell_end:
+                        return phrase
         return None
+
+    def _header_cell_end(self, hit: LabelHit) -> float | None:
+        """Where the column of a label in a header row (three phrases or more) ends: at the
+        next header, else the page's edge; None for a label that is not in such a row."""
+        line_phrases = self.phrases_by_line[hit.line.index]
+        if len(line_phrases) < 3 or hit.phrase.x1 > hit.x1 + 3:
+            return None
+        following = [phrase.x0 for phrase in line_phrases if phrase.x0 >= hit.phrase.x1]
+        if following:
+            return min(following)
+        page = self.pages[hit.line.page] if hit.line.page < len(self.pages) else self.pages[-1]
+        return page.width
 
     def phrases_below(self, hit: LabelHit, max_rows: int = 12) -> list[Line]:
         """The column under a label: the phrase below it, then the one below that, ..."""
@@ -369,11 +389,19 @@ def first_date_on_first_page(doc: Document, day_first: bool) -> Candidate | None
     return None
 
 
+_RATE_HEADER = re.compile(r"%\s*$")
+_RATE_HEADER_AFTER = re.compile(r"\s*(?:\(\s*)?%\s*\)?\s*$")
+
+
 def amount_candidates(doc: Document, field: str) -> list[Candidate]:
     candidates: list[Candidate] = []
     for hit in doc.hits_for(field):
         if hit.label.strength < 1.0 and not hit.at_phrase_start:
             continue
+        if _RATE_HEADER.search(hit.phrase.text[: hit.start]) or _RATE_HEADER_AFTER.match(
+            hit.phrase.text[hit.end :]
+        ):
+            continue  # "%IVA", "VAT %": the column of rates, not of amounts
         # On the label's line the value is the last amount after it (past rates and bases,
         # "Tax 15% on $ 112.90   $ 16.94"); otherwise the cell under it.
         line = hit.line

@@ -58,6 +58,14 @@ LABELS: list[Label] = [
     # "Handelsrechnung (380) Nr. 4711", "Gutschrift (Selbst ausgestellte Rechnung) Nr. 4711"
     *_labels("invoice_number", 1.0, _INVOICE + r"\s*\([^)]{1,40}\)\s*" + _NO),
     *_labels("invoice_number", 0.6, _INVOICE, r"factuur", r"document\s*(?:no\.?|nr\.?)"),
+    # "Numero documento", "Document number", "Nº do documento": the document is the invoice
+    *_labels(
+        "invoice_number",
+        0.8,
+        r"(?:numero|n[°º.]?|nr\.?)\s*(?:del\s+|do\s+|de\s+)?documento",
+        r"document\s+number",
+        r"documentnummer",
+    ),
     # dates
     *_labels(
         "invoice_date",
@@ -79,6 +87,9 @@ LABELS: list[Label] = [
         r"ausgestellt\s+am",
         r"emise?\s+le",
         r"emitida\s+el",
+        r"(?:data|fecha)\s+(?:del?\s+|do\s+)?documento",
+        r"document\s+date",
+        r"documentdatum",
     ),
     *_labels("invoice_date", 0.6, r"date", r"datum", r"fecha", r"data", r"vom", r"dated"),
     *_labels(

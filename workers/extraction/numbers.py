@@ -150,7 +150,9 @@ def parse_number(raw: str, decimal_separator: str | None = None) -> Decimal | No
         mark = "." if last_dot >= 0 else ","
         decimals = len(digits) - max(last_dot, last_comma) - 1
         if digits.count(mark) > 1:
-            decimal = None  # "1.234.567": only thousands
+            # "1.234.567": only thousands; "32.887.77" (OCR read a comma as a dot): a
+            # group of two digits cannot be thousands, so the last mark is the decimal one.
+            decimal = mark if decimals == 2 else None
         elif decimals != 3:
             decimal = mark
         # "1.234" is ambiguous: follow the document, and without a hint read a lone
@@ -165,11 +167,17 @@ def parse_number(raw: str, decimal_separator: str | None = None) -> Decimal | No
         digits = digits.replace(".", "").replace(",", "")
     else:
         thousands = "," if decimal == "." else "."
-        digits = digits.replace(thousands, "").replace(decimal, ".")
+        whole, _, cents = digits.rpartition(decimal)
+        digits = whole.replace(thousands, "").replace(decimal, "") + "." + cents
     try:
         return Decimal(digits)
     except InvalidOperation:
         return None
+
+
+# Bare digit runs with a leading zero or of ten digits and more are codes (tax and phone
+# numbers, "Codice fiscale: 09876543210"), never money: money is grouped or short.
+_IDENTIFIER_DIGITS = re.compile(r"0\d+|\d{10,}")
 
 
 def find_amounts(
@@ -186,6 +194,8 @@ def find_amounts(
             if any(start < b and end > a for a, b in taken):
                 continue
             if not include_percentages and _PERCENT_AFTER.match(text, end):
+                continue
+            if _IDENTIFIER_DIGITS.fullmatch(match.group("number")):
                 continue
             value = parse_number(match.group("number"), decimal_separator)
             if value is None:

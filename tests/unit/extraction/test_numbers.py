@@ -48,6 +48,16 @@ def test_dates_and_identifiers_are_not_amounts():
     assert find_amounts("05.03.2018 DE123456789 INV-2023", ",") == []
 
 
+def test_a_comma_misread_as_a_dot_before_the_cents_keeps_the_cents():
+    assert [a.value for a in find_amounts("Total Due 32.887.77 €", ".")] == [Decimal("32887.77")]
+    assert [a.value for a in find_amounts("1.234.567", ",")] == [Decimal(1234567)]
+
+
+def test_codes_written_as_long_or_zero_led_digit_runs_are_not_amounts():
+    amounts = find_amounts("Codice fiscale: 09876543210 Tel. 0301234567 Totale 1234567,00", ",")
+    assert [amount.value for amount in amounts] == [Decimal("1234567.00")]
+
+
 def test_plain_space_groups_are_joined_only_in_decimal_comma_documents():
     assert [a.value for a in find_amounts("Total 1 278.61", ".")] == [1, Decimal("278.61")]
     assert [a.value for a in find_amounts("Total 1 278,61", ",")] == [Decimal("1278.61")]
