@@ -7,7 +7,7 @@ import pytest
 from workers.extraction.dates import find_dates
 from workers.extraction.fields import parse_invoice_pages
 from workers.extraction.layout import Page, Word
-from workers.extraction.ocr_words import split_glued_text, split_glued_words
+from workers.extraction.ocr_words import join_split_words, split_glued_text, split_glued_words
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,7 @@ from workers.extraction.ocr_words import split_glued_text, split_glued_words
         ("Date07/08/2019", ["Date", "07/08/2019"]),
         ("07/08/201914:05", ["07/08/2019", "14:05"]),
         ("1.5from", ["1.5", "from"]),
+        ("Date1", ["Date", "1"]),
     ],
 )
 def test_glued_words_are_cut_where_a_space_was_printed(text, pieces):
@@ -72,6 +73,35 @@ def test_an_invoice_number_glued_to_its_label_and_date_is_read():
 
     assert fields["invoice_number"] == "AB4711"
     assert fields["invoice_date"] == "2020-01-02"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("I N V O I C E", ["INVOICE"]),
+        ("TO TAL $14,750", ["TOTAL", "$14,750"]),
+        ("D ate: 1 April 2026", ["Date:", "1", "April", "2026"]),
+        ("Due Date", ["Due", "Date"]),  # two label words stay two
+        ("sent to the customer", ["sent", "to", "the", "customer"]),
+    ],
+)
+def test_words_printed_letter_spaced_are_joined_where_they_spell_a_label(text, words):
+    assert [word.text for word in join_split_words(page_of((40, 60, text))).words] == words
+
+
+def test_a_letter_spaced_total_on_a_fax_is_read():
+    fields = parse_invoice_pages(
+        [
+            page_of(
+                (40, 40, "Kite Labs Ltd"),
+                (40, 60, "I N V O I C E"),
+                (300, 400, "TO TAL $14,750.00"),
+            )
+        ],
+        source="ocr",
+    )
+    assert fields["total_amount"] == 1475000
+    assert fields["vendor_name"] == "Kite Labs Ltd"
 
 
 def test_a_tax_identifier_label_is_not_a_tax_amount():
