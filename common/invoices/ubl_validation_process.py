@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
+import select
 import struct
 import subprocess
 import sys
@@ -33,7 +33,13 @@ class ValidationProcessError(RuntimeError):
 
 
 class ValidationProcess:
-    """One helper and the requests it has not answered yet (used by one thread)."""
+    """One helper and the requests it has not answered yet (used by one thread).
+
+    No reader thread: a thread woken for each answer would take the GIL from the
+    export's thread, which on a busy machine then waits for that thread to be scheduled.
+    Instead each call moves whatever the pipes take: writes never block (the document
+    goes out in pieces while answers are read in between), so the helper never blocks
+    writing an answer while this process blocks writing it the next document."""
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - our own module, no shell
@@ -41,17 +47,18 @@ class ValidationProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self.pid = self._process.pid
         self._owner = os.getpid()
-        self._answers: queue.SimpleQueue[tuple[int, list[str]] | None] = queue.SimpleQueue()
+        self._requests = self._process.stdin.fileno()
+        self._answers = self._process.stdout.fileno()
+        os.set_blocking(self._requests, False)
+        self._unread = bytearray()  # answer bytes read, not yet a whole answer
+        self._ready: deque[tuple[int, list[str]]] = deque()
+        self._ended = False
         self._sent: deque[int] = deque()
         self._next_id = 0
-        # Reads answers as they come, so the helper never blocks writing one while this
-        # process blocks writing it the next document.
-        self._reader = threading.Thread(
-            target=self._read_answers, name=f"ubl-validation-{self.pid}", daemon=True
-        )
-        self._reader.start()
 
     @property
     def waiting(self) -> int:
@@ -63,30 +70,41 @@ class ValidationProcess:
         return self._owner == os.getpid() and self._process.poll() is None and not self._sent
 
     def send(self, xml: bytes) -> None:
-        assert self._process.stdin is not None
         self._next_id += 1
-        try:
-            self._process.stdin.write(_HEADER.pack(self._next_id, len(xml)) + xml)
-            self._process.stdin.flush()
-        except (BrokenPipeError, ValueError) as exc:
-            raise ValidationProcessError("the UBL validation process has exited") from exc
+        pending = memoryview(_HEADER.pack(self._next_id, len(xml)) + xml)
+        while pending:
+            listen = [] if self._ended else [self._answers]
+            readable, writable, _ = select.select(listen, [self._requests], [])
+            if readable:
+                self._read()
+            if writable:
+                try:
+                    pending = pending[os.write(self._requests, pending) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise ValidationProcessError("the UBL validation process has exited") from None
         self._sent.append(self._next_id)
 
     def answered(self) -> bool:
         """The oldest request's answer (or the helper's end) can be taken without waiting."""
-        return not self._answers.empty()
+        if not self._ready and not self._ended:
+            readable, _, _ = select.select([self._answers], [], [], 0)
+            if readable:
+                self._read()
+        return bool(self._ready) or self._ended
 
     def take(self) -> list[str]:
         """validate_ubl's answer to the oldest request not yet taken (waits for it)."""
         expected = self._sent.popleft()
-        try:
-            answer = self._answers.get(timeout=ANSWER_TIMEOUT_SECONDS)
-        except queue.Empty:
-            raise ValidationProcessError("the UBL validation process did not answer") from None
-        if answer is None:
-            self._answers.put(None)  # every later take fails the same way
-            raise ValidationProcessError("the UBL validation process has exited")
-        answered_id, problems = answer
+        while not self._ready:
+            if self._ended:
+                raise ValidationProcessError("the UBL validation process has exited")
+            readable, _, _ = select.select([self._answers], [], [], ANSWER_TIMEOUT_SECONDS)
+            if not readable:
+                raise ValidationProcessError("the UBL validation process did not answer")
+            self._read()
+        answered_id, problems = self._ready.popleft()
         if answered_id != expected:
             raise ValidationProcessError(
                 f"the UBL validation process answered request {answered_id}, not {expected}"
@@ -104,19 +122,20 @@ class ValidationProcess:
             self._process.kill()
             self._process.wait()
 
-    def _read_answers(self) -> None:
-        stdout = self._process.stdout
-        assert stdout is not None
-        while True:
-            header = stdout.read(_HEADER.size)
-            if len(header) < _HEADER.size:
+    def _read(self) -> None:
+        """Read what the answer pipe holds (it is readable) into whole answers."""
+        chunk = os.read(self._answers, 1 << 16)
+        if not chunk:
+            self._ended = True
+            return
+        self._unread += chunk
+        while len(self._unread) >= _HEADER.size:
+            answered_id, size = _HEADER.unpack_from(self._unread)
+            if len(self._unread) < _HEADER.size + size:
                 break
-            answered_id, size = _HEADER.unpack(header)
-            body = stdout.read(size)
-            if len(body) < size:
-                break
-            self._answers.put((answered_id, json.loads(body)))
-        self._answers.put(None)
+            body = bytes(self._unread[_HEADER.size : _HEADER.size + size])
+            del self._unread[: _HEADER.size + size]
+            self._ready.append((answered_id, json.loads(body)))
 
 
 _helpers: list[ValidationProcess] = []
