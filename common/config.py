@@ -104,6 +104,14 @@ SETTINGS = (
         "3 attempts.",
     ),
     Setting(
+        "INVEX_EXPORT_VALIDATION_PROCESSES",
+        "1",
+        "Helper processes an export worker starts (once, then reuses) to validate `ubl` "
+        "documents with the UBL XSD and EN 16931 schematron while it builds the next ones; "
+        "each holds its own compiled schematron (memory and speed in docs/performance.md). "
+        "0: the worker validates alone.",
+    ),
+    Setting(
         "INVEX_WEBHOOK_ALLOW_PRIVATE",
         "0",
         "1: webhook URLs may resolve to loopback or private addresses (development only).",
@@ -318,6 +326,7 @@ class Settings:
     mail_allow_private: bool
     export_retention_days: int
     export_time_limit: int
+    export_validation_processes: int
     webhook_allow_private: bool
     webhook_allow_http: bool
     secret_key: str = field(repr=False)
@@ -376,6 +385,7 @@ class Settings:
             mail_allow_private=_flag(env, "INVEX_MAIL_ALLOW_PRIVATE"),
             export_retention_days=_int(env, "INVEX_EXPORT_RETENTION_DAYS", 1),
             export_time_limit=_int(env, "INVEX_EXPORT_TIME_LIMIT", 10),
+            export_validation_processes=_int(env, "INVEX_EXPORT_VALIDATION_PROCESSES", 0),
             webhook_allow_private=_flag(env, "INVEX_WEBHOOK_ALLOW_PRIVATE"),
             webhook_allow_http=_flag(env, "INVEX_WEBHOOK_ALLOW_HTTP"),
             secret_key=env["INVEX_SECRET_KEY"],

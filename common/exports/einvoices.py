@@ -11,6 +11,8 @@ the EN 16931 semantic model the UBL already passed.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from lxml import etree
@@ -19,6 +21,7 @@ from common.exports.formats import Options, ZipWriter
 from common.invoices.repository import Invoice
 from common.invoices.ubl_export import invoice_to_ubl
 from common.invoices.ubl_validation import validate_ubl
+from common.invoices.ubl_validation_process import ValidationProcess, validation_processes
 
 
 def _not_exportable(invoice: Invoice) -> str | None:
@@ -27,21 +30,76 @@ def _not_exportable(invoice: Invoice) -> str | None:
     return None
 
 
+# Documents sent ahead to one validation process; more only grows memory, fewer lets the
+# process run dry while this one builds.
+SENT_AHEAD = 8
+# Bytes of documents built and not yet written: past this the writer waits for the oldest,
+# which bounds memory while a validation process is slow to get a core.
+BUILT_AHEAD_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class _Built:
+    invoice: Invoice
+    xml: bytes | None
+    error: str | None = None
+    checker: ValidationProcess | None = None  # answers for this document, in its turn
+
+
 class UblZipWriter(ZipWriter):
     """`<invoice id>.xml`: UBL 2.1 from the (corrected) fields, validated with the UBL XSD
-    and the EN 16931 schematron."""
+    and the EN 16931 schematron.
+
+    With `options.validation_processes`, documents are validated in helper processes while
+    the next ones are built, and by this process itself whenever every helper has
+    SENT_AHEAD documents waiting. Documents are written, or named in errors.txt, in
+    invoice order either way; a helper that fails stops the export."""
+
+    def __init__(self, out: BinaryIO, options: Options) -> None:
+        super().__init__(out, options)
+        self._checkers = validation_processes(options.validation_processes)
+        self._built: deque[_Built] = deque()
+        self._built_bytes = 0
 
     def add_entry(self, invoice: Invoice) -> None:
         reason = _not_exportable(invoice)
         if reason is not None:
-            self.error(invoice, reason)
-            return
-        xml = invoice_to_ubl(invoice.fields, issue_date_fallback=invoice.created_at.date())
-        problems = validate_ubl(xml)
-        if problems:
-            self.error(invoice, "EN 16931: " + "; ".join(problems))
-            return
-        self.zip.writestr(f"{invoice.id}.xml", xml)
+            self._built.append(_Built(invoice, None, error=reason))
+        else:
+            xml = invoice_to_ubl(invoice.fields, issue_date_fallback=invoice.created_at.date())
+            self._built_bytes += len(xml)
+            checker = min(self._checkers, key=lambda c: c.waiting, default=None)
+            if checker is not None and checker.waiting < SENT_AHEAD:
+                checker.send(xml)
+                self._built.append(_Built(invoice, xml, checker=checker))
+            else:
+                self._built.append(_Built(invoice, xml, error=_problems(validate_ubl(xml))))
+        self._write_checked()
+
+    def finish_entries(self) -> None:
+        self._write_checked(finishing=True)
+
+    def _write_checked(self, *, finishing: bool = False) -> None:
+        """Write the oldest documents whose check is known, waiting for one only when
+        BUILT_AHEAD_BYTES are held or the export is finishing."""
+        while self._built:
+            built = self._built[0]
+            if built.checker is not None:
+                full = self._built_bytes > BUILT_AHEAD_BYTES
+                if not (finishing or full or built.checker.answered()):
+                    return
+                built.error = _problems(built.checker.take())
+            self._built.popleft()
+            self._built_bytes -= len(built.xml or b"")
+            if built.error is not None:
+                self.error(built.invoice, built.error)
+            else:
+                assert built.xml is not None
+                self.zip.writestr(f"{built.invoice.id}.xml", built.xml)
+
+
+def _problems(problems: list[str]) -> str | None:
+    return "EN 16931: " + "; ".join(problems) if problems else None
 
 
 class FacturxZipWriter(ZipWriter):

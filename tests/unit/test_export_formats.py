@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import zipfile
 from datetime import UTC, datetime
 
@@ -27,6 +29,7 @@ from common.exports.formats import (
 )
 from common.invoices.repository import Invoice
 from common.invoices.ubl_validation import validate_ubl
+from common.invoices.ubl_validation_process import ValidationProcessError, validation_processes
 from tests.support import make_text_pdf
 
 CREATED = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
@@ -277,10 +280,11 @@ def test_quickbooks_bills_follow_the_import_columns():
 # --- UBL and Factur-X ---------------------------------------------------------------------
 
 
-def test_ubl_zip_holds_valid_ubl_and_lists_what_failed():
+@pytest.mark.parametrize("processes", [0, 1, 2], ids=lambda n: f"{n} validation processes")
+def test_ubl_zip_holds_valid_ubl_and_lists_what_failed(processes):
     broken = invoice({**FIELDS, "vendor_name": None, "vendor_address": None}, id="inv_broken")
     failed = invoice({}, id="inv_failed", status="failed")
-    data, writer = export("ubl", [invoice(), broken, failed])
+    data, writer = export("ubl", [invoice(), broken, failed], validation_processes=processes)
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert sorted(archive.namelist()) == ["errors.txt", "inv_01HZZZZZZZZZZZZZZZZZZZZZZZ.xml"]
     xml = archive.read("inv_01HZZZZZZZZZZZZZZZZZZZZZZZ.xml")
@@ -329,3 +333,55 @@ def test_facturx_zip_holds_pdfs_with_the_cii_embedded():
         xmp = PdfReader(io.BytesIO(document)).trailer["/Root"]["/Metadata"].get_object()
         assert b"<pdfaid:part>3</pdfaid:part>" in xmp.get_data()  # declared PDF/A-3
         assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp.get_data()
+
+
+def _many_ubl_invoices(count: int) -> list[Invoice]:
+    """Valid and invalid invoices interleaved, each findable by its ID."""
+    made = []
+    for number in range(count):
+        fields = {**FIELDS, "invoice_number": f"INV-{number:04}"}
+        if number % 7 == 3:
+            fields["vendor_name"] = fields["vendor_address"] = None  # breaks BR-06 and BR-08
+        made.append(invoice(fields, id=f"inv_{number:04}"))
+    return made
+
+
+def test_ubl_validated_in_processes_matches_validated_in_the_writer():
+    # More invoices than the writer sends ahead, so helpers, the writer and its waiting
+    # all take part; the archive must not depend on who checked which document.
+    invoices = _many_ubl_invoices(150)
+    alone, _ = export("ubl", invoices, validation_processes=0)
+    helped, _ = export("ubl", invoices, validation_processes=2)
+    alone_zip, helped_zip = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(helped))
+    assert helped_zip.namelist() == alone_zip.namelist()
+    for name in alone_zip.namelist():
+        assert helped_zip.read(name) == alone_zip.read(name), name
+    errors = alone_zip.read("errors.txt").decode().splitlines()
+    assert [line.split("\t")[0] for line in errors] == [
+        f"inv_{n:04}" for n in range(150) if n % 7 == 3
+    ]
+    assert all("[BR-06]" in line for line in errors)
+
+
+def test_ubl_export_fails_when_its_validation_process_dies():
+    [helper] = validation_processes(1)
+    writer = open_writer("ubl", io.BytesIO(), Options(validation_processes=1))
+    writer.add(invoice())
+    os.kill(helper.pid, signal.SIGKILL)
+
+    def write_the_rest():
+        for item in _many_ubl_invoices(20):
+            writer.add(item)
+        writer.finish()
+
+    with pytest.raises(ValidationProcessError, match="exited"):
+        write_the_rest()
+
+
+def test_an_abandoned_ubl_export_leaves_no_answers_for_the_next():
+    [first] = validation_processes(1)
+    first.send(b"<Invoice/>")  # an export that stopped before taking this answer
+    [second] = validation_processes(1)
+    assert second is not first
+    data, _ = export("ubl", [invoice()], validation_processes=1)
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist() == ["inv_01HZZZZZZZZZZZZZZZZZZZZZZZ.xml"]
