@@ -144,6 +144,7 @@ def parse_number(raw: str, decimal_separator: str | None = None) -> Decimal | No
     if not digits or not digits[0].isdigit():
         return None
     last_dot, last_comma = digits.rfind("."), digits.rfind(",")
+    decimal: str | None
     if last_dot >= 0 and last_comma >= 0:
         decimal = "." if last_dot > last_comma else ","
     elif last_dot >= 0 or last_comma >= 0:
