@@ -127,6 +127,15 @@ class ServiceProcesses:
         self._wait_ready(self.worker, "extract", self.worker_log)
         self._wait_ready(self.webhooks, "webhooks", self.webhooks_log)
 
+    def ensure_running(self) -> None:
+        """Start again what an earlier module stopped or killed (a shared service)."""
+        if self.api is None or self.api.poll() is not None:
+            self.start_api()
+        if self.worker is None or self.worker.poll() is not None:
+            self.start_worker()
+        if self.webhooks is None or self.webhooks.poll() is not None:
+            self.start_webhook_worker()
+
     def start_api(self, workers: int = 2, threads: int = 8) -> None:
         """gunicorn as the Procfile runs it (`web`), by default with its default size."""
         self.api = self._spawn_api(workers, threads)
