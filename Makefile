@@ -32,10 +32,12 @@ up-dev: install ## as up, and webhooks may go to receivers on this machine (inve
 	$(VENV)/bin/invex up --dev
 
 # Every core; a test module per worker at a time (its database and processes are
-# module-scoped); coverage of the code the test processes run, with CI's floor.
+# module-scoped); coverage of the code the test processes run, with CI's floor. Bytecode
+# is cached even where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes
+# the suite starts (gunicorn, Celery, the CLI) would otherwise compile the project again.
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
-	$(PY) -m pytest -q -n auto --dist loadscope --cov --cov-report=term:skip-covered
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto --dist loadscope --cov --cov-report=term:skip-covered
 
 test-fast: install ## unit tests without OCR or drawn corpora (no servers), on every core
 	$(PY) -m pytest -q -n auto -m "not slow" tests/unit

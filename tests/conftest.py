@@ -6,6 +6,7 @@ organisations and keys, and real service processes."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -83,24 +84,40 @@ def module_database(settings, servers) -> Iterator[str]:
     and no process a module started outlives it (`service` is module-scoped too)."""
     import redis
 
-    from common import db
-    from common.config import get_settings
-
     name = f"invex_module_{next(_module_databases)}"
     url = clone_database(servers["server_url"], TEMPLATE_DATABASE, name)
     redis.Redis.from_url(servers["redis_url"]).flushdb()
-    servers["database_url"] = os.environ["INVEX_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    db.configure(url)
-    _move_key_cache_listener(servers["server_url"])
     try:
-        yield url
+        with pointed_at(servers, url):
+            yield url
     finally:
-        servers["database_url"] = os.environ["INVEX_DATABASE_URL"] = servers["server_url"]
-        get_settings.cache_clear()
-        db.configure(servers["server_url"])
-        db.close_pools()
         drop_database(servers["server_url"], name)
+
+
+@contextlib.contextmanager
+def pointed_at(servers: dict, database_url: str, redis_url: str | None = None) -> Iterator[None]:
+    """This process's settings, pool and cached clients on `database_url` (and `redis_url`),
+    and `servers`' URLs with them; back on the session's own after."""
+    from common import db, health, taskqueue
+    from common.config import get_settings
+
+    session_redis = servers["redis_url"]
+
+    def point(database: str, broker: str) -> None:
+        servers["database_url"] = os.environ["INVEX_DATABASE_URL"] = database
+        servers["redis_url"] = os.environ["INVEX_REDIS_URL"] = broker
+        get_settings.cache_clear()
+        health.redis_client.cache_clear()
+        taskqueue.celery_app.cache_clear()
+        db.configure(database)
+        _move_key_cache_listener(servers["server_url"])
+
+    point(database_url, redis_url or session_redis)
+    try:
+        yield
+    finally:
+        point(servers["server_url"], session_redis)
+        db.close_pools()
 
 
 def _move_key_cache_listener(server_url: str) -> None:
@@ -165,7 +182,7 @@ def other_tenant(settings) -> Tenant:
 
 
 @pytest.fixture(scope="module")
-def service(module_database, servers) -> Iterator[ServiceProcesses]:
+def own_service(module_database, servers) -> Iterator[ServiceProcesses]:
     """The API under gunicorn, an extraction worker and a webhook worker, as real
     processes, on the module's database; stopped when the module ends."""
     processes = ServiceProcesses(servers["database_url"], servers["redis_url"])
@@ -174,3 +191,9 @@ def service(module_database, servers) -> Iterator[ServiceProcesses]:
         yield processes
     finally:
         processes.stop()
+
+
+@pytest.fixture(scope="module")
+def service(own_service) -> ServiceProcesses:
+    """The module's own service (tests/e2e/conftest.py shares one among e2e modules)."""
+    return own_service

@@ -120,6 +120,9 @@ ssl_cert = <{self.root}/cert.pem
 ssl_key = <{self.root}/key.pem
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+# dovecot holds each refused login against guessing (2 s, then more per address from anvil's
+# penalty socket, which no process may open here): the tests refuse logins on purpose
+auth_failure_delay = 0
 default_internal_user = {account.pw_name}
 default_internal_group = {_group_name(account.pw_gid)}
 default_login_user = {account.pw_name}
@@ -143,6 +146,9 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   chroot =

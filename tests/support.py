@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -118,13 +119,30 @@ class ServiceProcesses:
                 "update invoices set dispatched_at = now()"
                 " where status = 'queued' and dispatched_at is null"
             )
-        self.start_api()
-        self.start_worker()
-        self.start_webhook_worker()
+        # All three import and start at once; the waits below overlap their start-ups.
+        self.api = self._spawn_api()
+        self.worker = self._spawn_worker()
+        self.webhooks = self._spawn_webhook_worker()
+        self._wait_api()
+        self._wait_ready(self.worker, "extract", self.worker_log)
+        self._wait_ready(self.webhooks, "webhooks", self.webhooks_log)
+
+    def ensure_running(self) -> None:
+        """Start again what an earlier module stopped or killed (a shared service)."""
+        if self.api is None or self.api.poll() is not None:
+            self.start_api()
+        if self.worker is None or self.worker.poll() is not None:
+            self.start_worker()
+        if self.webhooks is None or self.webhooks.poll() is not None:
+            self.start_webhook_worker()
 
     def start_api(self, workers: int = 2, threads: int = 8) -> None:
         """gunicorn as the Procfile runs it (`web`), by default with its default size."""
-        self.api = subprocess.Popen(
+        self.api = self._spawn_api(workers, threads)
+        self._wait_api()
+
+    def _spawn_api(self, workers: int = 2, threads: int = 8) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -138,8 +156,18 @@ class ServiceProcesses:
             ],
             cwd=ROOT,
             env={**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_root / "api")},
+            # its own group, so stop() ends the master and its workers at once
+            start_new_session=True,
         )
-        wait_until(self._api_answers, 30, message="gunicorn did not start")
+
+    def _wait_api(self) -> None:
+        def answers() -> bool:
+            assert self.api is not None
+            if self.api.poll() is not None:
+                raise AssertionError(f"gunicorn exited with {self.api.returncode}")
+            return self._api_answers()
+
+        wait_until(answers, 30, message="gunicorn did not start")
 
     def _api_answers(self) -> bool:
         try:
@@ -148,9 +176,9 @@ class ServiceProcesses:
             return False
         return True
 
-    def _start_celery_worker(self, queue: str, log_path: Path, *options: str) -> subprocess.Popen:
+    def _spawn_celery_worker(self, queue: str, log_path: Path, *options: str) -> subprocess.Popen:
         """A real Celery worker process (own session, so it can be killed as a group)."""
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -174,20 +202,36 @@ class ServiceProcesses:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(
-            lambda: "ready." in log_path.read_text(),
-            60,
-            message=f"celery worker for {queue} did not start",
-        )
+
+    @staticmethod
+    def _wait_ready(process: subprocess.Popen, queue: str, log_path: Path) -> None:
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"celery worker for {queue} exited:\n{log_path.read_text()[-3000:]}"
+                )
+            return "ready." in log_path.read_text()
+
+        wait_until(ready, 60, message=f"celery worker for {queue} did not start")
+
+    def _start_celery_worker(self, queue: str, log_path: Path, *options: str) -> subprocess.Popen:
+        process = self._spawn_celery_worker(queue, log_path, *options)
+        self._wait_ready(process, queue, log_path)
         return process
 
     def start_worker(self, concurrency: int = 1) -> None:
-        self.worker = self._start_celery_worker("extract", self.worker_log, "-c", str(concurrency))
+        self.worker = self._spawn_worker(concurrency)
+        self._wait_ready(self.worker, "extract", self.worker_log)
+
+    def _spawn_worker(self, concurrency: int = 1) -> subprocess.Popen:
+        return self._spawn_celery_worker("extract", self.worker_log, "-c", str(concurrency))
 
     def start_webhook_worker(self) -> None:
-        self.webhooks = self._start_celery_worker(
-            "webhooks", self.webhooks_log, "-P", "threads", "-c", "8"
-        )
+        self.webhooks = self._spawn_webhook_worker()
+        self._wait_ready(self.webhooks, "webhooks", self.webhooks_log)
+
+    def _spawn_webhook_worker(self) -> subprocess.Popen:
+        return self._spawn_celery_worker("webhooks", self.webhooks_log, "-P", "threads", "-c", "8")
 
     def start_exports_worker(self) -> None:
         """An exports worker as the Procfile runs it; started by the tests that need it and
@@ -276,26 +320,17 @@ class ServiceProcesses:
                 self.worker.wait()
 
     def stop(self) -> None:
-        self.stop_worker()
-        for other in self.others:
-            if other.poll() is None:
-                os.killpg(other.pid, signal.SIGTERM)
-                other.wait(20)
-        if self.exports and self.exports.poll() is None:
-            os.killpg(self.exports.pid, signal.SIGTERM)
-            self.exports.wait(20)
-        if self.bank and self.bank.poll() is None:
-            os.killpg(self.bank.pid, signal.SIGTERM)
-            self.bank.wait(20)
-        if self.publish and self.publish.poll() is None:
-            os.killpg(self.publish.pid, signal.SIGTERM)
-            self.publish.wait(20)
-        if self.webhooks and self.webhooks.poll() is None:
-            os.killpg(self.webhooks.pid, signal.SIGTERM)
-            self.webhooks.wait(20)
-        if self.api and self.api.poll() is None:
-            self.api.terminate()
-            self.api.wait(20)
+        """SIGKILL to every process group: nothing is measured or flushed in these processes
+        at exit, and a warm shutdown of each would cost seconds per module."""
+        processes = [self.api, self.worker, self.webhooks, self.exports, self.bank, self.publish]
+        processes += self.others
+        for process in processes:
+            if process is not None and process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        for process in processes:
+            if process is not None:
+                process.wait(20)
         shutil.rmtree(self.metrics_root, ignore_errors=True)
 
     def client(self, secret: str | None = None) -> httpx.Client:

@@ -10,6 +10,8 @@ from tests.imap_server import PrivateDovecot, mail_environment, make_mail
 from tests.support import make_text_pdf, wait_until
 
 pytestmark = pytest.mark.slow
+# Mail settings in the service's environment, and beat: a service of its own.
+OWN_SERVICE = True
 
 
 @pytest.fixture(scope="module", autouse=True)

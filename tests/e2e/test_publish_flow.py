@@ -12,6 +12,8 @@ from tests.e2e.test_extraction_flow import post_file
 from tests.support import Receiver, ServiceProcesses, make_text_pdf, wait_until
 
 pytestmark = pytest.mark.slow
+# Its service has the accounting double's settings: a database of its own.
+OWN_SERVICE = True
 
 SECRET_KEY = "e2e-secret-key-for-the-publish-flow-0123456789"
 

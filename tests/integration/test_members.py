@@ -7,15 +7,17 @@ import io
 import json
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from common.accounts.service import authenticate, create_api_key
 from common.cli import main as invex
 from common.errors import LastOwner
 from common.members.service import update_member
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import make_text_pdf, wait_until
+from tests.support import ServiceProcesses, make_text_pdf, wait_until
 
 
 def invite(client, tenant, email: str, role: str = "member", headers=None) -> dict:
@@ -289,12 +291,23 @@ def test_the_cli_ties_a_key_to_a_member(client, tenant, capsys):
     assert authenticate(secret).member_role == "viewer"
 
 
+@pytest.fixture(scope="module")
+def api_processes(module_database, servers) -> Iterator[ServiceProcesses]:
+    """gunicorn with its two workers on the module's database, and no Celery worker."""
+    processes = ServiceProcesses(servers["database_url"], servers["redis_url"])
+    processes.start_api()
+    try:
+        yield processes
+    finally:
+        processes.stop()
+
+
 def test_a_deactivated_members_key_fails_on_every_api_process_within_a_second(
-    client, service, tenant
+    client, api_processes, tenant
 ):
     member = active_member(client, tenant, "gone@example.com")
     secret = create_api_key(tenant.org.id, member_id=member["id"]).secret
-    url = f"{service.base_url}/v1/invoices"
+    url = f"{api_processes.base_url}/v1/invoices"
     headers = {"Authorization": f"Bearer {secret}"}
     # A fresh connection per request, so both gunicorn workers answer some; the second
     # round, once their cache listeners are connected, is answered from their caches.

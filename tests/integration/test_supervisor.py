@@ -1,7 +1,7 @@
 """`invex up`, the real supervisor with its real children (gunicorn, two Celery workers and
 beat), against the suite's PostgreSQL and Redis: a database of its own (which `invex up`
 migrates) and a Redis database of its own, so its beat and workers touch nothing of the
-other tests."""
+other tests. Tests that need the same options share one stack (Stacks), in file order."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class Up:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.root = private_root("invex-up-")
         self.log = self.root / "up.log"
+        self.uploaded: dict | None = None  # uploaded_once
         inherited = {
             name: value
             for name, value in os.environ.items()
@@ -123,39 +124,72 @@ class Up:
         return self.process.returncode
 
 
-@pytest.fixture
-def up_servers(servers) -> Iterator[tuple[str, str]]:
-    """A fresh database and Redis database number for one `invex up`."""
+def new_up_servers(servers: dict) -> tuple[str, str, str]:
+    """A fresh database and a Redis database number for one `invex up`: its name, URLs."""
     name = f"invex_up_{secrets.token_hex(4)}"
-    with psycopg.connect(servers["database_url"], autocommit=True) as conn:
+    with psycopg.connect(servers["server_url"], autocommit=True) as conn:
         conn.execute(f"create database {name}")
-    database = urlsplit(servers["database_url"])
+    database = urlsplit(servers["server_url"])
     redis = urlsplit(servers["redis_url"])
-    try:
-        yield (
-            urlunsplit(database._replace(path=f"/{name}")),
-            urlunsplit(redis._replace(path="/7")),
-        )
-    finally:
-        with psycopg.connect(servers["database_url"], autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+    return (
+        name,
+        urlunsplit(database._replace(path=f"/{name}")),
+        urlunsplit(redis._replace(path="/7")),
+    )
 
 
-@pytest.fixture
-def start_up(up_servers) -> Iterator:
-    started: list[Up] = []
+class Stacks:
+    """One `invex up` at a time, on a fresh database, kept for the next test that asks for
+    the same options: a stack's start-up is most of these tests' time. A test that stops
+    its stack (or crashes it) leaves the next one to start afresh."""
 
-    def start(*args: str, **env: str) -> Up:
-        up = Up(*up_servers, *args, **env)
-        started.append(up)
-        up.wait_until_up()
-        return up
+    def __init__(self, servers: dict) -> None:
+        self.servers = servers
+        self.current: Up | None = None
+        self.options: tuple = ()
+        self.database = ""
 
-    yield start
-    for up in started:
+    def get(self, *args: str, **env: str) -> Up:
+        options = (args, sorted(env.items()))
+        if self.current and self.options == options and self.current.process.poll() is None:
+            return self.current
+        self.close()
+        self.database, database_url, redis_url = new_up_servers(self.servers)
+        self.current, self.options = Up(database_url, redis_url, *args, **env), options
+        self.current.wait_until_up()
+        return self.current
+
+    def close(self) -> None:
+        up, self.current = self.current, None
+        if up is None:
+            return
         up.stop()
         for leftover in ("webhooks", "worker", "api"):
             assert up.child_pid(leftover) is None
+        with psycopg.connect(self.servers["server_url"], autocommit=True) as conn:
+            conn.execute(f"drop database if exists {self.database} with (force)")
+
+
+@pytest.fixture(scope="module")
+def start_up(servers, module_database) -> Iterator:
+    """`start_up(*args, **env)`: a running `invex up` with those options."""
+    stacks = Stacks(servers)
+    try:
+        yield stacks.get
+    finally:
+        stacks.close()
+
+
+@pytest.fixture(scope="module")
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def plain_up(start_up, metrics_port) -> Up:
+    """`invex up` as deployed, with its metrics ports and JSON logs on (neither changes what
+    the tests on it check)."""
+    return start_up(INVEX_METRICS_PORT=str(metrics_port), INVEX_LOG_FORMAT="json")
 
 
 def create_webhook(up: Up, key: str, url: str) -> httpx.Response:
@@ -179,14 +213,112 @@ LOCAL_TARGETS = [
 ]
 
 
-def test_up_refuses_webhooks_to_this_machine_by_default(start_up):
-    up = start_up()
+def upload_and_wait(up: Up, key: str) -> dict:
+    """Upload a text PDF through the API and wait until its extraction has finished."""
+    headers = {"Authorization": f"Bearer {key}"}
+    created = httpx.post(
+        f"{up.base_url}/v1/invoices",
+        headers=headers,
+        files={"file": ("invoice.pdf", make_text_pdf(), "application/pdf")},
+        timeout=30,
+    )
+    assert created.status_code == 202, created.text
+    invoice_id = created.json()["id"]
+
+    def finished() -> dict | None:
+        invoice = httpx.get(f"{up.base_url}/v1/invoices/{invoice_id}", headers=headers).json()
+        return invoice if invoice["status"] in ("succeeded", "failed") else None
+
+    invoice = wait_until(finished, 60, interval=0.2, message=up.output())
+    assert invoice["status"] == "succeeded", (invoice["error"], up.output()[-3000:])
+    return {**invoice, "request_id": created.headers["Request-Id"]}
+
+
+def uploaded_once(up: Up) -> dict:
+    """The one upload of a stack that the tests on it share, made by the first to ask."""
+    if up.uploaded is None:
+        up.uploaded = upload_and_wait(up, up.new_key())
+    return up.uploaded
+
+
+def scrape(url: str) -> str:
+    response = httpx.get(url, timeout=10)
+    assert response.status_code == 200
+    return response.text
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+
+
+def test_up_refuses_webhooks_to_this_machine_by_default(plain_up):
+    up = plain_up
     key = up.new_key()
     answers = {
         url: create_webhook(up, key, url.format(port=up.port)).status_code for url in LOCAL_TARGETS
     }
     assert answers == dict.fromkeys(LOCAL_TARGETS, 400)
     assert "WARNING" not in up.output()
+
+
+def test_each_process_type_serves_its_metrics(plain_up, metrics_port):
+    up, base = plain_up, metrics_port
+    uploaded_once(up)  # the stack's only upload
+    api = scrape(f"{up.base_url}/metrics")
+    assert re.search(
+        r'invex_http_request_seconds_count\{method="POST",route="/v1/invoices",status="202"\} 1\.0',
+        api,
+    )
+    assert re.search(r'invex_jobs_waiting\{kind="extraction"\} 0\.0', api)
+    extraction = scrape(f"http://127.0.0.1:{base}/metrics")
+    # counted in the pool's child, served by the worker's parent
+    assert re.search(
+        r'invex_extraction_seconds_count\{outcome="succeeded",source="pdf_text"\} 1\.0',
+        extraction,
+    )
+    for port in (base + 1, base + 2):  # the webhook and exports workers
+        assert "invex_webhook_delivery_lag_seconds_count" in scrape(
+            f"http://127.0.0.1:{port}/metrics"
+        )
+
+
+def test_json_logs_follow_one_upload_by_its_ids(plain_up):
+    up = plain_up
+    invoice = uploaded_once(up)
+    lines = []
+    for text in up.output().splitlines():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(text))
+    mine = [line for line in lines if line.get("invoice_id") == invoice["id"]]
+    request = [line for line in mine if line.get("request_id") == invoice["request_id"]]
+    assert request, up.output()
+    assert request[0]["org_id"].startswith("org_")
+    assert request[0]["message"].startswith("POST /v1/invoices 202")
+    # the worker's lines: Celery's name the invoice, not the task's UUID
+    worker = [line for line in mine if "request_id" not in line]
+    assert any(f"extract_invoice[{invoice['id']}] succeeded" in line["message"] for line in worker)
+    assert any(line["message"].startswith(f"extracted {invoice['id']}") for line in worker)
+
+
+def test_status_lists_the_processes_and_the_queues(plain_up):
+    up = plain_up
+    status = up.cli("status")
+    names = {process["name"]: process for process in status["processes"]}
+    assert set(names) == {
+        "api", "worker", "webhooks", "exports", "bank", "mail", "publish", "beat"
+    }  # fmt: skip
+    assert all(process["running"] for process in names.values())
+    assert names["webhooks"]["pid"] == up.child_pid("webhooks")
+    assert set(status["queues"]) == {"extract", "webhooks", "exports"}
+    assert {row["kind"] for row in status["waiting"]} == {
+        "extraction",
+        "webhook_delivery",
+        "export",
+    }
 
 
 def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
@@ -210,22 +342,6 @@ def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
     assert warning, up.output()
     assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
     assert "INVEX_WEBHOOK_ALLOW_HTTP=1" in warning[0]
-
-
-def test_up_warns_when_the_environment_allows_private_targets(start_up):
-    up = start_up(INVEX_WEBHOOK_ALLOW_PRIVATE="1")
-    warning = [line for line in up.output().splitlines() if "WARNING" in line]
-    assert warning, up.output()
-    assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
-    assert "INVEX_WEBHOOK_ALLOW_HTTP" not in warning[0]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
 
 
 def test_a_killed_webhook_worker_is_restarted_while_the_api_keeps_answering(start_up):
@@ -265,8 +381,20 @@ def test_a_killed_webhook_worker_is_restarted_while_the_api_keeps_answering(star
     assert not any(alive(pid) for pid in (api, worker, new_webhooks))
 
 
+# The warning test and the crash loop share a stack; the crash loop, which ends it, comes last.
+PRIVATE_AND_TWO_RESTARTS = {"INVEX_WEBHOOK_ALLOW_PRIVATE": "1", "INVEX_RESTART_LIMIT": "2"}
+
+
+def test_up_warns_when_the_environment_allows_private_targets(start_up):
+    up = start_up(**PRIVATE_AND_TWO_RESTARTS)
+    warning = [line for line in up.output().splitlines() if "WARNING" in line]
+    assert warning, up.output()
+    assert "INVEX_WEBHOOK_ALLOW_PRIVATE=1" in warning[0]
+    assert "INVEX_WEBHOOK_ALLOW_HTTP" not in warning[0]
+
+
 def test_a_crash_loop_stops_everything_and_exits_non_zero(start_up):
-    up = start_up(INVEX_RESTART_LIMIT="2")
+    up = start_up(**PRIVATE_AND_TWO_RESTARTS)
     api, worker = up.child_pid("api"), up.child_pid("worker")
     killed: list[int] = []
     for _ in range(3):
@@ -284,87 +412,3 @@ def test_a_crash_loop_stops_everything_and_exits_non_zero(start_up):
     assert "restarting in 2 s (restart 2 of 2 in 60 s)" in output
     assert "ERROR: webhooks exited with -9; crashed 3 times in 60 s; stopping" in output
     assert not any(alive(pid) for pid in (api, worker))
-
-
-def upload_and_wait(up: Up, key: str) -> dict:
-    """Upload a text PDF through the API and wait until its extraction has finished."""
-    headers = {"Authorization": f"Bearer {key}"}
-    created = httpx.post(
-        f"{up.base_url}/v1/invoices",
-        headers=headers,
-        files={"file": ("invoice.pdf", make_text_pdf(), "application/pdf")},
-        timeout=30,
-    )
-    assert created.status_code == 202, created.text
-    invoice_id = created.json()["id"]
-
-    def finished() -> dict | None:
-        invoice = httpx.get(f"{up.base_url}/v1/invoices/{invoice_id}", headers=headers).json()
-        return invoice if invoice["status"] in ("succeeded", "failed") else None
-
-    invoice = wait_until(finished, 60, interval=0.2, message=up.output())
-    assert invoice["status"] == "succeeded", (invoice["error"], up.output()[-3000:])
-    return {**invoice, "request_id": created.headers["Request-Id"]}
-
-
-def scrape(url: str) -> str:
-    response = httpx.get(url, timeout=10)
-    assert response.status_code == 200
-    return response.text
-
-
-def test_each_process_type_serves_its_metrics(start_up):
-    base = free_port()
-    up = start_up(INVEX_METRICS_PORT=str(base))
-    upload_and_wait(up, up.new_key())
-    api = scrape(f"{up.base_url}/metrics")
-    assert re.search(
-        r'invex_http_request_seconds_count\{method="POST",route="/v1/invoices",status="202"\} 1\.0',
-        api,
-    )
-    assert re.search(r'invex_jobs_waiting\{kind="extraction"\} 0\.0', api)
-    extraction = scrape(f"http://127.0.0.1:{base}/metrics")
-    # counted in the pool's child, served by the worker's parent
-    assert re.search(
-        r'invex_extraction_seconds_count\{outcome="succeeded",source="pdf_text"\} 1\.0',
-        extraction,
-    )
-    for port in (base + 1, base + 2):  # the webhook and exports workers
-        assert "invex_webhook_delivery_lag_seconds_count" in scrape(
-            f"http://127.0.0.1:{port}/metrics"
-        )
-
-
-def test_json_logs_follow_one_upload_by_its_ids(start_up):
-    up = start_up(INVEX_LOG_FORMAT="json")
-    invoice = upload_and_wait(up, up.new_key())
-    lines = []
-    for text in up.output().splitlines():
-        with contextlib.suppress(ValueError):
-            lines.append(json.loads(text))
-    mine = [line for line in lines if line.get("invoice_id") == invoice["id"]]
-    request = [line for line in mine if line.get("request_id") == invoice["request_id"]]
-    assert request, up.output()
-    assert request[0]["org_id"].startswith("org_")
-    assert request[0]["message"].startswith("POST /v1/invoices 202")
-    # the worker's lines: Celery's name the invoice, not the task's UUID
-    worker = [line for line in mine if "request_id" not in line]
-    assert any(f"extract_invoice[{invoice['id']}] succeeded" in line["message"] for line in worker)
-    assert any(line["message"].startswith(f"extracted {invoice['id']}") for line in worker)
-
-
-def test_status_lists_the_processes_and_the_queues(start_up):
-    up = start_up()
-    status = up.cli("status")
-    names = {process["name"]: process for process in status["processes"]}
-    assert set(names) == {
-        "api", "worker", "webhooks", "exports", "bank", "mail", "publish", "beat"
-    }  # fmt: skip
-    assert all(process["running"] for process in names.values())
-    assert names["webhooks"]["pid"] == up.child_pid("webhooks")
-    assert set(status["queues"]) == {"extract", "webhooks", "exports"}
-    assert {row["kind"] for row in status["waiting"]} == {
-        "extraction",
-        "webhook_delivery",
-        "export",
-    }
