@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from statistics import median
 from typing import Any
 
 from workers.extraction import money
@@ -19,7 +20,7 @@ from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
 from workers.extraction.layout import Line, Word, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
-from workers.extraction.table_columns import value_roles
+from workers.extraction.table_columns import join_spaced_thousands, value_roles
 
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "description": (
@@ -393,7 +394,8 @@ def column_kind(text: str) -> str | None:
         return None
     kind = _WORD_COLUMN.get(folded) or _WORD_COLUMN.get(folded.rstrip("."))
     if kind is None and "/" in folded:
-        kind = _WORD_COLUMN.get(folded.split("/")[0])
+        # "Preis/Einh", "Product / Service": the first word names the column
+        kind = _WORD_COLUMN.get(folded.split("/")[0].strip())
     if kind is None and _UNIT_PRICE_ABBREVIATION.match(folded):
         kind = "unit_price"
     if " " in folded and _LINE_TAX_AMOUNT.fullmatch(folded):
@@ -492,6 +494,8 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
             continue
         if abs(other.y0 - header.y0) > 2.2 * header.height:
             continue
+        if find_amounts(other.text):
+            continue  # an item row close under the header: "Consulting services  5  ..."
         for word in other.words:
             kind = column_kind(word.text)
             # Side columns are named on the header line itself; a "Korting" in the first
@@ -735,6 +739,7 @@ def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[
     """All item rows of the document, and whether a table header was found at all. Tables
     are headed by known column words; where none gives a row, by a line of words over rows
     whose numbers line up under it (the roles then come from the values alone)."""
+    lines = join_spaced_thousands(lines, decimal_separator)
     rows: list[Row] = []
     found_header = False
     for structural in (False, True):
@@ -996,7 +1001,11 @@ def _assemble_rows(
         )
         # "Bruttopreis :170,00" or "GTIN: 4012345001235" under an item is a detail of it,
         # not its description.
-        if _PRICE_DETAIL.search(line.text) or _DETAIL_LINE.match(" ".join(description)):
+        if (
+            _PRICE_DETAIL.search(line.text)
+            or _DETAIL_LINE.match(" ".join(description))
+            or _in_smaller_print(table, line, current.anchor)
+        ):
             current = None
         elif description and close:
             current.description.append(" ".join(description))
@@ -1004,6 +1013,19 @@ def _assemble_rows(
         elif description:
             current = None
     return rows
+
+
+def _in_smaller_print(table: Table, line: Line, anchor: Line) -> bool:
+    """Whether a line under an item is printed smaller than the item's name: notes and
+    bullet lists of details set in small print, not more of the name. Only a text layer
+    gives font sizes; the heights of OCR boxes vary with the letters in them."""
+    if any(word.confidence < 1.0 for word in (*line.words, *anchor.words)):
+        return False
+    left, right = table.description_left, table.numbers_left
+    names = [word.height for word in anchor.words if left <= word.x0 and word.x_center < right]
+    if not names:
+        return False
+    return line.height < 0.9 * median(names)
 
 
 def _is_detail(text: str) -> bool:

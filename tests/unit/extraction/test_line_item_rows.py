@@ -1,0 +1,128 @@
+"""Item rows as layouts print them: thousands grouped by spaces, details in small print, item
+rows close under the header."""
+
+import pymupdf
+
+from workers.extraction.pdf_text import extract_pdf_text
+
+
+def _read(pdf_bytes):
+    return [
+        (item["description"], item["quantity"], item["unit_price"], item["total_price"])
+        for item in extract_pdf_text(pdf_bytes)["line_items"]
+    ]
+
+
+def _draw(texts):
+    """A one-page PDF of (x, baseline y, text, font size)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for x, y, text, size in texts:
+        page.insert_text((x, y), text, fontsize=size, fontname="helv")
+    return doc.tobytes()
+
+
+def test_thousands_grouped_by_spaces_are_one_amount_where_the_rows_multiply_out(pdf):
+    texts = [
+        (50, 100, "Description"),
+        (300, 100, "Qty"),
+        (380, 100, "Price each"),
+        (480, 100, "Net Amount"),
+        (50, 118, "Consulting services"),
+        (310, 118, "5"),
+        (380, 118, "1 806.28"),
+        (480, 118, "9 031.40"),
+        (50, 134, "Delivery pallet"),
+        (310, 134, "12"),
+        (390, 134, "1.55"),
+        (490, 134, "18.60"),
+    ]
+    assert _read(pdf([texts])) == [
+        ("Consulting services", "5", 180628, 903140),
+        ("Delivery pallet", "12", 155, 1860),
+    ]
+
+
+def test_a_quantity_set_one_space_before_the_price_stays_a_quantity(pdf):
+    # "1 234.50" could be one amount, but the row multiplies out with the two apart.
+    texts = [
+        (50, 100, "Description"),
+        (318, 100, "Qty"),
+        (340, 100, "Price"),
+        (480, 100, "Amount"),
+        (50, 118, "Office chair"),
+        (330, 118, "1"),
+        (340, 118, "234.50"),
+        (480, 118, "234.50"),
+        (50, 134, "Desk lamp"),
+        (330, 134, "2"),
+        (340, 134, "145.00"),
+        (480, 134, "290.00"),
+    ]
+    assert _read(pdf([texts])) == [
+        ("Office chair", "1", 23450, 23450),
+        ("Desk lamp", "2", 14500, 29000),
+    ]
+
+
+def test_an_item_row_close_under_the_header_names_no_column(pdf):
+    # "services" is a header word too; in the first row it is part of the name.
+    texts = [
+        (40, 100, "Details"),
+        (380, 100, "Quantity"),
+        (450, 100, "Price each"),
+        (520, 100, "Amount"),
+        (40, 116, "Consulting services"),
+        (400, 116, "5"),
+        (460, 116, "80.00"),
+        (520, 116, "400.00"),
+        (40, 132, "Travel expenses"),
+        (400, 132, "2"),
+        (460, 132, "0.83"),
+        (525, 132, "1.66"),
+    ]
+    assert [row[0] for row in _read(pdf([texts]))] == ["Consulting services", "Travel expenses"]
+
+
+def test_details_in_smaller_print_under_an_item_are_not_its_name():
+    texts = [
+        (60, 100, "Description", 10),
+        (330, 100, "Qty", 10),
+        (400, 100, "Price", 10),
+        (490, 100, "Amount", 10),
+        (60, 118, "Steel bracket 40 mm", 10),
+        (335, 118, "25", 10),
+        (400, 118, "0.44", 10),
+        (495, 118, "11.00", 10),
+        (66, 129, "incl. setup and configuration at customer site", 8),
+        (60, 144, "Software licence,", 10),
+        (335, 144, "2", 10),
+        (400, 144, "61.99", 10),
+        (490, 144, "123.98", 10),
+        (60, 156, "annual", 10),
+    ]
+    assert [row[0] for row in _read(_draw(texts))] == [
+        "Steel bracket 40 mm",
+        "Software licence, annual",
+    ]
+
+
+def test_two_header_words_joined_by_a_slash_head_one_description_column(pdf):
+    texts = [
+        (60, 100, "Product / Service"),
+        (370, 100, "Quantity"),
+        (420, 100, "Unit Cost"),
+        (490, 100, "Net Amount"),
+        (60, 118, "Software licence, annual"),
+        (385, 118, "3"),
+        (425, 118, "1,339.32"),
+        (495, 118, "4,017.96"),
+        (60, 134, "LED panel 60x60, period 01/2019, a4 copy paper"),
+        (385, 134, "10"),
+        (435, 134, "2.15"),
+        (505, 134, "21.50"),
+    ]
+    assert [row[0] for row in _read(pdf([texts]))] == [
+        "Software licence, annual",
+        "LED panel 60x60, period 01/2019, a4 copy paper",
+    ]
