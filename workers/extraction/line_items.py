@@ -403,6 +403,22 @@ def column_kind(text: str) -> str | None:
     return kind
 
 
+def _misread_column_kind(text: str) -> str | None:
+    """The column an OCR'd header word names when one letter of it was misread
+    ("Deseription", "Totai"): only long words, where one wrong letter leaves no doubt."""
+    folded = fold(text).strip(" :-*")
+    if len(folded) < 5 or not folded.isalpha():
+        return None
+    kinds = {
+        kind
+        for word, kind in _WORD_COLUMN.items()
+        if len(word) == len(folded)
+        and word.isalpha()
+        and sum(a != b for a, b in zip(word, folded, strict=True)) == 1
+    }
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 def header_columns(line: Line) -> list[Column]:
     """The table columns a line names, or [] when it is not a table header."""
     tax_summary = bool(_TAX_SUMMARY_HEADER.search(fold(line.text)))
@@ -415,7 +431,10 @@ def header_columns(line: Line) -> list[Column]:
         for length in (3, 2, 1):
             if index + length > len(words):
                 continue
-            kind = column_kind(" ".join(word.text for word in words[index : index + length]))
+            span = words[index : index + length]
+            kind = column_kind(" ".join(word.text for word in span))
+            if kind is None and length == 1 and span[0].confidence < 1.0:
+                kind = _misread_column_kind(span[0].text)
             if kind is not None:
                 matched = (kind, length)
                 break

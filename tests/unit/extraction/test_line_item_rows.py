@@ -1,9 +1,12 @@
 """Item rows as layouts print them: thousands grouped by spaces, details in small print, item
 rows close under the header."""
 
+import dataclasses
+
 import pymupdf
 
-from workers.extraction.pdf_text import extract_pdf_text
+from workers.extraction.fields import parse_invoice_pages
+from workers.extraction.pdf_text import extract_pdf_text, page_words
 
 
 def _read(pdf_bytes):
@@ -126,3 +129,35 @@ def test_two_header_words_joined_by_a_slash_head_one_description_column(pdf):
         "Software licence, annual",
         "LED panel 60x60, period 01/2019, a4 copy paper",
     ]
+
+
+def _read_as_ocr(pdf_bytes):
+    """The items of a PDF whose words are taken as an OCR pass gives them (confidence < 1)."""
+    with pymupdf.open(stream=pdf_bytes, filetype="pdf") as doc:
+        pages = [page_words(page) for page in doc]
+    pages = [
+        dataclasses.replace(
+            page, words=tuple(dataclasses.replace(w, confidence=0.9) for w in page.words)
+        )
+        for page in pages
+    ]
+    return [
+        (item["description"], item["total_price"])
+        for item in parse_invoice_pages(pages, source="ocr")["line_items"]
+    ]
+
+
+def test_an_ocr_header_word_with_one_misread_letter_still_names_its_column(pdf):
+    texts = [
+        (80, 100, "Date"),
+        (175, 100, "Deseription"),
+        (293, 100, "Price"),
+        (360, 100, "Q uan tity"),
+        (510, 100, "Totai"),
+        (70, 118, "April 1, 2026"),
+        (164, 118, "Monthly design"),
+        (296, 118, "$12,500"),
+        (513, 118, "$12,500"),
+        (164, 128, "retainer"),
+    ]
+    assert _read_as_ocr(pdf([texts])) == [("Monthly design retainer", 1250000)]
