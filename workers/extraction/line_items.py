@@ -266,9 +266,14 @@ _TOTAL_ROW = re.compile(
     # net sums under the items: "Positionen netto", "Nettobetrag", "Net total"
     r"|netto|nettobetrag|net\s+(?:total|amount))(?![\w])"
 )
+# The sum carried from one page to the next: the items go on after it.
+_CARRIED_ROW = re.compile(
+    r"(?<![\w])(?:(?:carried|brought)\s+forward|ubertrag|a\s+reporter|report|riporto"
+    r"|transporte)(?![\w])"
+)
 _SUBTOTAL_ROW = re.compile(
     r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
-    r"|subtotaal|subtotale)(?![\w])"
+    r"|subtotaal|subtotale)(?![\w])|" + _CARRIED_ROW.pattern
 )
 _DATE_TOKEN = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)")
 # An allowance or charge label opening a line: "Remise :", "Discount -", "Zuschlag:".
@@ -881,6 +886,8 @@ def _body_lines(
         folded = fold(line.text)
         if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
             break
+        if _CARRIED_ROW.search(folded) and find_amounts(line.text):
+            continue  # "Report 64.398,96" under a header repeated on the next page
         if _is_total_row(table, line)[0]:
             break
         if structural and len(phrases(line)) >= 3 and _may_head_table(line):

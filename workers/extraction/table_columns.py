@@ -329,7 +329,10 @@ def join_spaced_thousands(lines: list[Line], decimal_separator: str | None) -> l
     for line, candidate in zip(lines, joined, strict=True):
         if candidate is line:
             continue
-        apart = _has_product(line, decimal_separator)
+        # Apart, the groups refute the joining only where they multiply with each other
+        # ("1 234.50  234.50"); "4  1 289.39  10 %  4 641.80" has 4 × 1 = 4 by chance.
+        groups = [word for word in candidate.words if "\u00a0" in word.text]
+        apart = any(_has_product(line, decimal_separator, (group.x0, group.x1)) for group in groups)
         together = _has_product(candidate, decimal_separator)
         if together and not apart:
             confirmed += 1
@@ -390,12 +393,23 @@ def _is_next_group(previous: Word, word: Word) -> bool:
     )
 
 
-def _has_product(line: Line, decimal_separator: str | None) -> bool:
-    """Whether three numbers of the line multiply out (quantity × price = total)."""
-    values = [amount.value for amount in find_amounts(line.text, decimal_separator)]
-    if len(values) > 8:
+def _has_product(
+    line: Line, decimal_separator: str | None, within: tuple[float, float] | None = None
+) -> bool:
+    """Whether three numbers of the line multiply out (quantity × price = total); with
+    `within`, only three of which two lie in that x-range."""
+    amounts = []
+    for amount in find_amounts(line.text, decimal_separator):
+        words = line.words_in_span(amount.start, amount.end)
+        inside = within is not None and all(
+            within[0] <= word.x0 and word.x1 <= within[1] for word in words
+        )
+        amounts.append((amount.value, inside))
+    if len(amounts) > 8:
         return False  # a line of many numbers is no item row; its products are chance
     return any(
-        total != 0 and multiplies(quantity, price, total)
-        for quantity, price, total in itertools.permutations(values, 3)
+        total[0] != 0
+        and multiplies(quantity[0], price[0], total[0])
+        and (within is None or quantity[1] + price[1] + total[1] >= 2)
+        for quantity, price, total in itertools.permutations(amounts, 3)
     )

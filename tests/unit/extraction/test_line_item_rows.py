@@ -161,3 +161,58 @@ def test_an_ocr_header_word_with_one_misread_letter_still_names_its_column(pdf):
         (164, 128, "retainer"),
     ]
     assert _read_as_ocr(pdf([texts])) == [("Monthly design retainer", 1250000)]
+
+
+def test_items_go_on_after_a_total_carried_to_the_next_page(pdf):
+    header = [
+        (40, 60, "Description"),
+        (330, 60, "Qty"),
+        (400, 60, "Price"),
+        (480, 60, "Amount"),
+    ]
+    first = [
+        *header,
+        (40, 78, "Support hours"),
+        (335, 78, "10"),
+        (400, 78, "39.60"),
+        (480, 78, "396.00"),
+        (40, 96, "Subtotal carried forward"),
+        (480, 96, "396.00"),
+    ]
+    second = [
+        *header,
+        (40, 78, "Balance brought forward"),
+        (480, 78, "396.00"),
+        (40, 96, "Travel expenses"),
+        (335, 96, "2"),
+        (400, 96, "25.00"),
+        (480, 96, "50.00"),
+        (380, 130, "Total"),
+        (480, 130, "446.00"),
+    ]
+    items = extract_pdf_text(pdf([first, second]))["line_items"]
+    assert [(item["description"], item["total_price"]) for item in items] == [
+        ("Support hours", 39600),
+        ("Travel expenses", 5000),
+    ]
+
+
+def test_a_product_of_numbers_by_chance_does_not_keep_spaced_groups_apart(pdf):
+    # Apart, "4  1 289.39  10 %  4 641.80" holds 4 × 1 = 4: no sign that "1 289.39" is two.
+    texts = [
+        (40, 100, "Description"),
+        (300, 100, "Qty"),
+        (360, 100, "Price"),
+        (430, 100, "Disc."),
+        (500, 100, "Amount"),
+        (40, 118, "Consulting services"),
+        (305, 118, "4"),
+        (360, 118, "1 289.39"),
+        (435, 118, "10 %"),
+        (500, 118, "4 641.80"),
+        (40, 134, "Steel bracket"),
+        (305, 134, "3"),
+        (360, 134, "1 402.29"),
+        (500, 134, "4 206.87"),
+    ]
+    assert [row[3] for row in _read(pdf([texts]))] == [464180, 420687]
