@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from statistics import median
 from typing import Any
 
 from workers.extraction import money
 from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
-from workers.extraction.layout import Line, Word, fold, overlap_x, phrases
+from workers.extraction.layout import PHRASE_GAP_RATIO, Line, Word, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
 from workers.extraction.table_columns import join_spaced_thousands, value_roles
 
@@ -408,6 +409,14 @@ def column_kind(text: str) -> str | None:
     return kind
 
 
+def _one_phrase(words: list[Word]) -> bool:
+    """Whether the words stand as close as the words of one header phrase."""
+    return all(
+        word.x0 - previous.x1 <= PHRASE_GAP_RATIO * max(previous.height, word.height, 1.0)
+        for previous, word in pairwise(words)
+    )
+
+
 def _misread_column_kind(text: str) -> str | None:
     """The column an OCR'd header word names when one letter of it was misread
     ("Deseription", "Totai"): only long words, where one wrong letter leaves no doubt."""
@@ -437,6 +446,8 @@ def header_columns(line: Line) -> list[Column]:
             if index + length > len(words):
                 continue
             span = words[index : index + length]
+            if not _one_phrase(span):
+                continue  # "Montant    TVA": two headers, not the line's VAT amount
             kind = column_kind(" ".join(word.text for word in span))
             if kind is None and length == 1 and span[0].confidence < 1.0:
                 kind = _misread_column_kind(span[0].text)

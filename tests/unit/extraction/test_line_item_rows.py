@@ -216,3 +216,31 @@ def test_a_product_of_numbers_by_chance_does_not_keep_spaced_groups_apart(pdf):
         (500, 134, "4 206.87"),
     ]
     assert [row[3] for row in _read(pdf([texts]))] == [464180, 420687]
+
+
+def test_header_words_a_column_gap_apart_name_two_columns(pdf):
+    # "Montant" (net) and "TVA" (rate) apart: not one "Montant TVA" (VAT amount) header.
+    texts = [
+        (45, 100, "Désignation"),
+        (306, 100, "Qté."),
+        (336, 100, "P.U. HT"),
+        (383, 100, "Montant"),
+        (434, 100, "TVA"),
+        (478, 100, "TVA"),
+        (509, 100, "Total TTC"),
+        (45, 118, "Nettoyage des locaux"),
+        (319, 118, "2"),
+        (340, 118, "12,46"),
+        (390, 118, "24,92"),
+        (430, 118, "20 %"),
+        (478, 118, "4,98"),
+        (516, 118, "29,90"),
+        (45, 134, "Gestion de projet"),
+        (319, 134, "1"),
+        (334, 134, "1896,50"),
+        (384, 134, "1896,50"),
+        (430, 134, "10 %"),
+        (473, 134, "189,65"),
+        (516, 134, "2086,15"),
+    ]
+    assert [row[3] for row in _read(pdf([texts]))] == [2492, 189650]
