@@ -39,6 +39,7 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
         "concepto",
         "descrizione",
         "omschrijving",
+        "beschrijving",
         "descricao",
         "artikelbeschreibung",
         "produktbezeichnung",

@@ -244,3 +244,24 @@ def test_header_words_a_column_gap_apart_name_two_columns(pdf):
         (516, 134, "2086,15"),
     ]
     assert [row[3] for row in _read(pdf([texts]))] == [2492, 189650]
+
+
+def test_a_quantity_header_set_close_before_beschrijving_leaves_the_names_their_column(pdf):
+    texts = [
+        (52, 100, "Hoeveelheid"),
+        (114, 100, "Beschrijving"),
+        (457, 100, "Stukprijs"),
+        (520, 100, "Totaal"),
+        (102, 118, "3"),
+        (114, 118, "Stalen hoekbeugel 40 mm"),
+        (460, 118, "1.784,71"),
+        (510, 118, "5.354,13"),
+        (102, 134, "4"),
+        (114, 134, "Webhostingpakket"),
+        (474, 134, "15,93"),
+        (525, 134, "63,72"),
+    ]
+    assert [row[0] for row in _read(pdf([texts]))] == [
+        "Stalen hoekbeugel 40 mm",
+        "Webhostingpakket",
+    ]
