@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
+from statistics import median
 from typing import Any
 
 from workers.extraction import money
 from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
-from workers.extraction.layout import Line, Word, fold, overlap_x, phrases
+from workers.extraction.layout import PHRASE_GAP_RATIO, Line, Word, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
-from workers.extraction.table_columns import value_roles
+from workers.extraction.table_columns import join_spaced_thousands, value_roles
 
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "description": (
@@ -37,6 +39,7 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
         "concepto",
         "descrizione",
         "omschrijving",
+        "beschrijving",
         "descricao",
         "artikelbeschreibung",
         "produktbezeichnung",
@@ -265,9 +268,14 @@ _TOTAL_ROW = re.compile(
     # net sums under the items: "Positionen netto", "Nettobetrag", "Net total"
     r"|netto|nettobetrag|net\s+(?:total|amount))(?![\w])"
 )
+# The sum carried from one page to the next: the items go on after it.
+_CARRIED_ROW = re.compile(
+    r"(?<![\w])(?:(?:carried|brought)\s+forward|ubertrag|a\s+reporter|report|riporto"
+    r"|transporte)(?![\w])"
+)
 _SUBTOTAL_ROW = re.compile(
     r"(?<![\w])(?:sub-?\s?total|zwischensumme|sous-?\s?total"
-    r"|subtotaal|subtotale)(?![\w])"
+    r"|subtotaal|subtotale)(?![\w])|" + _CARRIED_ROW.pattern
 )
 _DATE_TOKEN = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)")
 # An allowance or charge label opening a line: "Remise :", "Discount -", "Zuschlag:".
@@ -393,12 +401,37 @@ def column_kind(text: str) -> str | None:
         return None
     kind = _WORD_COLUMN.get(folded) or _WORD_COLUMN.get(folded.rstrip("."))
     if kind is None and "/" in folded:
-        kind = _WORD_COLUMN.get(folded.split("/")[0])
+        # "Preis/Einh", "Product / Service": the first word names the column
+        kind = _WORD_COLUMN.get(folded.split("/")[0].strip())
     if kind is None and _UNIT_PRICE_ABBREVIATION.match(folded):
         kind = "unit_price"
     if " " in folded and _LINE_TAX_AMOUNT.fullmatch(folded):
         kind = "other"  # the line's VAT amount beside its net total, not the total
     return kind
+
+
+def _one_phrase(words: list[Word]) -> bool:
+    """Whether the words stand as close as the words of one header phrase."""
+    return all(
+        word.x0 - previous.x1 <= PHRASE_GAP_RATIO * max(previous.height, word.height, 1.0)
+        for previous, word in pairwise(words)
+    )
+
+
+def _misread_column_kind(text: str) -> str | None:
+    """The column an OCR'd header word names when one letter of it was misread
+    ("Deseription", "Totai"): only long words, where one wrong letter leaves no doubt."""
+    folded = fold(text).strip(" :-*")
+    if len(folded) < 5 or not folded.isalpha():
+        return None
+    kinds = {
+        kind
+        for word, kind in _WORD_COLUMN.items()
+        if len(word) == len(folded)
+        and word.isalpha()
+        and sum(a != b for a, b in zip(word, folded, strict=True)) == 1
+    }
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def header_columns(line: Line) -> list[Column]:
@@ -413,7 +446,12 @@ def header_columns(line: Line) -> list[Column]:
         for length in (3, 2, 1):
             if index + length > len(words):
                 continue
-            kind = column_kind(" ".join(word.text for word in words[index : index + length]))
+            span = words[index : index + length]
+            if not _one_phrase(span):
+                continue  # "Montant    TVA": two headers, not the line's VAT amount
+            kind = column_kind(" ".join(word.text for word in span))
+            if kind is None and length == 1 and span[0].confidence < 1.0:
+                kind = _misread_column_kind(span[0].text)
             if kind is not None:
                 matched = (kind, length)
                 break
@@ -492,6 +530,8 @@ def _widen_with_neighbours(table: Table, lines: list[Line], position: int) -> No
             continue
         if abs(other.y0 - header.y0) > 2.2 * header.height:
             continue
+        if find_amounts(other.text):
+            continue  # an item row close under the header: "Consulting services  5  ..."
         for word in other.words:
             kind = column_kind(word.text)
             # Side columns are named on the header line itself; a "Korting" in the first
@@ -735,6 +775,7 @@ def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[
     """All item rows of the document, and whether a table header was found at all. Tables
     are headed by known column words; where none gives a row, by a line of words over rows
     whose numbers line up under it (the roles then come from the values alone)."""
+    lines = join_spaced_thousands(lines, decimal_separator)
     rows: list[Row] = []
     found_header = False
     for structural in (False, True):
@@ -857,6 +898,8 @@ def _body_lines(
         folded = fold(line.text)
         if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
             break
+        if _CARRIED_ROW.search(folded) and find_amounts(line.text):
+            continue  # "Report 64.398,96" under a header repeated on the next page
         if _is_total_row(table, line)[0]:
             break
         if structural and len(phrases(line)) >= 3 and _may_head_table(line):
@@ -996,7 +1039,11 @@ def _assemble_rows(
         )
         # "Bruttopreis :170,00" or "GTIN: 4012345001235" under an item is a detail of it,
         # not its description.
-        if _PRICE_DETAIL.search(line.text) or _DETAIL_LINE.match(" ".join(description)):
+        if (
+            _PRICE_DETAIL.search(line.text)
+            or _DETAIL_LINE.match(" ".join(description))
+            or _in_smaller_print(table, line, current.anchor)
+        ):
             current = None
         elif description and close:
             current.description.append(" ".join(description))
@@ -1004,6 +1051,19 @@ def _assemble_rows(
         elif description:
             current = None
     return rows
+
+
+def _in_smaller_print(table: Table, line: Line, anchor: Line) -> bool:
+    """Whether a line under an item is printed smaller than the item's name: notes and
+    bullet lists of details set in small print, not more of the name. Only a text layer
+    gives font sizes; the heights of OCR boxes vary with the letters in them."""
+    if any(word.confidence < 1.0 for word in (*line.words, *anchor.words)):
+        return False
+    left, right = table.description_left, table.numbers_left
+    names = [word.height for word in anchor.words if left <= word.x0 and word.x_center < right]
+    if not names:
+        return False
+    return line.height < 0.9 * median(names)
 
 
 def _is_detail(text: str) -> bool:

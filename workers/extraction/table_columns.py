@@ -10,11 +10,12 @@ Quantity | Price") is corrected by its rows.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from workers.extraction.dates import find_dates
-from workers.extraction.layout import Line, Word, phrases
+from workers.extraction.layout import PHRASE_GAP_RATIO, Line, Word, phrases
 from workers.extraction.numbers import find_amounts
 
 # Kinds whose column holds numbers that take part in the arithmetic.
@@ -306,3 +307,109 @@ def _choose_description(kinds: list[str | None], columns: list[ColumnCells]) -> 
     elif chosen != named and text_length(chosen) > 2 * text_length(named) + 10:
         kinds[named] = "code" if named < chosen else None
         kinds[chosen] = "description"
+
+
+# Groups of a number printed with plain spaces between thousands ("9 942.50", "-$22 790"):
+# the first group may carry a sign and a currency symbol, the last the decimals.
+_GROUP_HEAD = re.compile(r"^[-−–(]?(?:[$€£¥₹]|[A-Z]{1,2}\$)?\d{1,3}$")
+_GROUP_MIDDLE = re.compile(r"^\d{3}$")
+_GROUP_TAIL = re.compile(r"^\d{3}(?:\.\d{1,2})?\)?$")
+
+
+def join_spaced_thousands(lines: list[Line], decimal_separator: str | None) -> list[Line]:
+    """The lines with numbers grouped by plain spaces read as one word each, when the
+    document's item rows show that it writes them so. In a dot-decimal document
+    "1 806.28" may be a quantity and a price as well as one amount: only a row whose
+    quantity × price = total holds with the groups joined (and none where it holds
+    with them apart) settles it, and then for every line."""
+    if decimal_separator == ",":
+        return lines  # `find_amounts` reads spaced groups where decimals are commas
+    joined = [_joined_groups(line) for line in lines]
+    confirmed = refuted = 0
+    for line, candidate in zip(lines, joined, strict=True):
+        if candidate is line:
+            continue
+        # Apart, the groups refute the joining only where they multiply with each other
+        # ("1 234.50  234.50"); "4  1 289.39  10 %  4 641.80" has 4 × 1 = 4 by chance.
+        groups = [word for word in candidate.words if "\u00a0" in word.text]
+        apart = any(_has_product(line, decimal_separator, (group.x0, group.x1)) for group in groups)
+        together = _has_product(candidate, decimal_separator)
+        if together and not apart:
+            confirmed += 1
+        elif apart and not together:
+            refuted += 1
+    if confirmed == 0 or refuted:
+        return lines
+    return joined
+
+
+def _joined_groups(line: Line) -> Line:
+    """The line with each run of spaced thousands groups as one word (groups joined by a
+    no-break space, which `find_amounts` reads as a thousands separator); the line itself
+    when it has none."""
+    words = line.words
+    merged: list[Word] = []
+    index = 0
+    changed = False
+    while index < len(words):
+        end = index
+        if _GROUP_HEAD.match(words[index].text):
+            probe = index + 1
+            while probe < len(words) and _is_next_group(words[probe - 1], words[probe]):
+                end = probe
+                if not _GROUP_MIDDLE.match(words[probe].text):
+                    break
+                probe += 1
+            if end > index and not _GROUP_TAIL.match(words[end].text):
+                end = index
+        if end == index:
+            merged.append(words[index])
+            index += 1
+            continue
+        group = words[index : end + 1]
+        merged.append(
+            Word(
+                "\u00a0".join(word.text for word in group),
+                group[0].x0,
+                min(word.y0 for word in group),
+                group[-1].x1,
+                max(word.y1 for word in group),
+                group[0].page,
+                min(word.confidence for word in group),
+            )
+        )
+        changed = True
+        index = end + 1
+    if not changed:
+        return line
+    return Line(words=merged, page=line.page, index=line.index)
+
+
+def _is_next_group(previous: Word, word: Word) -> bool:
+    """Three digits set one word space after the group before them."""
+    gap = word.x0 - previous.x1
+    return _GROUP_TAIL.match(word.text) is not None and 0 <= gap <= PHRASE_GAP_RATIO * max(
+        previous.height, word.height, 1.0
+    )
+
+
+def _has_product(
+    line: Line, decimal_separator: str | None, within: tuple[float, float] | None = None
+) -> bool:
+    """Whether three numbers of the line multiply out (quantity × price = total); with
+    `within`, only three of which two lie in that x-range."""
+    amounts = []
+    for amount in find_amounts(line.text, decimal_separator):
+        words = line.words_in_span(amount.start, amount.end)
+        inside = within is not None and all(
+            within[0] <= word.x0 and word.x1 <= within[1] for word in words
+        )
+        amounts.append((amount.value, inside))
+    if len(amounts) > 8:
+        return False  # a line of many numbers is no item row; its products are chance
+    return any(
+        total[0] != 0
+        and multiplies(quantity[0], price[0], total[0])
+        and (within is None or quantity[1] + price[1] + total[1] >= 2)
+        for quantity, price, total in itertools.permutations(amounts, 3)
+    )
