@@ -142,7 +142,11 @@ def join_split_words(page: Page) -> Page:
     """`page` with each run of neighbouring words that spells a label word joined into one
     ("TO TAL" -> "TOTAL"); runs whose words are label words themselves stay apart."""
     words = page.words
-    folded = [fold(word.text) for word in words]
+    # Folding is the cost: only short letter words can begin or continue a run.
+    folded = [
+        fold(word.text) if len(word.text) <= _LONGEST and word.text[:1].isalpha() else ""
+        for word in words
+    ]
     joined: list[Word] = []
     changed = False
     i = 0
@@ -174,7 +178,9 @@ def join_split_words(page: Page) -> Page:
 def _spelled_run(words: tuple[Word, ...], folded: list[str], start: int) -> int:
     """How many words from `start` spell one label word (0 when none do)."""
     text = folded[start]
-    if not text.isalpha() or len(text) >= _LONGEST:
+    if not text.isalpha() or len(text) >= _LONGEST or start + 1 >= len(words):
+        return 0
+    if not folded[start + 1]:
         return 0
     for end in range(start + 1, min(len(words), start + 8)):
         previous, word = words[end - 1], words[end]
