@@ -8,6 +8,7 @@ the field parser only ever reads these.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -30,6 +31,19 @@ class Word:
     @property
     def height(self) -> float:
         return self.y1 - self.y0
+
+    @staticmethod
+    def spanning(words: Sequence[Word], text: str) -> Word:
+        """One word reading `text` over the box of `words`, as sure as the least sure."""
+        return Word(
+            text,
+            words[0].x0,
+            min(word.y0 for word in words),
+            words[-1].x1,
+            max(word.y1 for word in words),
+            words[0].page,
+            min(word.confidence for word in words),
+        )
 
     @property
     def y_center(self) -> float:

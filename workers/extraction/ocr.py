@@ -240,17 +240,7 @@ def join_split_numbers(words: Sequence[Word]) -> list[Word]:
                 joined.append(members[index])
             else:
                 piece = members[index:best_end]
-                joined.append(
-                    Word(
-                        best_text,
-                        piece[0].x0,
-                        min(w.y0 for w in piece),
-                        piece[-1].x1,
-                        max(w.y1 for w in piece),
-                        piece[0].page,
-                        min(w.confidence for w in piece),
-                    )
-                )
+                joined.append(Word.spanning(piece, best_text))
             index = best_end
     return joined
 

@@ -157,17 +157,7 @@ def join_split_words(page: Page) -> Page:
             i += 1
             continue
         parts = words[i : i + run]
-        joined.append(
-            Word(
-                "".join(word.text for word in parts),
-                parts[0].x0,
-                min(word.y0 for word in parts),
-                parts[-1].x1,
-                max(word.y1 for word in parts),
-                parts[0].page,
-                min(word.confidence for word in parts),
-            )
-        )
+        joined.append(Word.spanning(parts, "".join(word.text for word in parts)))
         changed = True
         i += run
     if not changed:

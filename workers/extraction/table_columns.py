@@ -367,17 +367,7 @@ def _joined_groups(line: Line) -> Line:
             index += 1
             continue
         group = words[index : end + 1]
-        merged.append(
-            Word(
-                "\u00a0".join(word.text for word in group),
-                group[0].x0,
-                min(word.y0 for word in group),
-                group[-1].x1,
-                max(word.y1 for word in group),
-                group[0].page,
-                min(word.confidence for word in group),
-            )
-        )
+        merged.append(Word.spanning(group, "\u00a0".join(word.text for word in group)))
         changed = True
         index = end + 1
     if not changed:
