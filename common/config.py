@@ -243,6 +243,13 @@ SETTINGS = (
         "The web app signs a member out this long after signing in, however active.",
     ),
     Setting(
+        "INVEX_PASSWORD_HASHING",
+        "standard",
+        "argon2id parameters for members' passwords: `standard` (RFC 9106's second "
+        "recommended set) or `test-only-cheap` (the cheapest; for test suites, never a "
+        "deployment: a stolen hash would be cheap to guess).",
+    ),
+    Setting(
         "INVEX_PLAN_LIMITS",
         "",
         "Overrides of the plans' numbers, e.g. `free.monthly_pages=500,pro.uploads_per_hour="
@@ -356,6 +363,7 @@ class Settings:
     quickbooks_api_url: str
     session_idle_minutes: int
     session_max_hours: int
+    password_hashing: str
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -415,6 +423,9 @@ class Settings:
             quickbooks_api_url=_url(env, "INVEX_QUICKBOOKS_API_URL"),
             session_idle_minutes=_int(env, "INVEX_SESSION_IDLE_MINUTES", 1),
             session_max_hours=_int(env, "INVEX_SESSION_MAX_HOURS", 1),
+            password_hashing=_choice(
+                env, "INVEX_PASSWORD_HASHING", ("standard", "test-only-cheap")
+            ),
         )
 
     def require_servers(self) -> None:

@@ -65,6 +65,9 @@ def settings(servers):
     # Every test client shares one IP; tests/integration/test_limits.py builds its own
     # app with the limits on.
     os.environ["INVEX_RATE_LIMITS"] = "0"
+    # Members' passwords: the standard argon2id is slow on purpose and the web tests set
+    # and check hundreds (tests/unit/test_password_hashing.py covers the standard ones).
+    os.environ.setdefault("INVEX_PASSWORD_HASHING", "test-only-cheap")
     get_settings.cache_clear()
     apply_migrations(servers["database_url"])
     # Migrated once; each module's database is a copy (module_database).

@@ -14,8 +14,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from common import db
@@ -33,10 +34,26 @@ MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per
 # The last-seen time is written at most this often: not one UPDATE per page.
 TOUCH_EVERY = timedelta(seconds=60)
 
-# argon2id with the library's defaults (RFC 9106's second recommended set)
-_hasher = PasswordHasher()
-# Verified against when no member matches, so an unknown email costs as long as a known one.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@cache
+def _hasher_for(name: str) -> PasswordHasher:
+    if name == "test-only-cheap":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    # argon2id with the library's defaults (RFC 9106's second recommended set)
+    return PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """Parameters from INVEX_PASSWORD_HASHING; hashes made with others still verify (a
+    hash carries its parameters)."""
+    return _hasher_for(get_settings().password_hashing)
+
+
+@cache
+def _dummy_hash(name: str) -> str:
+    """Verified against when no member matches, so an unknown email costs as long as a
+    known one; made when first needed, not by every process that imports this module."""
+    return _hasher_for(name).hash(secrets.token_urlsafe(16))
 
 
 class SignInFailed(Exception):
@@ -98,7 +115,7 @@ def set_password(org_id: str, email: str, password: str, *, create_role: str | N
     """Set the member's password (argon2id), activate it if pending, and end its sessions;
     returns the member's ID. With `create_role`, a missing member is created with that role
     (an operator's way to the first owner)."""
-    password_hash = _hasher.hash(check_password(password))
+    password_hash = _hasher().hash(check_password(password))
     email = email.strip()
     with db.transaction() as conn:
         member_id = repository.set_password_hash(conn, org_id, email, password_hash)
@@ -152,7 +169,7 @@ def accept_invitation(secret: str, password: str) -> str:
     """Set the invited member's password and activate it; the link then stops working.
     Returns the member's email (to sign in with). ResourceNotFound when the link is
     unknown, used or expired."""
-    password_hash = _hasher.hash(check_password(password))
+    password_hash = _hasher().hash(check_password(password))
     with db.transaction() as conn:
         invitation = repository.open_invitation(conn, _hash_secret(secret), lock=True)
         if invitation is None:
@@ -164,7 +181,7 @@ def accept_invitation(secret: str, password: str) -> str:
 
 def _verified(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -179,7 +196,7 @@ def sign_in(email: str, password: str, *, ip: str | None, user_agent: str | None
     with db.connection() as conn:
         candidates = repository.sign_in_candidates(conn, email)
     if not candidates:
-        _verified(_DUMMY_HASH, password)
+        _verified(_dummy_hash(get_settings().password_hashing), password)
         raise SignInFailed
     member = next((c for c in candidates if _verified(c.password_hash, password)), None)
     if member is None:
