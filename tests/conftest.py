@@ -21,6 +21,61 @@ TEMPLATE_DATABASE = "invex_template"
 SLOW_DIRECTORIES = ("tests/unit/training/",)
 
 
+# `--dist loadscope` hands out whole modules, those with the most tests first, so modules of
+# a few long tests came last and one worker ran them while the other stood idle. These
+# take longest (docs/performance.md, Test suite) and are handed out first, longest first;
+# a stale list costs only balance.
+LONGEST_FIRST = (
+    "tests/integration/test_supervisor.py",
+    "tests/e2e/test_extraction_flow.py",
+    "tests/e2e/test_webhooks.py",
+    "tests/e2e/test_extraction_outages.py",
+    "tests/integration/test_web_app.py",
+    "tests/e2e/test_web_browser.py",
+    "tests/integration/test_contract_fuzzing.py",
+    "tests/unit/extraction/test_document_splitter.py",
+    "tests/unit/training/test_synth.py",
+    "tests/e2e/test_publish_flow.py",
+    "tests/e2e/test_mail_flow.py",
+    "tests/unit/extraction/test_ocr_engines.py",
+    "tests/integration/test_integrations.py",
+    "tests/integration/test_review.py",
+    "tests/integration/test_mailboxes.py",
+    "tests/unit/extraction/test_ocr.py",
+)
+# Modules whose tests share nothing costly: each test is a unit of work of its own.
+BY_TEST = ("tests/integration/test_contract_fuzzing.py", "tests/integration/test_embedded.py")
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", maxsplit=1)[0]
+
+
+def _rank(scope: str) -> int:
+    """A scope's place in LONGEST_FIRST; the others after, in loadscope's order."""
+    module = _module_of(scope)
+    return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LongestFirst(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if _module_of(nodeid) in BY_TEST:
+                return nodeid
+            return super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            self.workqueue.move_to_end(min(self.workqueue, key=_rank), last=False)
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if any(part in item.nodeid for part in SLOW_DIRECTORIES):
