@@ -32,7 +32,6 @@ from common.taskqueue import (
     SWEEP_TASK,
     make_celery,
 )
-from workers.extraction import ocr
 
 settings = get_settings()
 settings.require_servers()
@@ -106,12 +105,24 @@ app.conf.include = [
 ]
 
 
+# Whether this worker takes extractions; only such a worker loads PyMuPDF and the OCR stack.
+_extracts = False
+
+
 @celeryd_after_setup.connect
 def _check_ocr_engine(sender: Any, instance: Any, **_: Any) -> None:
+    global _extracts  # noqa: PLW0603 - set once, in the worker's parent, before the pool forks
+    consumed = instance.app.amqp.queues.consume_from or instance.app.amqp.queues
+    _extracts = EXTRACT_QUEUE in consumed
+    if not _extracts:
+        return
+    # Imported in the parent, so the pool's processes share them rather than each
+    # importing them on its first task.
+    from workers.extraction import ocr, pipeline  # noqa: F401, PLC0415
+
     # An extraction worker without its OCR engine would fail every scan: refuse to start.
     # SystemExit, because Celery logs and swallows a signal handler's ordinary exceptions.
-    consumed = instance.app.amqp.queues.consume_from or instance.app.amqp.queues
-    if EXTRACT_QUEUE in consumed and not ocr.engine_available(settings.ocr_engine):
+    if not ocr.engine_available(settings.ocr_engine):
         raise SystemExit(
             f"invex: INVEX_OCR_ENGINE={settings.ocr_engine} but its packages are not "
             "installed (for easyocr: pip install 'invex[easyocr]')"
@@ -120,6 +131,10 @@ def _check_ocr_engine(sender: Any, instance: Any, **_: Any) -> None:
 
 @worker_process_init.connect
 def _configure_ocr(**_: Any) -> None:
+    if not _extracts:
+        return
+    from workers.extraction import ocr  # noqa: PLC0415 - imported already (_check_ocr_engine)
+
     ocr.use_engine(settings.ocr_engine)
     threads = settings.ocr_threads or max(
         1, len(os.sched_getaffinity(0)) // max(1, settings.extract_concurrency)

@@ -19,7 +19,7 @@ from common.integrations.publishing import sweep_publications
 from common.invoices import service
 from common.sessions.service import delete_expired_sessions
 from common.taskqueue import DISPATCH_EXTRACT_TASK, EXTRACT_TASK, SWEEP_TASK
-from workers.extraction import ExtractionError, extract_document
+from workers.extraction import ExtractionError
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -64,6 +64,10 @@ def extract_invoice(self, invoice_id: str) -> str:
     data = service.load_file(invoice_id)
     specs = service.custom_field_specs(invoice)
     started = time.monotonic()
+    # Here, not at the top: every worker loads this module, and only the extraction worker
+    # needs PyMuPDF (which it imported before its pool forked: workers/celery_app.py).
+    from workers.extraction import extract_document  # noqa: PLC0415
+
     try:
         result = extract_document(
             data,
