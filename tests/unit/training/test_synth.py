@@ -2,6 +2,7 @@
 
 from collections import Counter
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import pymupdf
@@ -29,7 +30,8 @@ def documents():
     return drawn + pinned
 
 
-def page_text(pdf):
+@cache  # four tests read the text of every drawn document
+def page_text(pdf: bytes) -> str:
     with pymupdf.open(stream=pdf, filetype="pdf") as doc:
         return "\n".join(page.get_text() for page in doc)
 
