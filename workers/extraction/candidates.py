@@ -153,7 +153,7 @@ def generate(doc: Any, day_first: bool) -> list[Cand]:
     return found
 
 
-_NAME_SEPARATOR = re.compile(r"\s+[|●•·]\s+|\s+-\s+")
+_NAME_SEPARATOR = re.compile(r"\s*[|●•·]\s+|\s+-\s+")
 
 
 def _name_parts(phrase: Line, text: str) -> list[Cand]:

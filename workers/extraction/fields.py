@@ -716,7 +716,7 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
     return read_window_addressee(doc, blocks)
 
 
-_RETURN_ADDRESS_SEPARATOR = re.compile(r"\s+[|●•·]\s+")
+_RETURN_ADDRESS_SEPARATOR = re.compile(r"\s*[|●•·]\s+")
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
 _RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")

@@ -85,3 +85,20 @@ def test_side_by_side_blocks_give_each_party_its_own_tax_id(pdf):
         "IT01234567890",
         "IT09876543210",
     )
+
+
+def test_a_return_address_whose_separators_cling_to_the_words_before(pdf):
+    # OCR reads "NAME · STREET" as "NAME· STREET": the sender is still the name alone
+    fields = _rules(
+        pdf,
+        [
+            (50, 40, "RECHNUNG"),
+            (50, 120, "MAX MUSTERMANN· MUSTERSTRASSE 37• 12345 MUSTERSTADT"),
+            (50, 140, "Erika Beispiel"),
+            (50, 152, "Hauptweg 4"),
+            (50, 164, "54321 Beispielstadt"),
+            (365, 100, "Rechnungsnummer: RE-000001"),
+            (353, 416, "Rechnungsbetrag: 1.710,00 €"),
+        ],
+    )
+    assert fields["vendor_name"] == "MAX MUSTERMANN"
