@@ -26,7 +26,7 @@ from statistics import median
 from typing import Any
 
 from workers.extraction.dates import find_dates
-from workers.extraction.labels import DOCUMENT_TITLES, LEGAL_FORM
+from workers.extraction.labels import DOCUMENT_TITLES, LEGAL_FORM, PART_SEPARATOR
 from workers.extraction.layout import Line, fold
 from workers.extraction.numbers import ISO_CURRENCIES, find_amounts
 
@@ -153,7 +153,7 @@ def generate(doc: Any, day_first: bool) -> list[Cand]:
     return found
 
 
-_NAME_SEPARATOR = re.compile(r"\s*[|●•·]\s+|\s+-\s+")
+_NAME_SEPARATOR = re.compile(rf"{PART_SEPARATOR.pattern}|\s+-\s+")
 
 
 def _name_parts(phrase: Line, text: str) -> list[Cand]:

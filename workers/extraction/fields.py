@@ -31,6 +31,7 @@ from workers.extraction.labels import (
     LEGAL_FORM,
     NAME_PREFIX,
     OTHER_PARTY_HEADINGS,
+    PART_SEPARATOR,
     TAX_ID_LABEL,
     VENDOR_HEADINGS,
     Label,
@@ -701,7 +702,7 @@ def read_vendor_name(
         if any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES):
             continue
         # "Name | Street 1 | 12345 Town": the sender's one-line return address.
-        text = _RETURN_ADDRESS_SEPARATOR.split(phrase.text)[0]
+        text = PART_SEPARATOR.split(phrase.text)[0]
         if _looks_like_name(text) and len(text) <= 50:
             return Candidate(text.strip(" ,;"), 0.35, phrase)
     return None
@@ -716,7 +717,6 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
     return read_window_addressee(doc, blocks)
 
 
-_RETURN_ADDRESS_SEPARATOR = re.compile(r"\s*[|●•·]\s+")
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
 _RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
@@ -787,7 +787,7 @@ def read_address_below(doc: Document, phrase: Line, max_lines: int = 6) -> str |
     phrases aligned with it below, each close under the previous one, and whatever follows
     the name on its own line after a separator ("Name · Street 1 · 12345 Town")."""
     page = doc.pages[phrase.page] if phrase.page < len(doc.pages) else None
-    texts = [_RETURN_ADDRESS_SEPARATOR.split(phrase.text, maxsplit=1)[1:] or [""]][0]
+    texts = [PART_SEPARATOR.split(phrase.text, maxsplit=1)[1:] or [""]][0]
     previous = phrase
     for index in range(phrase.index + 1, min(len(doc.lines), phrase.index + 12)):
         line = doc.lines[index]

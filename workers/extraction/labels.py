@@ -260,6 +260,9 @@ LABELS: list[Label] = [
     ),
 ]
 
+# The mark between the parts of a one-line sender address ("Name · Street 1 · Town"); OCR
+# often glues it to the word before, so only the space after it is required.
+PART_SEPARATOR = re.compile(r"\s*[|●•·]\s+")
 # A party's name written as "Name: ..." under its heading.
 NAME_PREFIX = re.compile(
     r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"
