@@ -26,7 +26,12 @@ from statistics import median
 from typing import Any
 
 from workers.extraction.dates import find_dates
-from workers.extraction.labels import DOCUMENT_TITLES, LEGAL_FORM, PART_SEPARATOR
+from workers.extraction.labels import (
+    DOCUMENT_TITLES,
+    LEGAL_FORM,
+    PART_SEPARATOR,
+    sender_line_name,
+)
 from workers.extraction.layout import Line, fold
 from workers.extraction.numbers import ISO_CURRENCIES, find_amounts
 
@@ -166,7 +171,9 @@ def _name_parts(phrase: Line, text: str) -> list[Cand]:
         x0, x1 = _word_span_x(phrase, len(text) - len(rest), len(text))
         parts.append(Cand("name", rest, rest, phrase, x0, x1, before=label + colon))
     head = _NAME_SEPARATOR.split(text, maxsplit=1)
-    if len(head) == 2 and sum(ch.isalpha() for ch in head[0]) >= 2:
+    if len(head) == 1:
+        head = [sender_line_name(text) or text]
+    if (len(head) == 2 or head[0] != text) and sum(ch.isalpha() for ch in head[0]) >= 2:
         name = head[0].strip(" ,;:")
         x0, x1 = _word_span_x(phrase, 0, len(head[0]))
         parts.append(Cand("name", name, name, phrase, x0, x1))

@@ -35,6 +35,7 @@ from workers.extraction.labels import (
     TAX_ID_LABEL,
     VENDOR_HEADINGS,
     Label,
+    sender_line_name,
 )
 from workers.extraction.layout import Line, Page, document_lines, fold, overlap_x, phrases
 from workers.extraction.line_items import line_items_from_rows, read_tables
@@ -702,7 +703,7 @@ def read_vendor_name(
         if any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES):
             continue
         # "Name | Street 1 | 12345 Town": the sender's one-line return address.
-        text = PART_SEPARATOR.split(phrase.text)[0]
+        text = sender_line_name(phrase.text) or phrase.text
         if _looks_like_name(text) and len(text) <= 50:
             return Candidate(text.strip(" ,;"), 0.35, phrase)
     return None
@@ -719,7 +720,7 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
 
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
-_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
+_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}|\w-\S*\d\S*-\s*\d{4,5}")
 
 
 def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:

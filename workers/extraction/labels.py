@@ -263,6 +263,21 @@ LABELS: list[Label] = [
 # The mark between the parts of a one-line sender address ("Name · Street 1 · Town"); OCR
 # often glues it to the word before, so only the space after it is required.
 PART_SEPARATOR = re.compile(r"\s*[|●•·]\s+")
+# OCR also drops the spaces around a sender line's hyphens, and the hyphen is then no
+# separator unless a street number and a postcode follow: "MaxMustermann-Str.1-12345Stadt".
+_HYPHENED_SENDER = re.compile(r"^([^\d\-]*[^\W\d])\s*-\s*[^-]*\d[^-]*-\s*\d{4,5}")
+
+
+def sender_line_name(text: str) -> str | None:
+    """The name at the head of a one-line sender address ("Name · Street 1 · Town"), or
+    None where the text is not one."""
+    head = PART_SEPARATOR.split(text, maxsplit=1)
+    if len(head) == 2:
+        return head[0]
+    hyphened = _HYPHENED_SENDER.match(text)
+    return hyphened.group(1) if hyphened else None
+
+
 # A party's name written as "Name: ..." under its heading.
 NAME_PREFIX = re.compile(
     r"^(?:name|firma|company|nom|raison\s+sociale|nombre|razon\s+social"

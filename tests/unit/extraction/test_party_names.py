@@ -1,6 +1,7 @@
 """Vendor and customer names the rules read from party blocks they were not written for."""
 
 from workers.extraction.fields import parse_invoice_pages
+from workers.extraction.labels import sender_line_name
 
 
 def _rules(pdf, texts):
@@ -102,3 +103,26 @@ def test_a_return_address_whose_separators_cling_to_the_words_before(pdf):
         ],
     )
     assert fields["vendor_name"] == "MAX MUSTERMANN"
+
+
+def test_a_return_address_whose_hyphens_lost_their_spaces(pdf):
+    # OCR reads "Name - Street 1 - 12345 Town" without the spaces; the addressee is not it
+    fields = _rules(
+        pdf,
+        [
+            (50, 40, "RECHNUNG"),
+            (50, 120, "Max Mustermann-Musterstraße123-12345 Musterstadt"),
+            (50, 140, "Erika Beispiel"),
+            (50, 152, "Hauptweg 4"),
+            (50, 164, "54321 Beispielstadt"),
+            (365, 100, "Rechnungsnummer: RE-000001"),
+            (353, 416, "Rechnungsbetrag: 1.710,00 €"),
+        ],
+    )
+    assert (fields["vendor_name"], fields["customer_name"]) == ("Max Mustermann", "Erika Beispiel")
+
+
+def test_a_hyphenated_name_is_no_sender_line():
+    assert sender_line_name("Müller-Lüdenscheidt GmbH") is None
+    assert sender_line_name("Jean-Pierre Dupont, Rue 5-7, 12345 Ville") is None
+    assert sender_line_name("ACME · Hauptstr. 1 · Berlin") == "ACME"
