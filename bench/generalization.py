@@ -68,11 +68,14 @@ def folds_of(groups: list[str], k: int) -> dict[str, int]:
     return {group: index % k for index, group in enumerate(ordered)}
 
 
-def chosen(prediction: dict, rules: dict, currency: str | None) -> tuple[dict, dict]:
-    """The value the service would return per field and its confidence (amounts as text)."""
+def chosen(prediction: dict, rules: dict, receipt: dict, currency: str | None) -> tuple[dict, dict]:
+    """The value the service would return per field and its confidence (amounts as text):
+    the ranker's choice, else the rules', and on a receipt what the receipt reading found."""
     values, confidence = {}, {}
     for name in FIELD_KINDS:
-        if name in prediction:
+        if name in receipt:
+            value, confidence[name] = receipt[name]
+        elif name in prediction:
             value, confidence[name] = prediction[name]
         else:
             value = ranker.candidate_value(name, rules.get(name), currency)
@@ -133,11 +136,12 @@ def main() -> int:
         section = "synth" if doc.source == "synth" else doc.kind
         currency = doc.truth.get("currency")
         rules = dataset.rule_values[i]
+        receipt = dataset.receipt_values[i]
         results = [
-            chosen({}, rules, currency)[0],
-            chosen(in_sample[i], rules, currency)[0],
+            chosen({}, rules, receipt, currency)[0],
+            chosen(in_sample[i], rules, receipt, currency)[0],
         ]
-        held_values, held_confidence = chosen(held_out[i], rules, currency)
+        held_values, held_confidence = chosen(held_out[i], rules, receipt, currency)
         results.append(held_values)
         for name in FIELD_KINDS:
             if name not in doc.truth:

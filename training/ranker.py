@@ -43,6 +43,7 @@ from workers.extraction.dates import infer_day_first
 from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
 from workers.extraction.layout import Page, Word
 from workers.extraction.ocr_words import split_glued_words
+from workers.extraction.receipts import RECEIPT_FIELDS, refine_receipt_fields
 
 OCR_CACHE = Path(os.environ.get("INVEX_OCR_CACHE", Path.home() / ".cache" / "invex" / "ocr-pages"))
 VISUAL_KINDS = ("pdf-text", "pdf-scan")
@@ -96,6 +97,8 @@ class Dataset:
     docs: list[TrainDoc]
     rows: dict[str, Rows]
     rule_values: list[dict[str, Any]]  # per document: what the rules alone read
+    # per document: what the service's receipt reading puts over the ranker's choice
+    receipt_values: list[dict[str, Any]] = field(default_factory=list)
 
     def arrays(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = self.rows[name]
@@ -220,11 +223,32 @@ def document_rows(pages: list[Page], source: str) -> tuple[dict[str, Any], dict[
     return fields, table
 
 
+def receipt_values(fields: dict[str, Any], pages: list[Page], source: str) -> dict[str, Any]:
+    """The fields the service re-reads the receipt way after the ranker chose (OCR'd
+    receipts only, `ocr.fields_of_ocr_pages`): field -> (value, confidence), amounts in
+    major units, so a bench scores what the service returns."""
+    if source != "ocr":
+        return {}
+    read = dict.fromkeys(RECEIPT_FIELDS)
+    refined = refine_receipt_fields({**fields, **read}, pages)
+    if refined.get("document_type") != "receipt":
+        return {}
+    confidence = refined.get("field_confidence") or {}
+    found = {}
+    for name in RECEIPT_FIELDS:
+        value = refined.get(name)
+        if value is not None:
+            value = ranker.candidate_value(name, value, refined.get("currency"))
+            found[name] = (value, confidence.get(name))
+    return found
+
+
 def add_document(dataset: Dataset, doc: TrainDoc, pages: list[Page], source: str) -> None:
     fields, table = document_rows(pages, source)
     index = len(dataset.docs)
     dataset.docs.append(doc)
     dataset.rule_values.append({name: fields.get(name) for name in FIELD_KINDS})
+    dataset.receipt_values.append(receipt_values(fields, pages, source))
     for name, (found, rows) in table.items():
         kind = FIELD_KINDS[name]
         target = dataset.rows.setdefault(name, Rows())

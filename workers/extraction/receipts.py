@@ -159,6 +159,10 @@ class _Found:
     line: Line
 
 
+# What a receipt is re-read for, over what the invoice parser chose.
+RECEIPT_FIELDS = ("vendor_name", "invoice_date", "total_amount")
+
+
 def refine_receipt_fields(fields: dict[str, Any], pages: list[Page]) -> dict[str, Any]:
     """`fields` with vendor, date and total re-read the receipt way when the pages are a
     receipt, and with a Malaysian company's "BHD" (Berhad) no longer taken for Bahraini

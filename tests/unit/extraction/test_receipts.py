@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from workers.extraction.fields import parse_invoice_pages
 from workers.extraction.layout import Page, Word
 from workers.extraction.ocr_words import split_glued_words
@@ -288,3 +290,24 @@ def test_french_till_words_make_a_receipt():
 
     assert fields["document_type"] == "receipt"
     assert fields["total_amount"] == 5600
+
+
+def test_the_bench_scores_what_the_receipt_reading_puts_over_the_ranker():
+    from training.ranker import receipt_values
+
+    pages = [
+        split_glued_words(page)
+        for page in slip(
+            "KEDAI RUNCIT MAJU SDN BHD (123456-X)",
+            "NO 5 JALAN BESAR",
+            ("TOTAL", "12.50"),
+            ("CASH", "20.00"),
+            ("CHANGE", "7.50"),
+        )
+    ]
+    fields = parse_invoice_pages(pages, source="ocr", rank=False)
+
+    found = receipt_values(fields, pages, "ocr")
+    assert found["vendor_name"][0] == "KEDAI RUNCIT MAJU SDN BHD"
+    assert found["total_amount"][0] == Decimal("12.50")
+    assert receipt_values(fields, pages, "pdf_text") == {}
