@@ -348,6 +348,9 @@ class HabitHeader:
                 self._heads = rng.choice(BOX_HEADS[lang])
             heading = self._heads[1 if customer else 0]
         name_shown = customer or f.vendor != "logo"
+        if not name_shown and f.parties == "unlabelled":
+            # HTML templates put the logo above and the name over the sender's address too
+            name_shown = rng.random() < 0.5
         labelled = f.parties == "boxed" and rng.random() < 0.5
         name = f"{NAME_LABEL[lang]}: {party.name}" if labelled else party.name
         lines = list(party.address_lines)

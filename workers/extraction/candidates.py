@@ -200,6 +200,8 @@ class _Context:
     amounts_per_line: Counter[int]
     dates: list[str]
     max_height_first_page: float
+    facing: tuple[Line, Line] | None
+    page_aspect: float
 
 
 def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
@@ -247,6 +249,8 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
         amounts_per_line=Counter(c.line.index for c in cands if c.kind == "amount"),
         dates=sorted({c.value for c in cands if c.kind == "date"}),
         max_height_first_page=max(first_page) if first_page else 10.0,
+        facing=getattr(doc, "facing", None),
+        page_aspect=doc.pages[0].width / max(1.0, doc.pages[0].height) if doc.pages else 0.0,
     )
 
 
@@ -415,6 +419,19 @@ def _kind_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
         out["largest_font"] = cand.line.height / max(1.0, ctx.max_height_first_page)
         out["has_digits"] = float(any(ch.isdigit() for ch in cand.text))
         out["separator_mark"] = float(bool(re.search(r"[|●•·]", cand.text)))
+        out["facing"] = _facing_side(cand, ctx.facing)
+        # US Letter or A4: where each party stands differs between the two traditions
+        out["page_aspect"] = ctx.page_aspect
+
+
+def _facing_side(cand: Cand, facing: tuple[Line, Line] | None) -> float:
+    """1 for the left name of two unheaded blocks side by side, -1 for the right one."""
+    if facing is None:
+        return 0.0
+    for side, phrase in zip((1.0, -1.0), facing, strict=True):
+        if cand.line.index == phrase.index and abs(cand.x0 - phrase.x0) < 2:
+            return side
+    return 0.0
 
 
 def _ordinal(iso: str) -> int:
@@ -472,7 +489,7 @@ def feature_names(kind: str) -> list[str]:
         "name": [
             "legal_form", "name_words", "name_repeats", "contact", "postcode", "street", "title",
             "largest_font", "has_digits", "separator_mark", "postcode_below", "street_below",
-            "contact_below", "lines_below",
+            "contact_below", "lines_below", "facing", "page_aspect",
         ],
     }[kind]  # fmt: skip
     return [*common, *specific, "rule_agrees", "rule_confidence"]

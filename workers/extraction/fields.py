@@ -10,6 +10,7 @@ was found, and whether a cross-check (sums, a second mention) confirmed it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -179,6 +180,11 @@ class Document:
         self.decimal_separator = decimal_separator_of(self.texts)
         self.language = detect_language(self.folded)
         self.hits = self._label_hits()
+
+    @functools.cached_property
+    def facing(self) -> tuple[Line, Line] | None:
+        """The two name lines of unheaded blocks side by side (`facing_blocks`)."""
+        return facing_blocks(self, party_blocks(self))
 
     def _label_hits(self) -> list[LabelHit]:
         hits: list[LabelHit] = []
@@ -768,6 +774,83 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
                 return Candidate(text, 0.6, phrase)
         # The first name-like line that has no address under it is not the window.
     return None
+
+
+def facing_blocks(doc: Document, blocks: list[PartyBlock]) -> tuple[Line, Line] | None:
+    """The names of two unheaded blocks side by side at the top of the first page: one at
+    the left over its address, one beside it at the right over lines of its own. "From |
+    To" templates print the sender at the left; a window letter prints the addressee
+    there, so which is which is the ranker's to learn, not a rule's."""
+    if not doc.lines or doc.lines[0].page != 0 or any(b.role != "other" for b in blocks):
+        return None
+    page = doc.pages[0]
+    taken = _block_line_indexes(blocks)
+    top = [
+        line
+        for line in doc.lines
+        if line.page == 0 and line.y0 < 0.45 * page.height and line.index not in taken
+    ]
+    for position, line in enumerate(top):
+        left = doc.phrases_by_line[line.index][0]
+        if left.x0 >= 0.4 * page.width or not _unheaded_name(doc, left, page):
+            continue
+        below = _column_below(doc, top[position + 1 :], left)
+        # an address: a street number or a postcode under the name
+        if len(below) < 2 or not any(ch.isdigit() for p in below[:3] for ch in p.text):
+            continue
+        # The other block starts beside the left name or lower, within the left block.
+        for offset, right_line in enumerate(top[position : position + 1 + len(below)]):
+            if right_line.y0 > below[-1].y1:
+                break
+            beside = [
+                p
+                for p in doc.phrases_by_line[right_line.index]
+                if p.x0 >= 0.45 * page.width and p.x0 > left.x1
+            ]
+            if not beside:
+                continue
+            right = beside[0]
+            if _unheaded_name(doc, right, page) and _column_below(
+                doc, top[position + offset + 1 :], right
+            ):
+                return left, right
+            break  # a label or a date beside the left block: meta, not a party
+        return None
+    return None
+
+
+def _unheaded_name(doc: Document, phrase: Line, page: Page) -> bool:
+    text = phrase.text.strip(" ,;")
+    return not (
+        phrase.y0 < 0.05 * page.height
+        or not _looks_like_name(text)
+        or _RETURN_ADDRESS_MARK.search(text)
+        or _POSTCODE_LINE.match(text)
+        or doc.starts_with_label(phrase)
+        or find_dates(text)
+        or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)
+        or _centred(phrase, page)
+    )
+
+
+def _column_below(doc: Document, lines: list[Line], phrase: Line) -> list[Line]:
+    """The phrases aligned under `phrase`, each close under the one before, none a label."""
+    found: list[Line] = []
+    previous = phrase
+    for line in lines:
+        aligned = [
+            p
+            for p in doc.phrases_by_line[line.index]
+            if abs(p.x0 - phrase.x0) <= max(8.0, phrase.height)
+        ]
+        if not aligned:
+            continue
+        below = aligned[0]
+        if below.y0 - previous.y1 > 1.5 * previous.height or ":" in below.text:
+            break
+        found.append(below)
+        previous = below
+    return found
 
 
 def read_block_address(doc: Document, block: PartyBlock, name: str | None) -> str | None:

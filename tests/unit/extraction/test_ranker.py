@@ -94,6 +94,32 @@ def test_a_name_under_a_customer_heading_is_in_the_customer_block():
     assert vendor.features["legal_form"] == 1.0
 
 
+def test_two_unheaded_blocks_side_by_side_are_marked_left_and_right():
+    found = _described(
+        [
+            (50, 40, "INVOICE"),
+            (400, 40, "Invoice #: 123"),
+            (50, 150, "Sparkle Works, Inc."),
+            (380, 150, "Acme Corp."),
+            (50, 162, "12 Sunny Road"),
+            (380, 162, "John Doe"),
+            (50, 174, "Sunnyville, CA 12345"),
+            (380, 174, "john@example.com"),
+            (300, 300, "Total: $385.00"),
+        ]
+    )
+    assert _one(found, "name", "Sparkle Works, Inc.").features["facing"] == 1.0
+    assert _one(found, "name", "Acme Corp.").features["facing"] == -1.0
+    assert _one(found, "name", "John Doe").features["facing"] == 0.0
+    # A4, not US Letter
+    assert _one(found, "name", "Acme Corp.").features["page_aspect"] == pytest.approx(595 / 842)
+
+
+def test_a_labelled_meta_block_beside_an_address_is_no_facing_party():
+    found = _described(INVOICE)
+    assert all(cand.features.get("facing", 0.0) == 0.0 for cand in found)
+
+
 def test_feature_vectors_have_the_columns_the_shipped_models_were_trained_on():
     models = ranker.models()
     assert models is not None, "the shipped models are missing: run `make train`"

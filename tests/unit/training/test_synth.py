@@ -326,3 +326,12 @@ def test_a_boxed_amount_due_before_the_table_is_in_truth(documents):
     assert due_top
     for doc in due_top:
         assert "amount_due" in doc.truth, doc.seed
+
+
+def test_unlabelled_wordmark_families_print_the_vendor_over_its_address_or_not():
+    # HTML templates print the name over the sender's address as well as in the logo
+    counts = set()
+    for seed in HABIT_SEEDS:
+        made = generate(seed, layout=27)
+        counts.add(page_text(made.pdf).count(made.truth["vendor_name"]))
+    assert counts == {1, 2}
