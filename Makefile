@@ -78,8 +78,12 @@ CORPORA ?= ../shared/corpus:../shared/corpus-layouts
 train: install ## rebuild the field ranker's models from their seed (workers/extraction/models)
 	INVEX_CORPORA=$(CORPORA) $(PY) -m training.ranker
 
+# Declared by pymupdf for Page.get_layout only (unused here), yet `import pymupdf` loads them.
+UNUSED_PYMUPDF_DEPS := ^(pymupdf4llm|pymupdf[-_]layout|networkx)==
+
 lock: ## rewrite both locks from the venvs (.venv without extras, EASYOCR_VENV with easyocr)
-	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex'; } > requirements.lock.new
+	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex' \
+		| grep -viE '$(UNUSED_PYMUPDF_DEPS)'; } > requirements.lock.new
 	{ head -2 requirements-easyocr.lock; $(EASYOCR_VENV)/bin/python -m pip freeze --all --exclude-editable \
 		| grep -v '^invex' | grep -vxFf requirements.lock.new; } > requirements-easyocr.lock.new
 	mv requirements.lock.new requirements.lock
