@@ -22,8 +22,12 @@ $(DEPS_STAMP): $(LOCKS)
 	rm -f $(VENV)/.deps-*
 	touch $@
 
-install: $(DEPS_STAMP) ## build the venv from requirements.lock (EXTRAS=easyocr: and its lock)
+# The project itself, editable: again only when its metadata (entry points) changes.
+$(VENV)/.editable: $(DEPS_STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --no-input -e .
+	touch $@
+
+install: $(VENV)/.editable ## build the venv from requirements.lock (EXTRAS=easyocr: and its lock)
 
 up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs are set)
 	$(VENV)/bin/invex up
