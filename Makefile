@@ -22,8 +22,12 @@ $(DEPS_STAMP): $(LOCKS)
 	rm -f $(VENV)/.deps-*
 	touch $@
 
-install: $(DEPS_STAMP) ## build the venv from requirements.lock (EXTRAS=easyocr: and its lock)
+# The project itself, editable: again only when its metadata (entry points) changes.
+$(VENV)/.editable: $(DEPS_STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --no-input -e .
+	touch $@
+
+install: $(VENV)/.editable ## build the venv from requirements.lock (EXTRAS=easyocr: and its lock)
 
 up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs are set)
 	$(VENV)/bin/invex up
@@ -78,8 +82,12 @@ CORPORA ?= ../shared/corpus:../shared/corpus-layouts
 train: install ## rebuild the field ranker's models from their seed (workers/extraction/models)
 	INVEX_CORPORA=$(CORPORA) $(PY) -m training.ranker
 
+# Declared by pymupdf for Page.get_layout only (unused here), yet `import pymupdf` loads them.
+UNUSED_PYMUPDF_DEPS := ^(pymupdf4llm|pymupdf[-_]layout|networkx)==
+
 lock: ## rewrite both locks from the venvs (.venv without extras, EASYOCR_VENV with easyocr)
-	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex'; } > requirements.lock.new
+	{ head -2 requirements.lock; $(PY) -m pip freeze --all --exclude-editable | grep -v '^invex' \
+		| grep -viE '$(UNUSED_PYMUPDF_DEPS)'; } > requirements.lock.new
 	{ head -2 requirements-easyocr.lock; $(EASYOCR_VENV)/bin/python -m pip freeze --all --exclude-editable \
 		| grep -v '^invex' | grep -vxFf requirements.lock.new; } > requirements-easyocr.lock.new
 	mv requirements.lock.new requirements.lock

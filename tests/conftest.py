@@ -82,6 +82,17 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_ocr_thread() -> None:
+    """OCR on one thread, in the test processes and the workers they start: the suite's
+    processes already keep every core busy, and onnxruntime's threads wait for each other
+    by spinning, about half as much CPU again for the same pages."""
+    from workers.extraction import ocr
+
+    os.environ.setdefault("INVEX_OCR_THREADS", "1")
+    ocr.set_ocr_threads(int(os.environ["INVEX_OCR_THREADS"]))
+
+
 _module_databases = itertools.count(1)
 
 

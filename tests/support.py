@@ -18,6 +18,10 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' bare requests, the probes of the waits above all: httpx.get() builds a TLS
+# context for each call, about 30 ms of CPU. No keep-alive, so each request still comes on
+# a connection of its own, as httpx.get()'s did.
+HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def private_root(prefix: str) -> Path:
@@ -136,12 +140,14 @@ class ServiceProcesses:
         if self.webhooks is None or self.webhooks.poll() is not None:
             self.start_webhook_worker()
 
-    def start_api(self, workers: int = 2, threads: int = 8) -> None:
-        """gunicorn as the Procfile runs it (`web`), by default with its default size."""
+    def start_api(self, workers: int = 1, threads: int = 8) -> None:
+        """gunicorn as the Procfile runs it (`web`), by default with one worker: each imports
+        the API, and the tests' few requests need no second (tests/integration/test_members.py
+        asks for two, to see both forget a key)."""
         self.api = self._spawn_api(workers, threads)
         self._wait_api()
 
-    def _spawn_api(self, workers: int = 2, threads: int = 8) -> subprocess.Popen:
+    def _spawn_api(self, workers: int = 1, threads: int = 8) -> subprocess.Popen:
         return subprocess.Popen(
             [
                 sys.executable,
@@ -171,7 +177,7 @@ class ServiceProcesses:
 
     def _api_answers(self) -> bool:
         try:
-            httpx.get(f"{self.base_url}/v1", timeout=1)
+            HTTP.get(f"{self.base_url}/v1", timeout=1)
         except httpx.HTTPError:
             return False
         return True

@@ -32,9 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
+from typing import TYPE_CHECKING
 
-import numpy as np
 from rapidfuzz import fuzz
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PRICE_ABOVE_QUOTE = "price_above_quote"
 QUANTITY_ABOVE_ORDER = "quantity_above_order"
@@ -248,6 +251,8 @@ def pair_score(invoice: Line, order: Line, description: float) -> float:
 def assign(scores: np.ndarray) -> list[tuple[int, int]]:
     """The one-to-one assignment of rows to columns with the largest total score (Hungarian
     method, O(n^3); documents have tens of lines). Rectangular matrices are padded."""
+    import numpy as np  # noqa: PLC0415 - as in match_lines
+
     rows, cols = scores.shape
     if rows == 0 or cols == 0:
         return []
@@ -304,6 +309,8 @@ def match_lines(
     invoiced_before: quantity per ordered line already billed by earlier invoices against
     the same purchase order, so partial deliveries accumulate.
     """
+    import numpy as np  # noqa: PLC0415 - 0.13 s of CPU in every process that imports this
+
     tolerances = tolerances or Tolerances()
     invoice_words = [normalize_description(line.description) for line in invoice]
     order_words = [normalize_description(line.description) for line in order]
@@ -445,6 +452,8 @@ def _leftovers(
     """Lines still unpaired on both sides that bill the same quantity at a nearby price:
     the supplier's own name for the ordered thing, at a changed price ("Notebook 14-inch"
     for "Laptop 14 inch"). A quantity of one coincides too often to count without words."""
+    import numpy as np  # noqa: PLC0415 - as in match_lines
+
     open_invoice = sorted(set(range(len(invoice))) - {pair.invoice_line for pair in pairs})
     open_order = sorted(set(range(len(order))) - {pair.order_line for pair in pairs})
     if not open_invoice or not open_order:
@@ -495,6 +504,8 @@ def _uncertain(
     likely the open ordered line at a nearby unit price than no ordered line at all. Such a
     pair is compared like any other, and flagged for review even when its figures agree,
     since it may as well be an extra charge (see _deviations)."""
+    import numpy as np  # noqa: PLC0415 - as in match_lines
+
     open_invoice = sorted(set(range(len(invoice))) - {pair.invoice_line for pair in pairs})
     open_order = sorted(set(range(len(order))) - {pair.order_line for pair in pairs})
     if not open_invoice or not open_order:

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from common.accounts.service import authenticate, create_api_key
@@ -17,7 +16,7 @@ from common.cli import main as invex
 from common.errors import LastOwner
 from common.members.service import update_member
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import ServiceProcesses, make_text_pdf, wait_until
+from tests.support import HTTP, ServiceProcesses, make_text_pdf, wait_until
 
 
 def invite(client, tenant, email: str, role: str = "member", headers=None) -> dict:
@@ -295,7 +294,7 @@ def test_the_cli_ties_a_key_to_a_member(client, tenant, capsys):
 def api_processes(module_database, servers) -> Iterator[ServiceProcesses]:
     """gunicorn with its two workers on the module's database, and no Celery worker."""
     processes = ServiceProcesses(servers["database_url"], servers["redis_url"])
-    processes.start_api()
+    processes.start_api(workers=2)
     try:
         yield processes
     finally:
@@ -311,11 +310,11 @@ def test_a_deactivated_members_key_fails_on_every_api_process_within_a_second(
     headers = {"Authorization": f"Bearer {secret}"}
     # A fresh connection per request, so both gunicorn workers answer some; the second
     # round, once their cache listeners are connected, is answered from their caches.
-    assert all(httpx.get(url, headers=headers).status_code == 200 for _ in range(6))
+    assert all(HTTP.get(url, headers=headers).status_code == 200 for _ in range(6))
     time.sleep(0.5)
-    assert all(httpx.get(url, headers=headers).status_code == 200 for _ in range(6))
+    assert all(HTTP.get(url, headers=headers).status_code == 200 for _ in range(6))
     client.post(f"/v1/members/{member['id']}/deactivate", headers=tenant.headers)
     # Each process forgets the keys it read when the change's notification reaches it
     # (milliseconds); then every request fails, whichever process answers it.
-    wait_until(lambda: httpx.get(url, headers=headers).status_code == 401, 1, interval=0.01)
-    assert [httpx.get(url, headers=headers).status_code for _ in range(10)] == [401] * 10
+    wait_until(lambda: HTTP.get(url, headers=headers).status_code == 401, 1, interval=0.01)
+    assert [HTTP.get(url, headers=headers).status_code for _ in range(10)] == [401] * 10

@@ -115,7 +115,20 @@ def test_a_mail_without_an_invoice_is_accepted_and_skipped(receiver, tenant):
     assert org_invoices(tenant.org.id) == []
 
 
-def test_a_mail_over_the_size_limit_is_refused(receiver, tenant, monkeypatch):
+@pytest.fixture
+def small_upload_limit(monkeypatch):
+    """A 100 kB upload limit for the receiver made after it: over the standard 20 MB's, a
+    mail is 60 MB, which took seconds of CPU to encode and send."""
+    from common.config import get_settings
+
+    monkeypatch.setenv("INVEX_MAX_UPLOAD_BYTES", "100000")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_a_mail_over_the_size_limit_is_refused(small_upload_limit, receiver, tenant):
     big = make_mail(attachments=[("big.pdf", b"%PDF-1.4\n" + b"0" * (max_message_bytes() + 10))])
     with pytest.raises(smtplib.SMTPException):
         send(receiver, big, [ADDRESS])

@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support import ROOT, Receiver, free_port, make_text_pdf, private_root, wait_until
+from tests.support import HTTP, ROOT, Receiver, free_port, make_text_pdf, private_root, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ class Up:
 
     def api_answers(self) -> bool:
         try:
-            return httpx.get(f"{self.base_url}/v1", timeout=2).status_code == 200
+            return HTTP.get(f"{self.base_url}/v1", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -193,7 +193,7 @@ def plain_up(start_up, metrics_port) -> Up:
 
 
 def create_webhook(up: Up, key: str, url: str) -> httpx.Response:
-    return httpx.post(
+    return HTTP.post(
         f"{up.base_url}/v1/webhooks",
         headers={"Authorization": f"Bearer {key}"},
         json={"url": url, "events": ["invoice.created"]},
@@ -216,7 +216,7 @@ LOCAL_TARGETS = [
 def upload_and_wait(up: Up, key: str) -> dict:
     """Upload a text PDF through the API and wait until its extraction has finished."""
     headers = {"Authorization": f"Bearer {key}"}
-    created = httpx.post(
+    created = HTTP.post(
         f"{up.base_url}/v1/invoices",
         headers=headers,
         files={"file": ("invoice.pdf", make_text_pdf(), "application/pdf")},
@@ -226,7 +226,7 @@ def upload_and_wait(up: Up, key: str) -> dict:
     invoice_id = created.json()["id"]
 
     def finished() -> dict | None:
-        invoice = httpx.get(f"{up.base_url}/v1/invoices/{invoice_id}", headers=headers).json()
+        invoice = HTTP.get(f"{up.base_url}/v1/invoices/{invoice_id}", headers=headers).json()
         return invoice if invoice["status"] in ("succeeded", "failed") else None
 
     invoice = wait_until(finished, 60, interval=0.2, message=up.output())
@@ -242,7 +242,7 @@ def uploaded_once(up: Up) -> dict:
 
 
 def scrape(url: str) -> str:
-    response = httpx.get(url, timeout=10)
+    response = HTTP.get(url, timeout=10)
     assert response.status_code == 200
     return response.text
 
@@ -328,7 +328,7 @@ def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
         key = up.new_key()
         created = create_webhook(up, key, receiver.url)
         assert created.status_code == 201, created.text
-        ping = httpx.post(
+        ping = HTTP.post(
             f"{up.base_url}/v1/webhooks/{created.json()['id']}/test",
             headers={"Authorization": f"Bearer {key}"},
             timeout=10,
@@ -368,7 +368,7 @@ def test_a_killed_webhook_worker_is_restarted_while_the_api_keeps_answering(star
     try:
         key = up.new_key()
         endpoint = create_webhook(up, key, receiver.url).json()
-        httpx.post(
+        HTTP.post(
             f"{up.base_url}/v1/webhooks/{endpoint['id']}/test",
             headers={"Authorization": f"Bearer {key}"},
             timeout=10,

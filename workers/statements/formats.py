@@ -9,7 +9,6 @@ from workers.statements.camt import parse_camt
 from workers.statements.csv_statement import parse_csv_statement
 from workers.statements.model import ParsedStatement, UnprocessableStatement
 from workers.statements.mt940 import parse_mt940
-from workers.statements.ofx import parse_ofx
 
 FORMATS = ("camt.052", "camt.053", "camt.054", "mt940", "ofx", "csv")
 _CAMT = re.compile(rb"camt\.05[234]|BkToCstmr(Stmt|AcctRpt|DbtCdtNtfctn)")
@@ -39,6 +38,10 @@ def parse_statement(data: bytes, mapping: dict[str, Any] | None = None) -> Parse
     if kind == "camt":
         return parse_camt(data)
     if kind == "ofx":
+        # ofxtools takes 0.3 s of CPU to import, in every API and worker process that reads
+        # no OFX file
+        from workers.statements.ofx import parse_ofx  # noqa: PLC0415
+
         return parse_ofx(data)
     if kind == "mt940":
         return parse_mt940(data)
