@@ -25,6 +25,7 @@ from workers.extraction.dates import find_dates, infer_day_first
 from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.labels import (
     ACCOUNT_HOLDER,
+    ANY_LABEL,
     CUSTOMER_HEADINGS,
     CUSTOMER_MARKERS,
     DOCUMENT_TITLES,
@@ -191,6 +192,8 @@ class Document:
         for line, line_phrases in zip(self.lines, self.phrases_by_line, strict=True):
             for phrase in line_phrases:
                 folded = fold(phrase.text)
+                if not ANY_LABEL.search(folded):
+                    continue
                 found: list[tuple[int, int, Label]] = []
                 decoys = [match.span() for match in _DECOYS.finditer(folded)]
                 for label in LABELS:

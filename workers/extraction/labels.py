@@ -259,6 +259,9 @@ LABELS: list[Label] = [
         r"desconto",
     ),
 ]
+# Any label at all: most phrases (amounts, descriptions) hold none, and one search says so
+# before every label's pattern is tried in turn.
+ANY_LABEL = re.compile("|".join(f"(?:{label.pattern.pattern})" for label in LABELS))
 
 # The mark between the parts of a one-line sender address ("Name · Street 1 · Town"); OCR
 # often glues it to the word before, so only the space after it is required.

@@ -7,6 +7,7 @@ the field parser only ever reads these.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -77,19 +78,21 @@ class Line:
     def x0(self) -> float:
         return self.words[0].x0
 
-    @property
+    # Cached like `text`: a line's words do not change once it is built, and the rules and
+    # the ranker's features ask for its extent tens of thousands of times a document.
+    @functools.cached_property
     def x1(self) -> float:
         return max(word.x1 for word in self.words)
 
-    @property
+    @functools.cached_property
     def y0(self) -> float:
         return min(word.y0 for word in self.words)
 
-    @property
+    @functools.cached_property
     def y1(self) -> float:
         return max(word.y1 for word in self.words)
 
-    @property
+    @functools.cached_property
     def height(self) -> float:
         return median(word.height for word in self.words)
 
