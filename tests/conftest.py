@@ -86,7 +86,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 def _one_ocr_thread() -> None:
     """OCR on one thread, in the test processes and the workers they start: the suite's
     processes already keep every core busy, and onnxruntime's threads wait for each other
-    by spinning, about half as much CPU again for the same pages."""
+    by spinning, burning CPU for the same pages (docs/performance.md)."""
     from workers.extraction import ocr
 
     os.environ.setdefault("INVEX_OCR_THREADS", "1")

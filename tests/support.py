@@ -19,8 +19,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' bare requests, the probes of the waits above all: httpx.get() builds a TLS
-# context for each call, about 30 ms of CPU. No keep-alive, so each request still comes on
-# a connection of its own, as httpx.get()'s did.
+# context for each call. No keep-alive, so each request still comes on a connection of its
+# own, as httpx.get()'s did.
 HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
 

@@ -40,7 +40,7 @@ from workers.extraction import candidates as cands_module
 from workers.extraction import ranker
 from workers.extraction.candidates import FIELD_KINDS
 from workers.extraction.dates import infer_day_first
-from workers.extraction.fields import Document, parse_invoice_pages, party_blocks
+from workers.extraction.fields import Document, parse_invoice_pages
 from workers.extraction.layout import Page, Word
 from workers.extraction.ocr_words import split_glued_words
 from workers.extraction.receipts import RECEIPT_FIELDS, refine_receipt_fields
@@ -217,7 +217,7 @@ def document_rows(pages: list[Page], source: str) -> tuple[dict[str, Any], dict[
     """(the rules' fields, per field its candidates and rows) for one document."""
     fields = parse_invoice_pages(pages, source=source, rank=False)
     doc = Document(pages)
-    blocks = party_blocks(doc)
+    blocks = doc.blocks
     day_first = infer_day_first(doc.texts, doc.language, fields.get("currency"))
     table = ranker.candidate_table(doc, blocks, day_first, fields, fields["field_confidence"])
     return fields, table
@@ -229,8 +229,8 @@ def receipt_values(fields: dict[str, Any], pages: list[Page], source: str) -> di
     major units, so a bench scores what the service returns."""
     if source != "ocr":
         return {}
-    read = dict.fromkeys(RECEIPT_FIELDS)
-    refined = refine_receipt_fields({**fields, **read}, pages)
+    # the fields blanked first, so what comes back was read the receipt way
+    refined = refine_receipt_fields({**fields, **dict.fromkeys(RECEIPT_FIELDS)}, pages)
     if refined.get("document_type") != "receipt":
         return {}
     confidence = refined.get("field_confidence") or {}

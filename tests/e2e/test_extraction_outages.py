@@ -20,7 +20,7 @@ OWN_SERVICE = True
 
 
 def test_worker_killed_mid_extraction_still_ends_succeeded(service, tenant):
-    # long enough (about 2 s of CPU) to be caught mid-extraction, extracted twice
+    # long enough to be caught mid-extraction, and then extracted twice
     big_pdf = make_text_pdf(
         [f"Line {n} of a long invoice, amount {n}.00 EUR" for n in range(45)]
         + ["Invoice number: KILL-1", "Total: 99.00 EUR"],

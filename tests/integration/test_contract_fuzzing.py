@@ -97,8 +97,8 @@ def fuzz_operation(operation, mode: GenerationMode, secret: str, path_ids: dict 
 # One test per run, each over every operation, reporting every failing operation at once.
 # (schemathesis' per-operation items from a fixture, `from_fixture`, fail on pytest 9.2.)
 @pytest.mark.parametrize("run", ["valid", "invalid", "valid on real objects"])
-# Not measured by coverage: tracing the API's lines through thousands of requests added 70%
-# to a run's CPU; the few lines only these reach go uncounted (docs/performance.md).
+# Not measured by coverage: tracing the API's lines through thousands of requests costs
+# much of a run's CPU; the few lines only these reach go uncounted (docs/performance.md).
 @pytest.mark.no_cover
 def test_every_operation_answers_generated_requests_within_the_contract(
     app, fuzzing_key, real_ids, run

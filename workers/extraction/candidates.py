@@ -171,11 +171,10 @@ def _name_parts(phrase: Line, text: str) -> list[Cand]:
         x0, x1 = _word_span_x(phrase, len(text) - len(rest), len(text))
         parts.append(Cand("name", rest, rest, phrase, x0, x1, before=label + colon))
     head = _NAME_SEPARATOR.split(text, maxsplit=1)
-    if len(head) == 1:
-        head = [sender_line_name(text) or text]
-    if (len(head) == 2 or head[0] != text) and sum(ch.isalpha() for ch in head[0]) >= 2:
-        name = head[0].strip(" ,;:")
-        x0, x1 = _word_span_x(phrase, 0, len(head[0]))
+    sender = head[0] if len(head) == 2 else sender_line_name(text)
+    if sender and sum(ch.isalpha() for ch in sender) >= 2:
+        name = sender.strip(" ,;:")
+        x0, x1 = _word_span_x(phrase, 0, len(sender))
         parts.append(Cand("name", name, name, phrase, x0, x1))
     return parts
 
@@ -249,7 +248,7 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
         amounts_per_line=Counter(c.line.index for c in cands if c.kind == "amount"),
         dates=sorted({c.value for c in cands if c.kind == "date"}),
         max_height_first_page=max(first_page) if first_page else 10.0,
-        facing=getattr(doc, "facing", None),
+        facing=doc.facing,
         page_aspect=doc.pages[0].width / max(1.0, doc.pages[0].height) if doc.pages else 0.0,
     )
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import product
+from itertools import product, takewhile
 from typing import Any
 
 from workers.extraction import money, ranker
@@ -183,9 +184,14 @@ class Document:
         self.hits = self._label_hits()
 
     @functools.cached_property
+    def blocks(self) -> list[PartyBlock]:
+        """The party blocks under their headings (`party_blocks`)."""
+        return party_blocks(self)
+
+    @functools.cached_property
     def facing(self) -> tuple[Line, Line] | None:
         """The two name lines of unheaded blocks side by side (`facing_blocks`)."""
-        return facing_blocks(self, party_blocks(self))
+        return facing_blocks(self, self.blocks)
 
     def _label_hits(self) -> list[LabelHit]:
         hits: list[LabelHit] = []
@@ -729,7 +735,11 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
 
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
-_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}|\w-\S*\d\S*-\s*\d{4,5}")
+_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
+
+
+def _is_return_address(text: str) -> bool:
+    return bool(_RETURN_ADDRESS_MARK.search(text)) or sender_line_name(text) is not None
 
 
 def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
@@ -750,16 +760,7 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
             left.append(first)
     for position, phrase in enumerate(left):
         text = phrase.text.strip(" ,;")
-        if (
-            phrase.y0 < 0.1 * page.height
-            or not _looks_like_name(text)
-            or _RETURN_ADDRESS_MARK.search(text)
-            or _POSTCODE_LINE.match(text)
-            or doc.starts_with_label(phrase)
-            or find_dates(text)
-            or any(pattern.search(fold(text)) for _, pattern in DOCUMENT_TITLES)
-            or _centred(phrase, page)
-        ):
+        if not _unheaded_name(doc, phrase, page, below_top=0.1):
             continue
         # The sender's name comes back (letterhead, footer, bank line); an addressee's
         # name is printed once.
@@ -771,7 +772,7 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
                 break
             if abs(below.x0 - phrase.x0) > max(8.0, phrase.height):
                 continue
-            if _RETURN_ADDRESS_MARK.search(below.text) or ":" in below.text:
+            if _is_return_address(below.text) or ":" in below.text:
                 break
             if _POSTCODE_LINE.match(below.text.strip()) or is_postcode_line(below.text):
                 return Candidate(text, 0.6, phrase)
@@ -795,7 +796,7 @@ def facing_blocks(doc: Document, blocks: list[PartyBlock]) -> tuple[Line, Line] 
     ]
     for position, line in enumerate(top):
         left = doc.phrases_by_line[line.index][0]
-        if left.x0 >= 0.4 * page.width or not _unheaded_name(doc, left, page):
+        if left.x0 >= 0.4 * page.width or not _unheaded_name(doc, left, page, below_top=0.05):
             continue
         below = _column_below(doc, top[position + 1 :], left)
         # an address: a street number or a postcode under the name
@@ -813,7 +814,7 @@ def facing_blocks(doc: Document, blocks: list[PartyBlock]) -> tuple[Line, Line] 
             if not beside:
                 continue
             right = beside[0]
-            if _unheaded_name(doc, right, page) and _column_below(
+            if _unheaded_name(doc, right, page, below_top=0.05) and _column_below(
                 doc, top[position + offset + 1 :], right
             ):
                 return left, right
@@ -822,12 +823,15 @@ def facing_blocks(doc: Document, blocks: list[PartyBlock]) -> tuple[Line, Line] 
     return None
 
 
-def _unheaded_name(doc: Document, phrase: Line, page: Page) -> bool:
+def _unheaded_name(doc: Document, phrase: Line, page: Page, below_top: float) -> bool:
+    """Whether a phrase can name a party without a heading: name-like, below the top
+    `below_top` share of the page, and no return address, postcode line, label, date,
+    document title or centred line."""
     text = phrase.text.strip(" ,;")
     return not (
-        phrase.y0 < 0.05 * page.height
+        phrase.y0 < below_top * page.height
         or not _looks_like_name(text)
-        or _RETURN_ADDRESS_MARK.search(text)
+        or _is_return_address(text)
         or _POSTCODE_LINE.match(text)
         or doc.starts_with_label(phrase)
         or find_dates(text)
@@ -838,7 +842,12 @@ def _unheaded_name(doc: Document, phrase: Line, page: Page) -> bool:
 
 def _column_below(doc: Document, lines: list[Line], phrase: Line) -> list[Line]:
     """The phrases aligned under `phrase`, each close under the one before, none a label."""
-    found: list[Line] = []
+    return list(takewhile(lambda p: ":" not in p.text, _aligned_below(doc, phrase, lines)))
+
+
+def _aligned_below(doc: Document, phrase: Line, lines: Iterable[Line]) -> Iterator[Line]:
+    """The phrases of `lines` aligned with `phrase` at the left, each close under the one
+    before: the rest of a block stacked under its first line."""
     previous = phrase
     for line in lines:
         aligned = [
@@ -849,11 +858,10 @@ def _column_below(doc: Document, lines: list[Line], phrase: Line) -> list[Line]:
         if not aligned:
             continue
         below = aligned[0]
-        if below.y0 - previous.y1 > 1.5 * previous.height or ":" in below.text:
-            break
-        found.append(below)
+        if below.y0 - previous.y1 > 1.5 * previous.height:
+            return
+        yield below
         previous = below
-    return found
 
 
 def read_block_address(doc: Document, block: PartyBlock, name: str | None) -> str | None:
@@ -875,23 +883,12 @@ def read_address_below(doc: Document, phrase: Line, max_lines: int = 6) -> str |
     the name on its own line after a separator ("Name · Street 1 · 12345 Town")."""
     page = doc.pages[phrase.page] if phrase.page < len(doc.pages) else None
     texts = [PART_SEPARATOR.split(phrase.text, maxsplit=1)[1:] or [""]][0]
-    previous = phrase
-    for index in range(phrase.index + 1, min(len(doc.lines), phrase.index + 12)):
-        line = doc.lines[index]
-        if line.page != phrase.page or (page and line.y0 > page.height * 0.6):
-            break
-        aligned = [
-            p
-            for p in doc.phrases_by_line[index]
-            if abs(p.x0 - phrase.x0) <= max(8.0, phrase.height)
-        ]
-        if not aligned:
-            continue
-        below = aligned[0]
-        if below.y0 - previous.y1 > 1.5 * previous.height:
-            break
+    lines = takewhile(
+        lambda line: line.page == phrase.page and not (page and line.y0 > page.height * 0.6),
+        doc.lines[phrase.index + 1 : phrase.index + 12],
+    )
+    for below in _aligned_below(doc, phrase, lines):
         texts.append(below.text)
-        previous = below
         if len(texts) > max_lines:
             break
     return address_from([text for text in texts if text])
@@ -1280,7 +1277,7 @@ def parse_invoice_pages(
             )
         )
 
-    blocks = party_blocks(doc)
+    blocks = doc.blocks
     customer_name = read_customer_name(doc, blocks)
     vendor_name = read_vendor_name(doc, blocks, customer_name.line if customer_name else None)
     if vendor_name and customer_name and vendor_name.value == customer_name.value:

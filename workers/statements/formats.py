@@ -38,8 +38,7 @@ def parse_statement(data: bytes, mapping: dict[str, Any] | None = None) -> Parse
     if kind == "camt":
         return parse_camt(data)
     if kind == "ofx":
-        # ofxtools takes 0.3 s of CPU to import, in every API and worker process that reads
-        # no OFX file
+        # ofxtools is slow to import, and most API and worker processes read no OFX file
         from workers.statements.ofx import parse_ofx  # noqa: PLC0415
 
         return parse_ofx(data)
