@@ -735,11 +735,7 @@ def read_customer_name(doc: Document, blocks: list[PartyBlock]) -> Candidate | N
 
 _POSTCODE_LINE = re.compile(r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d][\w\-]+")
 # "Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen": the sender's one-line return address.
-_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}")
-
-
-def _is_return_address(text: str) -> bool:
-    return bool(_RETURN_ADDRESS_MARK.search(text)) or sender_line_name(text) is not None
+_RETURN_ADDRESS_MARK = re.compile(r"[●•·|]|\s-\s.*\d{4,5}|\w-\S*\d\S*-\s*\d{4,5}")
 
 
 def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate | None:
@@ -772,7 +768,7 @@ def read_window_addressee(doc: Document, blocks: list[PartyBlock]) -> Candidate 
                 break
             if abs(below.x0 - phrase.x0) > max(8.0, phrase.height):
                 continue
-            if _is_return_address(below.text) or ":" in below.text:
+            if _RETURN_ADDRESS_MARK.search(below.text) or ":" in below.text:
                 break
             if _POSTCODE_LINE.match(below.text.strip()) or is_postcode_line(below.text):
                 return Candidate(text, 0.6, phrase)
@@ -831,7 +827,7 @@ def _unheaded_name(doc: Document, phrase: Line, page: Page, below_top: float) ->
     return not (
         phrase.y0 < below_top * page.height
         or not _looks_like_name(text)
-        or _is_return_address(text)
+        or _RETURN_ADDRESS_MARK.search(text)
         or _POSTCODE_LINE.match(text)
         or doc.starts_with_label(phrase)
         or find_dates(text)
