@@ -18,6 +18,9 @@ MIN_TEXT_CHARS = 40
 
 
 def page_words(page: pymupdf.Page) -> Page:
+    # Word boxes from the glyphs' own ascender and descender, as the models were trained on.
+    # The switch is process-wide and pymupdf4llm flips it when imported: set on every read.
+    pymupdf.TOOLS.unset_quad_corrections(True)
     words = tuple(
         Word(text, x0, y0, x1, y1, page.number or 0)
         for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False)

@@ -2,7 +2,7 @@
 
 import pymupdf
 
-from workers.extraction.pdf_text import extract_pdf_text, has_text_layer
+from workers.extraction.pdf_text import extract_pdf_text, has_text_layer, page_words
 
 GERMAN_INVOICE = [
     [
@@ -320,3 +320,16 @@ def test_no_order_label_no_purchase_order(pdf):
         pdf([[(50, 60, "Invoice"), (50, 90, "Invoice no: 4711"), (50, 140, "Total: 5.00")]])
     )
     assert fields["purchase_order"] is None
+
+
+def test_words_are_read_the_same_whatever_another_module_set_before():
+    """The shipped models were trained on word boxes without MuPDF's ascender corrections;
+    the switch is process-wide, so a module that flips it must not change what is read."""
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 100), "Invoice 123", fontsize=12)
+    pymupdf.TOOLS.unset_quad_corrections(False)
+
+    page = page_words(doc[0])
+
+    assert pymupdf.TOOLS.unset_quad_corrections() is True
+    assert [word.text for word in page.words] == ["Invoice", "123"]
