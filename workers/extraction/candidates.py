@@ -70,6 +70,7 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 _LABEL_COLON = re.compile(r":\s*$")
+_SEPARATOR_MARK = re.compile(r"[|●•·]")
 
 
 @dataclass
@@ -179,15 +180,27 @@ def _name_parts(phrase: Line, text: str) -> list[Cand]:
     return parts
 
 
+class _Found(dict[str, bool]):
+    """Whether `pattern` is found in a text, searched once per text of a document: the
+    phrases under one name candidate are mostly those under its neighbours too."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+    def __missing__(self, text: str) -> bool:
+        found = self[text] = bool(self.pattern.search(text))
+        return found
+
+
 @dataclass
 class _Context:
     """What is computed once per document for the features of all its candidates."""
 
     median_height: float
     n_lines: int
-    label_hits: list[
-        tuple[str, float, Line, float, float, bool]
-    ]  # field, strength, line, x0, x1, at start
+    # Per page, in reading order: field, strength, line, x0, x1, at start.
+    label_hits: dict[int, list[tuple[str, float, Line, float, float, bool]]]
     block_lines: dict[int, tuple[str, int]]  # line index -> (role, position in block)
     name_counts: Counter[str]
     name_repeats: dict[str, int]  # folded name -> lines that hold it, filled as asked
@@ -201,14 +214,17 @@ class _Context:
     max_height_first_page: float
     facing: tuple[Line, Line] | None
     page_aspect: float
+    has_postcode: _Found = field(default_factory=lambda: _Found(_POSTCODE))
+    has_street: _Found = field(default_factory=lambda: _Found(_STREET))
+    has_contact: _Found = field(default_factory=lambda: _Found(_CONTACT))
 
 
 def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     heights = [word.height for page in doc.pages for word in page.words if word.height > 0]
-    hits = []
+    hits: dict[int, list[tuple[str, float, Line, float, float, bool]]] = {}
     for hit in doc.hits:
         words = hit.phrase.words_in_span(hit.start, hit.end) or hit.phrase.words
-        hits.append(
+        hits.setdefault(hit.line.page, []).append(
             (
                 hit.label.field,
                 hit.label.strength,
@@ -262,9 +278,9 @@ def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     above = dict.fromkeys(LABEL_FIELDS, FAR)
     strength = 0.0
     nearest_left = FAR
-    for name, power, hit_line, x0, x1, _ in ctx.label_hits:
-        if hit_line.page != line.page:
-            continue
+    for name, power, hit_line, x0, x1, _ in ctx.label_hits.get(line.page, ()):
+        if hit_line.index > line.index:
+            break  # the hits are in reading order: none further on is left or above
         if hit_line.index == line.index:
             if x1 <= cand.x0 + 1:
                 distance = (cand.x0 - x1) / height
@@ -297,9 +313,10 @@ def _common_features(doc: Any, cand: Cand, ctx: _Context, out: dict[str, float])
     out["line_words"] = float(len(line.words))
     text = cand.text
     out["length"] = float(len(text))
-    out["digits"] = sum(ch.isdigit() for ch in text) / max(1, len(text))
-    out["letters"] = sum(ch.isalpha() for ch in text) / max(1, len(text))
-    out["upper"] = sum(ch.isupper() for ch in text) / max(1, sum(ch.isalpha() for ch in text))
+    letters = sum(map(str.isalpha, text))
+    out["digits"] = sum(map(str.isdigit, text)) / max(1, len(text))
+    out["letters"] = letters / max(1, len(text))
+    out["upper"] = sum(map(str.isupper, text)) / max(1, letters)
     out["repeats"] = float(ctx.value_counts[(cand.kind, cand.value)])
     role, position = ctx.block_lines.get(line.index, ("", -2))
     for name in PARTY_ROLES:
@@ -329,7 +346,7 @@ def _buckets(text: str) -> tuple[int, ...]:
     )
 
 
-def _neighbour_features(doc: Any, cand: Cand, out: dict[str, float]) -> None:
+def _neighbour_features(doc: Any, cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     line = cand.line
     left = cand.before
     if not left.strip(" :#.-"):
@@ -360,9 +377,9 @@ def _neighbour_features(doc: Any, cand: Cand, out: dict[str, float]) -> None:
         if below_line.page != line.page or below_line.y0 - line.y1 > 8 * height:
             break
         below.extend(p.text for p in doc.phrases_by_line[index] if abs(p.x0 - cand.x0) < 2 * height)
-    out["postcode_below"] = float(sum(bool(_POSTCODE.search(text)) for text in below[:4]))
-    out["street_below"] = float(sum(bool(_STREET.search(text)) for text in below[:4]))
-    out["contact_below"] = float(sum(bool(_CONTACT.search(text)) for text in below[:5]))
+    out["postcode_below"] = float(sum(ctx.has_postcode[text] for text in below[:4]))
+    out["street_below"] = float(sum(ctx.has_street[text] for text in below[:4]))
+    out["contact_below"] = float(sum(ctx.has_contact[text] for text in below[:5]))
     out["lines_below"] = float(len(below))
 
 
@@ -411,13 +428,13 @@ def _kind_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
                 1 for text in ctx.name_counts if folded in text
             )
         out["name_repeats"] = float(repeats)
-        out["contact"] = float(bool(_CONTACT.search(cand.text)))
-        out["postcode"] = float(bool(_POSTCODE.search(cand.text)))
-        out["street"] = float(bool(_STREET.search(cand.text)))
+        out["contact"] = float(ctx.has_contact[cand.text])
+        out["postcode"] = float(ctx.has_postcode[cand.text])
+        out["street"] = float(ctx.has_street[cand.text])
         out["title"] = float(any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES))
         out["largest_font"] = cand.line.height / max(1.0, ctx.max_height_first_page)
         out["has_digits"] = float(any(ch.isdigit() for ch in cand.text))
-        out["separator_mark"] = float(bool(re.search(r"[|●•·]", cand.text)))
+        out["separator_mark"] = float(bool(_SEPARATOR_MARK.search(cand.text)))
         out["facing"] = _facing_side(cand, ctx.facing)
         # US Letter or A4: where each party stands differs between the two traditions
         out["page_aspect"] = ctx.page_aspect
@@ -446,7 +463,7 @@ def describe(doc: Any, cands: list[Cand], blocks: list[Any]) -> None:
     for cand in cands:
         _common_features(doc, cand, ctx, cand.features)
         _label_features(cand, ctx, cand.features)
-        _neighbour_features(doc, cand, cand.features)
+        _neighbour_features(doc, cand, ctx, cand.features)
         _kind_features(cand, ctx, cand.features)
 
 
