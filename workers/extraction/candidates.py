@@ -269,6 +269,10 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     )
 
 
+_LABEL_KEYS = tuple((name, f"left_{name}", f"above_{name}") for name in LABEL_FIELDS)
+_BLOCK_KEYS = tuple((role, f"in_{role}_block") for role in PARTY_ROLES)
+
+
 def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     """For each label field: how far left on the same line, and how far above, the nearest
     label of it stands (in line heights)."""
@@ -288,13 +292,14 @@ def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
                     left[name] = distance
                 if distance < nearest_left:
                     nearest_left, strength = distance, power
-        elif hit_line.index < line.index:
+        else:
             rows = (line.y0 - hit_line.y1) / height
             if rows < 8 and x0 - 3 * height <= cand.x1 and cand.x0 <= x1 + 3 * height:
                 above[name] = min(above.get(name, FAR), rows)
-    for name in LABEL_FIELDS:
-        out[f"left_{name}"] = min(left[name], FAR)
-        out[f"above_{name}"] = min(above[name], FAR)
+    # Both only ever come down from FAR.
+    for name, left_key, above_key in _LABEL_KEYS:
+        out[left_key] = left[name]
+        out[above_key] = above[name]
     out["left_label_strength"] = strength
     out["nearest_left_label"] = nearest_left
 
@@ -319,8 +324,8 @@ def _common_features(doc: Any, cand: Cand, ctx: _Context, out: dict[str, float])
     out["upper"] = sum(map(str.isupper, text)) / max(1, letters)
     out["repeats"] = float(ctx.value_counts[(cand.kind, cand.value)])
     role, position = ctx.block_lines.get(line.index, ("", -2))
-    for name in PARTY_ROLES:
-        out[f"in_{name}_block"] = float(role == name)
+    for name, key in _BLOCK_KEYS:
+        out[key] = float(role == name)
     out["block_position"] = float(position)
     # The words before the value on its line: a label the lists do not know still ends in ":".
     before = line.text[: max(0, line.text.find(text))] if text in line.text else ""
@@ -332,11 +337,17 @@ HASH_BUCKETS = 32
 _TOKEN = re.compile(r"[a-z]+|[#°№]")
 
 
+_BUCKET_KEYS = {
+    prefix: [f"{prefix}{bucket}" for bucket in range(HASH_BUCKETS)] for prefix in ("lh", "ah")
+}
+
+
 def _hash_tokens(text: str, prefix: str, out: dict[str, float]) -> None:
     """The words of a nearby text, hashed into buckets: a label the lists of `labels.py` do
     not know ("ID", "Beleg", "Fattura n.") is still learnt from the generated documents."""
+    keys = _BUCKET_KEYS[prefix]
     for bucket in _buckets(text):
-        out[f"{prefix}{bucket}"] = 1.0
+        out[keys[bucket]] = 1.0
 
 
 @functools.lru_cache(maxsize=4096)
