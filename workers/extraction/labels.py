@@ -29,6 +29,8 @@ class Label:
     strength: float  # how surely the label names the field, 0..1
     # The characters a match can begin with (`_first_characters`); None: not known.
     first: frozenset[str] | None = None
+    # Texts one of which every match contains (`_required_texts`); None: not known.
+    required: tuple[str, ...] | None = None
 
 
 def _labels(field: str, strength: float, *patterns: str) -> list[Label]:
@@ -38,6 +40,7 @@ def _labels(field: str, strength: float, *patterns: str) -> list[Label]:
             re.compile(r"(?<![\w])" + pattern + r"(?![\w])"),
             strength,
             _first_characters(pattern),
+            _required_texts(pattern),
         )
         for pattern in patterns
     ]
@@ -100,6 +103,58 @@ def _first_of_item(op: Any, value: Any) -> tuple[set[str] | None, bool]:
     if op in (ops.AT, ops.ASSERT, ops.ASSERT_NOT):
         return set(), True  # zero width: the next item begins the match
     return None, False
+
+
+def _required_texts(pattern: str) -> tuple[str, ...] | None:
+    """Texts one of which every match of `pattern` contains, the most telling that the
+    regex parser's tree shows ("betalen" for "te\\s+betalen", "invoice" or "bill" or
+    "receipt" for "(?:invoice|bill|receipt)\\s*(?:no|#)"); None where it shows none."""
+    parsed = _regex_parser.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _required_in(parsed)
+
+
+def _required_in(items: Iterable[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    options: list[tuple[str, ...]] = []
+    run = ""  # consecutive literal characters: they stand side by side in every match
+    for op, value in items:
+        if op is _regex_ops.LITERAL:
+            run += chr(value)
+            continue
+        if run:
+            options.append((run,))
+            run = ""
+        found = _required_in_item(op, value)
+        if found:
+            options.append(found)
+    if run:
+        options.append((run,))
+    if not options:
+        return None
+    # The longest shortest text, then the fewest texts: the rarest in a phrase.
+    return max(options, key=lambda texts: (min(map(len, texts)), -len(texts)))
+
+
+def _required_in_item(op: Any, value: Any) -> tuple[str, ...] | None:
+    ops = _regex_ops
+    if op is ops.SUBPATTERN:
+        _, add_flags, _, body = value
+        return None if add_flags else _required_in(body)
+    if op is ops.BRANCH:
+        texts: list[str] = []
+        for alternative in value[1]:
+            found = _required_in(alternative)
+            if found is None:
+                return None
+            texts.extend(found)
+        return tuple(dict.fromkeys(texts))
+    if op in (ops.MAX_REPEAT, ops.MIN_REPEAT, ops.POSSESSIVE_REPEAT):
+        low, _, body = value
+        return _required_in(body) if low >= 1 else None
+    if op is ops.IN and all(kind is ops.LITERAL for kind, _ in value):
+        return tuple(chr(member) for _, member in value)
+    return None
 
 
 LABELS: list[Label] = [
@@ -341,11 +396,17 @@ _LABELS_ANY_FIRST = [index for index, label in enumerate(LABELS) if label.first 
 
 def labels_that_may_match(folded: str) -> list[Label]:
     """The labels whose patterns may match in `folded`, in the order of LABELS: most phrases
-    (amounts, descriptions) begin no word with a label's first character."""
+    (amounts, descriptions) begin no word with a label's first character, and most labels
+    that begin with one of theirs lack a text every match of theirs contains."""
     indexes = set(_LABELS_ANY_FIRST)
     for char in set(_WORD_STARTS.findall(folded)):
         indexes.update(_LABELS_BY_FIRST.get(char, ()))
-    return [LABELS[index] for index in sorted(indexes)]
+    tried = []
+    for index in sorted(indexes):
+        label = LABELS[index]
+        if label.required is None or any(map(folded.__contains__, label.required)):
+            tried.append(label)
+    return tried
 
 
 # The mark between the parts of a one-line sender address ("Name · Street 1 · Town"); OCR
