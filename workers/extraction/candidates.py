@@ -20,6 +20,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -67,6 +68,12 @@ _CONTACT = re.compile(r"@|www\.|https?:|\btel\b|\bfax\b|phone|iban|bic|swift", r
 _STREET = re.compile(
     r"\d+\s*\w*\s*(?:str|strasse|straße|weg|street|st\.|road|rd\.|avenue|ave|rue|via|calle"
     r"|straat|laan|rua|avenida|allee|platz|gasse|lane|boulevard|blvd)\b|(?:rue|via|calle|rua)\s",
+    re.IGNORECASE,
+)
+# Every match of _STREET holds one of these (each of its words begins with one): a search
+# for them alone, without _STREET's backtracking over digits and words, rules most out.
+_STREET_WORD = re.compile(
+    r"str|weg|st\.|road|rd\.|ave|rue|via|calle|laan|rua|allee|platz|gasse|lane|boulevard|blvd",
     re.IGNORECASE,
 )
 _LABEL_COLON = re.compile(r":\s*$")
@@ -180,16 +187,20 @@ def _name_parts(phrase: Line, text: str) -> list[Cand]:
     return parts
 
 
-class _Found(dict[str, bool]):
-    """Whether `pattern` is found in a text, searched once per text of a document: the
-    phrases under one name candidate are mostly those under its neighbours too."""
+def _has_street(text: str) -> bool:
+    return bool(_STREET_WORD.search(text) and _STREET.search(text))
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
+
+class _Found(dict[str, bool]):
+    """Whether `search` finds something in a text, searched once per text of a document:
+    the phrases under one name candidate are mostly those under its neighbours too."""
+
+    def __init__(self, search: Callable[[str], object]) -> None:
         super().__init__()
-        self.pattern = pattern
+        self.search = search
 
     def __missing__(self, text: str) -> bool:
-        found = self[text] = bool(self.pattern.search(text))
+        found = self[text] = bool(self.search(text))
         return found
 
 
@@ -214,9 +225,9 @@ class _Context:
     max_height_first_page: float
     facing: tuple[Line, Line] | None
     page_aspect: float
-    has_postcode: _Found = field(default_factory=lambda: _Found(_POSTCODE))
-    has_street: _Found = field(default_factory=lambda: _Found(_STREET))
-    has_contact: _Found = field(default_factory=lambda: _Found(_CONTACT))
+    has_postcode: _Found = field(default_factory=lambda: _Found(_POSTCODE.search))
+    has_street: _Found = field(default_factory=lambda: _Found(_has_street))
+    has_contact: _Found = field(default_factory=lambda: _Found(_CONTACT.search))
 
 
 def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
