@@ -257,9 +257,15 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     ) or sorted({abs(c.value) for c in cands if c.kind == "amount"})
     # The largest amounts are where totals are; a quadratic look at 80 of them stays cheap.
     largest = amounts[-80:]
-    pair_sums = {a + b for i, a in enumerate(largest) for b in largest[i + 1 :]}
     known = set(largest)
-    summands = {a for a in largest for b in largest if a != b and a + b in known}
+    pair_sums: set[Decimal] = set()
+    summands: set[Decimal] = set()
+    for i, a in enumerate(largest):
+        for b in largest[i + 1 :]:
+            total = a + b
+            pair_sums.add(total)
+            if total in known:
+                summands.update((a, b))
     return _Context(
         median_height=median(heights) if heights else 10.0,
         n_lines=max(1, len(doc.lines)),
