@@ -20,6 +20,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -69,7 +70,14 @@ _STREET = re.compile(
     r"|straat|laan|rua|avenida|allee|platz|gasse|lane|boulevard|blvd)\b|(?:rue|via|calle|rua)\s",
     re.IGNORECASE,
 )
+# Every match of _STREET holds one of these (each of its words begins with one): a search
+# for them alone, without _STREET's backtracking over digits and words, rules most out.
+_STREET_WORD = re.compile(
+    r"str|weg|st\.|road|rd\.|ave|rue|via|calle|laan|rua|allee|platz|gasse|lane|boulevard|blvd",
+    re.IGNORECASE,
+)
 _LABEL_COLON = re.compile(r":\s*$")
+_SEPARATOR_MARK = re.compile(r"[|●•·]")
 
 
 @dataclass
@@ -179,15 +187,31 @@ def _name_parts(phrase: Line, text: str) -> list[Cand]:
     return parts
 
 
+def _has_street(text: str) -> bool:
+    return bool(_STREET_WORD.search(text) and _STREET.search(text))
+
+
+class _Found(dict[str, bool]):
+    """Whether `search` finds something in a text, searched once per text of a document:
+    the phrases under one name candidate are mostly those under its neighbours too."""
+
+    def __init__(self, search: Callable[[str], object]) -> None:
+        super().__init__()
+        self.search = search
+
+    def __missing__(self, text: str) -> bool:
+        found = self[text] = bool(self.search(text))
+        return found
+
+
 @dataclass
 class _Context:
     """What is computed once per document for the features of all its candidates."""
 
     median_height: float
     n_lines: int
-    label_hits: list[
-        tuple[str, float, Line, float, float, bool]
-    ]  # field, strength, line, x0, x1, at start
+    # Per page, in reading order: field, strength, line, x0, x1, at start.
+    label_hits: dict[int, list[tuple[str, float, Line, float, float, bool]]]
     block_lines: dict[int, tuple[str, int]]  # line index -> (role, position in block)
     name_counts: Counter[str]
     name_repeats: dict[str, int]  # folded name -> lines that hold it, filled as asked
@@ -201,14 +225,17 @@ class _Context:
     max_height_first_page: float
     facing: tuple[Line, Line] | None
     page_aspect: float
+    has_postcode: _Found = field(default_factory=lambda: _Found(_POSTCODE.search))
+    has_street: _Found = field(default_factory=lambda: _Found(_has_street))
+    has_contact: _Found = field(default_factory=lambda: _Found(_CONTACT.search))
 
 
 def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     heights = [word.height for page in doc.pages for word in page.words if word.height > 0]
-    hits = []
+    hits: dict[int, list[tuple[str, float, Line, float, float, bool]]] = {}
     for hit in doc.hits:
         words = hit.phrase.words_in_span(hit.start, hit.end) or hit.phrase.words
-        hits.append(
+        hits.setdefault(hit.line.page, []).append(
             (
                 hit.label.field,
                 hit.label.strength,
@@ -230,9 +257,15 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     ) or sorted({abs(c.value) for c in cands if c.kind == "amount"})
     # The largest amounts are where totals are; a quadratic look at 80 of them stays cheap.
     largest = amounts[-80:]
-    pair_sums = {a + b for i, a in enumerate(largest) for b in largest[i + 1 :]}
     known = set(largest)
-    summands = {a for a in largest for b in largest if a != b and a + b in known}
+    pair_sums: set[Decimal] = set()
+    summands: set[Decimal] = set()
+    for i, a in enumerate(largest):
+        for b in largest[i + 1 :]:
+            total = a + b
+            pair_sums.add(total)
+            if total in known:
+                summands.update((a, b))
     return _Context(
         median_height=median(heights) if heights else 10.0,
         n_lines=max(1, len(doc.lines)),
@@ -253,6 +286,10 @@ def _context(doc: Any, cands: list[Cand], blocks: list[Any]) -> _Context:
     )
 
 
+_LABEL_KEYS = tuple((name, f"left_{name}", f"above_{name}") for name in LABEL_FIELDS)
+_BLOCK_KEYS = tuple((role, f"in_{role}_block") for role in PARTY_ROLES)
+
+
 def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     """For each label field: how far left on the same line, and how far above, the nearest
     label of it stands (in line heights)."""
@@ -262,9 +299,9 @@ def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     above = dict.fromkeys(LABEL_FIELDS, FAR)
     strength = 0.0
     nearest_left = FAR
-    for name, power, hit_line, x0, x1, _ in ctx.label_hits:
-        if hit_line.page != line.page:
-            continue
+    for name, power, hit_line, x0, x1, _ in ctx.label_hits.get(line.page, ()):
+        if hit_line.index > line.index:
+            break  # the hits are in reading order: none further on is left or above
         if hit_line.index == line.index:
             if x1 <= cand.x0 + 1:
                 distance = (cand.x0 - x1) / height
@@ -272,13 +309,14 @@ def _label_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
                     left[name] = distance
                 if distance < nearest_left:
                     nearest_left, strength = distance, power
-        elif hit_line.index < line.index:
+        else:
             rows = (line.y0 - hit_line.y1) / height
             if rows < 8 and x0 - 3 * height <= cand.x1 and cand.x0 <= x1 + 3 * height:
                 above[name] = min(above.get(name, FAR), rows)
-    for name in LABEL_FIELDS:
-        out[f"left_{name}"] = min(left[name], FAR)
-        out[f"above_{name}"] = min(above[name], FAR)
+    # Both only ever come down from FAR.
+    for name, left_key, above_key in _LABEL_KEYS:
+        out[left_key] = left[name]
+        out[above_key] = above[name]
     out["left_label_strength"] = strength
     out["nearest_left_label"] = nearest_left
 
@@ -297,13 +335,14 @@ def _common_features(doc: Any, cand: Cand, ctx: _Context, out: dict[str, float])
     out["line_words"] = float(len(line.words))
     text = cand.text
     out["length"] = float(len(text))
-    out["digits"] = sum(ch.isdigit() for ch in text) / max(1, len(text))
-    out["letters"] = sum(ch.isalpha() for ch in text) / max(1, len(text))
-    out["upper"] = sum(ch.isupper() for ch in text) / max(1, sum(ch.isalpha() for ch in text))
+    letters = sum(map(str.isalpha, text))
+    out["digits"] = sum(map(str.isdigit, text)) / max(1, len(text))
+    out["letters"] = letters / max(1, len(text))
+    out["upper"] = sum(map(str.isupper, text)) / max(1, letters)
     out["repeats"] = float(ctx.value_counts[(cand.kind, cand.value)])
     role, position = ctx.block_lines.get(line.index, ("", -2))
-    for name in PARTY_ROLES:
-        out[f"in_{name}_block"] = float(role == name)
+    for name, key in _BLOCK_KEYS:
+        out[key] = float(role == name)
     out["block_position"] = float(position)
     # The words before the value on its line: a label the lists do not know still ends in ":".
     before = line.text[: max(0, line.text.find(text))] if text in line.text else ""
@@ -315,11 +354,17 @@ HASH_BUCKETS = 32
 _TOKEN = re.compile(r"[a-z]+|[#°№]")
 
 
+_BUCKET_KEYS = {
+    prefix: [f"{prefix}{bucket}" for bucket in range(HASH_BUCKETS)] for prefix in ("lh", "ah")
+}
+
+
 def _hash_tokens(text: str, prefix: str, out: dict[str, float]) -> None:
     """The words of a nearby text, hashed into buckets: a label the lists of `labels.py` do
     not know ("ID", "Beleg", "Fattura n.") is still learnt from the generated documents."""
+    keys = _BUCKET_KEYS[prefix]
     for bucket in _buckets(text):
-        out[f"{prefix}{bucket}"] = 1.0
+        out[keys[bucket]] = 1.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -329,7 +374,7 @@ def _buckets(text: str) -> tuple[int, ...]:
     )
 
 
-def _neighbour_features(doc: Any, cand: Cand, out: dict[str, float]) -> None:
+def _neighbour_features(doc: Any, cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
     line = cand.line
     left = cand.before
     if not left.strip(" :#.-"):
@@ -360,9 +405,9 @@ def _neighbour_features(doc: Any, cand: Cand, out: dict[str, float]) -> None:
         if below_line.page != line.page or below_line.y0 - line.y1 > 8 * height:
             break
         below.extend(p.text for p in doc.phrases_by_line[index] if abs(p.x0 - cand.x0) < 2 * height)
-    out["postcode_below"] = float(sum(bool(_POSTCODE.search(text)) for text in below[:4]))
-    out["street_below"] = float(sum(bool(_STREET.search(text)) for text in below[:4]))
-    out["contact_below"] = float(sum(bool(_CONTACT.search(text)) for text in below[:5]))
+    out["postcode_below"] = float(sum(ctx.has_postcode[text] for text in below[:4]))
+    out["street_below"] = float(sum(ctx.has_street[text] for text in below[:4]))
+    out["contact_below"] = float(sum(ctx.has_contact[text] for text in below[:5]))
     out["lines_below"] = float(len(below))
 
 
@@ -411,13 +456,13 @@ def _kind_features(cand: Cand, ctx: _Context, out: dict[str, float]) -> None:
                 1 for text in ctx.name_counts if folded in text
             )
         out["name_repeats"] = float(repeats)
-        out["contact"] = float(bool(_CONTACT.search(cand.text)))
-        out["postcode"] = float(bool(_POSTCODE.search(cand.text)))
-        out["street"] = float(bool(_STREET.search(cand.text)))
+        out["contact"] = float(ctx.has_contact[cand.text])
+        out["postcode"] = float(ctx.has_postcode[cand.text])
+        out["street"] = float(ctx.has_street[cand.text])
         out["title"] = float(any(pattern.search(folded) for _, pattern in DOCUMENT_TITLES))
         out["largest_font"] = cand.line.height / max(1.0, ctx.max_height_first_page)
         out["has_digits"] = float(any(ch.isdigit() for ch in cand.text))
-        out["separator_mark"] = float(bool(re.search(r"[|●•·]", cand.text)))
+        out["separator_mark"] = float(bool(_SEPARATOR_MARK.search(cand.text)))
         out["facing"] = _facing_side(cand, ctx.facing)
         # US Letter or A4: where each party stands differs between the two traditions
         out["page_aspect"] = ctx.page_aspect
@@ -446,7 +491,7 @@ def describe(doc: Any, cands: list[Cand], blocks: list[Any]) -> None:
     for cand in cands:
         _common_features(doc, cand, ctx, cand.features)
         _label_features(cand, ctx, cand.features)
-        _neighbour_features(doc, cand, cand.features)
+        _neighbour_features(doc, cand, ctx, cand.features)
         _kind_features(cand, ctx, cand.features)
 
 

@@ -26,11 +26,9 @@ from workers.extraction.dates import find_dates, infer_day_first
 from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.labels import (
     ACCOUNT_HOLDER,
-    ANY_LABEL,
     CUSTOMER_HEADINGS,
     CUSTOMER_MARKERS,
     DOCUMENT_TITLES,
-    LABELS,
     LEGAL_FORM,
     NAME_PREFIX,
     OTHER_PARTY_HEADINGS,
@@ -38,6 +36,7 @@ from workers.extraction.labels import (
     TAX_ID_LABEL,
     VENDOR_HEADINGS,
     Label,
+    labels_that_may_match,
     sender_line_name,
 )
 from workers.extraction.layout import Line, Page, document_lines, fold, overlap_x, phrases
@@ -198,13 +197,13 @@ class Document:
         for line, line_phrases in zip(self.lines, self.phrases_by_line, strict=True):
             for phrase in line_phrases:
                 folded = fold(phrase.text)
-                if not ANY_LABEL.search(folded):
-                    continue
                 found: list[tuple[int, int, Label]] = []
-                decoys = [match.span() for match in _DECOYS.finditer(folded)]
-                for label in LABELS:
+                for label in labels_that_may_match(folded):
                     for match in label.pattern.finditer(folded):
                         found.append((match.start(), match.end(), label))
+                if not found:
+                    continue
+                decoys = [match.span() for match in _DECOYS.finditer(folded)]
                 # Longest label first, then the stronger one: "Total HT" is a subtotal even
                 # though "Total" alone would be a total.
                 found.sort(key=lambda f: (-(f[1] - f[0]), -f[2].strength))

@@ -9,7 +9,11 @@ usually do: "Date", "Total"); the parser trusts a value less when only a weak la
 from __future__ import annotations
 
 import re
+import re._constants as _regex_ops
+import re._parser as _regex_parser  # the stdlib's reading of a pattern: see _first_characters
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 _NO = r"(?:n(?:o|r|um|umber|ummer|umero|°|º|o\.|r\.)\.?|#|nbr|id|ref)"
 _INVOICE = (
@@ -23,13 +27,134 @@ class Label:
     field: str
     pattern: re.Pattern[str]
     strength: float  # how surely the label names the field, 0..1
+    # The characters a match can begin with (`_first_characters`); None: not known.
+    first: frozenset[str] | None = None
+    # Texts one of which every match contains (`_required_texts`); None: not known.
+    required: tuple[str, ...] | None = None
 
 
 def _labels(field: str, strength: float, *patterns: str) -> list[Label]:
     return [
-        Label(field, re.compile(r"(?<![\w])" + pattern + r"(?![\w])"), strength)
+        Label(
+            field,
+            re.compile(r"(?<![\w])" + pattern + r"(?![\w])"),
+            strength,
+            _first_characters(pattern),
+            _required_texts(pattern),
+        )
         for pattern in patterns
     ]
+
+
+def _first_characters(pattern: str) -> frozenset[str] | None:
+    """The characters a match of `pattern` can begin with, read from the regex parser's
+    tree; None where that is not a short list (a class such as \\w, a negated set) or
+    the pattern can match an empty string."""
+    parsed = _regex_parser.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    first, can_be_empty = _first_of(parsed)
+    return None if first is None or can_be_empty else frozenset(first)
+
+
+def _first_of(items: Iterable[tuple[Any, Any]]) -> tuple[set[str] | None, bool]:
+    """(the first characters of a sequence of regex items, whether it can match empty)."""
+    found: set[str] = set()
+    for op, value in items:
+        first, can_be_empty = _first_of_item(op, value)
+        if first is None:
+            return None, False
+        found |= first
+        if not can_be_empty:
+            return found, False
+    return found, True
+
+
+def _first_of_item(op: Any, value: Any) -> tuple[set[str] | None, bool]:
+    ops = _regex_ops
+    if op is ops.LITERAL:
+        return {chr(value)}, False
+    if op is ops.IN:
+        chars: set[str] = set()
+        for kind, member in value:
+            if kind is ops.LITERAL:
+                chars.add(chr(member))
+            elif kind is ops.RANGE and member[1] - member[0] < 64:
+                chars.update(map(chr, range(member[0], member[1] + 1)))
+            else:
+                return None, False
+        return chars, False
+    if op is ops.SUBPATTERN:
+        _, add_flags, _, body = value
+        return (None, False) if add_flags else _first_of(body)
+    if op is ops.BRANCH:
+        chars, can_be_empty = set(), False
+        for alternative in value[1]:
+            first, empty = _first_of(alternative)
+            if first is None:
+                return None, False
+            chars |= first
+            can_be_empty = can_be_empty or empty
+        return chars, can_be_empty
+    if op in (ops.MAX_REPEAT, ops.MIN_REPEAT, ops.POSSESSIVE_REPEAT):
+        low, _, body = value
+        first, empty = _first_of(body)
+        return (None, False) if first is None else (first, empty or low == 0)
+    if op in (ops.AT, ops.ASSERT, ops.ASSERT_NOT):
+        return set(), True  # zero width: the next item begins the match
+    return None, False
+
+
+def _required_texts(pattern: str) -> tuple[str, ...] | None:
+    """Texts one of which every match of `pattern` contains, the most telling that the
+    regex parser's tree shows ("betalen" for "te\\s+betalen", "invoice" or "bill" or
+    "receipt" for "(?:invoice|bill|receipt)\\s*(?:no|#)"); None where it shows none."""
+    parsed = _regex_parser.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _required_in(parsed)
+
+
+def _required_in(items: Iterable[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    options: list[tuple[str, ...]] = []
+    run = ""  # consecutive literal characters: they stand side by side in every match
+    for op, value in items:
+        if op is _regex_ops.LITERAL:
+            run += chr(value)
+            continue
+        if run:
+            options.append((run,))
+            run = ""
+        found = _required_in_item(op, value)
+        if found:
+            options.append(found)
+    if run:
+        options.append((run,))
+    if not options:
+        return None
+    # The longest shortest text, then the fewest texts: the rarest in a phrase.
+    return max(options, key=lambda texts: (min(map(len, texts)), -len(texts)))
+
+
+def _required_in_item(op: Any, value: Any) -> tuple[str, ...] | None:
+    ops = _regex_ops
+    if op is ops.SUBPATTERN:
+        _, add_flags, _, body = value
+        return None if add_flags else _required_in(body)
+    if op is ops.BRANCH:
+        texts: list[str] = []
+        for alternative in value[1]:
+            found = _required_in(alternative)
+            if found is None:
+                return None
+            texts.extend(found)
+        return tuple(dict.fromkeys(texts))
+    if op in (ops.MAX_REPEAT, ops.MIN_REPEAT, ops.POSSESSIVE_REPEAT):
+        low, _, body = value
+        return _required_in(body) if low >= 1 else None
+    if op is ops.IN and all(kind is ops.LITERAL for kind, _ in value):
+        return tuple(chr(member) for _, member in value)
+    return None
 
 
 LABELS: list[Label] = [
@@ -259,9 +384,30 @@ LABELS: list[Label] = [
         r"desconto",
     ),
 ]
-# Any label at all: most phrases (amounts, descriptions) hold none, and one search says so
-# before every label's pattern is tried in turn.
-ANY_LABEL = re.compile("|".join(f"(?:{label.pattern.pattern})" for label in LABELS))
+# Every label begins where a word does (after a character that is not a word character, or
+# at the start): only the labels that can begin with a character standing there are tried.
+_WORD_STARTS = re.compile(r"(?<![\w]).", re.DOTALL)
+_LABELS_BY_FIRST: dict[str, list[int]] = {}
+for _index, _label in enumerate(LABELS):
+    for _char in _label.first or ():
+        _LABELS_BY_FIRST.setdefault(_char, []).append(_index)
+_LABELS_ANY_FIRST = [index for index, label in enumerate(LABELS) if label.first is None]
+
+
+def labels_that_may_match(folded: str) -> list[Label]:
+    """The labels whose patterns may match in `folded`, in the order of LABELS: most phrases
+    (amounts, descriptions) begin no word with a label's first character, and most labels
+    that begin with one of theirs lack a text every match of theirs contains."""
+    indexes = set(_LABELS_ANY_FIRST)
+    for char in set(_WORD_STARTS.findall(folded)):
+        indexes.update(_LABELS_BY_FIRST.get(char, ()))
+    tried = []
+    for index in sorted(indexes):
+        label = LABELS[index]
+        if label.required is None or any(map(folded.__contains__, label.required)):
+            tried.append(label)
+    return tried
+
 
 # The mark between the parts of a one-line sender address ("Name · Street 1 · Town"); OCR
 # often glues it to the word before, so only the space after it is required.

@@ -776,35 +776,62 @@ def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[
     are headed by known column words; where none gives a row, by a line of words over rows
     whose numbers line up under it (the roles then come from the values alone)."""
     lines = join_spaced_thousands(lines, decimal_separator)
+    headers = _HeaderColumns()
     rows: list[Row] = []
     found_header = False
     for structural in (False, True):
         position = 0
         while position < len(lines):
-            table = _table_at(lines, position, decimal_separator, structural)
+            table = _table_at(lines, position, decimal_separator, structural, headers)
             if table is None:
                 position += 1
                 continue
             found_header = True
-            position = _read_rows(table, lines, position + 1, decimal_separator, rows)
+            position = _read_rows(
+                table, lines, position + 1, decimal_separator, rows, headers=headers
+            )
         if rows:
             break
     return rows, found_header
 
 
+class _HeaderColumns:
+    """`header_columns` of the lines of one document, worked out once per line: each line
+    is asked whether it heads a table, and again by every table above it."""
+
+    def __init__(self) -> None:
+        self._by_line: dict[int, list[Column]] = {}  # id(line): its lines outlive this
+
+    def names_columns(self, line: Line) -> bool:
+        return bool(self._of(line))
+
+    def columns(self, line: Line) -> list[Column]:
+        return list(self._of(line))  # a copy: a table widens its own list of columns
+
+    def _of(self, line: Line) -> list[Column]:
+        found = self._by_line.get(id(line))
+        if found is None:
+            found = self._by_line[id(line)] = header_columns(line)
+        return found
+
+
 def _table_at(
-    lines: list[Line], position: int, decimal_separator: str | None, structural: bool
+    lines: list[Line],
+    position: int,
+    decimal_separator: str | None,
+    structural: bool,
+    headers: _HeaderColumns,
 ) -> Table | None:
     """The table headed by lines[position], its column roles checked against its rows."""
     line = lines[position]
-    known = header_columns(line) if not structural else []
+    known = headers.columns(line) if not structural else []
     if not known and not (structural and _may_head_table(line)):
         return None
     table = Table(columns=known, header=line)
     if known:
         _widen_with_neighbours(table, lines, position)
     kinds, bounds, percents = _phrase_columns(table)
-    body = _body_lines(table, lines, position, structural)
+    body = _body_lines(table, lines, position, headers, structural)
     found = value_roles(kinds, bounds, body, decimal_separator, strict=structural)
     if found is None:
         return table if known else None
@@ -884,7 +911,11 @@ def _phrase_columns(table: Table) -> tuple[list[str | None], list[tuple[float, f
 
 
 def _body_lines(
-    table: Table, lines: list[Line], position: int, structural: bool = False
+    table: Table,
+    lines: list[Line],
+    position: int,
+    headers: _HeaderColumns,
+    structural: bool = False,
 ) -> list[Line]:
     """The lines under a header on its page, up to what ends a table. Under a header of
     unknown words, another line that may head a table ends it too: a letterhead line of
@@ -896,7 +927,11 @@ def _body_lines(
         if line.page != header.page or line.y0 - previous.y1 > 4 * max(header.height, 1.0):
             break
         folded = fold(line.text)
-        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
+        if (
+            SECTION_ENDS.match(folded)
+            or _TAX_SUMMARY_HEADER.search(folded)
+            or headers.names_columns(line)
+        ):
             break
         if _CARRIED_ROW.search(folded) and find_amounts(line.text):
             continue  # "Report 64.398,96" under a header repeated on the next page
@@ -912,7 +947,13 @@ def _body_lines(
 
 
 def _read_rows(
-    table: Table, lines: list[Line], position: int, decimal_separator: str | None, rows: list[Row]
+    table: Table,
+    lines: list[Line],
+    position: int,
+    decimal_separator: str | None,
+    rows: list[Row],
+    *,
+    headers: _HeaderColumns,
 ) -> int:
     """Rows from the header down to the end of the table; returns where reading stopped.
     Lines are first sorted into item lines (an amount in the amount column) and others,
@@ -932,7 +973,11 @@ def _read_rows(
         ):
             break
         folded = fold(line.text)
-        if SECTION_ENDS.match(folded) or _TAX_SUMMARY_HEADER.search(folded) or header_columns(line):
+        if (
+            SECTION_ENDS.match(folded)
+            or _TAX_SUMMARY_HEADER.search(folded)
+            or headers.names_columns(line)
+        ):
             break
         # A header word repeated under the header is the second line of the header.
         if (

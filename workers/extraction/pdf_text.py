@@ -17,13 +17,12 @@ from workers.extraction.splitting import split_pages
 MIN_TEXT_CHARS = 40
 
 
-def page_words(page: pymupdf.Page) -> Page:
-    # Word boxes from the glyphs' own ascender and descender, as the models were trained on.
-    # The switch is process-wide and pymupdf4llm flips it when imported: set on every read.
-    pymupdf.TOOLS.unset_quad_corrections(True)
+def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> Page:
+    """The page's words; `textpage` is one already made of the page (`text_page`)."""
+    _pin_glyph_boxes()
     words = tuple(
         Word(text, x0, y0, x1, y1, page.number or 0)
-        for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False)
+        for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False, textpage=textpage)
         if text.strip()
     )
     return Page(
@@ -31,9 +30,23 @@ def page_words(page: pymupdf.Page) -> Page:
     )
 
 
-def page_has_text_layer(page: pymupdf.Page) -> bool:
-    text = page.get_text("text")
-    characters = sum(1 for ch in text if not ch.isspace())
+def _pin_glyph_boxes() -> None:
+    # Word boxes from the glyphs' own ascender and descender, as the models were trained on.
+    # The switch is process-wide and pymupdf4llm flips it when imported: set on every read.
+    pymupdf.TOOLS.unset_quad_corrections(True)
+
+
+def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
+    """The page's text as MuPDF lays it out, made once for both `page_has_text_layer` and
+    `page_words`: making it is most of the cost of either. get_text makes the same one for
+    "text" and for "words" (TEXTFLAGS_TEXT and TEXTFLAGS_WORDS are the same flags)."""
+    _pin_glyph_boxes()
+    return page.get_textpage(flags=pymupdf.TEXTFLAGS_WORDS)
+
+
+def page_has_text_layer(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> bool:
+    text = page.get_text("text", textpage=textpage)
+    characters = len(text) - sum(map(str.isspace, text))
     if characters >= MIN_TEXT_CHARS:
         return True
     return characters > 0 and not page.get_images(full=False)
@@ -61,9 +74,14 @@ def extract_pdf_text(pdf_bytes: bytes, *, split: bool = False) -> dict[str, Any]
 
     `split`: when the pages hold several documents, only their page ranges, under
     DOCUMENTS_KEY (a file with pages that need OCR is not split)."""
+    layers: list[bool] = []
+    pages: list[Page] = []
     with open_pdf(pdf_bytes) as doc:
-        layers = has_text_layer(doc)
-        pages = [page_words(page) for page, text in zip(doc, layers, strict=True) if text]
+        for page in doc:
+            textpage = text_page(page)
+            layers.append(page_has_text_layer(page, textpage))
+            if layers[-1]:
+                pages.append(page_words(page, textpage))
     if split and len(pages) > 1 and all(layers):
         documents = split_pages(pages, "pdf_text")
         if len(documents) > 1:

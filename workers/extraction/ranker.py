@@ -94,8 +94,9 @@ def candidate_table(
     for kind in set(FIELD_KINDS.values()):
         of_kind = [cand for cand in found if cand.kind == kind]
         names = cands_module.feature_names(kind)[:-2]
+        absent = [0.0] * len(names)  # a feature a candidate lacks reads 0
         matrix = np.array(
-            [[cand.features.get(name, 0.0) for name in names] for cand in of_kind],
+            [list(map(cand.features.get, names, absent)) for cand in of_kind],
             dtype=np.float64,
         ).reshape(len(of_kind), len(names))
         by_kind[kind] = (of_kind, matrix)
