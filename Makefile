@@ -38,13 +38,14 @@ up-dev: install ## as up, and webhooks may go to receivers on this machine (inve
 # Every core; a test module per worker at a time (its database and processes are
 # module-scoped); coverage of the code the test processes run, with CI's floor. Bytecode
 # is cached even where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes
-# the suite starts (gunicorn, Celery, the CLI) would otherwise compile the project again.
+# the suite starts (gunicorn, Celery, the CLI, each xdist worker) would otherwise compile
+# the project, and pytest rewrite the test modules, again on every run.
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto --dist loadscope --cov --cov-report=term:skip-covered
 
 test-fast: install ## unit tests without OCR or drawn corpora (no servers), on every core
-	$(PY) -m pytest -q -n auto -m "not slow" tests/unit
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto -m "not slow" tests/unit
 
 test-easyocr: ## the OCR tests with the EasyOCR engine, in a venv with the easyocr extra
 	$(MAKE) install EXTRAS=easyocr VENV=$(EASYOCR_VENV)

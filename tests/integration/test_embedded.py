@@ -12,7 +12,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,6 +38,39 @@ def data_root() -> Iterator[Path]:
     for server in mine:
         server.stop()
     shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def prepared_cluster() -> Iterator[Path]:
+    """`<root>/postgres` of a cluster initdb made once (stopped), for the tests that start a
+    server on an existing cluster: initdb is most of a first start."""
+    parent = Path(tempfile.mkdtemp(prefix="invex-test-cluster-", dir="/tmp"))
+    parent.chmod(0o755)
+    pg = PrivatePostgres(parent / ".invex", durable=False)
+    pg.start()
+    pg.stop()
+    yield pg.pg_root
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def with_cluster(prepared_cluster) -> Callable[[Path], Path]:
+    """`with_cluster(data_root)`: a copy of the prepared cluster (and its superuser password)
+    under `data_root`, owned as initdb left it, without its port; returns `data_root`."""
+
+    def copy(data_root: Path) -> Path:
+        data_root.mkdir(parents=True, exist_ok=True)
+        target = data_root / "postgres"
+        target.mkdir()
+        shutil.copystat(prepared_cluster, target)
+        for name in ("data", "superuser-password"):
+            # cp -a keeps the postgres user's ownership and modes (we may be root)
+            subprocess.run(["cp", "-a", str(prepared_cluster / name), str(target)], check=True)
+        owner = prepared_cluster.stat()
+        os.chown(target, owner.st_uid, owner.st_gid)
+        return data_root
+
+    return copy
 
 
 def redis_command(url: str, *words: str) -> bytes:
@@ -94,8 +127,8 @@ def test_redis_refuses_clients_without_the_password(data_root):
             assert conn.recv(1024).startswith(b"-NOAUTH")
 
 
-def test_postgres_keeps_data_and_address_across_stop_and_start(data_root, capsys):
-    pg = PrivatePostgres(data_root, durable=False)
+def test_postgres_keeps_data_and_address_across_stop_and_start(data_root, with_cluster, capsys):
+    pg = PrivatePostgres(with_cluster(data_root), durable=False)
     url = pg.start()
     with psycopg.connect(url) as conn:
         conn.execute("create table kept (n int)")
@@ -112,15 +145,15 @@ def test_postgres_keeps_data_and_address_across_stop_and_start(data_root, capsys
     pg.stop()
 
 
-def test_a_new_object_on_the_same_data_root_keeps_the_address(data_root):
-    first = PrivatePostgres(data_root, durable=False)
+def test_a_new_object_on_the_same_data_root_keeps_the_address(data_root, with_cluster):
+    first = PrivatePostgres(with_cluster(data_root), durable=False)
     url = first.start()
     first.stop()
     assert PrivatePostgres(data_root, durable=False).start() == url
 
 
-def test_restart_keeps_the_postgres_address(data_root):
-    pg = PrivatePostgres(data_root, durable=False)
+def test_restart_keeps_the_postgres_address(data_root, with_cluster):
+    pg = PrivatePostgres(with_cluster(data_root), durable=False)
     url = pg.start()
     assert pg.restart() == url
     with psycopg.connect(url) as conn:
@@ -150,8 +183,10 @@ def test_non_persistent_redis_starts_empty_after_restart(data_root):
     assert redis_command(url, "EXISTS", "k") == b":0\r\n"
 
 
-def test_two_instances_run_side_by_side(data_root):
+def test_two_instances_run_side_by_side(data_root, with_cluster):
     other_root = data_root.parent / "other"
+    with_cluster(data_root)
+    with_cluster(other_root)
     pgs = [PrivatePostgres(data_root, durable=False), PrivatePostgres(other_root, durable=False)]
     redises = [PrivateRedis(data_root), PrivateRedis(other_root)]
     pg_urls = [pg.start() for pg in pgs]
@@ -188,10 +223,10 @@ def _machine_redis_run_id() -> bytes:
     return next(line for line in info.split(b"\r\n") if line.startswith(b"run_id:"))
 
 
-def test_servers_already_on_5432_and_6379_are_left_alone(data_root):
+def test_servers_already_on_5432_and_6379_are_left_alone(data_root, with_cluster):
     pg_started, redis_run = _machine_postgres_started_at(), _machine_redis_run_id()
 
-    pg = PrivatePostgres(data_root, durable=False, tcp=True)
+    pg = PrivatePostgres(with_cluster(data_root), durable=False, tcp=True)
     redis = PrivateRedis(data_root)
     pg_url, redis_url = pg.start(), redis.start()
     assert urlsplit(pg_url).port not in (5432, 6379)
@@ -205,8 +240,8 @@ def test_servers_already_on_5432_and_6379_are_left_alone(data_root):
     assert _machine_redis_run_id() == redis_run
 
 
-def test_tcp_postgres_requires_the_generated_password(data_root):
-    url = PrivatePostgres(data_root, durable=False, tcp=True).start()
+def test_tcp_postgres_requires_the_generated_password(data_root, with_cluster):
+    url = PrivatePostgres(with_cluster(data_root), durable=False, tcp=True).start()
     parts = urlsplit(url)
     assert parts.hostname == "127.0.0.1"
     with psycopg.connect(url) as conn:
@@ -215,11 +250,11 @@ def test_tcp_postgres_requires_the_generated_password(data_root):
         psycopg.connect(url.replace(f":{parts.password}@", ":wrong@"), connect_timeout=2)
 
 
-def test_a_deep_data_root_gets_a_short_private_socket_dir(data_root):
+def test_a_deep_data_root_gets_a_short_private_socket_dir(data_root, with_cluster):
     deep = data_root.parent / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     os.chmod(deep.parent, 0o755)
-    pg = PrivatePostgres(deep / ".invex", durable=False)
+    pg = PrivatePostgres(with_cluster(deep / ".invex"), durable=False)
     url = pg.start()
     host = Path(dict(p.split("=") for p in urlsplit(url).query.split("&"))["host"])
     try:
@@ -315,8 +350,8 @@ def _start_in_child(root: Path) -> tuple[subprocess.Popen[str], list[str]]:
     return child, [child.stdout.readline().strip(), child.stdout.readline().strip()]
 
 
-def test_ctrl_c_of_the_parent_leaves_no_server_running(data_root):
-    child, _ = _start_in_child(data_root)
+def test_ctrl_c_of_the_parent_leaves_no_server_running(data_root, with_cluster):
+    child, _ = _start_in_child(with_cluster(data_root))
     assert _server_pids(data_root)
     os.killpg(child.pid, signal.SIGINT)  # what the terminal sends to the foreground group
     child.wait(timeout=30)
@@ -326,8 +361,8 @@ def test_ctrl_c_of_the_parent_leaves_no_server_running(data_root):
     assert _server_pids(data_root) == []
 
 
-def test_servers_left_by_a_killed_parent_are_taken_over(data_root):
-    child, (pg_url, redis_url) = _start_in_child(data_root)
+def test_servers_left_by_a_killed_parent_are_taken_over(data_root, with_cluster):
+    child, (pg_url, redis_url) = _start_in_child(with_cluster(data_root))
     redis_command(redis_url, "SET", "survivor", "1")
     os.kill(child.pid, signal.SIGKILL)  # no atexit: both servers are orphaned
     child.wait(timeout=30)

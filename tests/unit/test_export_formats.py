@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from common.exports.einvoices import invoice_to_cii
+from common.exports.einvoices import SENT_AHEAD, invoice_to_cii
 from common.exports.formats import (
     INVOICE_COLUMNS,
     LINE_COLUMNS,
@@ -347,9 +347,10 @@ def _many_ubl_invoices(count: int) -> list[Invoice]:
 
 
 def test_ubl_validated_in_processes_matches_validated_in_the_writer():
-    # More invoices than the writer sends ahead, so helpers, the writer and its waiting
-    # all take part; the archive must not depend on who checked which document.
-    invoices = _many_ubl_invoices(150)
+    # Three times what two helpers take ahead, so helpers, the writer and its waiting all
+    # take part; the archive must not depend on who checked which document.
+    count = 3 * 2 * SENT_AHEAD
+    invoices = _many_ubl_invoices(count)
     alone, _ = export("ubl", invoices, validation_processes=0)
     helped, _ = export("ubl", invoices, validation_processes=2)
     alone_zip, helped_zip = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(helped))
@@ -358,7 +359,7 @@ def test_ubl_validated_in_processes_matches_validated_in_the_writer():
         assert helped_zip.read(name) == alone_zip.read(name), name
     errors = alone_zip.read("errors.txt").decode().splitlines()
     assert [line.split("\t")[0] for line in errors] == [
-        f"inv_{n:04}" for n in range(150) if n % 7 == 3
+        f"inv_{n:04}" for n in range(count) if n % 7 == 3
     ]
     assert all("[BR-06]" in line for line in errors)
 

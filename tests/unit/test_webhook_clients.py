@@ -20,7 +20,10 @@ def url(n: int) -> str:
     return f"https://receiver-{n}.example/hooks"
 
 
-def test_the_least_recently_used_client_is_closed_beyond_the_bound():
+def test_the_least_recently_used_client_is_closed_beyond_the_bound(monkeypatch):
+    # A small bound: each new client loads the CA bundle again.
+    monkeypatch.setattr(service, "CLIENTS_PER_THREAD", 4)
+
     def work():
         oldest, recent = service._http_client(url(0)), service._http_client(url(1))
         for n in range(2, service.CLIENTS_PER_THREAD + 1):
