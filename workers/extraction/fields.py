@@ -36,6 +36,7 @@ from workers.extraction.labels import (
     TAX_ID_LABEL,
     VENDOR_HEADINGS,
     Label,
+    label_text,
     labels_that_may_match,
     sender_line_name,
 )
@@ -196,7 +197,7 @@ class Document:
         hits: list[LabelHit] = []
         for line, line_phrases in zip(self.lines, self.phrases_by_line, strict=True):
             for phrase in line_phrases:
-                folded = fold(phrase.text)
+                folded = label_text(fold(phrase.text))
                 found: list[tuple[int, int, Label]] = []
                 for label in labels_that_may_match(folded):
                     for match in label.pattern.finditer(folded):

@@ -37,7 +37,8 @@ def _labels(field: str, strength: float, *patterns: str) -> list[Label]:
     return [
         Label(
             field,
-            re.compile(r"(?<![\w])" + pattern + r"(?![\w])"),
+            # A label ending in a mark ("Nr.", "#") may touch its value: "Invoice#2015".
+            re.compile(r"(?<![\w])" + pattern + r"(?:(?<!\w)|(?![\w]))"),
             strength,
             _first_characters(pattern),
             _required_texts(pattern),
@@ -392,6 +393,18 @@ for _index, _label in enumerate(LABELS):
     for _char in _label.first or ():
         _LABELS_BY_FIRST.setdefault(_char, []).append(_index)
 _LABELS_ANY_FIRST = [index for index, label in enumerate(LABELS) if label.first is None]
+
+
+# OCR reads a label's I and O as 1 and 0 ("INVO1CE"); between two letters they are letters.
+_DIGIT_AS_LETTER = re.compile(r"(?<=[a-z])[01](?=[a-z])")
+
+
+def label_text(folded: str) -> str:
+    """Folded text as label patterns read it: digits standing for letters inside a word are
+    letters. One character for one, so offsets stay those of the text."""
+    if "0" not in folded and "1" not in folded:
+        return folded
+    return _DIGIT_AS_LETTER.sub(lambda m: "o" if m.group() == "0" else "i", folded)
 
 
 def labels_that_may_match(folded: str) -> list[Label]:

@@ -9,6 +9,7 @@ from workers.extraction.labels import (
     LABELS,
     _first_characters,
     _required_texts,
+    label_text,
     labels_that_may_match,
 )
 from workers.extraction.layout import fold
@@ -146,3 +147,39 @@ def test_texts_every_match_of_a_pattern_contains(pattern: str, required: tuple[s
 @pytest.mark.parametrize("pattern", [r"\w+", r"x?", r"(?:a|\d)", r"(?i)total"])
 def test_no_required_text_where_the_pattern_shows_none(pattern: str) -> None:
     assert _required_texts(pattern) is None
+
+
+@pytest.mark.parametrize(
+    ("read", "as_labels_read_it"),
+    [
+        ("invo1ce", "invoice"),
+        ("t0tal", "total"),
+        ("rechnungsnumm1er", "rechnungsnummier"),
+        ("inv-2024-01", "inv-2024-01"),  # digits beside digits stay digits
+        ("ab12cd", "ab12cd"),
+        ("1nvoice", "1nvoice"),  # only between two letters
+    ],
+)
+def test_ocr_digits_between_letters_are_read_as_letters_by_labels(read, as_labels_read_it):
+    assert label_text(read) == as_labels_read_it
+    assert len(label_text(read)) == len(read)  # offsets of the text hold
+
+
+def test_a_label_ending_in_a_mark_may_touch_its_value():
+    hits = [
+        (label.field, match.group())
+        for label in LABELS
+        for match in label.pattern.finditer(label_text(fold("INVO1CE#2015-11-04")))
+    ]
+
+    assert ("invoice_number", "invoice#") in hits
+
+
+def test_a_label_ending_in_a_letter_still_needs_a_boundary():
+    folded = fold("Totalbetrag 100")
+    assert not [
+        label
+        for label in LABELS
+        if label.field == "total_amount"
+        and any(m.group() == "total" for m in label.pattern.finditer(folded))
+    ]
