@@ -242,9 +242,18 @@ def uploaded_once(up: Up) -> dict:
 
 
 def scrape(url: str) -> str:
-    response = HTTP.get(url, timeout=10)
-    assert response.status_code == 200
-    return response.text
+    """The process's metrics once it listens: under load a worker may still be starting
+    (and its metrics port closed) after the stack already serves uploads."""
+    responses: list[httpx.Response] = []
+
+    def answered() -> bool:
+        with contextlib.suppress(httpx.ConnectError):
+            responses.append(HTTP.get(url, timeout=10))
+        return bool(responses)
+
+    wait_until(answered, timeout=30, interval=0.2, message=f"nothing listens at {url}")
+    assert responses[0].status_code == 200
+    return responses[0].text
 
 
 def alive(pid: int) -> bool:
