@@ -19,7 +19,10 @@ MIN_TEXT_CHARS = 40
 
 def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> Page:
     """The page's words; `textpage` is one already made of the page (`text_page`)."""
-    _pin_glyph_boxes()
+    # Word boxes from the glyphs' own ascender and descender, as the models were trained on.
+    # The switch is process-wide, read when words are taken from a text page, and
+    # pymupdf4llm flips it when imported: set on every read.
+    pymupdf.TOOLS.unset_quad_corrections(True)
     words = tuple(
         Word(text, x0, y0, x1, y1, page.number or 0)
         for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=False, textpage=textpage)
@@ -30,17 +33,10 @@ def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> 
     )
 
 
-def _pin_glyph_boxes() -> None:
-    # Word boxes from the glyphs' own ascender and descender, as the models were trained on.
-    # The switch is process-wide and pymupdf4llm flips it when imported: set on every read.
-    pymupdf.TOOLS.unset_quad_corrections(True)
-
-
 def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
     """The page's text as MuPDF lays it out, made once for both `page_has_text_layer` and
     `page_words`: making it is most of the cost of either. get_text makes the same one for
     "text" and for "words" (TEXTFLAGS_TEXT and TEXTFLAGS_WORDS are the same flags)."""
-    _pin_glyph_boxes()
     return page.get_textpage(flags=pymupdf.TEXTFLAGS_WORDS)
 
 
@@ -50,11 +46,6 @@ def page_has_text_layer(page: pymupdf.Page, textpage: pymupdf.TextPage | None = 
     if characters >= MIN_TEXT_CHARS:
         return True
     return characters > 0 and not page.get_images(full=False)
-
-
-def has_text_layer(doc: pymupdf.Document) -> list[bool]:
-    """Per page, whether its text can be read without OCR."""
-    return [page_has_text_layer(page) for page in doc.pages()]
 
 
 def open_pdf(pdf_bytes: bytes) -> pymupdf.Document:

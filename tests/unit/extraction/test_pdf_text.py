@@ -2,7 +2,7 @@
 
 import pymupdf
 
-from workers.extraction.pdf_text import extract_pdf_text, has_text_layer, page_words
+from workers.extraction.pdf_text import extract_pdf_text, page_has_text_layer, page_words
 
 GERMAN_INVOICE = [
     [
@@ -169,7 +169,7 @@ def test_a_page_with_an_image_and_almost_no_text_is_a_scan():
     page.insert_text((10, 10), "p. 1")
     text_page = doc.new_page()
     text_page.insert_text((50, 50), "Invoice No: 4711, a page with plenty of real text on it")
-    assert has_text_layer(doc) == [False, True]
+    assert [page_has_text_layer(page) for page in doc] == [False, True]
 
 
 def _tiny_png() -> bytes:
