@@ -14,7 +14,6 @@ import atexit
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from functools import cache
 
@@ -220,7 +219,7 @@ class BackgroundNudge:
         self._wanted = threading.Condition(threading.Lock())
         self._asked = False
         self._thread = ProcessThread(self._run_forever, name)
-        atexit.register(self.run_if_asked)
+        atexit.register(self._run_at_exit)
 
     def soon(self) -> None:
         with self._wanted:
@@ -234,15 +233,26 @@ class BackgroundNudge:
         if asked:
             self._nudge()
 
+    def _run_at_exit(self) -> None:
+        """The thread ends first (ProcessThread.stop says why), then the asks left run."""
+        with self._wanted:
+            self._thread.stopping.set()
+            self._wanted.notify()
+        self._thread.stop(timeout=self._spacing + 5)
+        self.run_if_asked()
+
     def _run_forever(self) -> None:
-        while True:
+        stopping = self._thread.stopping
+        while not stopping.is_set():
             with self._wanted:
-                self._wanted.wait_for(lambda: self._asked)
+                self._wanted.wait_for(lambda: self._asked or stopping.is_set())
+            if stopping.is_set():
+                return
             try:
                 self.run_if_asked()
             except Exception:  # a defect must not end the nudging for the process's life
                 log.exception("%s failed", self._name)
-            time.sleep(self._spacing)
+            stopping.wait(self._spacing)
 
 
 # While a dispatch message is pending, more nudges add nothing: the dispatcher, when it runs,

@@ -68,9 +68,14 @@ class _PendingCalls:
             with self._lock:
                 self._counts.update(counts)  # counted again on the next flush
 
+    def flush_at_exit(self) -> None:
+        """The thread ends first (ProcessThread.stop says why), then the last counts go."""
+        self._flusher.stop(timeout=FLUSH_SECONDS + 2)
+        self.flush()
+
     def _flush_forever(self) -> None:
-        while True:
-            time.sleep(FLUSH_SECONDS)
+        stopping = self._flusher.stopping
+        while not stopping.wait(FLUSH_SECONDS):
             try:
                 self.flush()
             except Exception:  # a defect must not end the counting for the process's life
@@ -78,7 +83,7 @@ class _PendingCalls:
 
 
 _pending = _PendingCalls()
-atexit.register(_pending.flush)
+atexit.register(_pending.flush_at_exit)
 
 
 class _MonthKeys:

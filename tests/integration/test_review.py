@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -460,6 +463,41 @@ def test_api_calls_are_counted_exactly_and_reach_redis_within_seconds(client, te
         keys = keys or redis_client().keys(f"invex:usage:{tenant.org.id}:live:*:calls")
     report = client.get("/v1/usage", headers=tenant.headers).get_json()
     assert report["api_calls"] == 6  # the five lists and this read
+
+
+# Counts API calls for a while, so the flusher thread is at work, then exits.
+COUNTING_PROCESS = """
+import sys, time
+from common.accounts.service import Principal
+from common.usage.service import count_api_call
+principal = Principal(org_id=sys.argv[1], key_id="key_exit", livemode=True, scopes=frozenset())
+calls, deadline = 0, time.monotonic() + 1.5
+while time.monotonic() < deadline:
+    count_api_call(principal)
+    calls += 1
+    if calls % 100 == 0:
+        time.sleep(0.001)
+print(calls)
+"""
+
+
+def test_a_process_ending_cleanly_adds_its_last_calls_and_exits(settings):
+    from common.health import redis_client
+    from tests.support import ROOT
+
+    org = f"org_exit{time.time_ns()}"
+    done = subprocess.run(
+        [sys.executable, "-c", COUNTING_PROCESS, org],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    keys = redis_client().keys(f"invex:usage:{org}:live:*:calls")
+    assert len(keys) == 1, done.stderr
+    assert int(redis_client().get(keys[0])) == int(done.stdout)
 
 
 def test_an_upload_under_the_default_schema_shows_that_schema(client, tenant):
