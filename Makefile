@@ -40,9 +40,13 @@ up-dev: install ## as up, and webhooks may go to receivers on this machine (inve
 # is cached even where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes
 # the suite starts (gunicorn, Celery, the CLI, each xdist worker) would otherwise compile
 # the project, and pytest rewrite the test modules, again on every run.
+# One worker more than cores: much of the suite's time is spent waiting on servers (start-ups,
+# polls, retry schedules), which the extra worker fills (docs/performance.md, Test suite).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto --dist loadscope --cov --cov-report=term:skip-covered
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadscope --cov --cov-report=term:skip-covered
 
 test-fast: install ## unit tests without OCR or drawn corpora (no servers), on every core
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto -m "not slow" tests/unit
