@@ -395,7 +395,9 @@ class PrivatePostgres:
             f"--locale={locale}",
         ]
         if not self.durable:
-            args.append("--no-sync")
+            # Throwaway clusters (tests): 1 MB WAL segments instead of 16 make each cluster a
+            # third the size to create and to copy.
+            args += ["--no-sync", "--wal-segsize=1"]
         done = self._run_as_server(args)
         if done.returncode != 0:
             raise EmbeddedServerError(f"initdb failed:\n{done.stdout}{done.stderr}")

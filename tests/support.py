@@ -43,7 +43,10 @@ def clone_database(url: str, template: str, name: str) -> str:
     migrated schema in milliseconds, instead of running the migrations again."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}" template "{template}"')
+        # PostgreSQL 15's default strategy writes the whole copy to the WAL; copying the files
+        # takes a third of the time, and these databases need no crash safety.
+        strategy = " strategy file_copy" if conn.info.server_version >= 150000 else ""
+        conn.execute(f'create database "{name}" template "{template}"{strategy}')
     return database_url_for(url, name)
 
 
