@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 
 import pytest
 import schemathesis
@@ -27,7 +28,9 @@ from schemathesis.generation.modes import GenerationMode
 from tests.integration.test_api_contract import assert_contract_error
 from tests.support import extract_now, make_text_pdf, one_of_everything
 
-EXAMPLES_PER_OPERATION = 10
+# Examples per operation and run: few in `make test`, where a developer waits for them;
+# CI sets INVEX_FUZZ_EXAMPLES higher (.ci/run), for a deeper search on every change.
+EXAMPLES_PER_OPERATION = int(os.environ.get("INVEX_FUZZ_EXAMPLES", "5"))
 ERROR_TYPES = {
     "invalid_request_error",
     "authentication_error",
