@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -47,14 +49,31 @@ LONGEST_FIRST = (
 BY_TEST = ("tests/integration/test_contract_fuzzing.py", "tests/integration/test_embedded.py")
 
 
+# The e2e modules on the shared service (tests/e2e/conftest.py) are one unit of work: each
+# worker that ran any of them started a service of its own. Together they are the longest
+# unit, so it goes first.
+SHARED_SERVICE_UNIT = "tests/e2e/ on the shared service"
+
+
 def _module_of(nodeid: str) -> str:
     return nodeid.split("::", maxsplit=1)[0]
 
 
 def _rank(scope: str) -> int:
     """A scope's place in LONGEST_FIRST; the others after, in loadscope's order."""
+    if scope == SHARED_SERVICE_UNIT:
+        return -1
     module = _module_of(scope)
     return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def _shared_service_modules(root: Path) -> frozenset[str]:
+    """The e2e modules that do not ask for a service of their own (`OWN_SERVICE = True`)."""
+    return frozenset(
+        str(path.relative_to(root))
+        for path in (root / "tests" / "e2e").glob("test_*.py")
+        if not re.search(r"^OWN_SERVICE = True", path.read_text(), re.MULTILINE)
+    )
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -63,10 +82,15 @@ def pytest_xdist_make_scheduler(config, log):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    shared = _shared_service_modules(config.rootpath)
+
     class LongestFirst(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            if _module_of(nodeid) in BY_TEST:
+            module = _module_of(nodeid)
+            if module in BY_TEST:
                 return nodeid
+            if module in shared:
+                return SHARED_SERVICE_UNIT
             return super()._split_scope(nodeid)
 
         def _assign_work_unit(self, node) -> None:
