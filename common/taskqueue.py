@@ -235,7 +235,7 @@ class BackgroundNudge:
 
     def _run_at_exit(self) -> None:
         """The thread ends first (ProcessThread.stop says why), then the asks left run."""
-        with self._wanted:
+        with self._wanted:  # wakes the thread where it waits for an ask
             self._thread.stopping.set()
             self._wanted.notify()
         self._thread.stop(timeout=self._spacing + 5)
@@ -243,7 +243,7 @@ class BackgroundNudge:
 
     def _run_forever(self) -> None:
         stopping = self._thread.stopping
-        while not stopping.is_set():
+        while True:
             with self._wanted:
                 self._wanted.wait_for(lambda: self._asked or stopping.is_set())
             if stopping.is_set():

@@ -68,7 +68,7 @@ class _PendingCalls:
             with self._lock:
                 self._counts.update(counts)  # counted again on the next flush
 
-    def flush_at_exit(self) -> None:
+    def _flush_at_exit(self) -> None:
         """The thread ends first (ProcessThread.stop says why), then the last counts go."""
         self._flusher.stop(timeout=FLUSH_SECONDS + 2)
         self.flush()
@@ -83,7 +83,7 @@ class _PendingCalls:
 
 
 _pending = _PendingCalls()
-atexit.register(_pending.flush_at_exit)
+atexit.register(_pending._flush_at_exit)
 
 
 class _MonthKeys:
