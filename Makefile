@@ -35,14 +35,15 @@ up: install ## run the whole service (embedded PostgreSQL and Redis unless URLs 
 up-dev: install ## as up, and webhooks may go to receivers on this machine (invex up --dev)
 	$(VENV)/bin/invex up --dev
 
-# Every core; a test module per worker at a time (its database and processes are
-# module-scoped); coverage of the code the test processes run, with CI's floor. Bytecode
-# is cached even where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes
-# the suite starts (gunicorn, Celery, the CLI, each xdist worker) would otherwise compile
-# the project, and pytest rewrite the test modules, again on every run.
-# One worker more than cores: much of the suite's time is spent waiting on servers (start-ups,
-# polls, retry schedules), which the extra worker fills (docs/performance.md, Test suite).
+# One xdist worker more than cores: much of the suite's time is spent waiting on servers
+# (start-ups, polls, retry schedules), which the extra worker fills (docs/performance.md).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
+# A test module per worker at a time (its database and processes are module-scoped);
+# coverage of the code the test processes run, with CI's floor. Bytecode is cached even
+# where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes the suite starts
+# (gunicorn, Celery, the CLI, each xdist worker) would otherwise compile the project, and
+# pytest rewrite the test modules, again on every run.
 
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"

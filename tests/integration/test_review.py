@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import pytest
 
 from common.invoices.review import TRANSITIONS
 from tests.integration.test_api_contract import assert_contract_error
-from tests.support import extract_now, make_text_pdf, make_ubl_invoice
+from tests.support import ROOT, extract_now, make_text_pdf, make_ubl_invoice
 
 
 @pytest.fixture
@@ -483,13 +482,11 @@ print(calls)
 
 def test_a_process_ending_cleanly_adds_its_last_calls_and_exits(settings):
     from common.health import redis_client
-    from tests.support import ROOT
 
     org = f"org_exit{time.time_ns()}"
     done = subprocess.run(
         [sys.executable, "-c", COUNTING_PROCESS, org],
         cwd=ROOT,
-        env=os.environ.copy(),
         capture_output=True,
         text=True,
         timeout=60,

@@ -330,21 +330,28 @@ def test_status_lists_the_processes_and_the_queues(plain_up):
     }
 
 
-def test_sigterm_after_a_restart_stops_everything_cleanly(plain_up):
-    """The plain stack's last test: a killed child comes back while the API keeps
-    answering, and one SIGTERM still ends the supervisor and every child."""
-    up = plain_up
-    api, worker, webhooks = up.child_pid("api"), up.child_pid("worker"), up.child_pid("webhooks")
+def kill_webhooks_until_restarted(up: Up) -> tuple[int, list[bool]]:
+    """SIGKILL the webhook worker and wait for the supervisor's new one: its pid, and
+    whether the API answered at each look meanwhile."""
+    webhooks = up.child_pid("webhooks")
     assert webhooks is not None
     os.kill(webhooks, signal.SIGKILL)
-    answers = []
+    answers: list[bool] = []
 
     def restarted() -> int | None:
         answers.append(up.api_answers())
         pid = up.child_pid("webhooks")
         return pid if pid not in (None, webhooks) else None
 
-    new_webhooks = wait_until(restarted, 30, interval=0.2, message=up.output())
+    return wait_until(restarted, 30, interval=0.2, message=up.output()), answers
+
+
+def test_sigterm_after_a_restart_stops_everything_cleanly(plain_up):
+    """The plain stack's last test: a killed child comes back while the API keeps
+    answering, and one SIGTERM still ends the supervisor and every child."""
+    up = plain_up
+    api, worker = up.child_pid("api"), up.child_pid("worker")
+    new_webhooks, answers = kill_webhooks_until_restarted(up)
     assert all(answers)
     assert (up.child_pid("api"), up.child_pid("worker")) == (api, worker)
     assert "webhooks exited with -9; restarting in 1 s (restart 1 of 5 in 60 s)" in up.output()
@@ -382,15 +389,8 @@ def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
 
 def test_a_killed_webhook_worker_is_restarted_and_delivers(start_up):
     up = start_up("--dev", **DEV_TWO_RESTARTS)
-    api, worker, webhooks = up.child_pid("api"), up.child_pid("worker"), up.child_pid("webhooks")
-    assert webhooks is not None
-    os.kill(webhooks, signal.SIGKILL)
-    new_webhooks = wait_until(
-        lambda: (pid := up.child_pid("webhooks")) not in (None, webhooks) and pid,
-        30,
-        interval=0.2,
-        message=up.output(),
-    )
+    api, worker = up.child_pid("api"), up.child_pid("worker")
+    new_webhooks, _ = kill_webhooks_until_restarted(up)
     assert up.process.poll() is None
     assert (up.child_pid("api"), up.child_pid("worker")) == (api, worker)
     assert "ERROR: webhooks exited with -9; restarting in 1 s (restart 1 of 2 in 900 s)" in (
