@@ -106,6 +106,39 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session) -> None:
+    """An xdist worker parses the controller's `-n` too, so pytest-cov starts the
+    controller's coverage in it as well as, at session start, the worker's own on top.
+    Pausing the worker's (`no_cover`) then resumed the stray one, which traced every
+    `no_cover` test. Stopped before the worker's starts."""
+    if not hasattr(session.config, "workerinput"):
+        return
+    import coverage
+
+    stray = coverage.Coverage.current()
+    if stray is not None:
+        stray.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """pytest-cov's `no_cover` stops tracing for a test's call only; its fixtures, made in
+    setup, are often the costlier part (the drawn invoices, the fuzzing's objects)."""
+    if not item.get_closest_marker("no_cover"):
+        return (yield)
+    import coverage
+
+    tracing = coverage.Coverage.current()
+    if tracing is None:
+        return (yield)
+    tracing.stop()
+    try:
+        return (yield)
+    finally:
+        tracing.start()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_ocr_thread() -> None:
     """OCR on one thread, in the test processes and the workers they start: the suite's

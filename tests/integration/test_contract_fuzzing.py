@@ -14,16 +14,12 @@ nowhere (the only endpoint points at example.com and no webhook worker runs).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation.modes import GenerationMode
 
 from tests.integration.test_api_contract import assert_contract_error
 from tests.support import extract_now, make_text_pdf, one_of_everything
@@ -41,7 +37,6 @@ ERROR_TYPES = {
 }
 
 
-@schemathesis.check
 def errors_are_in_the_contracts_shape(ctx, response, case) -> bool | None:
     """`{"error": {"type", "code", "message", "request_id", ["param"]}}` as JSON, with the
     Request-Id header's value, and never a stack trace."""
@@ -64,6 +59,16 @@ def errors_are_in_the_contracts_shape(ctx, response, case) -> bool | None:
     return True
 
 
+@functools.cache
+def contract_checks() -> list:
+    """schemathesis' check for 5xx and ours, registered once. schemathesis and hypothesis
+    are imported here, by the worker that fuzzes, not by every worker's collection."""
+    import schemathesis
+    from schemathesis.checks import not_a_server_error
+
+    return [not_a_server_error, schemathesis.check(errors_are_in_the_contracts_shape)]
+
+
 @pytest.fixture(scope="module")
 def fuzzing_key(settings) -> str:
     """A full-access live key of an organisation no other test sees."""
@@ -77,7 +82,10 @@ def real_ids(app, fuzzing_key) -> dict[str, str]:
     return one_of_everything(app.test_client(), {"Authorization": f"Bearer {fuzzing_key}"})
 
 
-def fuzz_operation(operation, mode: GenerationMode, secret: str, path_ids: dict | None) -> None:
+def fuzz_operation(operation, mode, secret: str, path_ids: dict | None) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis.errors import Unsatisfiable
+
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_ids))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -89,7 +97,7 @@ def fuzz_operation(operation, mode: GenerationMode, secret: str, path_ids: dict 
     def run(case):
         case.call_and_validate(
             headers={"Authorization": f"Bearer {secret}"},
-            checks=[not_a_server_error, errors_are_in_the_contracts_shape],
+            checks=contract_checks(),
         )
 
     # Unsatisfiable: negative mode, and nothing to make invalid (no parameters, body or key).
@@ -106,6 +114,9 @@ def fuzz_operation(operation, mode: GenerationMode, secret: str, path_ids: dict 
 def test_every_operation_answers_generated_requests_within_the_contract(
     app, fuzzing_key, real_ids, run
 ):
+    import schemathesis
+    from schemathesis.generation.modes import GenerationMode
+
     schema = schemathesis.openapi.from_wsgi("/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     mode = GenerationMode.NEGATIVE if run == "invalid" else GenerationMode.POSITIVE

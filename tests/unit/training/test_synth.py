@@ -12,6 +12,10 @@ from stdnum import iban as stdnum_iban
 from training.synth import LANGUAGES, LAYOUT_FAMILIES, generate, render_scan
 from training.synth.__main__ import main as cli_main
 
+# training/ is outside coverage's source, and tracing the drawing of hundreds of invoices
+# doubled this module's CPU for no line counted.
+pytestmark = pytest.mark.no_cover
+
 SEEDS = range(300)
 # the families of invoicing-software habits, each drawn often enough to meet its variants
 HABIT_FAMILIES = [f for f in LAYOUT_FAMILIES.values() if f.parties]
