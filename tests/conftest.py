@@ -23,36 +23,40 @@ TEMPLATE_DATABASE = "invex_template"
 SLOW_DIRECTORIES = ("tests/unit/training/",)
 
 
+# The e2e modules on the shared service (tests/e2e/conftest.py) are one unit of work: each
+# worker that ran any of them started a service of its own.
+SHARED_SERVICE_UNIT = "tests/e2e/ on the shared service"
+# Likewise the modules that OCR pages: one worker loads the OCR models (seconds of CPU)
+# instead of each worker that ran one of them.
+OCR_UNIT = "tests/unit/ that OCR pages"
+OCR_MODULES = (
+    "tests/unit/extraction/test_ocr.py",
+    "tests/unit/extraction/test_ocr_engines.py",
+    "tests/unit/extraction/test_document_splitter.py",
+)
+
 # `--dist loadscope` hands out whole modules, those with the most tests first, so modules of
 # a few long tests came last and one worker ran them while the other stood idle. These
-# take longest (docs/performance.md, Test suite) and are handed out first, longest first;
-# a stale list costs only balance.
+# units take longest (docs/performance.md, Test suite) and are handed out first, longest
+# first; a stale list costs only balance.
 LONGEST_FIRST = (
+    SHARED_SERVICE_UNIT,
     "tests/integration/test_supervisor.py",
-    "tests/e2e/test_extraction_flow.py",
     "tests/e2e/test_webhooks.py",
-    "tests/e2e/test_extraction_outages.py",
-    "tests/integration/test_web_app.py",
-    "tests/e2e/test_web_browser.py",
+    OCR_UNIT,
     "tests/integration/test_contract_fuzzing.py",
-    "tests/unit/extraction/test_document_splitter.py",
     "tests/unit/training/test_synth.py",
-    "tests/e2e/test_publish_flow.py",
     "tests/e2e/test_mail_flow.py",
-    "tests/unit/extraction/test_ocr_engines.py",
+    "tests/e2e/test_extraction_outages.py",
     "tests/integration/test_integrations.py",
-    "tests/integration/test_review.py",
     "tests/integration/test_mailboxes.py",
-    "tests/unit/extraction/test_ocr.py",
+    "tests/integration/test_limits.py",
+    "tests/e2e/test_publish_flow.py",
+    "tests/integration/test_review.py",
+    "tests/integration/test_web_app.py",
 )
 # Modules whose tests share nothing costly: each test is a unit of work of its own.
 BY_TEST = ("tests/integration/test_contract_fuzzing.py", "tests/integration/test_embedded.py")
-
-
-# The e2e modules on the shared service (tests/e2e/conftest.py) are one unit of work: each
-# worker that ran any of them started a service of its own. Together they are the longest
-# unit, so it goes first.
-SHARED_SERVICE_UNIT = "tests/e2e/ on the shared service"
 
 
 def _module_of(nodeid: str) -> str:
@@ -61,10 +65,8 @@ def _module_of(nodeid: str) -> str:
 
 def _rank(scope: str) -> int:
     """A scope's place in LONGEST_FIRST; the others after, in loadscope's order."""
-    if scope == SHARED_SERVICE_UNIT:
-        return -1
-    module = _module_of(scope)
-    return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+    unit = scope if scope in LONGEST_FIRST else _module_of(scope)
+    return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def _shared_service_modules(root: Path) -> frozenset[str]:
@@ -91,6 +93,8 @@ def pytest_xdist_make_scheduler(config, log):
                 return nodeid
             if module in shared:
                 return SHARED_SERVICE_UNIT
+            if module in OCR_MODULES:
+                return OCR_UNIT
             return super()._split_scope(nodeid)
 
         def _assign_work_unit(self, node) -> None:
