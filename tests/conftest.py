@@ -112,11 +112,13 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session) -> None:
-    """An xdist worker parses the controller's `-n` too, so pytest-cov starts the
-    controller's coverage in it as well as, at session start, the worker's own on top.
-    Pausing the worker's (`no_cover`) then resumed the stray one, which traced every
-    `no_cover` test. Stopped before the worker's starts."""
-    if not hasattr(session.config, "workerinput"):
+    """Under xdist, pytest-cov traces the controller, which runs no test, and, as a worker
+    parses the controller's `-n` too, starts the controller's coverage in each worker as
+    well as the worker's own (after this hook). Pausing the worker's for `no_cover` then
+    resumed the stray one. Both are stopped: neither counts a line the workers' own miss,
+    and tracing slowed the controller's handling of every report."""
+    config = session.config
+    if not (hasattr(config, "workerinput") or config.getoption("numprocesses", None)):
         return
     import coverage
 
