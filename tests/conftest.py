@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import random
 import re
 import shutil
 from collections.abc import Iterator
@@ -108,6 +109,17 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if any(part in item.nodeid for part in SLOW_DIRECTORIES):
             item.add_marker(pytest.mark.slow)
+    # INVEX_TEST_SHUFFLE=<seed>: each module's tests in an order drawn from the seed (the
+    # same in every xdist worker), to find a test that passes only after another.
+    seed = os.environ.get("INVEX_TEST_SHUFFLE")
+    if seed:
+        draw = random.Random(seed)
+        shuffled = []
+        for _, tests in itertools.groupby(items, key=lambda item: _module_of(item.nodeid)):
+            module_tests = list(tests)
+            draw.shuffle(module_tests)
+            shuffled += module_tests
+        items[:] = shuffled
 
 
 @pytest.hookimpl(tryfirst=True)
