@@ -44,7 +44,6 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # where PYTHONDONTWRITEBYTECODE is set: each of the many Python processes the suite starts
 # (gunicorn, Celery, the CLI, each xdist worker) would otherwise compile the project, and
 # pytest rewrite the test modules, again on every run.
-
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
 	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadscope --cov --cov-report=term:skip-covered

@@ -32,6 +32,15 @@ def private_root(prefix: str) -> Path:
     return root
 
 
+# Databases of the suite's private Redis. 0 is each module's own, emptied as the module
+# starts; these are kept apart from it and from each other.
+SHARED_E2E_REDIS_DATABASE = "1"  # the shared e2e service's broker (tests/e2e/conftest.py)
+# The broker of a second API a shared-service module starts for itself (the PostgreSQL
+# outage test): on the shared service's, its nudges would interfere.
+SIDE_REDIS_DATABASE = "2"
+INVEX_UP_REDIS_DATABASE = "7"  # `invex up` in tests/integration/test_supervisor.py
+
+
 def database_url_for(url: str, name: str) -> str:
     """`url` with its database replaced by `name`."""
     parts = urlsplit(url)

@@ -12,11 +12,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import TEMPLATE_DATABASE, pointed_at
-from tests.support import ServiceProcesses, clone_database, database_url_for, drop_database
+from tests.support import (
+    SHARED_E2E_REDIS_DATABASE,
+    ServiceProcesses,
+    clone_database,
+    database_url_for,
+    drop_database,
+)
 
 SHARED_DATABASE = "invex_e2e_shared"
-# The shared service's broker: Redis database 0 is emptied before each module of its own.
-SHARED_REDIS_DATABASE = "1"
 
 
 def _own_service(request) -> bool:
@@ -28,7 +32,7 @@ def shared_servers(settings, servers) -> Iterator[tuple[str, str]]:
     import redis
 
     database_url = clone_database(servers["server_url"], TEMPLATE_DATABASE, SHARED_DATABASE)
-    redis_url = database_url_for(servers["redis_url"], SHARED_REDIS_DATABASE)
+    redis_url = database_url_for(servers["redis_url"], SHARED_E2E_REDIS_DATABASE)
     redis.Redis.from_url(redis_url).flushdb()
     try:
         yield database_url, redis_url

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import Tenant
 from tests.support import (
     ROOT,
+    SIDE_REDIS_DATABASE,
     ServiceProcesses,
     database_url_for,
     make_text_pdf,
@@ -105,7 +106,8 @@ def test_postgres_outage_degrades_then_recovers_without_restart(servers):
     # A broker of its own too: on the shared service's, a nudge this API's SIGKILL cut short
     # left the coalescing key set, and the shared service's next upload waited for a beat
     # that the suite does not run.
-    processes = ServiceProcesses(database_url, database_url_for(servers["redis_url"], "2"))
+    redis_url = database_url_for(servers["redis_url"], SIDE_REDIS_DATABASE)
+    processes = ServiceProcesses(database_url, redis_url)
     processes.start_api()
     try:
         org = invex_cli(processes.env, "orgs", "create", "Outage Org", "--json")

@@ -15,13 +15,22 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
 
-from tests.support import HTTP, ROOT, Receiver, free_port, make_text_pdf, private_root, wait_until
+from tests.support import (
+    HTTP,
+    INVEX_UP_REDIS_DATABASE,
+    ROOT,
+    Receiver,
+    database_url_for,
+    free_port,
+    make_text_pdf,
+    private_root,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -129,12 +138,10 @@ def new_up_servers(servers: dict) -> tuple[str, str, str]:
     name = f"invex_up_{secrets.token_hex(4)}"
     with psycopg.connect(servers["server_url"], autocommit=True) as conn:
         conn.execute(f"create database {name}")
-    database = urlsplit(servers["server_url"])
-    redis = urlsplit(servers["redis_url"])
     return (
         name,
-        urlunsplit(database._replace(path=f"/{name}")),
-        urlunsplit(redis._replace(path="/7")),
+        database_url_for(servers["server_url"], name),
+        database_url_for(servers["redis_url"], INVEX_UP_REDIS_DATABASE),
     )
 
 
