@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ServiceProcesses, clone_database, drop_database, private_root
+from tests.support import (
+    ServiceProcesses,
+    clone_database,
+    drop_database,
+    private_root,
+    remove_stale_scratch,
+)
 
 TEMPLATE_DATABASE = "invex_template"
 # Draws hundreds of synthetic invoices: whole seconds a test, so not in `make test-fast`.
@@ -124,12 +130,18 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session) -> None:
+    config = session.config
+    if not hasattr(config, "workerinput"):
+        remove_stale_scratch()
+    _stop_stray_coverage(config)
+
+
+def _stop_stray_coverage(config) -> None:
     """Under xdist, pytest-cov traces the controller, which runs no test, and, as a worker
     parses the controller's `-n` too, starts the controller's coverage in each worker as
-    well as the worker's own (after this hook). Pausing the worker's for `no_cover` then
+    well as the worker's own (after sessionstart). Pausing the worker's for `no_cover` then
     resumed the stray one. Both are stopped: neither counts a line the workers' own miss,
     and tracing slowed the controller's handling of every report."""
-    config = session.config
     if not (hasattr(config, "workerinput") or config.getoption("numprocesses", None)):
         return
     import coverage

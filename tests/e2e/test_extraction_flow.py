@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,7 +101,8 @@ def test_postgres_outage_degrades_then_recovers_without_restart(servers):
     from common.embedded import PrivatePostgres
     from common.migrations import apply_migrations
 
-    postgres = PrivatePostgres(private_root("invex-outage-"), durable=False)
+    root = private_root("invex-outage-")
+    postgres = PrivatePostgres(root, durable=False)
     database_url = postgres.start()
     apply_migrations(database_url)
     # A broker of its own too: on the shared service's, a nudge this API's SIGKILL cut short
@@ -133,6 +135,7 @@ def test_postgres_outage_degrades_then_recovers_without_restart(servers):
     finally:
         processes.stop()
         postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_key_from_the_cli_authenticates(service, settings):

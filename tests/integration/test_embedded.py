@@ -9,7 +9,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -21,16 +20,14 @@ import pytest
 
 from common import embedded
 from common.embedded import EmbeddedServerError, MissingBinary, PrivatePostgres, PrivateRedis
+from tests.support import private_root
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def data_root() -> Iterator[Path]:
-    # Not pytest's tmp_path: as root it lives under /tmp/pytest-of-root (0700), which the
-    # `postgres` user cannot enter, and the module rightly refuses to loosen it.
-    parent = Path(tempfile.mkdtemp(prefix="invex-test-", dir="/tmp"))
-    parent.chmod(0o755)
+    parent = private_root("invex-test-")
     yield parent / ".invex"
     # Only the servers this test started: the suite's own servers run in this process too.
     with embedded._running_lock:
@@ -44,8 +41,7 @@ def data_root() -> Iterator[Path]:
 def prepared_cluster() -> Iterator[Path]:
     """`<root>/postgres` of a cluster initdb made once (stopped), for the tests that start a
     server on an existing cluster: initdb is most of a first start."""
-    parent = Path(tempfile.mkdtemp(prefix="invex-test-cluster-", dir="/tmp"))
-    parent.chmod(0o755)
+    parent = private_root("invex-test-cluster-")
     pg = PrivatePostgres(parent / ".invex", durable=False)
     pg.start()
     pg.stop()

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,6 +176,7 @@ class Stacks:
             assert up.child_pid(leftover) is None
         with psycopg.connect(self.servers["server_url"], autocommit=True) as conn:
             conn.execute(f"drop database if exists {self.database} with (force)")
+        shutil.rmtree(up.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
