@@ -143,6 +143,11 @@ class ServiceProcesses:
     def __init__(self, database_url: str, redis_url: str, **env: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # Its processes' logs and temporary files: in the suite's scratch, which a later run
+        # empties a day on, so a failed run's logs can still be read.
+        self.root = private_root(f"invex-service-{self.port}-")
+        (self.root / "tmp").mkdir()
+        (self.root / "metrics").mkdir()
         self.env = {
             **os.environ,
             "INVEX_DATABASE_URL": database_url,
@@ -150,22 +155,24 @@ class ServiceProcesses:
             "INVEX_WEBHOOK_ALLOW_PRIVATE": "1",
             "INVEX_WEBHOOK_ALLOW_HTTP": "1",
             "PYTHONUNBUFFERED": "1",
+            # multiprocessing's pymp-* directories outlive a SIGKILLed process
+            "TMPDIR": str(self.root / "tmp"),
             **env,
         }
         self.api: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.webhooks: subprocess.Popen | None = None
         self.exports: subprocess.Popen | None = None
-        self.exports_log = Path(f"/tmp/invex-exports-{self.port}.log")
+        self.exports_log = self.root / "exports.log"
         self.bank: subprocess.Popen | None = None
         self.others: list[subprocess.Popen] = []
-        self.bank_log = Path(f"/tmp/invex-bank-{self.port}.log")
+        self.bank_log = self.root / "bank.log"
         self.publish: subprocess.Popen | None = None
-        self.publish_log = Path(f"/tmp/invex-publish-{self.port}.log")
+        self.publish_log = self.root / "publish.log"
         # each process type its own metrics directory, as `invex up` gives them
-        self.metrics_root = Path(tempfile.mkdtemp(prefix="invex-test-metrics-"))
-        self.worker_log = Path(f"/tmp/invex-worker-{self.port}.log")
-        self.webhooks_log = Path(f"/tmp/invex-webhooks-{self.port}.log")
+        self.metrics_root = self.root / "metrics"
+        self.worker_log = self.root / "worker.log"
+        self.webhooks_log = self.root / "webhooks.log"
 
     def start(self) -> None:
         # Tasks left by in-process API tests (which run no worker) would queue ahead of ours.
@@ -320,10 +327,10 @@ class ServiceProcesses:
         import redis
 
         redis.Redis.from_url(self.env["INVEX_REDIS_URL"]).delete("mail")
-        log = Path(f"/tmp/invex-mail-{self.port}.log")
+        log = self.root / "mail.log"
         self.others.append(self._start_celery_worker("mail", log, "-P", "threads", "-c", "4"))
         schedule = self.metrics_root / "beat-schedule"
-        beat_log = Path(f"/tmp/invex-beat-{self.port}.log")
+        beat_log = self.root / "beat.log"
         self.others.append(
             subprocess.Popen(
                 [
