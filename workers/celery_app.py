@@ -1,13 +1,16 @@
 """The worker side of Celery: `celery -A workers.celery_app worker -Q extract` (or
-`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, or `beat`). Loads the task modules; the OCR model
+`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, or `beat`). A worker loads the task modules of
+the queues it takes (beat none); the OCR model
 loads lazily, once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and
 INVEX_OCR_THREADS applied when each worker process starts."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from celery.signals import (
@@ -24,12 +27,17 @@ from common import db, logs
 from common.config import get_settings
 from common.metrics_dir import MULTIPROC_ENV, prepare_multiprocess_dir
 from common.taskqueue import (
+    BANK_QUEUE,
     DISPATCH_EXTRACT_TASK,
     DISPATCH_MAIL_TASK,
     DISPATCH_TASK,
+    EXPORTS_QUEUE,
     EXTRACT_QUEUE,
+    MAIL_QUEUE,
     POLL_MAILBOX_TASK,
+    PUBLISH_QUEUE,
     SWEEP_TASK,
+    WEBHOOKS_QUEUE,
     make_celery,
 )
 
@@ -95,14 +103,29 @@ for _logger_name in ("celery.worker.strategy", "celery.app.trace"):
     logging.getLogger(_logger_name).addFilter(NameTasksByTheirObject())
 
 app = make_celery(settings.redis_url)
-app.conf.include = [
-    "workers.tasks",
-    "workers.webhook_tasks",
-    "workers.export_tasks",
-    "workers.bank_tasks",
-    "workers.mail_tasks",
-    "workers.publish_tasks",
-]
+
+# The modules that define the tasks routed to each queue (common/taskqueue.py routes them).
+# A worker imports those of the queues it takes, so an exports worker carries neither the
+# mail nor the publishing code; the sweeper runs on the webhooks queue.
+TASK_MODULES_BY_QUEUE: dict[str, tuple[str, ...]] = {
+    EXTRACT_QUEUE: ("workers.tasks",),
+    WEBHOOKS_QUEUE: ("workers.webhook_tasks", "workers.tasks"),
+    EXPORTS_QUEUE: ("workers.export_tasks",),
+    BANK_QUEUE: ("workers.bank_tasks",),
+    MAIL_QUEUE: ("workers.mail_tasks",),
+    PUBLISH_QUEUE: ("workers.publish_tasks",),
+}
+ALL_TASK_MODULES = tuple(dict.fromkeys(m for ms in TASK_MODULES_BY_QUEUE.values() for m in ms))
+
+
+def task_modules_for(queues: Iterable[str]) -> tuple[str, ...]:
+    """The task modules a worker taking `queues` needs; all of them for a queue not known
+    here (an operator's own), so no task it may receive goes unregistered."""
+    wanted: dict[str, None] = {}
+    for queue in queues:
+        for module in TASK_MODULES_BY_QUEUE.get(queue, ALL_TASK_MODULES):
+            wanted[module] = None
+    return tuple(wanted)
 
 
 # Whether this worker takes extractions; only such a worker loads PyMuPDF and the OCR stack.
@@ -110,9 +133,13 @@ _extracts = False
 
 
 @celeryd_after_setup.connect
-def _check_ocr_engine(sender: Any, instance: Any, **_: Any) -> None:
+def _load_own_tasks(sender: Any, instance: Any, **_: Any) -> None:
+    """Once -Q is applied, before the consumer starts and the pool forks: the task modules
+    of this worker's queues and, for an extraction worker, the extraction stack."""
     global _extracts  # noqa: PLW0603 - set once, in the worker's parent, before the pool forks
     consumed = instance.app.amqp.queues.consume_from or instance.app.amqp.queues
+    for module in task_modules_for(consumed):
+        importlib.import_module(module)
     _extracts = EXTRACT_QUEUE in consumed
     if not _extracts:
         return
@@ -133,7 +160,7 @@ def _check_ocr_engine(sender: Any, instance: Any, **_: Any) -> None:
 def _configure_ocr(**_: Any) -> None:
     if not _extracts:
         return
-    from workers.extraction import ocr  # noqa: PLC0415 - imported already (_check_ocr_engine)
+    from workers.extraction import ocr  # noqa: PLC0415 - imported already (_load_own_tasks)
 
     ocr.use_engine(settings.ocr_engine)
     threads = settings.ocr_threads or max(
