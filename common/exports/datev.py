@@ -30,28 +30,11 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any, BinaryIO
 
-from common.exports.formats import Options, Writer, _FilesZip
+from common.exports.formats import DatevSettings, FilesZip, Options, Writer
 from common.invoices.repository import Invoice
 from common.invoices.ubl_export import currency_exponent
 
 ENCODING = "cp1252"
-
-
-@dataclass(frozen=True)
-class DatevSettings:
-    """What names the accountant's DATEV client, from the export request (`datev`)."""
-
-    consultant_number: int = 1001  # Beraternummer (DATEV's lowest)
-    client_number: int = 1  # Mandantennummer
-    fiscal_year_start_month: int = 1  # WJ-Beginn: the first day of this month
-    account_length: int = 4  # Sachkontenlänge: 4 digits, creditors 5
-    creditor_account: int = 70000  # Konto: SKR03/SKR04's first creditor
-    expense_account: int = 4980  # Gegenkonto: SKR03 "Sonstiger Betriebsbedarf"
-    description: str = "Invex Eingangsrechnungen"  # Bezeichnung (at most 30 characters)
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any] | None) -> DatevSettings:
-        return cls(**(options or {}))
 
 
 # The columns of a Buchungsstapel (format version 13), in DATEV's order.
@@ -231,7 +214,7 @@ class DatevWriter(Writer):
         self.settings = options.datev or DatevSettings()
         self.created = datetime.now(UTC)
         self.batches: dict[date, _Batch] = {}
-        self._zip = _FilesZip(out, options) if options.include_files else None
+        self._zip = FilesZip(out, options) if options.include_files else None
         self.content_type = "text/csv; charset=windows-1252"  # its IANA name
         self.extension = ".csv"
         # The cells every booking has the same, copied for each
@@ -355,7 +338,7 @@ class DatevWriter(Writer):
                 empty = _Batch(start, spool, today, today, [])
                 self._write_batch(empty, self.out)
             return
-        archive = self._zip or _FilesZip(self.out, self.options)
+        archive = self._zip or FilesZip(self.out, self.options)
         for batch in batches:
             name = f"EXTF_Buchungsstapel_{batch.start:%Y%m%d}.csv"
             with archive.zip.open(name, "w", force_zip64=True) as target:

@@ -33,15 +33,12 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from common import fastjson
 from common.invoices.repository import Invoice
 from common.invoices.resource import invoice_resource
 from common.invoices.ubl_export import currency_exponent
-
-if TYPE_CHECKING:
-    from common.exports.datev import DatevSettings
 
 FORMATS = (
     "csv",
@@ -54,7 +51,8 @@ FORMATS = (
     "datev",
 )
 
-# What open_writer can write; the API refuses the rest of FORMATS (400 unsupported_format).
+# What open_writer (common/exports/writers.py) can write; the API refuses the rest of
+# FORMATS (400 unsupported_format).
 WRITTEN_FORMATS = FORMATS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,6 +67,23 @@ EXTENSIONS = {
 }
 
 LoadFile = Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class DatevSettings:
+    """What names the accountant's DATEV client, from the export request (`datev`)."""
+
+    consultant_number: int = 1001  # Beraternummer (DATEV's lowest)
+    client_number: int = 1  # Mandantennummer
+    fiscal_year_start_month: int = 1  # WJ-Beginn: the first day of this month
+    account_length: int = 4  # Sachkontenlänge: 4 digits, creditors 5
+    creditor_account: int = 70000  # Konto: SKR03/SKR04's first creditor
+    expense_account: int = 4980  # Gegenkonto: SKR03 "Sonstiger Betriebsbedarf"
+    description: str = "Invex Eingangsrechnungen"  # Bezeichnung (at most 30 characters)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any] | None) -> DatevSettings:
+        return cls(**(options or {}))
 
 
 @dataclass(frozen=True)
@@ -241,9 +256,9 @@ class TableWriter(Writer):
         self.content_type = (
             "application/zip" if options.include_files else f"text/csv; charset={table.charset}"
         )
-        self._zip: _FilesZip | None = None
+        self._zip: FilesZip | None = None
         if options.include_files:
-            self._zip = _FilesZip(out, options)
+            self._zip = FilesZip(out, options)
             self._target: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         else:
             self._target = out
@@ -273,7 +288,7 @@ class TableWriter(Writer):
             self._zip.finish()
 
 
-class _FilesZip(ZipWriter):
+class FilesZip(ZipWriter):
     """The ZIP around a table export: only the originals (and errors.txt)."""
 
     def add_entry(self, invoice: Invoice) -> None:
@@ -286,11 +301,11 @@ class JsonLinesWriter(Writer):
 
     def __init__(self, out: BinaryIO, options: Options) -> None:
         super().__init__(out, options)
-        self._zip: _FilesZip | None = None
+        self._zip: FilesZip | None = None
         self._target: IO[bytes] = out
         if options.include_files:
             self.content_type, self.extension = "application/zip", ".zip"
-            self._zip = _FilesZip(out, options)
+            self._zip = FilesZip(out, options)
             self._target = tempfile.TemporaryFile()  # noqa: SIM115
 
     def add(self, invoice: Invoice) -> None:
@@ -646,33 +661,3 @@ class QuickBooksBills(TableExport):
                 line.tax_amount,
                 text(fields.get("currency")),
             ]
-
-
-# --- choosing -------------------------------------------------------------------------------
-
-
-def open_writer(format: str, out: BinaryIO, options: Options) -> Writer:
-    """The writer of `format` (one of FORMATS) writing into `out`."""
-    tables: dict[str, type[TableExport]] = {
-        "csv": InvoiceTable,
-        "csv_lines": LineTable,
-        "xero_bills_csv": XeroBills,
-        "quickbooks_bills_csv": QuickBooksBills,
-    }
-    if format in tables:
-        return TableWriter(out, options, tables[format]())
-    if format == "json":
-        return JsonLinesWriter(out, options)
-    if format == "datev":
-        from common.exports.datev import DatevWriter  # noqa: PLC0415 - imports this module
-
-        return DatevWriter(out, options)
-    if format == "ubl":
-        from common.exports.einvoices import UblZipWriter  # noqa: PLC0415 - lxml, saxon
-
-        return UblZipWriter(out, options)
-    if format == "facturx":
-        from common.exports.einvoices import FacturxZipWriter  # noqa: PLC0415 - PDF stack
-
-        return FacturxZipWriter(out, options)
-    raise ValueError(f"unknown export format {format!r}")

@@ -25,9 +25,9 @@ from common.config import get_settings
 from common.errors import ExportNotReady, ResourceNotFound, UnsupportedFormat
 from common.events import record_event
 from common.exports import repository
-from common.exports.datev import DatevSettings
-from common.exports.formats import FORMATS, Options, open_writer
+from common.exports.formats import FORMATS, DatevSettings, Options
 from common.exports.repository import CHUNK_BYTES, Export
+from common.exports.writers import open_writer
 from common.ids import new_id
 from common.invoices.repository import Invoice, InvoiceFilters, list_invoices_query
 from common.pagination import org_page

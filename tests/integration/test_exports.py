@@ -350,7 +350,8 @@ def test_reading_only_the_formats_fields_writes_what_whole_invoices_write(
     is the one their writer makes from whole invoices, whether a key is missing, null, a
     number or text a spreadsheet would run."""
     from common.exports import service
-    from common.exports.formats import Options, open_writer
+    from common.exports.formats import Options
+    from common.exports.writers import open_writer
     from common.invoices.repository import Invoice, list_invoices_query
 
     missing, null = two_invoices

@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from common.exports.datev import COLUMNS, DatevSettings
+from common.exports.datev import COLUMNS
+from common.exports.formats import DatevSettings
 from tests.unit.test_export_formats import FIELDS, export, invoice
 
 DOCUMENTED_FIRST_COLUMNS = [

@@ -24,9 +24,9 @@ from common.exports.formats import (
     XERO_BILL_COLUMNS,
     Options,
     amount,
-    open_writer,
     text,
 )
+from common.exports.writers import open_writer
 from common.invoices.repository import Invoice
 from common.invoices.ubl_validation import validate_ubl
 from common.invoices.ubl_validation_process import ValidationProcessError, validation_processes
