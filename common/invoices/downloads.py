@@ -24,8 +24,7 @@ def invoice_xml(principal: Principal, invoice_id: str) -> Download:
     if invoice.content_type == "application/xml":
         return Download(data, "application/xml", f"{invoice.id}.xml")
     if invoice.content_type == "application/pdf" and invoice.fields.get("source") == "facturx":
-        # PDF parsing lives with the extraction engine; loaded only for this download.
-        from workers.extraction.facturx import embedded_einvoice_xml  # noqa: PLC0415
+        from common.pdf_attachments import embedded_einvoice_xml  # noqa: PLC0415 - PyMuPDF
 
         embedded = embedded_einvoice_xml(data)
         if embedded is not None:

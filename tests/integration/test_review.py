@@ -301,6 +301,24 @@ def test_xml_of_an_xml_upload_is_the_original(client, tenant):
         assert "XML-1" in doc[0].get_text()
 
 
+def test_xml_of_a_facturx_pdf_is_the_attached_invoice_not_a_notes_file(client, tenant):
+    import pymupdf
+
+    from tests.unit.extraction.einvoice_documents import cii_invoice, facturx_pdf
+
+    xml = cii_invoice(number="FX-77")
+    attached = facturx_pdf(xml, "Rechnung FX-77 Gesamt 10,70", attachment_name="rechnung.xml")
+    with pymupdf.open(stream=attached) as doc:
+        # XML too, and first by name: only its root says it is not the invoice
+        doc.embfile_add("anmerkungen.xml", b"<?xml version='1.0'?><notes>paid by card</notes>")
+        pdf = doc.tobytes()
+    invoice = extracted(client, tenant, pdf, "fx.pdf")
+    response = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=tenant.headers)
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert response.data == xml
+
+
 def test_generated_ubl_from_corrected_fields_validates(client, tenant):
     from common.demo import demo_invoice_pdf
     from common.invoices.ubl_validation import validate_ubl

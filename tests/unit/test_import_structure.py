@@ -18,9 +18,6 @@ ALLOWED_WORKERS_IMPORTS = frozenset(
     {
         # By design: `invex extract` is the extraction engine's command line, no servers.
         ("common.cli", "workers.extraction.batch"),
-        # DEBT: the download of a Factur-X PDF's XML finds it with the extraction engine's
-        # PDF attachment reader; that reader (with einvoice_syntax) belongs in common/.
-        ("common.invoices.downloads", "workers.extraction.facturx"),
         # DEBT: the bank statement parsers (pure code, in workers/statements) sniff an upload
         # and name the CSV presets for the API; they use the extraction engine's hardened
         # XML parser and money helpers, which would have to move to common/ with them.

@@ -5,110 +5,17 @@ so a page that does not show the XML's invoice number or total earns a warning."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pymupdf
 
+from common.pdf_attachments import PDF_ERRORS, embedded_xml_candidates
 from workers.extraction import money
 from workers.extraction.einvoice import einvoice_syntax, parse_einvoice_root
 from workers.extraction.errors import UnprocessableInvoice
 from workers.extraction.invoice_fields import warning
 from workers.extraction.xmltree import parse_untrusted_xml
-
-# The names the standards prescribe, most specific first; any other attached XML is tried
-# after these.
-KNOWN_XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
-# An attachment claiming to be larger is not an invoice; it is not even decompressed.
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-_OBJECT_REFERENCE = re.compile(r"(\d+)\s+0\s+R")
-# What PyMuPDF raises on damaged objects and streams (MuPDF errors do not all derive from
-# RuntimeError).
-PDF_ERRORS = (RuntimeError, ValueError, KeyError, pymupdf.mupdf.FzErrorBase)
-
-
-@dataclass(frozen=True)
-class EmbeddedXml:
-    name: str
-    data: bytes
-
-
-def embedded_xml_candidates(doc: pymupdf.Document) -> list[EmbeddedXml]:
-    """Attached files that may be the e-invoice, best candidates first: the embedded-files
-    name tree, then the catalog's associated files (/AF, PDF/A-3), then file attachment
-    annotations."""
-    found: dict[str, EmbeddedXml] = {}
-    for source in (_named_embedded_files, _associated_files, _attachment_annotations):
-        try:
-            attachments = source(doc)
-        except PDF_ERRORS:
-            continue  # a damaged attachment list; the others may still hold the invoice
-        for attachment in attachments:
-            found.setdefault(attachment.name, attachment)
-    return sorted(found.values(), key=_candidate_rank)
-
-
-def _named_embedded_files(doc: pymupdf.Document) -> list[EmbeddedXml]:
-    attachments = []
-    for name in doc.embfile_names():
-        info = doc.embfile_info(name)
-        if (info.get("size") or 0) > MAX_ATTACHMENT_BYTES:
-            continue
-        file_name = info.get("ufilename") or info.get("filename") or name
-        attachments.append(EmbeddedXml(file_name, doc.embfile_get(name)))
-    return attachments
-
-
-def _attachment_annotations(doc: pymupdf.Document) -> list[EmbeddedXml]:
-    attachments = []
-    for page in doc.pages():
-        for annot in page.annots(types=[pymupdf.mupdf.PDF_ANNOT_FILE_ATTACHMENT]):
-            info = annot.file_info
-            if (info.get("size") or 0) <= MAX_ATTACHMENT_BYTES:
-                file_name = info.get("filename") or f"attachment-{annot.xref}"
-                attachments.append(EmbeddedXml(file_name, annot.get_file()))
-    return attachments
-
-
-def _candidate_rank(candidate: EmbeddedXml) -> tuple[int, str]:
-    name = candidate.name.lower()
-    if name in KNOWN_XML_NAMES:
-        return (KNOWN_XML_NAMES.index(name), name)
-    if name.endswith(".xml"):
-        return (len(KNOWN_XML_NAMES), name)
-    return (len(KNOWN_XML_NAMES) + 1, name)
-
-
-def _associated_files(doc: pymupdf.Document) -> list[EmbeddedXml]:
-    catalog = doc.pdf_catalog()
-    kind, value = doc.xref_get_key(catalog, "AF")
-    if kind == "xref":
-        value = doc.xref_object(int(value.split()[0]), compressed=True)
-    elif kind != "array":
-        return []
-    attachments = []
-    for reference in _OBJECT_REFERENCE.findall(value):
-        filespec = int(reference)
-        stream_kind, stream_ref = doc.xref_get_key(filespec, "EF/F")
-        if stream_kind != "xref":
-            continue
-        stream_xref = int(stream_ref.split()[0])
-        length_kind, length = doc.xref_get_key(stream_xref, "Params/Size")
-        if length_kind == "int" and int(length) > MAX_ATTACHMENT_BYTES:
-            continue
-        name = next(
-            (
-                doc.xref_get_key(filespec, key)[1]
-                for key in ("UF", "F")
-                if doc.xref_get_key(filespec, key)[0] == "string"
-            ),
-            f"af-{filespec}",
-        )
-        data = doc.xref_stream(stream_xref)
-        if data:
-            attachments.append(EmbeddedXml(name, data))
-    return attachments
 
 
 def find_embedded_einvoice(doc: pymupdf.Document) -> tuple[str, dict[str, Any]] | None:
@@ -184,19 +91,3 @@ def _number_forms(value: Decimal) -> set[str]:
         forms.add(grouped.replace(",", separator) + ("," if separator == "." else ".") + cents)
         forms.add(grouped.replace(",", separator) + "," + cents)
     return {form.replace(" ", "") for form in forms}
-
-
-def embedded_einvoice_xml(pdf_bytes: bytes) -> bytes | None:
-    """The bytes of the e-invoice XML a PDF carries (for downloading it), or None."""
-    try:
-        doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
-    except PDF_ERRORS:
-        return None
-    with doc:
-        for candidate in embedded_xml_candidates(doc):
-            try:
-                if einvoice_syntax(parse_untrusted_xml(candidate.data)) is not None:
-                    return candidate.data
-            except UnprocessableInvoice:
-                continue
-    return None

@@ -18,6 +18,7 @@ from PIL import Image
 
 from common.documents import DEFAULT_MAX_PAGES, MAX_IMAGE_PIXELS
 from common.mupdf_warnings import forget_mupdf_warnings
+from common.pdf_attachments import PDF_ERRORS
 from workers.extraction import sniff
 from workers.extraction.checks import apply_checks, drop_out_of_range_values
 from workers.extraction.custom_fields import extract_custom_fields
@@ -30,7 +31,7 @@ from workers.extraction.errors import (
     UnprocessableInvoice,
     UnsupportedFileType,
 )
-from workers.extraction.facturx import PDF_ERRORS, extract_facturx
+from workers.extraction.facturx import extract_facturx
 from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.result import DOCUMENTS_KEY, OCR_TEXT_KEY, Extraction
 from workers.extraction.xmltree import parse_untrusted_xml
