@@ -1,8 +1,8 @@
 """The worker side of Celery: `celery -A workers.celery_app worker -Q extract` (or
-`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, or `beat`). A worker loads the task modules of
-the queues it takes (beat none); the OCR model
-loads lazily, once per process, the first time a scan arrives, with INVEX_OCR_ENGINE and
-INVEX_OCR_THREADS applied when each worker process starts."""
+`-Q webhooks`, `-Q exports`, `-Q bank`, `-Q mail`, `-Q publish`, or `beat`). A worker loads
+the task modules of the queues it takes (beat none); the OCR model loads lazily, once per
+process, the first time a scan arrives, with INVEX_OCR_ENGINE and INVEX_OCR_THREADS applied
+when each worker process starts."""
 
 from __future__ import annotations
 
