@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api.schemas import PageArgs, StrictSchema
-from workers.statements.csv_statement import OPTIONS, PRESETS, ROLES
+from common.bank.statements.csv_statement import OPTIONS, PRESETS, ROLES
 
 STATEMENT_STATUSES = ("queued", "processing", "processed", "failed")
 STATEMENT_FORMATS = ("camt.052", "camt.053", "camt.054", "mt940", "ofx", "csv")

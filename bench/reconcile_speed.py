@@ -34,8 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.bank.matching import BankTransaction, OpenInvoice, propose
+from common.bank.statements.formats import parse_statement
 from tests.unit.bank.documents import Payment, camt053, mt940, ofx
-from workers.statements.formats import parse_statement
 
 WORDS = (
     "Nord",

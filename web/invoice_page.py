@@ -16,8 +16,8 @@ from common.invoice_fields import SCALAR_FIELDS
 from common.invoices import downloads, field_boxes, page_images, review, service
 from common.invoices.repository import InvoiceFilters
 from common.invoices.resource import invoice_resource
-from common.invoices.ubl_export import currency_exponent
 from common.members import service as members
+from common.money import currency_exponent
 from common.pagination import encode_cursor
 from web import auth, display
 from web.blueprint import blp

@@ -17,12 +17,12 @@ from common import db, taskqueue
 from common.accounts.service import Principal
 from common.bank import repository
 from common.bank.repository import Statement, Transaction
+from common.bank.statements import model
+from common.bank.statements.formats import parse_statement, sniff_statement
 from common.errors import ResourceNotFound, UnprocessableStatement
 from common.events import record_event
 from common.ids import new_id
 from common.pagination import clamp_limit, decode_cursor, org_page, page_of
-from workers.statements import model
-from workers.statements.formats import parse_statement, sniff_statement
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ from common.ids import new_id
 from common.invoices import repository as invoices_repository
 from common.invoices.repository import Invoice
 from common.invoices.resource import invoice_resource
-from common.invoices.ubl_export import currency_exponent
 from common.matching.lines import (
     DEVIATION_CODES,
     UNCERTAIN,
@@ -43,6 +42,7 @@ from common.matching.lines import (
     match_lines,
     over_invoiced,
 )
+from common.money import currency_exponent
 from common.pagination import MAX_LIMIT, decode_cursor, page_of
 
 log = logging.getLogger(__name__)

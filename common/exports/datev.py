@@ -32,7 +32,7 @@ from typing import IO, Any, BinaryIO
 
 from common.exports.formats import DatevSettings, FilesZip, Options, Writer
 from common.invoices.repository import Invoice
-from common.invoices.ubl_export import currency_exponent
+from common.money import currency_exponent
 
 ENCODING = "cp1252"
 

@@ -38,7 +38,7 @@ from typing import IO, Any, BinaryIO
 from common import fastjson
 from common.invoices.repository import Invoice
 from common.invoices.resource import invoice_resource
-from common.invoices.ubl_export import currency_exponent
+from common.money import currency_exponent
 
 FORMATS = (
     "csv",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from common.integrations.service import normalise_rate
-from common.invoices.ubl_export import currency_exponent
+from common.money import currency_exponent
 
 MAX_LINES = 500
 MAX_DESCRIPTION = 4000

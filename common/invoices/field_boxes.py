@@ -16,7 +16,7 @@ from typing import Any
 from common.accounts.service import Principal
 from common.invoice_fields import AMOUNT_FIELDS, SCALAR_FIELDS
 from common.invoices.service import get_invoice, read_invoice_file
-from common.invoices.ubl_export import currency_exponent
+from common.money import currency_exponent
 
 MAX_BOXES = 6  # per field: a value printed all over the page marks nothing useful
 MIN_LENGTH = 2  # "0" or "5" would match everywhere

@@ -22,7 +22,7 @@ from typing import Any
 
 import pymupdf
 
-from common.invoices.ubl_export import currency_exponent
+from common.money import currency_exponent
 
 PAGE = pymupdf.paper_rect("a4")
 LEFT, RIGHT, TOP, BOTTOM = 48.0, PAGE.width - 48.0, 48.0, PAGE.height - 60.0

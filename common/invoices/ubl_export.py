@@ -49,6 +49,8 @@ from typing import Any
 
 from lxml import etree
 
+from common.money import currency_exponent, format_quantity, format_rate
+
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 _CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -70,33 +72,6 @@ NO_LINES_DESCRIPTION = "Amount as stated (no line items on the source document)"
 VAT_NOT_STATED = "VAT not stated on the source document"
 
 # ISO 4217 minor-unit exponents that are not 2 (the same table as the extraction engine's).
-_EXPONENTS = {
-    **dict.fromkeys(
-        (
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ),
-        0,
-    ),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
-
 # Countries whose VAT identifiers carry a two-letter prefix, and the ISO 3166 code it means.
 _VAT_PREFIX_COUNTRY = {
     **{
@@ -298,11 +273,6 @@ _CATEGORY_REASONS = {
     "K": ("VATEX-EU-IC", "Intra-community supply"),
     "G": ("VATEX-EU-G", "Export outside the EU"),
 }
-
-
-def currency_exponent(currency: str | None) -> int:
-    """ISO 4217 minor-unit exponent: EUR 2, JPY 0, KWD 3; unknown currencies 2."""
-    return _EXPONENTS.get((currency or "").strip().upper(), 2)
 
 
 def invoice_to_ubl(fields: dict[str, Any], *, issue_date_fallback: dt.date | None = None) -> bytes:
@@ -840,7 +810,7 @@ class _UblBuilder:
         self.cbc(category, "ID", group.category)
         if group.category != "O":  # BR-O-05/BR-O-09: "not subject to VAT" carries no rate
             rate = group.rate if group.rate is not None else Decimal(0)
-            self.cbc(category, "Percent", _format_rate(rate))
+            self.cbc(category, "Percent", format_rate(rate))
         if reasons and group.category in ("E", "O", "AE", "K", "G"):
             code, text = _CATEGORY_REASONS.get(group.category, (None, None))
             if group.category in ("E", "O"):
@@ -858,7 +828,7 @@ class _UblBuilder:
         element = self.cac(root, name)
         self.cbc(element, "ID", str(number))
         quantity_name = "CreditedQuantity" if self.credit_note else "InvoicedQuantity"
-        self.cbc(element, quantity_name, _format_quantity(line.quantity), unitCode=line.unit_code)
+        self.cbc(element, quantity_name, format_quantity(line.quantity), unitCode=line.unit_code)
         self.money(element, "LineExtensionAmount", line.net)
         item = self.cac(element, "Item")
         self.cbc(item, "Name", line.description[:1000])
@@ -870,7 +840,7 @@ class _UblBuilder:
             self.cbc(
                 classified,
                 "Percent",
-                _format_rate(group.rate if group.rate is not None else Decimal(0)),
+                format_rate(group.rate if group.rate is not None else Decimal(0)),
             )
         self.cbc(self.cac(classified, "TaxScheme"), "ID", "VAT")
         price = self.cac(element, "Price")
@@ -887,18 +857,6 @@ def _iso_date(value: Any) -> str | None:
         return dt.date.fromisoformat(text[:10]).isoformat()
     except ValueError:
         return None
-
-
-def _format_rate(rate: Decimal) -> str:
-    if rate == rate.quantize(Decimal("0.01")):
-        return str(rate.quantize(Decimal("0.01")))
-    return format(rate.normalize(), "f")
-
-
-def _format_quantity(quantity: Decimal) -> str:
-    if quantity == quantity.to_integral_value():
-        return str(quantity.quantize(Decimal(1)))
-    return format(quantity.normalize(), "f")
 
 
 def _format_price(price: Decimal, exponent: int) -> str:

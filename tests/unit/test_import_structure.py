@@ -18,13 +18,6 @@ ALLOWED_WORKERS_IMPORTS = frozenset(
     {
         # By design: `invex extract` is the extraction engine's command line, no servers.
         ("common.cli", "workers.extraction.batch"),
-        # DEBT: the bank statement parsers (pure code, in workers/statements) sniff an upload
-        # and name the CSV presets for the API; they use the extraction engine's hardened
-        # XML parser and money helpers, which would have to move to common/ with them.
-        ("api.bank_schemas", "workers.statements.csv_statement"),
-        ("common.bank.service", "workers.statements"),
-        ("common.bank.service", "workers.statements.formats"),
-        ("common.bank.service", "workers.statements.model"),
     }
 )
 

@@ -22,6 +22,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.in_ import gstin
 from stdnum.util import get_cc_module
 
+from common import money
 from common.invoice_fields import (
     AMOUNT_FIELDS,
     LINE_ITEM_AMOUNTS,
@@ -30,7 +31,6 @@ from common.invoice_fields import (
     MAX_SIGNIFICANT_DIGITS,
     TAX_BREAKDOWN_AMOUNTS,
 )
-from workers.extraction import money
 from workers.extraction.invoice_fields import warning
 
 STRUCTURED_SOURCES = frozenset({"ubl", "cii", "facturx"})

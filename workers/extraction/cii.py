@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.xmltree import (
+    Element,
+    find,
+    find_all,
+    first,
+    first_text,
+    lines_of,
+    text_of,
+)
 from workers.extraction.invoice_fields import (
     AmountReader,
     document_type_for_code,
@@ -21,15 +30,6 @@ from workers.extraction.invoice_fields import (
     payment_method_for_code,
     rate_text,
     single_rate,
-)
-from workers.extraction.xmltree import (
-    Element,
-    find,
-    find_all,
-    first,
-    first_text,
-    lines_of,
-    text_of,
 )
 
 

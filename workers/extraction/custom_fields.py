@@ -16,8 +16,8 @@ from typing import Any
 
 import re2
 
+from common.money import to_minor_units
 from workers.extraction.dates import parse_date
-from workers.extraction.money import to_minor_units
 from workers.extraction.numbers import parse_amount
 
 SEPARATORS = " \t:=#-–"

@@ -7,10 +7,10 @@ from typing import Any
 
 from lxml import etree
 
+from common.xmltree import Element, RefusedXml, local_name, parse_untrusted_xml
 from workers.extraction.cii import parse_cii
 from workers.extraction.errors import UnprocessableInvoice
 from workers.extraction.ubl import parse_ubl
-from workers.extraction.xmltree import Element, local_name, parse_untrusted_xml
 
 UBL_ROOTS = frozenset({"Invoice", "CreditNote"})
 CII_ROOTS = frozenset({"CrossIndustryInvoice", "CrossIndustryDocument"})
@@ -27,11 +27,19 @@ def einvoice_syntax(root: Element) -> str | None:
     return None
 
 
+def read_xml(data: bytes) -> Element:
+    """The root of untrusted XML (see `common.xmltree.parse_untrusted_xml`); what it refuses
+    is an UnprocessableInvoice."""
+    try:
+        return parse_untrusted_xml(data)
+    except RefusedXml as exc:
+        raise UnprocessableInvoice(exc.message) from None
+
+
 def parse_einvoice(xml_bytes: bytes) -> dict[str, Any]:
     """Invoice fields of a UBL or CII document; UnprocessableInvoice for anything else,
-    including unsafe XML (see `xmltree.parse_untrusted_xml`)."""
-    root = parse_untrusted_xml(xml_bytes)
-    return parse_einvoice_root(root)
+    including unsafe XML."""
+    return parse_einvoice_root(read_xml(xml_bytes))
 
 
 def parse_einvoice_root(root: Element) -> dict[str, Any]:

@@ -10,12 +10,11 @@ from typing import Any
 
 import pymupdf
 
+from common import money
 from common.pdf_attachments import PDF_ERRORS, embedded_xml_candidates
-from workers.extraction import money
-from workers.extraction.einvoice import einvoice_syntax, parse_einvoice_root
+from workers.extraction.einvoice import einvoice_syntax, parse_einvoice_root, read_xml
 from workers.extraction.errors import UnprocessableInvoice
 from workers.extraction.invoice_fields import warning
-from workers.extraction.xmltree import parse_untrusted_xml
 
 
 def find_embedded_einvoice(doc: pymupdf.Document) -> tuple[str, dict[str, Any]] | None:
@@ -25,7 +24,7 @@ def find_embedded_einvoice(doc: pymupdf.Document) -> tuple[str, dict[str, Any]] 
         # Every attachment is tried, whatever its name: parsing a non-XML file fails fast,
         # and some generators name the invoice freely or encode it in UTF-16.
         try:
-            root = parse_untrusted_xml(candidate.data)
+            root = read_xml(candidate.data)
             if einvoice_syntax(root) is None:
                 continue
             fields = parse_einvoice_root(root)

@@ -19,7 +19,8 @@ from decimal import Decimal
 from itertools import product, takewhile
 from typing import Any
 
-from workers.extraction import money, ranker
+from common import money
+from workers.extraction import ranker
 from workers.extraction.addresses import address_from, is_postcode_line
 from workers.extraction.checks import is_valid_iban
 from workers.extraction.dates import find_dates, infer_day_first

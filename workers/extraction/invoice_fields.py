@@ -7,8 +7,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from common import money
 from common.invoice_fields import SCALAR_FIELDS
-from workers.extraction import money
 
 # The contract's extracted fields, named once in common/invoice_fields.py.
 AMOUNT_FIELDS = ("subtotal_amount", "tax_amount", "total_amount", "amount_due", "discount_amount")

@@ -16,7 +16,7 @@ from itertools import pairwise
 from statistics import median
 from typing import Any
 
-from workers.extraction import money
+from common import money
 from workers.extraction.invoice_fields import AmountReader, line_item
 from workers.extraction.labels import SECTION_ENDS
 from workers.extraction.layout import PHRASE_GAP_RATIO, Line, Word, fold, overlap_x, phrases

@@ -22,7 +22,7 @@ from common.pdf_attachments import PDF_ERRORS
 from workers.extraction import sniff
 from workers.extraction.checks import apply_checks, drop_out_of_range_values
 from workers.extraction.custom_fields import extract_custom_fields
-from workers.extraction.einvoice import parse_einvoice
+from workers.extraction.einvoice import parse_einvoice, read_xml
 from workers.extraction.errors import (
     EncryptedPdf,
     ExtractionTimeout,
@@ -34,7 +34,6 @@ from workers.extraction.errors import (
 from workers.extraction.facturx import extract_facturx
 from workers.extraction.invoice_fields import empty_fields, warning
 from workers.extraction.result import DOCUMENTS_KEY, OCR_TEXT_KEY, Extraction
-from workers.extraction.xmltree import parse_untrusted_xml
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # A text layer with fewer visible characters than this is a scan with stray marks.
@@ -122,7 +121,7 @@ def _document_text(data: bytes, content_type: str) -> str:
     """The document as lines of text, for custom fields: an XML e-invoice's element texts,
     a PDF's text layer (scans bring the text OCR read with their fields)."""
     if content_type == sniff.XML:
-        root = parse_untrusted_xml(data)
+        root = read_xml(data)
         return "\n".join(t.strip() for t in root.itertext() if t.strip())
     if content_type == sniff.PDF:
         with open_pdf(data) as doc:

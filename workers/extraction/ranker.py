@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from common import money
 from workers.extraction import candidates as cands_module
-from workers.extraction import money
 from workers.extraction.candidates import FIELD_KINDS, Cand
 
 MODEL_DIR = Path(__file__).with_name("models")

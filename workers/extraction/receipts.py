@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from workers.extraction import money
+from common import money
 from workers.extraction.dates import day_first_votes, find_dates
 from workers.extraction.layout import Line, Page, document_lines, fold, phrases
 from workers.extraction.numbers import ISO_CURRENCIES, decimal_separator_of, find_amounts

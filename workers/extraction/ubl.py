@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.xmltree import (
+    Element,
+    find,
+    find_all,
+    first_text,
+    iter_texts,
+    lines_of,
+    local_name,
+    text_of,
+)
 from workers.extraction.invoice_fields import (
     AmountReader,
     document_type_for_code,
@@ -14,16 +24,6 @@ from workers.extraction.invoice_fields import (
     payment_method_for_code,
     rate_text,
     single_rate,
-)
-from workers.extraction.xmltree import (
-    Element,
-    find,
-    find_all,
-    first_text,
-    iter_texts,
-    lines_of,
-    local_name,
-    text_of,
 )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from common.bank.statements.formats import parse_statement
 from tests.unit.bank.documents import CAMT053_NS, CAMT053_V02_NS, Payment, camt053
-from workers.statements.formats import parse_statement
 
 SCHEMAS = Path(__file__).parent / "schemas"
 # the XSDs are trusted files of ours, but nothing at test time may reach the network

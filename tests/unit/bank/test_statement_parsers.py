@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
+from common.bank.statements.csv_statement import parse_csv_statement
+from common.bank.statements.formats import parse_statement, sniff_statement
+from common.bank.statements.model import UnprocessableStatement
 from tests.unit.bank.documents import Payment, camt053, mt940, ofx
-from workers.statements.csv_statement import parse_csv_statement
-from workers.statements.formats import parse_statement, sniff_statement
-from workers.statements.model import UnprocessableStatement
 
 PAYMENTS = [
     Payment(-11900, remittance="Rechnung INV-1001", end_to_end="E2E-1"),

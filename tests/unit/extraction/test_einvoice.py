@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.money import to_minor_units
 from tests.unit.extraction.einvoice_documents import (
     cii_invoice,
     ubl_credit_note,
@@ -14,7 +15,6 @@ from tests.unit.extraction.einvoice_documents import (
 )
 from workers.extraction import UnprocessableInvoice, extract_document
 from workers.extraction.einvoice import parse_einvoice
-from workers.extraction.money import to_minor_units
 
 # --- UBL ---------------------------------------------------------------------------------
 

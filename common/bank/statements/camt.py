@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from workers.extraction.errors import UnprocessableInvoice
-from workers.extraction.xmltree import Element, find, find_all, local_name, parse_untrusted_xml
-from workers.statements.model import (
+from common.bank.statements.model import (
     ParsedStatement,
     ParsedTransaction,
     UnprocessableStatement,
     clean,
     clean_iban,
     minor_units,
+)
+from common.xmltree import (
+    Element,
+    RefusedXml,
+    find,
+    find_all,
+    local_name,
+    parse_untrusted_xml,
 )
 
 # The message element of each kind, and the element each holds its account reports in.
@@ -72,7 +78,7 @@ def _party_name(party: Element | None) -> str | None:
 def parse_camt(data: bytes) -> ParsedStatement:
     try:
         root = parse_untrusted_xml(data)
-    except UnprocessableInvoice as exc:
+    except RefusedXml as exc:
         raise UnprocessableStatement(exc.message) from None
     message = root[0] if len(root) and local_name(root) == "Document" else None
     if message is None or local_name(message) not in REPORTS:

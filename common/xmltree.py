@@ -14,8 +14,6 @@ from typing import TypeAlias
 
 from lxml import etree
 
-from workers.extraction.errors import UnprocessableInvoice
-
 # "<!DOCTYPE" in UTF-8/ASCII and in both UTF-16 byte orders.
 _DOCTYPE_MARKERS = (
     re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE),
@@ -27,13 +25,20 @@ _ENTITY_MARKER = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 Element: TypeAlias = etree._Element
 
 
+class RefusedXml(ValueError):
+    """Not well-formed, or declaring a DOCTYPE or entities. Each reader turns it into its
+    own stable error (an invoice's `unprocessable_invoice`, a statement's)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 def parse_untrusted_xml(data: bytes) -> Element:
-    """The root element of `data`, or UnprocessableInvoice if it is not well-formed XML or
-    declares a DOCTYPE or entities."""
+    """The root element of `data`, or RefusedXml if it is not well-formed XML or declares a
+    DOCTYPE or entities."""
     if any(marker.search(data) for marker in _DOCTYPE_MARKERS) or _ENTITY_MARKER.search(data):
-        raise UnprocessableInvoice(
-            "XML documents with a DOCTYPE or entity declarations are refused."
-        )
+        raise RefusedXml("XML documents with a DOCTYPE or entity declarations are refused.")
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -46,13 +51,11 @@ def parse_untrusted_xml(data: bytes) -> Element:
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise UnprocessableInvoice(f"The XML is not well-formed: {exc}") from None
+        raise RefusedXml(f"The XML is not well-formed: {exc}") from None
     # Belt and braces: the byte scan above could miss an exotic encoding.
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise UnprocessableInvoice(
-            "XML documents with a DOCTYPE or entity declarations are refused."
-        )
+        raise RefusedXml("XML documents with a DOCTYPE or entity declarations are refused.")
     return root
 
 

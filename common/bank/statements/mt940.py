@@ -15,7 +15,7 @@ from typing import Any
 
 import mt940
 
-from workers.statements.model import (
+from common.bank.statements.model import (
     ParsedStatement,
     ParsedTransaction,
     UnprocessableStatement,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from workers.extraction.money import parse_decimal, to_minor_units
+from common.money import parse_decimal, to_minor_units
 
 
 class UnprocessableStatement(Exception):

@@ -21,9 +21,7 @@ from ofxtools import Types
 from ofxtools.header import OFXHeaderError
 from ofxtools.Parser import OFXTree, ParseError
 
-from workers.extraction.errors import UnprocessableInvoice
-from workers.extraction.xmltree import parse_untrusted_xml
-from workers.statements.model import (
+from common.bank.statements.model import (
     ParsedStatement,
     ParsedTransaction,
     UnprocessableStatement,
@@ -31,6 +29,7 @@ from workers.statements.model import (
     clean_iban,
     decimal_minor_units,
 )
+from common.xmltree import RefusedXml, parse_untrusted_xml
 
 # Some banks export the body alone; ofxtools needs a header to read it by.
 _SGML_HEADER = (
@@ -49,7 +48,7 @@ def parse_ofx(data: bytes) -> ParsedStatement:
     if body[:5].lower() == b"<?xml":
         try:
             parse_untrusted_xml(body.strip())
-        except UnprocessableInvoice as exc:
+        except RefusedXml as exc:
             raise UnprocessableStatement(exc.message) from None
     if body[:5].upper() == b"<OFX>":
         body = _SGML_HEADER + body

@@ -23,14 +23,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workers.extraction.money import to_minor_units
-from workers.statements.model import (
+from common.bank.statements.model import (
     ParsedStatement,
     ParsedTransaction,
     UnprocessableStatement,
     clean,
     clean_iban,
 )
+from common.money import to_minor_units
 
 ROLES = (
     "booking_date",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workers.statements.camt import parse_camt
-from workers.statements.csv_statement import parse_csv_statement
-from workers.statements.model import ParsedStatement, UnprocessableStatement
-from workers.statements.mt940 import parse_mt940
+from common.bank.statements.camt import parse_camt
+from common.bank.statements.csv_statement import parse_csv_statement
+from common.bank.statements.model import ParsedStatement, UnprocessableStatement
+from common.bank.statements.mt940 import parse_mt940
 
 FORMATS = ("camt.052", "camt.053", "camt.054", "mt940", "ofx", "csv")
 _CAMT = re.compile(rb"camt\.05[234]|BkToCstmr(Stmt|AcctRpt|DbtCdtNtfctn)")
@@ -39,7 +39,7 @@ def parse_statement(data: bytes, mapping: dict[str, Any] | None = None) -> Parse
         return parse_camt(data)
     if kind == "ofx":
         # ofxtools is slow to import, and most API and worker processes read no OFX file
-        from workers.statements.ofx import parse_ofx  # noqa: PLC0415
+        from common.bank.statements.ofx import parse_ofx  # noqa: PLC0415
 
         return parse_ofx(data)
     if kind == "mt940":
