@@ -70,8 +70,10 @@ class RapidOcrEngine:
 
         params = {**self._params, "EngineConfig.onnxruntime.intra_op_num_threads": threads}
         pipeline = RapidOCR(params=params)
-        # Load the three models now rather than on the first page (RapidOCR loads lazily).
-        pipeline(np.full((64, 256, 3), 255, dtype=np.uint8))
+        # Load the models now rather than on the first page (RapidOCR loads lazily). The
+        # detector first scales an image's short side up to 736 px, so a blank square is the
+        # cheapest page to warm it with: a wide strip becomes four times the pixels.
+        pipeline(np.full((32, 32, 3), 255, dtype=np.uint8))
         self.pipeline = pipeline
 
     def set_threads(self, count: int) -> None:
