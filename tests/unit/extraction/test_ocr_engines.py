@@ -36,7 +36,12 @@ ENGINE_PARAMS = [
 ]
 
 
-def drawn(lines: list[str], size: tuple[int, int] = (760, 320), font_size: int = 30) -> np.ndarray:
+# RapidOCR's detector scales a page's short side up to 736 px first: a page this size is
+# read as drawn, at half the CPU of a 760 x 320 strip.
+PAGE = (736, 736)
+
+
+def drawn(lines: list[str], size: tuple[int, int] = PAGE, font_size: int = 30) -> np.ndarray:
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=font_size)
@@ -88,7 +93,7 @@ def rendered(lines: list[str]) -> np.ndarray:
     """Lines set in Helvetica by PyMuPDF (Pillow's built-in font has no accented letters),
     rendered at 150 dpi like a scanned page."""
     with pymupdf.open() as doc:
-        page = doc.new_page(width=360, height=40 + 24 * len(lines))
+        page = doc.new_page(width=360, height=max(360, 40 + 24 * len(lines)))
         for number, text in enumerate(lines):
             page.insert_text((20, 30 + 24 * number), text, fontname="helv", fontsize=14)
         pixmap = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
