@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pymupdf
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
+from tests.unit.extraction.conftest import drawn_page
 from workers.extraction import sniff
 from workers.extraction.errors import ImageTooLarge, TooManyPages
 from workers.extraction.images import ScanImage, deskew, load_scan_images, skew_angle
@@ -28,19 +29,6 @@ from workers.extraction.ocr import (
 )
 
 
-def drawn_image(
-    lines: list[str], size: tuple[int, int] = (736, 736), font_size: int = 28
-) -> Image.Image:
-    """Black text on white, one line every 1.6 font heights, like a clean scan. RapidOCR's
-    detector scales a short side below 736 px up to it, so smaller pages cost more."""
-    image = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=font_size)
-    for number, text in enumerate(lines):
-        draw.text((30, 30 + int(number * font_size * 1.6)), text, fill=0, font=font)
-    return image
-
-
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -53,7 +41,7 @@ def page_text(page) -> str:
 
 @pytest.fixture(scope="module")
 def invoice_image() -> Image.Image:
-    return drawn_image(["Invoice No 12345", "Total 99.50"])
+    return drawn_page(["Invoice No 12345", "Total 99.50"])
 
 
 @pytest.mark.slow
@@ -79,7 +67,7 @@ def test_ocr_words_have_confidences_and_left_to_right_boxes(invoice_image):
 
 @pytest.mark.slow
 def test_ocr_reads_a_page_photographed_askew():
-    image = drawn_image(["Invoice No 12345", "Total 99.50"])
+    image = drawn_page(["Invoice No 12345", "Total 99.50"])
     tilted = image.rotate(4, resample=Image.Resampling.BICUBIC, fillcolor=255, expand=False)
 
     (page,) = ocr_pages([tilted])
@@ -89,7 +77,7 @@ def test_ocr_reads_a_page_photographed_askew():
 
 
 def test_skew_angle_measures_how_far_text_lines_are_tilted():
-    image = drawn_image(
+    image = drawn_page(
         [f"Line {n} of the page 12.50 EUR" for n in range(8)], size=(900, 600), font_size=24
     )
     pixels = np.asarray(image)
@@ -111,7 +99,7 @@ def test_a_blank_page_is_not_rotated():
 
 @pytest.mark.slow
 def test_extract_scanned_parses_fields_from_an_ocr_read_image():
-    image = drawn_image(
+    image = drawn_page(
         ["ACME TRADING SDN BHD", "Invoice No 12345", "Date 25/12/2018", "TOTAL 99.50"],
     )
 
@@ -123,7 +111,7 @@ def test_extract_scanned_parses_fields_from_an_ocr_read_image():
 
 
 def test_a_multi_page_tiff_gives_one_image_per_page():
-    first, second = drawn_image(["Page one"]), drawn_image(["Page two"])
+    first, second = drawn_page(["Page one"]), drawn_page(["Page two"])
     buffer = io.BytesIO()
     first.save(buffer, format="TIFF", save_all=True, append_images=[second])
 
@@ -159,7 +147,7 @@ def test_an_image_declaring_a_huge_canvas_is_refused_before_decoding():
 
 
 def test_an_image_only_pdf_page_is_read_from_its_embedded_image_without_rendering():
-    image = drawn_image(["Invoice No 12345"], size=(620, 877))
+    image = drawn_page(["Invoice No 12345"], size=(620, 877))
     doc = pymupdf.open()
     page = doc.new_page(width=595, height=842)
     page.insert_image(page.rect, stream=png_bytes(image))
@@ -256,7 +244,7 @@ def test_scan_images_report_their_size():
 def test_custom_fields_are_read_from_the_text_of_a_scan():
     from workers.extraction.pipeline import extract_document
 
-    image = drawn_image(
+    image = drawn_page(
         ["ACME TRADING GMBH", "Invoice No 12345", "Cost centre: CC-4711", "TOTAL 99.50"],
     )
 

@@ -1,4 +1,4 @@
-"""Both OCR engines behind the one interface, on small pages drawn here. The EasyOCR cases
+"""Both OCR engines behind the one interface, on pages drawn here. The EasyOCR cases
 run when the `easyocr` extra is installed (`make test-easyocr` in CI installs it)."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import socket
 import numpy as np
 import pymupdf
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
+from tests.unit.extraction.conftest import drawn_page
 from workers.extraction import ocr
 from workers.extraction.images import ScanImage
 from workers.extraction.ocr import (
@@ -36,18 +37,8 @@ ENGINE_PARAMS = [
 ]
 
 
-# RapidOCR's detector scales a page's short side up to 736 px first: a page this size is
-# read as drawn, at half the CPU of a 760 x 320 strip.
-PAGE = (736, 736)
-
-
-def drawn(lines: list[str], size: tuple[int, int] = PAGE, font_size: int = 30) -> np.ndarray:
-    image = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=font_size)
-    for number, text in enumerate(lines):
-        draw.text((30, 30 + int(number * font_size * 1.6)), text, fill=0, font=font)
-    return np.asarray(image)
+def drawn(lines: list[str], size: tuple[int, int] = (736, 736), font_size: int = 30) -> np.ndarray:
+    return np.asarray(drawn_page(lines, size, font_size))
 
 
 def words_read(engine_name: str, pixels: np.ndarray) -> list[str]:
