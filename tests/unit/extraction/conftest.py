@@ -18,12 +18,15 @@ def draw_pdf(pages: list[list[tuple[float, float, str]]], font_size: float = 10)
     return data
 
 
+# RapidOCR's detector scales a short side below 736 px up to it: a page this size is read
+# as drawn.
+OCR_PAGE = (736, 736)
+
+
 def drawn_page(
-    lines: list[str], size: tuple[int, int] = (736, 736), font_size: int = 28
+    lines: list[str], size: tuple[int, int] = OCR_PAGE, font_size: int = 28
 ) -> Image.Image:
-    """Black text on white, one line every 1.6 font heights, like a clean scan. RapidOCR's
-    detector scales a short side below 736 px up to it first, so a smaller page costs more
-    to read, not less."""
+    """Black text on white, one line every 1.6 font heights, like a clean scan."""
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=font_size)

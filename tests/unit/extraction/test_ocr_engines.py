@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from tests.unit.extraction.conftest import drawn_page
+from tests.unit.extraction.conftest import OCR_PAGE, drawn_page
 from workers.extraction import ocr
 from workers.extraction.images import ScanImage
 from workers.extraction.ocr import (
@@ -37,7 +37,7 @@ ENGINE_PARAMS = [
 ]
 
 
-def drawn(lines: list[str], size: tuple[int, int] = (736, 736), font_size: int = 30) -> np.ndarray:
+def drawn(lines: list[str], size: tuple[int, int] = OCR_PAGE, font_size: int = 30) -> np.ndarray:
     return np.asarray(drawn_page(lines, size, font_size))
 
 
