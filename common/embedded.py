@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import hashlib
 import os
 import pwd
@@ -37,6 +38,7 @@ import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -131,26 +133,63 @@ def ensure_binaries_installed() -> None:
             missing.append(package)
     if not missing:
         return
+    apt_install(*missing)
+    find_postgres_bin()
+    find_redis_server()
+
+
+# Our own processes (pytest-xdist workers installing dovecot and chromium at once) take turns
+# on this lock; apt's own lock timeout waits for any other apt-get on the machine.
+_APT_LOCK = Path(tempfile.gettempdir()) / "invex-apt-get.lock"
+_DPKG_LOCK_TIMEOUT = "600"
+
+
+def _installed(package: str) -> bool:
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        ["dpkg-query", "-W", "-f=${Status}", package],  # noqa: S607
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0 and done.stdout.endswith(" installed")
+
+
+def apt_install(*packages: str, recommends: bool = True) -> None:
+    """Install Debian packages with apt-get when we are root, one installer at a time.
+
+    Raises MissingBinary naming them when that cannot be done. Packages another process
+    installed while this one waited for the lock are not installed again.
+    """
     apt_get = shutil.which("apt-get")
     if os.geteuid() != 0 or apt_get is None:
         why = "not root" if os.geteuid() != 0 else "apt-get is not available"
-        raise MissingBinary(*missing, detail=f"cannot install automatically ({why})")
+        raise MissingBinary(*packages, detail=f"cannot install automatically ({why})")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in ([apt_get, "update"], [apt_get, "install", "-y", *missing]):
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            args,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise MissingBinary(
-                *missing, detail=f"{' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}"
+    wait = ["-o", f"DPkg::Lock::Timeout={_DPKG_LOCK_TIMEOUT}"]
+    extra = [] if recommends else ["--no-install-recommends"]
+    with _APT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [package for package in packages if not _installed(package)]
+        if not missing:
+            return
+        for args in (
+            [apt_get, *wait, "update"],
+            [apt_get, *wait, "install", "-y", *extra, *missing],
+        ):
+            done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                args,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=False,
             )
-    find_postgres_bin()
-    find_redis_server()
+            if done.returncode != 0:
+                raise MissingBinary(
+                    *missing,
+                    detail=f"{' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}",
+                )
 
 
 # --- shared plumbing ----------------------------------------------------------------------

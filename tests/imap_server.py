@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from common.embedded import apt_install
 from tests.support import free_port, wait_until
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -32,16 +33,8 @@ class MissingDovecot(Exception):
 
 
 def ensure_dovecot_installed() -> None:
-    if Path(DOVECOT).exists():
-        return
-    apt_get = shutil.which("apt-get")
-    if os.geteuid() != 0 or apt_get is None:
-        raise MissingDovecot("dovecot-imapd is not installed (apt-get install dovecot-imapd)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in ([apt_get, "update"], [apt_get, "install", "-y", "dovecot-imapd"]):
-        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise MissingDovecot(f"{' '.join(args)} failed: {done.stderr[-1000:]}")
+    if not Path(DOVECOT).exists():
+        apt_install("dovecot-imapd")
 
 
 def self_signed_certificate() -> tuple[str, str]:

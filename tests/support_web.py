@@ -98,24 +98,15 @@ def ensure_chromium() -> str:
     are root (as common.embedded.ensure_binaries_installed does for the servers); nothing
     downloads a browser of its own. Returns its path, or skips the test saying why not."""
     import os
-    import shutil
-    import subprocess
 
     import pytest
 
+    from common.embedded import MissingBinary, apt_install
+
     if os.path.exists(CHROMIUM):
         return CHROMIUM
-    apt_get = shutil.which("apt-get")
-    if os.geteuid() != 0 or apt_get is None:
-        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium package")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in (
-        [apt_get, "update"],
-        [apt_get, "install", "-y", "--no-install-recommends", "chromium"],
-    ):
-        done = subprocess.run(
-            args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            pytest.fail(f"{' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}")
+    try:
+        apt_install("chromium", recommends=False)
+    except MissingBinary as missing:
+        pytest.skip(str(missing))
     return CHROMIUM
