@@ -32,7 +32,7 @@ from typing import IO, Any, BinaryIO
 
 from common.exports.formats import DatevSettings, FilesZip, Options, Writer
 from common.invoices.repository import Invoice
-from common.money import currency_exponent
+from common.money import currency_exponent, from_minor_units
 
 ENCODING = "cp1252"
 
@@ -168,7 +168,7 @@ def datev_amount(minor: Any, currency: str | None) -> str | None:
     if exponent == 2:
         whole, cents = divmod(units, 100)
         return f"{whole},{cents:02d}"
-    value = Decimal(units).scaleb(-exponent).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    value = from_minor_units(units, currency).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return str(value).replace(".", ",")
 
 

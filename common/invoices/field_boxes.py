@@ -10,13 +10,12 @@ or a decimal comma) that occurs, in each place it occurs.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from common.accounts.service import Principal
 from common.invoice_fields import AMOUNT_FIELDS, SCALAR_FIELDS
 from common.invoices.service import get_invoice, read_invoice_file
-from common.money import currency_exponent
+from common.money import currency_exponent, from_minor_units
 
 MAX_BOXES = 6  # per field: a value printed all over the page marks nothing useful
 MIN_LENGTH = 2  # "0" or "5" would match everywhere
@@ -28,7 +27,7 @@ def printed_forms(name: str, value: Any, currency: str | None) -> list[str]:
         return []
     if name in AMOUNT_FIELDS and isinstance(value, int):
         exponent = currency_exponent(currency)
-        number = Decimal(abs(value)).scaleb(-exponent)
+        number = from_minor_units(abs(value), currency)
         plain = f"{number:.{exponent}f}"
         grouped = f"{number:,.{exponent}f}"
         european = grouped.replace(",", " ").replace(".", ",").replace(" ", ".")
