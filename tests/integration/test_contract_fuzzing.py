@@ -112,7 +112,7 @@ def fuzz_operation(operation, mode, secret: str, path_ids: dict | None) -> None:
 # much of a run's CPU; the few lines only these reach go uncounted (docs/performance.md).
 @pytest.mark.no_cover
 def test_every_operation_answers_generated_requests_within_the_contract(
-    app, fuzzing_key, real_ids, run
+    app, fuzzing_key, run, request
 ):
     import schemathesis
     from schemathesis.generation.modes import GenerationMode
@@ -121,6 +121,8 @@ def test_every_operation_answers_generated_requests_within_the_contract(
     operations = [result.ok() for result in schema.get_all_operations()]
     mode = GenerationMode.NEGATIVE if run == "invalid" else GenerationMode.POSITIVE
     if run == "valid on real objects":
+        # made only for this run: two extractions and a statement, seconds a worker
+        real_ids = request.getfixturevalue("real_ids")
         operations = [o for o in operations if o.path_parameters]
         operations.sort(key=lambda o: o.method.upper() == "DELETE")
     failures = {}
