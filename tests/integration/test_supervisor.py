@@ -45,6 +45,7 @@ class Up:
         self.root = private_root("invex-up-")
         self.log = self.root / "up.log"
         self.uploaded: dict | None = None  # uploaded_once
+        self._key: str | None = None
         inherited = {
             name: value
             for name, value in os.environ.items()
@@ -119,9 +120,14 @@ class Up:
         )
         return json.loads(done.stdout)
 
-    def new_key(self) -> str:
-        org = self.cli("orgs", "create", "Supervised Ltd")
-        return self.cli("keys", "create", "--org", org["id"])["secret"]
+    @property
+    def key(self) -> str:
+        """A key of an organisation made with `invex` against this stack, once per stack:
+        each command is a process that imports the service."""
+        if self._key is None:
+            org = self.cli("orgs", "create", "Supervised Ltd")
+            self._key = self.cli("keys", "create", "--org", org["id"])["secret"]
+        return self._key
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -246,7 +252,7 @@ def upload_and_wait(up: Up, key: str) -> dict:
 def uploaded_once(up: Up) -> dict:
     """The one upload of a stack that the tests on it share, made by the first to ask."""
     if up.uploaded is None:
-        up.uploaded = upload_and_wait(up, up.new_key())
+        up.uploaded = upload_and_wait(up, up.key)
     return up.uploaded
 
 
@@ -275,7 +281,7 @@ def alive(pid: int) -> bool:
 
 def test_up_refuses_webhooks_to_this_machine_by_default(plain_up):
     up = plain_up
-    key = up.new_key()
+    key = up.key
     answers = {
         url: create_webhook(up, key, url.format(port=up.port)).status_code for url in LOCAL_TARGETS
     }
@@ -377,7 +383,7 @@ def test_up_dev_delivers_to_a_local_receiver_and_says_so_loudly(start_up):
     up = start_up("--dev", **DEV_TWO_RESTARTS)
     receiver = Receiver()
     try:
-        key = up.new_key()
+        key = up.key
         created = create_webhook(up, key, receiver.url)
         assert created.status_code == 201, created.text
         ping = HTTP.post(
@@ -407,7 +413,7 @@ def test_a_killed_webhook_worker_is_restarted_and_delivers(start_up):
     )
     receiver = Receiver()
     try:
-        key = up.new_key()
+        key = up.key
         endpoint = create_webhook(up, key, receiver.url).json()
         HTTP.post(
             f"{up.base_url}/v1/webhooks/{endpoint['id']}/test",
