@@ -105,10 +105,11 @@ def extract_invoice(self, invoice_id: str) -> str:
     if result.fields.get("source") == "ocr" and result.pages:
         metrics.OCR_SECONDS_PER_PAGE.observe(elapsed / result.pages)
     log.info(
-        "extracted %s (%s, %d pages) in %.0f ms",
+        "extracted %s (%s, %d page%s) in %.0f ms",
         invoice_id,
         result.content_type,
         result.pages,
+        "" if result.pages == 1 else "s",
         elapsed * 1000,
     )
     if result.documents:
