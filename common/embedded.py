@@ -168,7 +168,9 @@ def apt_install(*packages: str, recommends: bool = True) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     wait = ["-o", f"DPkg::Lock::Timeout={_DPKG_LOCK_TIMEOUT}"]
     extra = [] if recommends else ["--no-install-recommends"]
-    with _APT_LOCK.open("a") as lock:
+    # O_NOFOLLOW: root must not be led through a link planted at a path in /tmp
+    lock = os.open(_APT_LOCK, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(lock, "w"):
         fcntl.flock(lock, fcntl.LOCK_EX)
         missing = [package for package in packages if not _installed(package)]
         if not missing:

@@ -282,6 +282,45 @@ def test_ensure_binaries_installed_is_a_no_op_when_both_are_present():
     embedded.ensure_binaries_installed()
 
 
+@pytest.fixture
+def apt_get_calls(tmp_path, monkeypatch) -> Path:
+    """An apt-get first on PATH that only notes its arguments (the real one would install),
+    and a lock of the test's own; the file it notes to."""
+    calls = tmp_path / "calls"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "apt-get"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(embedded, "_APT_LOCK", tmp_path / "apt.lock")
+    return calls
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root installs")
+def test_apt_install_leaves_installed_packages_alone_and_waits_for_the_lock(apt_get_calls):
+    embedded.apt_install("dpkg")  # installed on every Debian
+    assert not apt_get_calls.exists()
+    embedded.apt_install("dpkg", "invex-not-a-package", recommends=False)
+    wait = "-o DPkg::Lock::Timeout=600"
+    assert apt_get_calls.read_text().splitlines() == [
+        f"{wait} update",
+        f"{wait} install -y --no-install-recommends invex-not-a-package",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root installs")
+def test_apt_install_refuses_a_link_planted_at_its_lock(apt_get_calls, tmp_path, monkeypatch):
+    target = tmp_path / "not-yours"
+    target.write_text("kept")
+    monkeypatch.setattr(embedded, "_APT_LOCK", tmp_path / "planted.lock")
+    (tmp_path / "planted.lock").symlink_to(target)
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        embedded.apt_install("invex-not-a-package")
+    assert target.read_text() == "kept"
+    assert not apt_get_calls.exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands files to the postgres user")
 def test_as_root_only_the_postgres_subtree_belongs_to_the_postgres_user(data_root):
     data_root.mkdir()
