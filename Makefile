@@ -47,7 +47,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # Coverage is reported once, by coverage itself, which prints it and enforces the floor
 # (pyproject's fail_under): pytest-cov's report parses every source file twice.
 test: install ## the whole suite, with coverage (private PostgreSQL and Redis per worker)
-	$(PY) -c "from common.embedded import ensure_binaries_installed as e; e()"
+	$(PY) -m tests.system_packages
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadscope --cov --cov-report= --cov-fail-under=0
 	$(PY) -m coverage report --skip-covered
 

@@ -119,18 +119,24 @@ def find_redis_server() -> Path:
     raise MissingBinary("redis-server", detail="redis-server not found")
 
 
-def ensure_binaries_installed() -> None:
-    """Install postgresql and redis-server with apt-get when missing and we are root.
-
-    Otherwise raise MissingBinary naming what to install. Installing takes seconds to a
-    minute; nothing is installed when both are present.
-    """
+def missing_server_packages() -> list[str]:
+    """The Debian packages of the servers (postgresql, redis-server) not installed here."""
     missing = []
     for finder, package in ((find_postgres_bin, "postgresql"), (find_redis_server, "redis-server")):
         try:
             finder()
         except MissingBinary:
             missing.append(package)
+    return missing
+
+
+def ensure_binaries_installed() -> None:
+    """Install postgresql and redis-server with apt-get when missing and we are root.
+
+    Otherwise raise MissingBinary naming what to install. Installing takes seconds to a
+    minute; nothing is installed when both are present.
+    """
+    missing = missing_server_packages()
     if not missing:
         return
     apt_install(*missing)
