@@ -85,6 +85,10 @@ class MissingBinary(EmbeddedServerError):
         super().__init__(message)
 
 
+class CannotInstall(MissingBinary):
+    """Missing, and this process cannot install it (not root, or no apt-get)."""
+
+
 # --- finding and installing binaries ------------------------------------------------------
 
 
@@ -164,13 +168,14 @@ def _installed(package: str) -> bool:
 def apt_install(*packages: str, recommends: bool = True) -> None:
     """Install Debian packages with apt-get when we are root, one installer at a time.
 
-    Raises MissingBinary naming them when that cannot be done. Packages another process
-    installed while this one waited for the lock are not installed again.
+    Raises CannotInstall naming them when nothing can be installed here, MissingBinary when
+    apt-get fails. Packages another process installed while this one waited for the lock
+    are not installed again.
     """
     apt_get = shutil.which("apt-get")
     if os.geteuid() != 0 or apt_get is None:
         why = "not root" if os.geteuid() != 0 else "apt-get is not available"
-        raise MissingBinary(*packages, detail=f"cannot install automatically ({why})")
+        raise CannotInstall(*packages, detail=f"cannot install automatically ({why})")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     wait = ["-o", f"DPkg::Lock::Timeout={_DPKG_LOCK_TIMEOUT}"]
     extra = [] if recommends else ["--no-install-recommends"]

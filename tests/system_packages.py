@@ -11,7 +11,8 @@ from pathlib import Path
 from common.embedded import (
     MissingBinary,
     apt_install,
-    ensure_binaries_installed,
+    find_postgres_bin,
+    find_redis_server,
     missing_server_packages,
 )
 from tests.imap_server import DOVECOT
@@ -28,7 +29,10 @@ def main() -> int:
             apt_install(*missing, recommends=False)
         except MissingBinary as why:
             sys.stderr.write(f"invex: {why}\n")  # the tests that need them say so too
-    ensure_binaries_installed()  # the servers are required: this names what is still missing
+    # The servers are required: this names what is still missing (without a second apt run
+    # after one that failed).
+    find_postgres_bin()
+    find_redis_server()
     return 0
 
 
