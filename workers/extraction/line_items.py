@@ -1185,6 +1185,36 @@ def line_items_from_rows(rows: list[Row], currency: str | None) -> list[dict[str
     return items
 
 
+def restore_misread_signs(items: list[dict[str, Any]], lines_sum: int | None) -> None:
+    """OCR reads a rule or a speck before an amount as a minus ("-320,00"). When the line
+    totals miss `lines_sum` (what the page says they add up to) and turning exactly one set
+    of the negative totals positive (one of them, or all) makes them add up, those minuses
+    were never printed: the items are corrected in place. A real credit line, whose minus
+    the sum confirms, is left alone."""
+    totals = [item.get("total_price") for item in items]
+    if lines_sum is None or not totals or not all(isinstance(t, int) for t in totals):
+        return
+    missing = lines_sum - sum(t for t in totals if isinstance(t, int))
+    negatives = [item for item in items if item["total_price"] < 0]
+    if missing <= 0 or not negatives:
+        return
+    choices = [[item] for item in negatives]
+    if len(negatives) > 1:
+        choices.append(negatives)
+    fitting = [
+        chosen for chosen in choices if -2 * sum(i["total_price"] for i in chosen) == missing
+    ]
+    if len(fitting) != 1:
+        return
+    for item in fitting[0]:
+        item["total_price"] = -item["total_price"]
+        if isinstance(item.get("unit_price"), int) and item["unit_price"] < 0:
+            item["unit_price"] = -item["unit_price"]
+            exact = item.get("unit_price_decimal")
+            if isinstance(exact, str) and exact.startswith("-"):
+                item["unit_price_decimal"] = exact[1:]
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
