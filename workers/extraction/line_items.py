@@ -18,7 +18,7 @@ from typing import Any
 
 from common import money
 from workers.extraction.invoice_fields import AmountReader, line_item
-from workers.extraction.labels import SECTION_ENDS
+from workers.extraction.labels import SECTION_ENDS, label_text, labels_that_may_match
 from workers.extraction.layout import PHRASE_GAP_RATIO, Line, Word, fold, overlap_x, phrases
 from workers.extraction.numbers import AmountMatch, find_amounts, find_percentages
 from workers.extraction.table_columns import join_spaced_thousands, value_roles
@@ -757,13 +757,36 @@ def _infer_quantity_and_price(
 
 def _is_total_row(table: Table, line: Line) -> tuple[bool, bool]:
     """(is a totals row, is only a subtotal): a totals word where the description would be,
-    or anywhere left of the amount when there is no description."""
+    or anywhere left of the amount when there is no description; or a description that is
+    wholly a label the header fields are read by ("Warenwert:", "Bruttobetrag")."""
     text = fold(line.text)
-    if not find_amounts(line.text):
+    amounts = find_amounts(line.text)
+    if not amounts:
         return False, False
     if _SUBTOTAL_ROW.search(text):
         return True, True
-    return bool(_TOTAL_ROW.search(text)) and not _description_has_item(table, line), False
+    if _TOTAL_ROW.search(text) and not _description_has_item(table, line):
+        return True, False
+    words = _description_words(table, line) or [line.text[: amounts[0].start]]
+    return _is_amount_label(" ".join(words)), False
+
+
+# The amount labels that head no item: each names a sum of the items.
+_SUM_LABEL_FIELDS = frozenset({"total_amount", "subtotal_amount", "tax_amount", "amount_due"})
+# What may stand between such a label and its amount: marks, a rate, a currency.
+_LABEL_TAIL = re.compile(
+    r"[\s:.\-]*(?:\(?\d{1,2}(?:[.,]\d{1,2})?\s?%\)?)?[\s:]*(?:[a-z]{3}|[€$£])?[\s:]*"
+)
+
+
+def _is_amount_label(text: str) -> bool:
+    folded = label_text(fold(text).strip())
+    for label in labels_that_may_match(folded):
+        if label.field in _SUM_LABEL_FIELDS:
+            match = label.pattern.match(folded)
+            if match and _LABEL_TAIL.fullmatch(folded, match.end()):
+                return True
+    return False
 
 
 def _description_has_item(table: Table, line: Line) -> bool:

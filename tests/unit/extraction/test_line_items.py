@@ -1,5 +1,7 @@
 """Line items from a table: header columns, multi-line descriptions, totals ending it."""
 
+import pytest
+
 from workers.extraction.pdf_text import extract_pdf_text
 
 
@@ -74,6 +76,36 @@ def test_a_totals_row_ends_the_table(pdf):
         ],
     )
     assert [item["description"] for item in items] == ["Service"]
+
+
+@pytest.mark.parametrize(
+    "label", ["Warenwert:", "Bruttobetrag", "Umsatzsteuer 19 %:", "Base imponible", "GST 13%"]
+)
+def test_a_row_labelled_as_a_sum_ends_the_table(pdf, label):
+    """Any label the header fields read a subtotal, tax or total by, standing alone where
+    the description would be, closes the items, even in words no totals pattern lists."""
+    items = _items(
+        pdf,
+        [
+            [
+                (50, 100, "Description"),
+                (300, 100, "Qty"),
+                (480, 100, "Amount"),
+                (50, 116, "Service"),
+                (305, 116, "1"),
+                (480, 116, "10.00"),
+                (50, 128, "Support"),
+                (305, 128, "2"),
+                (480, 128, "20.00"),
+                (50, 150, label),
+                (480, 150, "30.00"),
+            ]
+        ],
+    )
+    assert [(item["description"], item["total_price"]) for item in items] == [
+        ("Service", 1000),
+        ("Support", 2000),
+    ]
 
 
 def test_a_section_subtotal_does_not_end_the_table(pdf):
