@@ -42,7 +42,7 @@ from workers.extraction.labels import (
     sender_line_name,
 )
 from workers.extraction.layout import Line, Page, document_lines, fold, overlap_x, phrases
-from workers.extraction.line_items import line_items_from_rows, read_tables, restore_misread_signs
+from workers.extraction.line_items import line_items_from_rows, read_tables
 from workers.extraction.numbers import (
     ISO_CURRENCIES,
     currency_mentions,
@@ -1295,9 +1295,14 @@ def parse_invoice_pages(
         put("purchase_order", purchase_order)
     fields["document_type"] = read_document_type(doc)
 
-    items = line_items_from_rows(rows, currency_code)
-    if source == "ocr" and isinstance(fields.get("subtotal_amount"), int):
-        restore_misread_signs(items, fields["subtotal_amount"])
+    subtotal = fields.get("subtotal_amount")
+    items = line_items_from_rows(
+        rows,
+        currency_code,
+        misread_signs_against=money.from_minor_units(subtotal, currency_code)
+        if source == "ocr" and isinstance(subtotal, int)
+        else None,
+    )
     fields["line_items"] = items
     if items:
         items_sum = sum((item["total_price"] or 0) for item in items)

@@ -765,10 +765,10 @@ def _is_total_row(table: Table, line: Line) -> tuple[bool, bool]:
         return False, False
     if _SUBTOTAL_ROW.search(text):
         return True, True
-    if _TOTAL_ROW.search(text) and not _description_has_item(table, line):
+    description = " ".join(_description_words(table, line))
+    if _TOTAL_ROW.search(text) and not _names_an_item(description):
         return True, False
-    words = _description_words(table, line) or [line.text[: amounts[0].start]]
-    return _is_amount_label(" ".join(words)), False
+    return _is_amount_label(description or line.text[: amounts[0].start]), False
 
 
 # The amount labels that head no item: each names a sum of the items.
@@ -789,9 +789,8 @@ def _is_amount_label(text: str) -> bool:
     return False
 
 
-def _description_has_item(table: Table, line: Line) -> bool:
-    words = _description_words(table, line)
-    return bool(words) and not _TOTAL_ROW.search(fold(" ".join(words)))
+def _names_an_item(description: str) -> bool:
+    return bool(description) and not _TOTAL_ROW.search(fold(description))
 
 
 def read_tables(lines: list[Line], decimal_separator: str | None) -> tuple[list[Row], bool]:
@@ -1179,63 +1178,60 @@ def clean_description(parts: list[str]) -> str | None:
     return text or None
 
 
-def line_items_from_rows(rows: list[Row], currency: str | None) -> list[dict[str, Any]]:
+def line_items_from_rows(
+    rows: list[Row], currency: str | None, *, misread_signs_against: Decimal | None = None
+) -> list[dict[str, Any]]:
     """The rows as the contract shows line items, built by the same function as the items of
-    UBL and CII invoices so that every source gives one shape."""
+    UBL and CII invoices so that every source gives one shape. `misread_signs_against`: the
+    subtotal of an OCR'd page, to check the items' minuses by (`restore_misread_signs`)."""
     amounts = AmountReader(currency, [])
-    items = []
-    for row in rows:
-        description = clean_description(row.description)
-        if description is None and row.quantity is None:
-            continue
-        items.append(
-            line_item(
-                amounts,
-                description=description,
-                quantity=_text(row.quantity),
-                unit=row.unit,
-                unit_price=_text(row.unit_price),
-                price_base_quantity=None,
-                total_price=_text(row.total),
-                tax_rate=_text(row.tax_rate),
-                tax_amount=_text(row.tax_amount),
-                discount_percent=_text(row.discount_percent),
-                discount_amount=None
-                if row.discount_amount is None
-                else money.to_minor_units(row.discount_amount, currency),
-            )
+    described = [(row, clean_description(row.description)) for row in rows]
+    described = [
+        (row, text) for row, text in described if text is not None or row.quantity is not None
+    ]
+    if misread_signs_against is not None:
+        restore_misread_signs([row for row, _ in described], misread_signs_against)
+    return [
+        line_item(
+            amounts,
+            description=description,
+            quantity=_text(row.quantity),
+            unit=row.unit,
+            unit_price=_text(row.unit_price),
+            price_base_quantity=None,
+            total_price=_text(row.total),
+            tax_rate=_text(row.tax_rate),
+            tax_amount=_text(row.tax_amount),
+            discount_percent=_text(row.discount_percent),
+            discount_amount=None
+            if row.discount_amount is None
+            else money.to_minor_units(row.discount_amount, currency),
         )
-    return items
+        for row, description in described
+    ]
 
 
-def restore_misread_signs(items: list[dict[str, Any]], lines_sum: int | None) -> None:
-    """OCR reads a rule or a speck before an amount as a minus ("-320,00"). When the line
+def restore_misread_signs(rows: list[Row], lines_sum: Decimal) -> None:
+    """OCR reads a rule or a speck before an amount as a minus ("-320,00"). When the rows'
     totals miss `lines_sum` (what the page says they add up to) and turning exactly one set
     of the negative totals positive (one of them, or all) makes them add up, those minuses
-    were never printed: the items are corrected in place. A real credit line, whose minus
+    were never printed: the rows are corrected in place. A real credit line, whose minus
     the sum confirms, is left alone."""
-    totals = [item.get("total_price") for item in items]
-    if lines_sum is None or not totals or not all(isinstance(t, int) for t in totals):
+    totals = [row.total for row in rows if row.total is not None]
+    if not rows or len(totals) != len(rows):
         return
-    missing = lines_sum - sum(t for t in totals if isinstance(t, int))
-    negatives = [item for item in items if item["total_price"] < 0]
+    missing = lines_sum - sum(totals)
+    negatives = [(row, total) for row, total in zip(rows, totals, strict=True) if total < 0]
     if missing <= 0 or not negatives:
         return
-    choices = [[item] for item in negatives]
-    if len(negatives) > 1:
-        choices.append(negatives)
-    fitting = [
-        chosen for chosen in choices if -2 * sum(i["total_price"] for i in chosen) == missing
-    ]
+    choices = [[negative] for negative in negatives] + ([negatives] if len(negatives) > 1 else [])
+    fitting = [chosen for chosen in choices if -2 * sum(t for _, t in chosen) == missing]
     if len(fitting) != 1:
         return
-    for item in fitting[0]:
-        item["total_price"] = -item["total_price"]
-        if isinstance(item.get("unit_price"), int) and item["unit_price"] < 0:
-            item["unit_price"] = -item["unit_price"]
-            exact = item.get("unit_price_decimal")
-            if isinstance(exact, str) and exact.startswith("-"):
-                item["unit_price_decimal"] = exact[1:]
+    for row, total in fitting[0]:
+        row.total = -total
+        if row.unit_price is not None and row.unit_price < 0:
+            row.unit_price = -row.unit_price
 
 
 def _text(value: Decimal | None) -> str | None:
